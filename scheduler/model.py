@@ -237,17 +237,6 @@ class MobilePoint:
         return sum(need.count for need in self.staff_needed)
 
 
-def default_shifts() -> tuple[Shift, ...]:
-    """The campaign's shifts: two service shifts and three on-call shifts covering 24 hours."""
-    return (
-        Shift("sang", "Ca sáng", 7 * 60 + 30, 11 * 60 + 30, ShiftKind.SERVICE),
-        Shift("chieu", "Ca chiều", 13 * 60 + 30, 17 * 60 + 30, ShiftKind.SERVICE),
-        Shift("truc_ngay", "Trực ngày", 6 * 60, 14 * 60, ShiftKind.ONCALL),
-        Shift("truc_toi", "Trực tối", 14 * 60, 22 * 60, ShiftKind.ONCALL),
-        Shift("truc_dem", "Trực đêm", 22 * 60, 30 * 60, ShiftKind.ONCALL),
-    )
-
-
 @dataclass(frozen=True)
 class Campaign:
     """A whole campaign: its calendar, rules, wards, people and mobile points."""
