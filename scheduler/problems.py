@@ -1,0 +1,64 @@
+"""Problems found in a campaign's files, and the error that carries them.
+
+A :class:`Problem` names where it is (file, data row, column) and says in
+Vietnamese what is wrong and why. Readers collect every problem instead of
+stopping at the first, so a coordinator can fix a whole file in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a campaign's files.
+
+    Attributes
+    ----------
+    file : str
+        The file's name, e.g. ``"people.csv"`` or ``"campaign.toml"``.
+    row : int or None
+        The 1-based data row (the header is not counted); ``None`` for a problem of
+        the whole file or of a column. The spreadsheet line is ``row + 1``.
+    column : str or None
+        The canonical (English) column name, or the TOML key such as ``"rules.night_start"``.
+    message : str
+        What is wrong, in Vietnamese.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    @property
+    def line(self) -> int | None:
+        """The line of the file as a spreadsheet numbers it (the header is line 1)."""
+        return None if self.row is None else self.row + 1
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", hàng {self.row} (dòng {self.line})"
+        if self.column is not None:
+            where += f", cột {self.column}" if self.row is not None or not self.file.endswith(".toml") \
+                else f", khoá {self.column}"
+        return f"{where}: {self.message}"
+
+
+class CampaignLoadError(ValueError):
+    """A campaign's files have problems; nothing was loaded.
+
+    Attributes
+    ----------
+    problems : tuple of Problem
+        Every problem found, in file order.
+    """
+
+    def __init__(self, problems):
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = [f"không đọc được chiến dịch: {count} lỗi"]
+        lines += [f"  - {problem}" for problem in self.problems]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,135 @@
+"""The command line end to end: scenario, check, wards, demo."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from scheduler.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def hanoi_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("hanoi")
+    assert main(["scenario", "hanoi", "--seed", "7", "--out", str(out)]) == 0
+    return out
+
+
+def test_scenario_writes_the_four_files(hanoi_dir):
+    assert sorted(p.name for p in hanoi_dir.iterdir()) == [
+        "campaign.toml", "mobile_points.csv", "people.csv", "wards.csv"]
+
+
+def test_same_seed_gives_byte_identical_files(hanoi_dir, tmp_path, capsys):
+    again = tmp_path / "again"
+    code, _, _ = run(capsys, "scenario", "hanoi", "--seed", "7", "--out", str(again))
+    assert code == 0
+    for path in hanoi_dir.iterdir():
+        assert (again / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_another_seed_gives_other_people(hanoi_dir, tmp_path, capsys):
+    other = tmp_path / "other"
+    run(capsys, "scenario", "hanoi", "--seed", "8", "--out", str(other))
+    assert (other / "people.csv").read_bytes() != (hanoi_dir / "people.csv").read_bytes()
+
+
+def test_hanoi_scenario_has_the_expected_scale(hanoi_dir):
+    people = list(csv.DictReader(io.StringIO((hanoi_dir / "people.csv").read_text(encoding="utf-8"))))
+    pools = [row["pool"] for row in people]
+    assert 2400 <= pools.count("student") <= 2600
+    assert 280 <= pools.count("telecom") <= 320
+    assert 230 <= pools.count("technician") <= 270
+    wards = list(csv.DictReader(io.StringIO((hanoi_dir / "wards.csv").read_text(encoding="utf-8"))))
+    assert len(wards) == 126
+    points = list(csv.DictReader(io.StringIO((hanoi_dir / "mobile_points.csv").read_text(encoding="utf-8"))))
+    assert 380 <= len(points) <= 420
+
+
+def test_check_accepts_the_generated_scenario(hanoi_dir, capsys):
+    code, out, _ = run(capsys, "check", str(hanoi_dir))
+    assert code == 0
+    assert "Hợp lệ" in out
+    assert "126" in out
+
+
+def test_check_names_the_broken_row(hanoi_dir, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in hanoi_dir.iterdir():
+        (broken / path.name).write_bytes(path.read_bytes())
+    people = broken / "people.csv"
+    lines = people.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = next(csv.reader([lines[0]]))
+    row = next(csv.reader([lines[12]]))  # data row 12 (line 13)
+    row[header.index("unavailable_dates")] = "31/02/2025"
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row)
+    lines[12] = buffer.getvalue()
+    people.write_text("".join(lines), encoding="utf-8")
+
+    code, out, err = run(capsys, "check", str(broken))
+    assert code != 0
+    assert "people.csv" in out
+    assert "hàng 12" in out
+    assert "31/02/2025" in out
+    assert "không dữ liệu nào được nạp" in err
+
+
+def test_tiny_scenario_is_a_dozen_people_in_three_wards(tmp_path, capsys):
+    code, _, _ = run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    assert code == 0
+    people = list(csv.DictReader(io.StringIO((tmp_path / "people.csv").read_text(encoding="utf-8"))))
+    wards = list(csv.DictReader(io.StringIO((tmp_path / "wards.csv").read_text(encoding="utf-8"))))
+    assert len(people) == 12
+    assert len(wards) == 3
+    assert run(capsys, "check", str(tmp_path))[0] == 0
+
+
+def test_scenario_in_xlsx_checks_too(tmp_path, capsys):
+    code, _, _ = run(capsys, "scenario", "tiny", "--out", str(tmp_path), "--format", "xlsx")
+    assert code == 0
+    assert (tmp_path / "people.xlsx").exists()
+    assert run(capsys, "check", str(tmp_path))[0] == 0
+
+
+def test_wards_csv_for_hanoi_has_126_rows(capsys):
+    code, out, _ = run(capsys, "wards", "--province", "Ha Noi", "--format", "csv")
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["code", "name", "type", "province", "lat", "lon", "area_km2"]
+    assert len(rows) - 1 == 126
+
+
+def test_wards_csv_nationwide_has_3321_rows(capsys):
+    code, out, _ = run(capsys, "wards")
+    assert code == 0
+    assert len(out.strip().splitlines()) - 1 == 3321
+
+
+def test_wards_unknown_province_is_a_clear_error(capsys):
+    code, _, err = run(capsys, "wards", "--province", "Ha Nooi")
+    assert code == 2
+    assert "Hà Nội" in err
+
+
+def test_wards_geojson_for_hanoi(capsys):
+    code, out, _ = run(capsys, "wards", "--province", "Hà Nội", "--format", "geojson")
+    assert code == 0
+    collection = json.loads(out)
+    assert collection["type"] == "FeatureCollection"
+    assert len(collection["features"]) == 126
+
+
+def test_demo_generates_checks_and_summarises(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"))
+    assert code == 0
+    assert "126" in out
+    assert "kiểm tra hợp lệ" in out
