@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong in a campaign's files.
 
@@ -42,8 +42,7 @@ class Problem:
         if self.row is not None:
             where += f", hàng {self.row} (dòng {self.line})"
         if self.column is not None:
-            where += f", cột {self.column}" if self.row is not None or not self.file.endswith(".toml") \
-                else f", khoá {self.column}"
+            where += f", {'khoá' if self.file.endswith('.toml') else 'cột'} {self.column}"
         return f"{where}: {self.message}"
 
 

@@ -1,0 +1,593 @@
+"""Load a campaign from its directory, collecting every problem on the way.
+
+A campaign directory holds four files (``docs/data-format.md`` describes every
+column)::
+
+    campaign.toml                 name, province, calendar, [[shifts]], [rules]
+    wards.csv | wards.xlsx        the campaign's wards and what each needs
+    people.csv | people.xlsx      the three pools of people
+    mobile_points.csv | .xlsx     the mobile service points
+
+:func:`check_campaign` returns the problems; :func:`load_campaign` returns the
+:class:`~scheduler.model.Campaign` or raises :class:`CampaignLoadError` with
+all of them. Nothing is half-loaded: one problem anywhere and no campaign is
+built. Bad cell content never raises anything but that error.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from geo.units import AdminUnit, Province, UnknownPlaceError, commune_by_code, find_commune, find_province
+from scheduler import cells
+from scheduler.cells import CellError, clean
+from scheduler.model import (
+    Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, StaffNeed, Ward,
+    WardDemand,
+)
+from scheduler.problems import CampaignLoadError, Problem
+from scheduler.tables import MOBILE_POINTS, PEOPLE, WARDS, Table, TableSchema, find_table_file, read_table
+
+logger = logging.getLogger(__name__)
+
+CAMPAIGN_FILE = "campaign.toml"
+MAX_CAMPAIGN_DAYS = 366
+
+# campaign.toml [rules]: key -> (CampaignRules field, kind, minimum, maximum). Times are "HH:MM".
+RULE_KEYS: dict[str, tuple[str, str, int, int]] = {
+    "min_support_staff_per_shift": ("min_support_staff_per_shift", "int", 0, 50),
+    "min_telecom_staff_per_day": ("min_telecom_staff_per_day", "int", 0, 50),
+    "oncall_24_7": ("oncall_24_7", "bool", 0, 1),
+    "night_response_limit_minutes": ("night_response_limit_minutes", "int", 0, 1440),
+    "mobile_point_travel_limit_minutes": ("mobile_point_travel_limit_minutes", "int", 0, 1440),
+    "max_work_hours_per_day": ("max_work_hours_per_day", "int", 0, 24),
+    "max_work_hours_per_week": ("max_work_hours_per_week", "int", 0, 168),
+    "min_rest_between_shifts_hours": ("min_rest_between_shifts_hours", "int", 0, 168),
+    "min_weekly_rest_hours": ("min_weekly_rest_hours", "int", 0, 168),
+    "night_start": ("night_start_minute", "time", 0, 0),
+    "night_end": ("night_end_minute", "time", 0, 0),
+    "student_weekly_cap_hours": ("student_weekly_cap_hours", "int", 0, 168),
+    "ward_staff_list_deadline": ("ward_staff_list_deadline_minute", "time", 0, 0),
+}
+TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights")
+SHIFT_KEYS = ("id", "name", "start", "end", "kind")
+
+# Bounds of the numbers in the tables.
+MAX_STAFF = 50
+MAX_POINT_STAFF = 100
+MAX_RESPONSE_MINUTES = 1440
+MAX_WEEK_HOURS = 168
+
+
+def load_campaign(directory: Path | str) -> Campaign:
+    """Read a campaign directory into a :class:`~scheduler.model.Campaign`.
+
+    Parameters
+    ----------
+    directory
+        Holds ``campaign.toml`` and ``wards``, ``people``, ``mobile_points`` each as
+        ``.csv`` or ``.xlsx``.
+
+    Raises
+    ------
+    CampaignLoadError
+        When anything is wrong; ``error.problems`` lists every problem found, each
+        with its file, data row and column. No other exception comes from bad content.
+    """
+    campaign, problems = _load(Path(directory))
+    if problems:
+        raise CampaignLoadError(problems)
+    return campaign
+
+
+def check_campaign(directory: Path | str) -> list[Problem]:
+    """Every problem of a campaign directory; an empty list means :func:`load_campaign` succeeds."""
+    return _load(Path(directory))[1]
+
+
+# --- campaign.toml -----------------------------------------------------------------------------
+
+@dataclass
+class Settings:
+    """What campaign.toml gives; a field is None when it could not be read."""
+
+    name: str | None = None
+    province: Province | None = None
+    start_date: date | None = None
+    days: int | None = None
+    shifts: tuple[Shift, ...] | None = None
+    rules: CampaignRules | None = None
+
+
+def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
+    """Read campaign.toml; unknown keys are problems, a ``[weights]`` table is let through unread."""
+    settings = Settings()
+    problems: list[Problem] = []
+    file = path.name
+
+    def problem(key, message):
+        problems.append(Problem(file, None, key, message))
+
+    if not path.is_file():
+        problem(None, f"thiếu tệp {CAMPAIGN_FILE} trong thư mục chiến dịch")
+        return settings, problems
+    try:
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        data = tomllib.loads(text)
+    except OSError as error:
+        problem(None, f"không đọc được tệp: {error.strerror or error}")
+        return settings, problems
+    except UnicodeDecodeError:
+        problem(None, "tệp không phải UTF-8")
+        return settings, problems
+    except tomllib.TOMLDecodeError as error:
+        problem(None, f"không đọc được TOML ({error})")
+        return settings, problems
+
+    for key in data:
+        if key not in TOP_KEYS:
+            problem(key, f"khoá không được hỗ trợ '{key}'; các khoá: {', '.join(TOP_KEYS)}")
+
+    for key in ("name", "province", "start_date", "days", "shifts"):
+        if key not in data:
+            problem(key, f"thiếu khoá bắt buộc '{key}'")
+
+    if "name" in data:
+        try:
+            settings.name = cells.parse_free_text(_toml_text(data["name"]), "tên chiến dịch")
+        except CellError as error:
+            problem("name", str(error))
+    if "province" in data:
+        try:
+            settings.province = find_province(_toml_text(data["province"]))
+        except CellError as error:
+            problem("province", str(error))
+        except UnknownPlaceError as error:
+            problem("province", str(error))
+    if "start_date" in data:
+        value = data["start_date"]
+        try:
+            if isinstance(value, datetime):
+                raise CellError("ngày bắt đầu chỉ ghi ngày, không ghi giờ")
+            settings.start_date = value if isinstance(value, date) else cells.parse_date(_toml_text(value))
+        except CellError as error:
+            problem("start_date", str(error))
+    if "days" in data:
+        try:
+            settings.days = _toml_int(data["days"], 1, MAX_CAMPAIGN_DAYS)
+        except CellError as error:
+            problem("days", str(error))
+
+    if "shifts" in data:
+        settings.shifts = _read_shifts(data["shifts"], problem)
+    settings.rules = _read_rules(data.get("rules", {}), problem)
+    if "weights" in data and not isinstance(data["weights"], dict):
+        problem("weights", "'weights' phải là một bảng [weights]")
+    return settings, problems
+
+
+def _toml_text(value) -> str:
+    if not isinstance(value, str):
+        raise CellError(f"phải là chuỗi trong dấu nháy, không phải {value!r}")
+    text = clean(value)
+    if not text:
+        raise CellError("không được để trống")
+    return text
+
+
+def _toml_int(value, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CellError(f"phải là số nguyên, không phải {value!r}")
+    if not minimum <= value <= maximum:
+        raise CellError(f"phải từ {minimum} đến {maximum}, không phải {value}")
+    return value
+
+
+def _read_shifts(value, problem) -> tuple[Shift, ...] | None:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problem("shifts", "mỗi ca là một bảng [[shifts]] với id, name, start, end, kind")
+        return None
+    if not value:
+        problem("shifts", "cần ít nhất một ca [[shifts]]")
+        return None
+    shifts, seen, ok = [], {}, True
+    for number, item in enumerate(value, 1):
+        where = f"shifts[{number}]"
+        for key in item:
+            if key not in SHIFT_KEYS:
+                problem(f"{where}.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của ca: {', '.join(SHIFT_KEYS)}")
+                ok = False
+        parsed = {}
+        for key, parse in (("id", lambda t: cells.parse_identifier(t, "mã ca")),
+                           ("name", lambda t: cells.parse_free_text(t, "tên ca")),
+                           ("start", cells.parse_time),
+                           ("end", lambda t: cells.parse_time(t, allow_end_of_day=True)),
+                           ("kind", cells.parse_shift_kind)):
+            if key not in item:
+                problem(f"{where}.{key}", f"ca thứ {number} thiếu khoá '{key}'")
+                continue
+            try:
+                parsed[key] = parse(_toml_text(item[key]))
+            except CellError as error:
+                problem(f"{where}.{key}", str(error))
+        if len(parsed) < len(SHIFT_KEYS):
+            ok = False
+            continue
+        if parsed["id"] in seen:
+            problem(f"{where}.id", f"mã ca '{parsed['id']}' trùng với ca thứ {seen[parsed['id']]}")
+            ok = False
+            continue
+        seen[parsed["id"]] = number
+        start, end = parsed["start"], parsed["end"]
+        if start == 24 * 60:
+            problem(f"{where}.start", "giờ bắt đầu không thể là 24:00")
+            ok = False
+            continue
+        if end == start:
+            problem(f"{where}.end", "giờ kết thúc trùng giờ bắt đầu; ca dài 24 giờ hãy chia thành nhiều ca")
+            ok = False
+            continue
+        if end < start:
+            end += 24 * 60  # ends the next day
+        shifts.append(Shift(parsed["id"], parsed["name"], start, end, parsed["kind"]))
+    return tuple(shifts) if ok else None
+
+
+def _read_rules(value, problem) -> CampaignRules | None:
+    if not isinstance(value, dict):
+        problem("rules", "'rules' phải là một bảng [rules]")
+        return None
+    values, ok = {}, True
+    for key, item in value.items():
+        if key not in RULE_KEYS:
+            problem(f"rules.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [rules]: {', '.join(RULE_KEYS)}")
+            ok = False
+            continue
+        name, kind, minimum, maximum = RULE_KEYS[key]
+        try:
+            if kind == "int":
+                values[name] = _toml_int(item, minimum, maximum)
+            elif kind == "bool":
+                if not isinstance(item, bool):
+                    raise CellError(f"phải là true hoặc false, không phải {item!r}")
+                values[name] = item
+            else:
+                values[name] = cells.parse_time(_toml_text(item))
+        except CellError as error:
+            problem(f"rules.{key}", str(error))
+            ok = False
+    if not ok:
+        return None
+    try:
+        return CampaignRules(**values)
+    except ValueError as error:  # bounds are checked above; kept for safety
+        problem("rules", f"quy tắc không hợp lệ: {error}")
+        return None
+
+
+# --- the tables --------------------------------------------------------------------------------
+
+class _Unknown(Exception):
+    """A cell cannot be checked because campaign.toml or wards failed; already reported there."""
+
+
+@dataclass
+class _Context:
+    """What the tables are checked against: the province, the calendar, the shifts, the wards."""
+
+    settings: Settings
+    wards_file: str = "wards.csv"
+    campaign_wards: set[str] | None = None  # codes; None while unknown
+    _communes: dict[str, AdminUnit | CellError] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> CampaignRules:
+        return self.settings.rules or CampaignRules()
+
+    def commune(self, text: str) -> AdminUnit:
+        """The commune of the campaign's province named or coded by ``text``."""
+        province = self.settings.province
+        if province is None:
+            raise _Unknown
+        if text not in self._communes:
+            try:
+                self._communes[text] = find_commune(text, province.name)
+            except UnknownPlaceError as error:
+                message = str(error)
+                if text.isascii() and text.isdigit():
+                    try:
+                        other = commune_by_code(text)
+                    except KeyError:
+                        pass
+                    else:
+                        message = f"mã {other.code} là {other.name}, {other.province} — không thuộc {province.name}"
+                self._communes[text] = CellError(message)
+        found = self._communes[text]
+        if isinstance(found, CellError):
+            raise CellError(str(found))
+        return found
+
+    def campaign_ward(self, text: str) -> AdminUnit:
+        """A commune that must also be one of the campaign's wards (listed in wards.csv)."""
+        unit = self.commune(text)
+        if self.campaign_wards is not None and unit.code not in self.campaign_wards:
+            raise CellError(f"xã/phường '{unit.name}' không có trong {self.wards_file} "
+                            "(danh sách xã/phường của chiến dịch)")
+        return unit
+
+    def campaign_date(self, text: str) -> date:
+        """A date that falls within the campaign."""
+        day = cells.parse_date(text)
+        start, days = self.settings.start_date, self.settings.days
+        if start is not None and days is not None:
+            end = date.fromordinal(start.toordinal() + days - 1)
+            if not start <= day <= end:
+                raise CellError(f"ngày {cells.format_date(day)} nằm ngoài chiến dịch "
+                                f"({cells.format_date(start)} – {cells.format_date(end)})")
+        return day
+
+    def shift_id(self, text: str, service_only: bool = False) -> str:
+        shifts = self.settings.shifts
+        if shifts is None:
+            return text
+        known = {shift.id: shift for shift in shifts}
+        if text not in known:
+            raise CellError(f"không có ca '{text}'; các ca: {', '.join(known)}")
+        if service_only and known[text].kind is not ShiftKind.SERVICE:
+            raise CellError(f"ca '{text}' là ca trực, không phải ca phục vụ")
+        return text
+
+    def service_shift_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.settings.shifts or () if s.kind is ShiftKind.SERVICE)
+
+
+class _RowReader:
+    """Reads the cells of one row, turning every failure into a problem of that row and column."""
+
+    def __init__(self, table: Table, row, problems: list[Problem]):
+        self.table, self.row, self.problems = table, row, problems
+        self.failed = False
+
+    def problem(self, column: str | None, message: str) -> None:
+        self.failed = True
+        self.problems.append(Problem(self.table.file, self.row.number, column, message))
+
+    def cell(self, column: str, parse, default=None, required: bool = False):
+        if column not in self.table.columns:
+            self.failed = self.failed or required  # the missing column is reported once, at the header
+            return default
+        text = self.row.get(column)
+        try:
+            text = clean(text)
+            if not text:
+                if required:
+                    self.problem(column, "ô bắt buộc đang trống")
+                return default
+            return parse(text)
+        except CellError as error:
+            self.problem(column, str(error))
+        except _Unknown:
+            self.failed = True
+        except Exception as error:  # a bug, never the user's fault: report it at the cell, do not crash
+            logger.exception("reading %s row %s column %s", self.table.file, self.row.number, column)
+            self.problem(column, f"lỗi nội bộ khi đọc ô ({type(error).__name__}: {error})")
+        return None
+
+
+def _duplicates(file: str, column: str, rows_by_key: dict, describe, problems: list[Problem]) -> None:
+    """Report each group of rows sharing a key, on every row of the group, naming the others."""
+    for key, numbers in rows_by_key.items():
+        if len(numbers) < 2:
+            continue
+        for number in numbers:
+            others = ", ".join(f"hàng {other} (dòng {other + 1})" for other in numbers if other != number)
+            problems.append(Problem(file, number, column, f"{describe(key)} trùng với {others}"))
+
+
+def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tuple[Ward, WardDemand]]:
+    rules, result = ctx.rules, []
+    by_code: dict[str, list[int]] = defaultdict(list)
+    names: dict[str, str] = {}
+    all_resolved = "ward" in table.columns
+    for row in table.rows:
+        r = _RowReader(table, row, problems)
+        unit = r.cell("ward", ctx.commune, required=True)
+        if unit is None:
+            all_resolved = False
+        else:
+            by_code[unit.code].append(row.number)
+            names[unit.code] = unit.name
+        services = r.cell("service_shifts", lambda t: cells.parse_list(t, lambda s: ctx.shift_id(s, True)), [])
+        staff = r.cell("min_support_staff", lambda t: cells.parse_int(t, 0, MAX_STAFF),
+                       rules.min_support_staff_per_shift)
+        telecom = r.cell("min_telecom_staff_per_day", lambda t: cells.parse_int(t, 0, MAX_STAFF),
+                         rules.min_telecom_staff_per_day)
+        oncall = r.cell("oncall_24_7", cells.parse_bool, rules.oncall_24_7)
+        response = r.cell("night_response_limit_minutes", lambda t: cells.parse_int(t, 0, MAX_RESPONSE_MINUTES),
+                          rules.night_response_limit_minutes)
+        peaks = r.cell("peak_dates", lambda t: cells.parse_list(t, ctx.campaign_date), [])
+        extra = r.cell("extra_students_on_peak", lambda t: cells.parse_int(t, 0, MAX_STAFF), 0)
+        if r.failed:
+            continue
+        order = {shift.id: index for index, shift in enumerate(ctx.settings.shifts or ())}
+        services = tuple(sorted(services, key=lambda s: order.get(s, len(order)))) if services \
+            else ctx.service_shift_ids()
+        ward = Ward(unit.code, unit.name, unit.kind, unit.province, unit.lat, unit.lon, unit.area_km2)
+        result.append((row.number, ward, dict(
+            ward_code=unit.code, service_shift_ids=services, min_support_staff=staff,
+            min_telecom_staff_per_day=telecom, oncall_24_7=oncall, night_response_limit_minutes=response,
+            peak_dates=frozenset(peaks), extra_students_on_peak=extra)))
+    _duplicates(table.file, "ward", by_code, lambda code: f"xã/phường '{names[code]}' ({code})", problems)
+    ctx.campaign_wards = set(by_code) if all_resolved else None
+    built = []
+    for number, ward, fields in result:
+        demand = _build(WardDemand, fields, table.file, number, problems)
+        if demand is not None:
+            built.append((ward, demand))
+    return built
+
+
+def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[Person]:
+    people = []
+    by_id: dict[str, list[int]] = defaultdict(list)
+    by_phone: dict[str, list[int]] = defaultdict(list)
+    ids: dict[str, str] = {}
+    for row in table.rows:
+        r = _RowReader(table, row, problems)
+        person_id = r.cell("person_id", cells.parse_identifier, required=True)
+        if person_id is not None:
+            by_id[person_id.casefold()].append(row.number)
+            ids.setdefault(person_id.casefold(), person_id)
+        name = r.cell("full_name", cells.parse_person_name, required=True)
+        pool = r.cell("pool", cells.parse_pool, required=True)
+        organisation = r.cell("organisation", lambda t: cells.parse_free_text(t, "đơn vị"), required=True)
+        home = r.cell("home_ward", ctx.commune, required=True)
+        phone = r.cell("phone", cells.parse_phone, required=True)
+        if phone is not None:
+            by_phone[phone].append(row.number)
+        skills = r.cell("skills", lambda t: cells.parse_list(t, cells.parse_skill), [])
+        unavailable = r.cell("unavailable_dates", lambda t: cells.parse_list(t, ctx.campaign_date), [])
+        shifts = r.cell("available_shifts", lambda t: cells.parse_list(t, ctx.shift_id), [])
+        cap = r.cell("weekly_cap_hours", lambda t: cells.parse_int(t, 0, MAX_WEEK_HOURS), None)
+        night = r.cell("night_eligible", cells.parse_bool, False)
+        preferred = r.cell("preferred_wards",
+                           lambda t: cells.parse_list(t, ctx.campaign_ward, key=lambda u: u.code), [])
+        if r.failed:
+            continue
+        person = _build(Person, dict(
+            id=person_id, name=name, pool=pool, organisation=organisation, home_ward_code=home.code,
+            phone=phone, skills=frozenset(skills), unavailable_dates=frozenset(unavailable),
+            available_shift_ids=frozenset(shifts), weekly_cap_hours=cap, night_eligible=night,
+            preferred_ward_codes=tuple(unit.code for unit in preferred)), table.file, row.number, problems)
+        if person is not None:
+            people.append(person)
+    _duplicates(table.file, "person_id", by_id, lambda key: f"mã '{ids[key]}'", problems)
+    _duplicates(table.file, "phone", by_phone, lambda phone: f"số điện thoại {phone}", problems)
+    return people
+
+
+def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) -> list[MobilePoint]:
+    points = []
+    by_id: dict[str, list[int]] = defaultdict(list)
+    ids: dict[str, str] = {}
+    for row in table.rows:
+        r = _RowReader(table, row, problems)
+        point_id = r.cell("point_id", lambda t: cells.parse_identifier(t, "mã điểm"), required=True)
+        if point_id is not None:
+            by_id[point_id.casefold()].append(row.number)
+            ids.setdefault(point_id.casefold(), point_id)
+        unit = r.cell("ward", ctx.campaign_ward, required=True)
+        place = r.cell("place", lambda t: cells.parse_free_text(t, "địa điểm"), required=True)
+        day = r.cell("date", ctx.campaign_date, required=True)
+        start = r.cell("start_time", cells.parse_time, required=True)
+        end = r.cell("end_time", lambda t: cells.parse_time(t, allow_end_of_day=True), required=True)
+        counts = {pool: r.cell(column, lambda t: cells.parse_int(t, 0, MAX_POINT_STAFF), 0)
+                  for pool, column in ((Pool.STUDENT, "students_needed"), (Pool.TELECOM, "telecom_needed"),
+                                       (Pool.TECHNICIAN, "technicians_needed"))}
+        skills = r.cell("skills_needed", cells.parse_skill_counts, {})
+        group = r.cell("priority_group", cells.parse_priority_group, PriorityGroup.GENERAL)
+        if start is not None and end is not None and end <= start:
+            r.problem("end_time", f"giờ kết thúc {cells.format_time(end)} phải sau giờ bắt đầu "
+                                  f"{cells.format_time(start)}")
+        if r.failed:
+            continue
+        needs = [StaffNeed(count, pool=pool) for pool, count in counts.items() if count]
+        needs += [StaffNeed(count, skill=skill) for skill, count in sorted(skills.items())]
+        if not needs:
+            r.problem(None, "điểm lưu động cần ít nhất một người (students_needed, telecom_needed, "
+                            "technicians_needed hoặc skills_needed)")
+            continue
+        point = _build(MobilePoint, dict(
+            id=point_id, ward_code=unit.code, place=place, date=day, start_minute=start, end_minute=end,
+            staff_needed=tuple(needs), priority_group=group), table.file, row.number, problems)
+        if point is not None:
+            points.append(point)
+    _duplicates(table.file, "point_id", by_id, lambda key: f"mã điểm '{ids[key]}'", problems)
+    return points
+
+
+def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
+    """A model object; the model's own checks should never fail after the loader's, but if one does it is
+    reported at the row rather than raised."""
+    try:
+        return cls(**fields)
+    except (ValueError, TypeError) as error:
+        logger.error("model refused %s row %s: %s", file, row, error)
+        problems.append(Problem(file, row, None, f"lỗi nội bộ khi tạo dữ liệu của hàng ({error})"))
+        return None
+
+
+def _read(directory: Path, schema: TableSchema, problems: list[Problem]) -> Table | None:
+    path, found = find_table_file(directory, schema.name)
+    problems.extend(found)
+    if path is None:
+        return None
+    table, read = read_table(path, schema)
+    problems.extend(read)
+    return table
+
+
+def _in_file_order(problems: list[Problem], schema: TableSchema) -> list[Problem]:
+    """Header problems first, then by row and, within a row, by the schema's column order."""
+    order = {name: index for index, name in enumerate(schema.names)}
+    return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, order.get(p.column, len(order))))
+
+
+def _safely(read, table: Table | None, ctx: _Context, problems: list[Problem]) -> list:
+    """Read a table; a bug in the reader becomes a problem of the file instead of an exception."""
+    if table is None:
+        return []
+    try:
+        return read(table, ctx, problems)
+    except Exception as error:
+        logger.exception("reading %s", table.file)
+        problems.append(Problem(table.file, None, None, f"lỗi nội bộ khi đọc tệp ({type(error).__name__}: {error})"))
+        return []
+
+
+def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
+    if not directory.is_dir():
+        return None, [Problem(str(directory), None, None, "không có thư mục chiến dịch này")]
+    try:
+        settings, toml_problems = read_settings(directory / CAMPAIGN_FILE)
+    except Exception as error:  # a bug, reported rather than raised
+        logger.exception("reading %s", CAMPAIGN_FILE)
+        settings, toml_problems = Settings(), [Problem(CAMPAIGN_FILE, None, None,
+                                                       f"lỗi nội bộ khi đọc tệp ({type(error).__name__}: {error})")]
+    ctx = _Context(settings)
+    tables = {}
+    file_problems = {}
+    for schema in (WARDS, PEOPLE, MOBILE_POINTS):
+        file_problems[schema.name] = []
+        tables[schema.name] = _read(directory, schema, file_problems[schema.name])
+
+    if tables["wards"] is not None:
+        ctx.wards_file = tables["wards"].file
+    wards = _safely(_read_wards, tables["wards"], ctx, file_problems["wards"])
+    people = _safely(_read_people, tables["people"], ctx, file_problems["people"])
+    points = _safely(_read_mobile_points, tables["mobile_points"], ctx, file_problems["mobile_points"])
+
+    problems = list(toml_problems)
+    for schema in (WARDS, PEOPLE, MOBILE_POINTS):
+        problems += _in_file_order(file_problems[schema.name], schema)
+    if problems:
+        return None, problems
+
+    wards.sort(key=lambda pair: pair[0].code)
+    people.sort(key=lambda person: person.id)
+    points.sort(key=lambda point: (point.date, point.start_minute, point.end_minute, point.id))
+    try:
+        campaign = Campaign(
+            name=settings.name, province=settings.province.name, start_date=settings.start_date,
+            days=settings.days, shifts=settings.shifts, rules=settings.rules,
+            wards=tuple(ward for ward, _ in wards), demands=tuple(demand for _, demand in wards),
+            people=tuple(people), mobile_points=tuple(points))
+    except ValueError as error:  # the loader's checks should make this unreachable
+        logger.error("model refused the campaign: %s", error)
+        return None, [Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi tạo chiến dịch ({error})")]
+    return campaign, []
