@@ -355,7 +355,8 @@ class _RowReader:
 
     def problem(self, column: str | None, message: str) -> None:
         self.failed = True
-        self.problems.append(Problem(self.table.file, self.row.number, column, message))
+        heading = self.table.headings.get(column) if column else None
+        self.problems.append(Problem(self.table.file, self.row.number, column, message, heading))
 
     def cell(self, column: str, parse, default=None, required: bool = False):
         if column not in self.table.columns:
@@ -379,14 +380,15 @@ class _RowReader:
         return None
 
 
-def _duplicates(file: str, column: str, rows_by_key: dict, describe, problems: list[Problem]) -> None:
+def _duplicates(table: Table, column: str, rows_by_key: dict, describe, problems: list[Problem]) -> None:
     """Report each group of rows sharing a key, on every row of the group, naming the others."""
     for key, numbers in rows_by_key.items():
         if len(numbers) < 2:
             continue
         for number in numbers:
             others = ", ".join(f"hàng {other} (dòng {other + 1})" for other in numbers if other != number)
-            problems.append(Problem(file, number, column, f"{describe(key)} trùng với {others}"))
+            problems.append(Problem(table.file, number, column, f"{describe(key)} trùng với {others}",
+                                    table.headings.get(column)))
 
 
 def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tuple[Ward, WardDemand]]:
@@ -422,7 +424,7 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
             ward_code=unit.code, service_shift_ids=services, min_support_staff=staff,
             min_telecom_staff_per_day=telecom, oncall_24_7=oncall, night_response_limit_minutes=response,
             peak_dates=frozenset(peaks), extra_students_on_peak=extra)))
-    _duplicates(table.file, "ward", by_code, lambda code: f"xã/phường '{names[code]}' ({code})", problems)
+    _duplicates(table, "ward", by_code, lambda code: f"xã/phường '{names[code]}' ({code})", problems)
     ctx.campaign_wards = set(by_code) if all_resolved else None
     built = []
     for number, ward, fields in result:
@@ -466,8 +468,8 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
             preferred_ward_codes=tuple(unit.code for unit in preferred)), table.file, row.number, problems)
         if person is not None:
             people.append(person)
-    _duplicates(table.file, "person_id", by_id, lambda key: f"mã '{ids[key]}'", problems)
-    _duplicates(table.file, "phone", by_phone, lambda phone: f"số điện thoại {phone}", problems)
+    _duplicates(table, "person_id", by_id, lambda key: f"mã '{ids[key]}'", problems)
+    _duplicates(table, "phone", by_phone, lambda phone: f"số điện thoại {phone}", problems)
     return people
 
 
@@ -507,7 +509,7 @@ def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) ->
             staff_needed=tuple(needs), priority_group=group), table.file, row.number, problems)
         if point is not None:
             points.append(point)
-    _duplicates(table.file, "point_id", by_id, lambda key: f"mã điểm '{ids[key]}'", problems)
+    _duplicates(table, "point_id", by_id, lambda key: f"mã điểm '{ids[key]}'", problems)
     return points
 
 

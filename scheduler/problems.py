@@ -25,12 +25,16 @@ class Problem:
         The canonical (English) column name, or the TOML key such as ``"rules.night_start"``.
     message : str
         What is wrong, in Vietnamese.
+    heading : str or None
+        The column's header as the file wrote it, when it differs from ``column``
+        (a Vietnamese header such as ``"Ngày bận"``); shown to the user.
     """
 
     file: str
     row: int | None
     column: str | None
     message: str
+    heading: str | None = None
 
     @property
     def line(self) -> int | None:
@@ -42,7 +46,8 @@ class Problem:
         if self.row is not None:
             where += f", hàng {self.row} (dòng {self.line})"
         if self.column is not None:
-            where += f", {'khoá' if self.file.endswith('.toml') else 'cột'} {self.column}"
+            shown = self.column if self.heading in (None, self.column) else f"'{self.heading}' ({self.column})"
+            where += f", {'khoá' if self.file.endswith('.toml') else 'cột'} {shown}"
         return f"{where}: {self.message}"
 
 

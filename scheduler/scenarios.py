@@ -322,8 +322,8 @@ def tiny_scenario() -> Campaign:
     """Three wards of Hà Nội over three days and twelve people: checkable by hand.
 
     Định Công and Hoàng Liệt are neighbouring inner wards; Bất Bạt is a far
-    outer commune where nobody lives, so its telecom presence depends on a
-    long trip. Ward demand is the directive's minimum (2 support staff per
+    outer commune where only one student lives and no telecom staff, so its
+    telecom presence depends on a long trip. Ward demand is the directive's minimum (2 support staff per
     service shift, 1 telecom staff per day, a technician on call around the
     clock); one mobile point in Bất Bạt needs a telecom staff and a student.
     """

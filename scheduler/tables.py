@@ -20,7 +20,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -91,6 +91,7 @@ class Table:
     file: str
     columns: tuple[str, ...]
     rows: tuple[Row, ...]
+    headings: Mapping[str, str] = field(default_factory=dict)  # canonical column → header as written
 
 
 def header_key(header: str) -> str:
@@ -145,6 +146,7 @@ def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Probl
 
     header, data = records[0], records[1:]
     positions: dict[str, int] = {}
+    headings: dict[str, str] = {}
     for index, text in enumerate(header):
         heading = text.strip()
         if not heading:
@@ -164,6 +166,7 @@ def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Probl
                                     f"cột '{name}' có hai lần (cột thứ {positions[name] + 1} và {index + 1})"))
         else:
             positions[name] = index
+            headings[name] = heading
     for column in schema.columns:
         if column.required and column.name not in positions:
             problems.append(Problem(file, None, column.name,
@@ -181,7 +184,7 @@ def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Probl
         cells = {name: (record[index] if index < len(record) else "") for name, index in positions.items()}
         rows.append(Row(number, cells))
     columns = tuple(sorted(positions, key=positions.get))
-    return Table(file, columns, tuple(rows)), problems
+    return Table(file, columns, tuple(rows), headings), problems
 
 
 def _read_csv_records(path: Path) -> tuple[list[list[str]], list[Problem]]:
