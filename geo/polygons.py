@@ -15,11 +15,16 @@ This module draws plausible boundaries that honour both, per province:
    disk would touch no other ward's even at ``ISOLATION_FACTOR`` (an island
    such as Đặc khu Bạch Long Vĩ) keeps a disk of exactly its official area.
 3. Cells go to wards by a power diagram, ``argmin_i |x - p_i|^2 - w_i`` over the
-   ``NEIGHBOUR_SITES`` nearest centroids, with the weights ``w_i`` iterated until
-   every ward's area is close to its official area (scaled to the extent).
-4. The cell holding each centroid belongs to that ward, every ward is one
+   ``NEIGHBOUR_SITES`` nearest centroids on the same piece of extent (mainland or
+   island). The weights are fitted so that each ward's area approaches its
+   official area scaled to its piece of extent: each round changes ``w_i`` by
+   the area shortfall divided by how fast the ward's area responds to its weight
+   (a Jacobi step, ``FIT_STEP`` damped, over ``FIT_ITERATIONS`` rounds; the best
+   round is kept), and keeps every centroid inside its own power cell.
+4. The cell holding each centroid belongs to that ward, and every ward is one
    4-connected piece of cells around its centroid (stray pieces go to the
-   neighbour they share the longest border with).
+   neighbour they share the longest border with). Areas are measured after this
+   step in every round, so the fit sees the wards as they will be drawn.
 5. Each ward's cells become a polygon (horizontal runs of cells merged into
    rectangles, then united). Every corner of any ward is inserted into every
    boundary that passes through it, so neighbouring wards share identical
@@ -60,19 +65,17 @@ from geo.units import AdminUnit, communes, find_province, provinces
 logger = logging.getLogger(__name__)
 
 #: Part of every cache key; change it whenever the construction changes.
-METHOD_VERSION = "power-raster-1"
+METHOD_VERSION = "power-raster-2"
 #: Cells of the raster for one province's total official area.
 TARGET_CELLS = 150_000
 #: Plain-nearest centroids among which the power diagram picks a cell's ward.
 NEIGHBOUR_SITES = 24
-#: Rounds of weight updates of the power diagram.
-WEIGHT_ITERATIONS = 150
-#: Fraction of the area shortfall converted into weight (km² per km²) each round.
-WEIGHT_STEP = 0.5
+#: Rounds of weight updates fitting the power diagram to the areas.
+FIT_ITERATIONS = 80
+#: Fraction of the estimated weight change applied each round.
+FIT_STEP = 0.5
 #: A ward whose disk of radius ``ISOLATION_FACTOR * r`` meets no other ward's is an island.
 ISOLATION_FACTOR = 2.0
-
-COLUMNS = ("code", "name", "kind", "province", "lat", "lon", "area_km2")
 
 _WGS84_A_KM = 6378.137
 _WGS84_E2 = 0.00669437999014
@@ -162,7 +165,7 @@ def ward_polygons(province: str | None) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns code, name, kind, province, lat, lon, area_km2 (official; None
+        Columns code, name, kind, province, lat, lon, area_km2 (official; NaN
         where unknown) and geometry (Polygon or MultiPolygon, EPSG:4326), ordered
         by code. The wards of a province tile its extent (:func:`province_extent`)
         without overlap or gap, and each contains its centroid (lon, lat).
@@ -257,6 +260,9 @@ def _province_build(code: str) -> _Build:
         build = _memory_cache.get(key)
         if build is None:
             build = _read_cache(path)
+            if build is not None and build.codes != tuple(u.code for u in communes(code)):
+                logger.warning("ward polygon cache %s does not match the commune registry; rebuilding", path)
+                build = None
             if build is None:
                 build = _build_province(code)
                 _write_cache(path, build)
@@ -267,17 +273,18 @@ def _province_build(code: str) -> _Build:
 def _read_cache(path: Path) -> _Build | None:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("method_version") != METHOD_VERSION:
+            return None
+        build = _Build(codes=tuple(payload["codes"]),
+                       geometries=tuple(shapely.from_wkb(bytes.fromhex(h)) for h in payload["geometries_wkb"]),
+                       extent=shapely.from_wkb(bytes.fromhex(payload["extent_wkb"])))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, shapely.errors.ShapelyError) as error:
         logger.warning("ignoring unreadable ward polygon cache %s: %s", path, error)
         return None
-    if payload.get("method_version") != METHOD_VERSION:
-        return None
-    logger.info("read ward polygons of province %s from cache %s", payload["province_code"], path)
-    return _Build(codes=tuple(payload["codes"]),
-                  geometries=tuple(shapely.from_wkb(bytes.fromhex(h)) for h in payload["geometries_wkb"]),
-                  extent=shapely.from_wkb(bytes.fromhex(payload["extent_wkb"])))
+    logger.info("read ward polygons of province %s from cache %s", payload.get("province_code"), path)
+    return build
 
 
 def _write_cache(path: Path, build: _Build) -> None:
@@ -311,13 +318,14 @@ def _build_province(code: str) -> _Build:
     sites = np.column_stack([x, y])
     areas = _official_or_median_areas(units)
     cell_km = math.sqrt(areas.sum() / TARGET_CELLS)
-
-    grid, extent = _extent_mask(sites, areas, cell_km)
-    rows, cols = grid.cell_of(sites[:, 0], sites[:, 1])
-    if len(set(zip(rows.tolist(), cols.tolist()))) < len(units):
-        logger.warning("two centroids of province %s share a %.3f km cell", code, cell_km)
-    labels = _power_labels(extent, grid, sites, areas, rows, cols)
-    labels = _connect_wards(labels, rows, cols)
+    while True:
+        grid, extent = _extent_mask(sites, areas, cell_km)
+        rows, cols = grid.cell_of(sites[:, 0], sites[:, 1])
+        if len(set(zip(rows.tolist(), cols.tolist()))) == len(units):
+            break
+        cell_km *= 0.8  # two centroids share a cell: refine
+        logger.info("province %s: two centroids share a cell, refining to %.3f km", code, cell_km)
+    labels = _fit_wards(extent, grid, sites, areas, rows, cols)
 
     shapes = _polygonize_labels(labels, len(units))
     extent_shape = _cells_to_polygon(labels >= 0)
@@ -409,29 +417,118 @@ def _scaled_distance(grid: _Grid, sites: np.ndarray, radius: np.ndarray, reach: 
     return scaled
 
 
-def _power_labels(extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.ndarray,
-                  site_rows: np.ndarray, site_cols: np.ndarray) -> np.ndarray:
-    """Ward index per cell (-1 outside) by a power diagram fitted to the areas."""
+def _fit_wards(extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.ndarray,
+               site_rows: np.ndarray, site_cols: np.ndarray) -> np.ndarray:
+    """Ward index per cell (-1 outside): a power diagram whose weights fit the areas.
+
+    Each round raises the weight of every ward short of its target area and
+    lowers the others by ``FIT_STEP`` times the shortfall over the ward's area
+    response (:func:`_border_coupling`), then keeps every centroid inside its own
+    power cell. Areas are those of the connected wards (:func:`_connect_wards`).
+    The round with the lowest mean relative error wins; where official areas
+    contradict the centroids (a large ward whose centroid sits among small ones)
+    later rounds can be worse than earlier ones.
+    """
     cell_rows, cell_cols = np.nonzero(extent)
     centres = np.column_stack([grid.x0_km + (cell_cols + 0.5) * grid.cell_km,
                                grid.y0_km + (cell_rows + 0.5) * grid.cell_km])
     n = len(sites)
     k = min(NEIGHBOUR_SITES, n)
-    distance, nearest = cKDTree(sites).query(centres, k=k)
-    nearest = nearest.reshape(len(centres), k)
-    squared = distance.reshape(len(centres), k) ** 2
+    tree = cKDTree(sites)
+    distance, nearest = tree.query(centres, k=k)
+    nearest = nearest.reshape(len(centres), k).astype(np.int32)
+    squared = (distance.reshape(len(centres), k) ** 2).astype(np.float32)
+    site_distance, site_nearest = tree.query(sites, k=k)
+    site_nearest = site_nearest.reshape(n, k)
+    site_squared = site_distance.reshape(n, k) ** 2
+    # Each connected piece of the extent (the mainland, an island) is shared
+    # only among the wards whose centroids lie on it.
+    pieces, _ = ndimage.label(extent)
+    site_piece = pieces[site_rows, site_cols]
+    squared[site_piece[nearest] != pieces[cell_rows, cell_cols][:, None]] = np.inf
+    site_squared[site_piece[site_nearest] != site_piece[:, None]] = np.inf
     cell_area = grid.cell_km**2
-    target = areas * (len(centres) * cell_area / areas.sum())
-    weights = areas / math.pi
-    position = np.arange(len(centres))
-    for _ in range(WEIGHT_ITERATIONS):
-        owner = nearest[position, np.argmin(squared - weights[nearest], axis=1)]
-        got = np.bincount(owner, minlength=n) * cell_area
-        weights += WEIGHT_STEP * (target - got)
-    labels = np.full(extent.shape, -1, dtype=np.int32)
-    labels[cell_rows, cell_cols] = owner
-    labels[site_rows, site_cols] = np.arange(n)
-    return labels
+    piece_area = np.bincount(pieces.ravel())[site_piece] * cell_area
+    piece_official = np.bincount(site_piece, weights=areas)[site_piece]
+    target = areas * piece_area / piece_official
+
+    def labels_for(weights: np.ndarray) -> np.ndarray:
+        power = squared - weights.astype(np.float32)[nearest]
+        choice = np.argmin(power, axis=1)[:, None]
+        labels = np.full(extent.shape, -1, dtype=np.int32)
+        labels[cell_rows, cell_cols] = np.take_along_axis(nearest, choice, axis=1)[:, 0]
+        labels[site_rows, site_cols] = np.arange(n)
+        return labels
+
+    def evaluate(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        labels = _connect_wards(labels_for(weights), site_rows, site_cols)
+        got = np.bincount(labels[labels >= 0], minlength=n) * cell_area
+        return labels, got, float(np.mean(np.abs(got - target) / target))
+
+    weights = _keep_sites_in_cells(areas / math.pi, site_nearest, site_squared, areas)
+    index = np.full(extent.shape, -1, dtype=np.int64)
+    index[cell_rows, cell_cols] = np.arange(len(cell_rows))
+    touching = np.concatenate([
+        np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+        np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()])])
+    touching = touching[(touching >= 0).all(axis=1)]
+    site_distance_km = np.hypot(*(sites[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+
+    labels, got, error = evaluate(weights)
+    best_labels, best_error = labels, error
+    for _ in range(FIT_ITERATIONS):
+        owner = labels[cell_rows, cell_cols]
+        coupling = _border_coupling(owner[touching], site_distance_km, grid.cell_km)
+        growth = np.maximum(coupling.sum(axis=1), 1.0)
+        weights = weights + FIT_STEP * (target - got) / growth
+        weights = _keep_sites_in_cells(weights, site_nearest, site_squared, areas)
+        labels, got, error = evaluate(weights)
+        if error < best_error:
+            best_labels, best_error = labels, error
+    logger.debug("power diagram fitted: mean relative area error %.4f", best_error)
+    return best_labels
+
+
+def _border_coupling(touching_owners: np.ndarray, distance_km: np.ndarray, cell_km: float) -> np.ndarray:
+    """``len_ij / (2 d_ij)``: how fast ward i's area moves per unit of weight difference with j.
+
+    Raising ``w_i`` by one km² moves its border with neighbour j by ``1 / (2 d_ij)``
+    km. ``touching_owners`` holds the wards of each pair of edge-adjacent cells;
+    border lengths are counted on the raster, where a staircase is on average
+    4/pi longer than the line it follows.
+    """
+    n = len(distance_km)
+    a, b = touching_owners[:, 0], touching_owners[:, 1]
+    border = a != b
+    counts = np.bincount(a[border] * n + b[border], minlength=n * n).reshape(n, n)
+    length_km = (counts + counts.T) * cell_km * math.pi / 4
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(length_km > 0, length_km / (2 * distance_km), 0.0)
+
+
+def _keep_sites_in_cells(weights: np.ndarray, nearest: np.ndarray, squared: np.ndarray,
+                         areas: np.ndarray) -> np.ndarray:
+    """Weights with ``w_i >= w_j - d_ij^2`` for near sites, so each site lies in its own power cell.
+
+    Each violated pair is put right by raising ``w_i`` and lowering ``w_j``, the
+    larger ward taking the larger share (a change of weight costs it less
+    relative area), repeated until no pair is violated by more than a millionth
+    of a km².
+    """
+    weights = weights.copy()
+    rows = np.arange(len(weights))
+    for _ in range(10 * len(weights)):
+        excess = weights[nearest] - squared - weights[:, None]
+        worst = np.argmax(excess, axis=1)
+        violation = excess[rows, worst]
+        violated = violation > 1e-6
+        if not violated.any():
+            break
+        inside, outside = rows[violated], nearest[rows[violated], worst[violated]]
+        share = areas[inside] / (areas[inside] + areas[outside])
+        np.add.at(weights, inside, share * violation[violated])
+        np.add.at(weights, outside, (share - 1.0) * violation[violated])
+    return weights
 
 
 def _connect_wards(labels: np.ndarray, site_rows: np.ndarray, site_cols: np.ndarray) -> np.ndarray:
@@ -556,6 +653,6 @@ def _frame(units: tuple[AdminUnit, ...], codes: tuple[str, ...],
         "province": [u.province for u in units],
         "lat": [u.lat for u in units],
         "lon": [u.lon for u in units],
-        "area_km2": pd.array([u.area_km2 for u in units], dtype="Float64"),
+        "area_km2": [np.nan if u.area_km2 is None else u.area_km2 for u in units],
     }
     return gpd.GeoDataFrame(data, geometry=list(geometries), crs="EPSG:4326")

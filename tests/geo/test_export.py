@@ -1,0 +1,65 @@
+"""Wards as CSV and GeoJSON, the output of ``raquan wards``."""
+
+import csv
+import io
+import json
+
+import pytest
+import shapely.geometry
+
+from geo.export import write_wards_csv, write_wards_geojson
+from geo.units import UnknownPlaceError
+
+HEADER = ["code", "name", "type", "province", "lat", "lon", "area_km2"]
+
+
+def csv_rows(province):
+    stream = io.StringIO()
+    count = write_wards_csv(stream, province)
+    rows = list(csv.reader(io.StringIO(stream.getvalue())))
+    assert count == len(rows) - 1
+    return rows
+
+
+@pytest.mark.parametrize("province", ["Hà Nội", "Ha Noi"])
+def test_csv_for_hanoi_has_126_rows(province):
+    rows = csv_rows(province)
+    assert rows[0] == HEADER
+    assert len(rows) == 1 + 126
+    assert rows[1] == ["00004", "Phường Ba Đình", "Phường", "Thành phố Hà Nội",
+                       "21.0386", "105.838", "2.97"]
+
+
+def test_csv_nationwide_has_3321_rows_and_blank_unknown_areas():
+    rows = csv_rows(None)
+    assert len(rows) == 1 + 3321
+    assert sum(row[6] == "" for row in rows[1:]) == 4
+
+
+def test_unknown_province_is_refused():
+    with pytest.raises(UnknownPlaceError):
+        write_wards_csv(io.StringIO(), "Atlantis")
+
+
+def test_geojson_for_hanoi_is_a_feature_collection_of_126_wards(hanoi_wards):
+    stream = io.StringIO()
+    assert write_wards_geojson(stream, "Ha Noi") == 126
+    document = json.loads(stream.getvalue())
+    assert document["type"] == "FeatureCollection"
+    features = document["features"]
+    assert len(features) == 126
+    assert [f["properties"]["code"] for f in features] == list(hanoi_wards["code"])
+    first = features[0]
+    assert first["type"] == "Feature"
+    assert list(first["properties"]) == HEADER
+    assert first["properties"]["name"] == "Phường Ba Đình"
+    assert first["properties"]["type"] == "Phường"
+    assert first["properties"]["area_km2"] == 2.97
+    for feature in features:
+        geometry = shapely.geometry.shape(feature["geometry"])
+        assert geometry.geom_type in ("Polygon", "MultiPolygon")
+        assert geometry.is_valid
+        for polygon in getattr(geometry, "geoms", [geometry]):
+            assert polygon.exterior.is_ccw  # RFC 7946: exterior rings counter-clockwise
+        lon, lat = feature["properties"]["lon"], feature["properties"]["lat"]
+        assert geometry.contains(shapely.geometry.Point(lon, lat))  # lon/lat order
