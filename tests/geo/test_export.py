@@ -63,3 +63,19 @@ def test_geojson_for_hanoi_is_a_feature_collection_of_126_wards(hanoi_wards):
             assert polygon.exterior.is_ccw  # RFC 7946: exterior rings counter-clockwise
         lon, lat = feature["properties"]["lon"], feature["properties"]["lat"]
         assert geometry.contains(shapely.geometry.Point(lon, lat))  # lon/lat order
+
+
+def test_hanoi_geojson_tiles_the_city_without_overlap_and_near_the_official_area(hanoi_wards):
+    """The written file itself (rounded coordinates), not the in-memory frame: no overlaps, area within 5%."""
+    import geopandas
+    import shapely
+
+    stream = io.StringIO()
+    write_wards_geojson(stream, "Hà Nội")
+    frame = geopandas.GeoDataFrame.from_features(json.loads(stream.getvalue())["features"], crs="EPSG:4326")
+    lat0, lon0 = frame["lat"].mean(), frame["lon"].mean()
+    laea = frame.to_crs(f"+proj=laea +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m").geometry
+    total_km2 = laea.area.sum() / 1e6
+    union_km2 = shapely.union_all(laea.values).area / 1e6
+    assert abs(total_km2 - 3359.8) / 3359.8 < 0.05
+    assert total_km2 - union_km2 < 0.01  # overlaps would count twice in the sum
