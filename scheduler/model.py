@@ -238,6 +238,28 @@ class MobilePoint:
 
 
 @dataclass(frozen=True)
+class SoftWeights:
+    """Weights of the objective (``[weights]`` in campaign.toml); see docs/rules.md for each term.
+
+    Every term is a whole number in domain units (people missing, minutes,
+    assignments), so the objective is an integer that the checker recomputes.
+    """
+
+    unfilled: int = 1000  # per person missing from a hard-rule slot
+    travel_minutes: int = 1  # per minute from home ward to the assignment's ward
+    continuity: int = 30  # per extra ward a person works in beyond the first
+    school_together: int = 10  # per extra school among a ward's students beyond the first
+    fair_spread: int = 20  # per night shift beyond 2, or weekend assignment beyond 1, in a week
+    preferences: int = 5  # per assignment outside a person's preferred wards (when they have some)
+    peak_students: int = 50  # per missing extra person on a peak day's service shift
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            _require(isinstance(getattr(self, name), int) and getattr(self, name) >= 0,
+                     f"weights.{name} must be a whole number, not negative")
+
+
+@dataclass(frozen=True)
 class Campaign:
     """A whole campaign: its calendar, rules, wards, people and mobile points."""
 
@@ -251,6 +273,7 @@ class Campaign:
     demands: tuple[WardDemand, ...]
     people: tuple[Person, ...]
     mobile_points: tuple[MobilePoint, ...] = ()
+    weights: SoftWeights = SoftWeights()
     _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -268,6 +291,8 @@ class Campaign:
             "wards": {w.code: w for w in self.wards},
             "shifts": {s.id: s for s in self.shifts},
             "people": {p.id: p for p in self.people},
+            "demands": {d.ward_code: d for d in self.demands},
+            "points": {m.id: m for m in self.mobile_points},
         })
 
     @property
@@ -291,6 +316,16 @@ class Campaign:
     def person(self, person_id: str) -> Person:
         return self._index["people"][person_id]
 
+    def demand(self, ward_code: str) -> WardDemand:
+        return self._index["demands"][ward_code]
+
+    def mobile_point(self, point_id: str) -> MobilePoint:
+        return self._index["points"][point_id]
+
+    def week_index(self, day: date) -> int:
+        """The 7-day block of the campaign a day falls in (0 for the first seven days)."""
+        return (day - self.start_date).days // 7
+
     def people_in(self, pool: Pool) -> tuple[Person, ...]:
         return tuple(p for p in self.people if p.pool is pool)
 
@@ -301,3 +336,55 @@ class Campaign:
         if person.pool is Pool.STUDENT:
             return self.rules.student_weekly_cap_hours
         return self.rules.max_work_hours_per_week
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One person at one place for one stretch of time.
+
+    A service or on-call shift names ``shift_id``; a mobile point names
+    ``mobile_point_id`` and the index of the staff need the person fills. An
+    on-call assignment is posted at ``ward_code`` and is responsible for
+    ``covered_ward_codes`` (its own ward and, outside service hours, nearby
+    wards within their response limit).
+    """
+
+    person_id: str
+    ward_code: str
+    date: date
+    shift_id: str | None = None
+    mobile_point_id: str | None = None
+    need_index: int | None = None
+    covered_ward_codes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require((self.shift_id is None) != (self.mobile_point_id is None),
+                 "an assignment names a shift or a mobile point, not both")
+        _require((self.mobile_point_id is None) == (self.need_index is None),
+                 "a mobile-point assignment names the need it fills")
+
+
+@dataclass(frozen=True)
+class Unfilled:
+    """A slot a hard rule asks for that the roster could not fill: shortfall as data."""
+
+    rule: str  # the rule's label, e.g. "telecom_presence"
+    ward_code: str
+    date: date
+    shift_id: str | None  # None for a whole-day rule or a mobile point
+    missing: int  # people missing
+    mobile_point_id: str | None = None
+    need: str = ""  # what is missing: a pool, a skill, "technician"
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A solve's result: assignments, declared shortfalls and the solve's figures."""
+
+    campaign_name: str
+    status: str  # "OPTIMAL", "FEASIBLE" (every ward solved), "PARTIAL" or "FAILED"
+    assignments: tuple[Assignment, ...]
+    unfilled: tuple[Unfilled, ...] = ()
+    objective: int | None = None
+    best_bound: int | None = None
+    wall_seconds: float | None = None
