@@ -1,0 +1,373 @@
+"""A general rostering engine on CP-SAT: workers, timed tasks, covers and penalties.
+
+The engine knows nothing of wards or campaigns. A :class:`Problem` lists
+tasks (a day, an interval in absolute minutes), workers with their limits,
+the eligible (worker, task) pairs with a cost each, covers (at least N of
+these pairs, or of these workers, with a weighted shortfall) and soft
+penalties. :func:`solve` builds one CP-SAT model with a Boolean only for each
+eligible pair and returns the chosen pairs with the solve's figures.
+
+Rules the engine enforces for every worker (hard):
+
+- ``one_place_at_a_time``: overlapping tasks exclude each other;
+- ``max_daily_hours``: minutes of tasks starting on a day within a cap;
+- ``max_weekly_hours``: minutes of tasks in a week within the worker's cap;
+- ``min_rest_between_shifts``: tasks on consecutive days closer than the rest exclude each other;
+- ``min_weekly_rest``: a day off in each full week with enough rest around it.
+
+This is the only module, with its callers in this package, that imports OR-Tools.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    key: object  # the caller's name for it
+    day: int  # index of the day it starts on
+    start: int  # absolute minutes
+    end: int
+    night: bool = False
+    weekend: bool = False
+
+
+@dataclass(frozen=True)
+class Worker:
+    key: object
+    daily_cap_minutes: int
+    weekly_cap_minutes: int
+
+
+@dataclass(frozen=True)
+class Cover:
+    """At least ``minimum`` chosen among ``pairs`` (or distinct workers of them); shortfall costs ``weight`` each.
+
+    ``maximum`` (optional) caps the number chosen. ``name`` keys the shortfall in the result.
+    """
+
+    name: object
+    pairs: tuple[tuple[int, int], ...]  # (worker index, task index)
+    minimum: int
+    weight: int
+    maximum: int | None = None
+    distinct_workers: bool = False
+    extra: int = 0  # a softer tier above the minimum
+    extra_weight: int = 0  # per person missing from the extra tier
+
+
+@dataclass(frozen=True)
+class CountPenalty:
+    """``weight`` per chosen pair above ``threshold`` among ``pairs``."""
+
+    pairs: tuple[tuple[int, int], ...]
+    threshold: int
+    weight: int
+
+
+@dataclass(frozen=True)
+class DistinctPenalty:
+    """``weight`` per group used beyond the first: groups maps a label to its pairs."""
+
+    groups: tuple[tuple[object, tuple[tuple[int, int], ...]], ...]
+    weight: int
+
+
+@dataclass
+class Problem:
+    days: int
+    week_of_day: tuple[int, ...]
+    full_weeks: tuple[int, ...]
+    min_rest_minutes: int
+    weekly_rest_minutes: int
+    tasks: list[Task] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    costs: dict[tuple[int, int], int] = field(default_factory=dict)  # eligible pair -> cost
+    covers: list[Cover] = field(default_factory=list)
+    count_penalties: list[CountPenalty] = field(default_factory=list)
+    distinct_penalties: list[DistinctPenalty] = field(default_factory=list)
+    fixed: set[tuple[int, int]] = field(default_factory=set)  # pairs that must be chosen
+    hints: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass
+class Result:
+    chosen: list[tuple[int, int]]
+    shortfalls: dict[object, int]
+    status: str
+    objective: int | None
+    bound: int | None
+    wall_seconds: float
+    variables: int
+
+
+def _by_worker(problem: Problem) -> dict[int, list[int]]:
+    tasks_of = defaultdict(list)
+    for worker, task in problem.costs:
+        tasks_of[worker].append(task)
+    return tasks_of
+
+
+def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int = 1, seed: int = 0,
+          log: bool = False) -> Result:
+    """Build and solve the model; always returns a Result (status "FAILED" if no solution)."""
+    started = time.perf_counter()
+    model = cp_model.CpModel()
+    x = {pair: model.new_bool_var(f"x{pair[0]}_{pair[1]}") for pair in sorted(problem.costs)}
+    objective_terms = [(var, problem.costs[pair]) for pair, var in x.items() if problem.costs[pair]]
+    tasks = problem.tasks
+
+    for pair in problem.fixed:
+        if pair in x:
+            model.add(x[pair] == 1)
+
+    for worker_index, task_indexes in _by_worker(problem).items():
+        _add_worker_rules(model, problem, problem.workers[worker_index], worker_index, task_indexes, x)
+
+    shortfall_vars = {}
+    for cover in problem.covers:
+        if cover.distinct_workers:
+            members = defaultdict(list)
+            for pair in cover.pairs:
+                if pair in x:
+                    members[pair[0]].append(x[pair])
+            chosen = []
+            for worker_index, vars_ in members.items():
+                if len(vars_) == 1:
+                    chosen.append(vars_[0])
+                else:
+                    used = model.new_bool_var("")
+                    model.add_bool_or(vars_).only_enforce_if(used)
+                    chosen.append(used)
+        else:
+            chosen = [x[pair] for pair in cover.pairs if pair in x]
+        short = model.new_int_var(0, cover.minimum, "")
+        model.add(sum(chosen) + short >= cover.minimum)
+        if cover.extra:
+            extra_short = model.new_int_var(0, cover.extra, "")
+            model.add(sum(chosen) + short + extra_short >= cover.minimum + cover.extra)
+            objective_terms.append((extra_short, cover.extra_weight))
+        if cover.maximum is not None:
+            model.add(sum(chosen) <= cover.maximum)
+        shortfall_vars[cover.name] = short
+        objective_terms.append((short, cover.weight))
+
+    for penalty in problem.count_penalties:
+        chosen = [x[pair] for pair in penalty.pairs if pair in x]
+        if len(chosen) <= penalty.threshold:
+            continue
+        excess = model.new_int_var(0, len(chosen) - penalty.threshold, "")
+        model.add(excess >= sum(chosen) - penalty.threshold)
+        objective_terms.append((excess, penalty.weight))
+
+    for penalty in problem.distinct_penalties:
+        used = []
+        for _, pairs in penalty.groups:
+            vars_ = [x[pair] for pair in pairs if pair in x]
+            if not vars_:
+                continue
+            flag = model.new_bool_var("")
+            for var in vars_:
+                model.add_implication(var, flag)
+            used.append(flag)
+        if len(used) > 1:
+            excess = model.new_int_var(0, len(used) - 1, "")
+            model.add(excess >= sum(used) - 1)
+            objective_terms.append((excess, penalty.weight))
+
+    model.minimize(sum(weight * var for var, weight in objective_terms))
+    hints = problem.hints or greedy(problem)
+    for pair, var in x.items():
+        model.add_hint(var, pair in hints)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_seconds)
+    solver.parameters.num_workers = num_workers
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = log
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    wall = time.perf_counter() - started
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        logger.warning("no solution (%s) after %.2f s", name, wall)
+        return Result([], {}, "FAILED", None, None, wall, len(x))
+    chosen = [pair for pair, var in x.items() if solver.boolean_value(var)]
+    shortfalls = {cover: solver.value(var) for cover, var in shortfall_vars.items() if solver.value(var)}
+    return Result(chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound),
+                  wall, len(x))
+
+
+def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_indexes: list[int], x) -> None:
+    tasks = problem.tasks
+    by_day = defaultdict(list)
+    for t in task_indexes:
+        by_day[tasks[t].day].append(t)
+
+    # one_place_at_a_time: at each task start, the tasks running then are a clique.
+    ordered = sorted(task_indexes, key=lambda t: (tasks[t].start, tasks[t].end))
+    active: list[int] = []
+    pending: tuple[int, ...] = ()
+    for t in ordered:
+        moment = tasks[t].start
+        still = [u for u in active if tasks[u].end > moment]
+        if len(still) < len(active) and len(pending) > 1:
+            model.add_at_most_one(x[(w, u)] for u in pending)  # a maximal clique just closed
+        active = still + [t]
+        pending = tuple(active)
+    if len(pending) > 1:
+        model.add_at_most_one(x[(w, u)] for u in pending)
+
+    # max_daily_hours
+    for day, ts in by_day.items():
+        if sum(tasks[t].end - tasks[t].start for t in ts) > worker.daily_cap_minutes:
+            model.add(sum((tasks[t].end - tasks[t].start) * x[(w, t)] for t in ts) <= worker.daily_cap_minutes)
+
+    # max_weekly_hours
+    by_week = defaultdict(list)
+    for t in task_indexes:
+        by_week[problem.week_of_day[tasks[t].day]].append(t)
+    for ts in by_week.values():
+        if sum(tasks[t].end - tasks[t].start for t in ts) > worker.weekly_cap_minutes:
+            model.add(sum((tasks[t].end - tasks[t].start) * x[(w, t)] for t in ts) <= worker.weekly_cap_minutes)
+
+    # min_rest_between_shifts: a task on day d and one on d+1 closer than the rest exclude each other.
+    for day, ts in by_day.items():
+        for t in ts:
+            for u in by_day.get(day + 1, ()):
+                if tasks[u].start - tasks[t].end < problem.min_rest_minutes:
+                    model.add_bool_or([x[(w, t)].Not(), x[(w, u)].Not()])
+
+    # min_weekly_rest: in each full week one day off, with enough rest around it.
+    for week in problem.full_weeks:
+        days = [d for d in range(problem.days) if problem.week_of_day[d] == week]
+        offs = []
+        for day in days:
+            off = model.new_bool_var("")
+            ts = by_day.get(day, [])
+            for t in ts:
+                model.add_implication(off, x[(w, t)].Not())
+            for t in by_day.get(day - 1, ()):
+                for u in by_day.get(day + 1, ()):
+                    if tasks[u].start - tasks[t].end < problem.weekly_rest_minutes:
+                        model.add_bool_or([off.Not(), x[(w, t)].Not(), x[(w, u)].Not()])
+            offs.append(off)
+        if all(not by_day.get(d) for d in days):
+            continue
+        model.add_bool_or(offs)
+
+
+class _Load:
+    """What one worker already does, for the greedy start."""
+
+    def __init__(self):
+        self.tasks_by_day = defaultdict(list)
+        self.day_minutes = defaultdict(int)
+        self.week_minutes = defaultdict(int)
+        self.count = 0
+
+
+def greedy(problem: Problem) -> set[tuple[int, int]]:
+    """A fast feasible start: fill covers hardest first with the cheapest, least-loaded workers.
+
+    Every pair it picks keeps the worker rules (overlap, daily and weekly minutes,
+    rest between days, a day off in each full week); covers it cannot fill stay short.
+    """
+    tasks = problem.tasks
+    loads = defaultdict(_Load)
+    chosen: set[tuple[int, int]] = set()
+    count_on_task = defaultdict(int)
+
+    def fits(w: int, t: int) -> bool:
+        task, load, worker = tasks[t], loads[w], problem.workers[w]
+        minutes = task.end - task.start
+        if load.day_minutes[task.day] + minutes > worker.daily_cap_minutes:
+            return False
+        week = problem.week_of_day[task.day]
+        if load.week_minutes[week] + minutes > worker.weekly_cap_minutes:
+            return False
+        for day in (task.day - 1, task.day, task.day + 1):
+            for u in load.tasks_by_day.get(day, ()):
+                other = tasks[u]
+                if other.start < task.end and task.start < other.end:
+                    return False
+                if day == task.day - 1 and task.start - other.end < problem.min_rest_minutes:
+                    return False
+                if day == task.day + 1 and other.start - task.end < problem.min_rest_minutes:
+                    return False
+        if week in problem.full_weeks:
+            days = [d for d in range(problem.days) if problem.week_of_day[d] == week]
+            for day in days:
+                if day == task.day or load.tasks_by_day.get(day):
+                    continue
+                before = [tasks[u].end for u in load.tasks_by_day.get(day - 1, ())]
+                after = [tasks[u].start for u in load.tasks_by_day.get(day + 1, ())]
+                if day - 1 == task.day:
+                    before.append(task.end)
+                if day + 1 == task.day:
+                    after.append(task.start)
+                if not before or not after or min(after) - max(before) >= problem.weekly_rest_minutes:
+                    return True
+            return False
+        return True
+
+    def take(w: int, t: int) -> None:
+        task, load = tasks[t], loads[w]
+        load.tasks_by_day[task.day].append(t)
+        load.day_minutes[task.day] += task.end - task.start
+        load.week_minutes[problem.week_of_day[task.day]] += task.end - task.start
+        load.count += 1
+        chosen.add((w, t))
+        count_on_task[t] += 1
+
+    for pair in problem.fixed:
+        if pair in problem.costs:
+            take(*pair)
+
+    def first_day(cover: Cover) -> int:
+        return min((tasks[t].day for _, t in cover.pairs), default=problem.days)
+
+    # Day by day (so rest rules bind forwards), the hardest and heaviest covers first within a day.
+    order = sorted(range(len(problem.covers)),
+                   key=lambda c: (first_day(problem.covers[c]), -problem.covers[c].weight,
+                                  len(problem.covers[c].pairs)))
+    cover_max_of_task = defaultdict(lambda: None)
+    for cover in problem.covers:
+        if cover.maximum is not None:
+            for _, t in cover.pairs:
+                current = cover_max_of_task[t]
+                cover_max_of_task[t] = cover.maximum if current is None else min(current, cover.maximum)
+    for c in order:
+        cover = problem.covers[c]
+        if cover.distinct_workers:
+            have = len({w for w, t in cover.pairs if (w, t) in chosen})
+        else:
+            have = sum(1 for pair in cover.pairs if pair in chosen)
+        want = cover.minimum + cover.extra
+        if have >= want:
+            continue
+        # Fill a worker's day before starting another's (a technician doing both service shifts
+        # of a ward leaves others free for the evening and the night), then the cheapest.
+        candidates = sorted(cover.pairs, key=lambda p: (not loads[p[0]].tasks_by_day.get(tasks[p[1]].day),
+                                                        problem.costs[p], loads[p[0]].count, p))
+        busy = {w for w, t in cover.pairs if (w, t) in chosen} if cover.distinct_workers else set()
+        for w, t in candidates:
+            if have >= want:
+                break
+            if (w, t) in chosen or w in busy:
+                continue
+            limit = cover_max_of_task[t]
+            if limit is not None and count_on_task[t] >= limit:
+                continue
+            if fits(w, t):
+                take(w, t)
+                busy.add(w)
+                have += 1
+    return chosen

@@ -1,0 +1,296 @@
+"""Solve a whole campaign: allocate, solve each cluster in parallel, repair, assemble.
+
+1. Cluster the wards for on-call pooling (:mod:`scheduler.solver.clusters`).
+2. Allocate each person to one ward by a min-cost flow per pool: travel
+   minutes as cost, each ward's share of the pool in proportion to its demand.
+3. Solve each cluster as its own CP-SAT model, in parallel processes (the
+   campaign is sent once per process; models are built in the worker).
+4. Repair: a cluster left short gets the nearest idle people of the pools it
+   lacks (people no cluster used) and is solved again, warm-started.
+5. Assemble the roster; its unfilled slots and objective are recomputed by the
+   independent checker, and the best bound is the sum of the clusters' bounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from ortools.graph.python import min_cost_flow
+
+from scheduler.model import Campaign, Pool, Roster, ShiftKind
+from scheduler.solver import engine
+from scheduler.solver.campaign_model import ClusterSpec, assignments_of, build_problem
+from scheduler.solver.clusters import Cluster, build_clusters
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SolveSettings:
+    time_limit_seconds: float = 30.0
+    workers: int = 2  # parallel processes
+    seed: int = 0
+    repair: bool = True
+    max_cluster_size: int = 4
+
+    def __post_init__(self):
+        if self.time_limit_seconds <= 0:
+            raise ValueError("time_limit_seconds must be positive")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+
+
+@dataclass
+class ClusterOutcome:
+    spec: ClusterSpec
+    assignments: list
+    shortfall: int
+    status: str
+    objective: int | None
+    bound: int | None
+    wall_seconds: float
+    variables: int
+
+
+class TravelTable:
+    """Whole travel minutes between wards of the campaign's province, from geo."""
+
+    def __init__(self, campaign: Campaign):
+        from geo.travel import travel_matrix
+
+        codes, matrix = travel_matrix(campaign.province)
+        self.index = {code: i for i, code in enumerate(codes)}
+        self.matrix = matrix
+
+    def __call__(self, a: str, b: str) -> int:
+        return int(self.matrix[self.index[a], self.index[b]])
+
+
+def ward_demand_hours(campaign: Campaign) -> dict[Pool, dict[str, float]]:
+    """How many hours each ward asks of each pool, to share the pools out in proportion."""
+    hours = {pool: defaultdict(float) for pool in Pool}
+    service = {s.id: s.duration_minutes / 60 for s in campaign.shifts if s.kind is ShiftKind.SERVICE}
+    oncall_hours = sum(s.duration_minutes / 60 for s in campaign.shifts if s.kind is ShiftKind.ONCALL)
+    for demand in campaign.demands:
+        day_hours = sum(service[s] for s in demand.service_shift_ids)
+        shift_hours = day_hours / max(1, len(demand.service_shift_ids))
+        days = campaign.days
+        peak_days = len(demand.peak_dates)
+        if demand.oncall_24_7:
+            hours[Pool.TECHNICIAN][demand.ward_code] += days * (day_hours + oncall_hours / 3)
+        hours[Pool.TELECOM][demand.ward_code] += days * demand.min_telecom_staff_per_day * shift_hours
+        support = days * day_hours * demand.min_support_staff + peak_days * day_hours * demand.extra_students_on_peak
+        hours[Pool.STUDENT][demand.ward_code] += max(0.0, support - days * day_hours * 1.5)
+    for point in campaign.mobile_points:
+        slot = (point.end_minute - point.start_minute) / 60
+        for need in point.staff_needed:
+            pool = need.pool or Pool.STUDENT
+            hours[pool][point.ward_code] += need.count * slot
+    return hours
+
+
+def allocate(campaign: Campaign, travel: Callable[[str, str], int]) -> dict[str, str]:
+    """Person id -> ward code: a min-cost flow per pool, travel minutes as cost.
+
+    Each ward may take its share of the pool in proportion to its demand hours
+    (rounded up, so every person has a place); pinned people go to their pinned ward.
+    """
+    demand_hours = ward_demand_hours(campaign)
+    wards = [d.ward_code for d in campaign.demands]
+    pinned_ward = {a.person_id: a.ward_code for a in getattr(campaign, "pins", ())}
+    allocation = {}
+    for pool in Pool:
+        people = campaign.people_in(pool)
+        if not people:
+            continue
+        total = sum(demand_hours[pool][w] for w in wards) or 1.0
+        capacity = {w: math.ceil(len(people) * demand_hours[pool][w] / total) for w in wards}
+        flow = min_cost_flow.SimpleMinCostFlow()
+        source, sink = 0, 1
+        person_node = {p.id: 2 + i for i, p in enumerate(people)}
+        ward_node = {w: 2 + len(people) + i for i, w in enumerate(wards)}
+        for person in people:
+            flow.add_arc_with_capacity_and_unit_cost(source, person_node[person.id], 1, 0)
+            targets = [pinned_ward[person.id]] if person.id in pinned_ward else wards
+            for w in targets:
+                flow.add_arc_with_capacity_and_unit_cost(person_node[person.id], ward_node[w], 1,
+                                                         travel(person.home_ward_code, w))
+        for w in wards:
+            flow.add_arc_with_capacity_and_unit_cost(ward_node[w], sink, capacity[w] + (
+                sum(1 for p in people if pinned_ward.get(p.id) == w)), 0)
+        flow.set_node_supply(source, len(people))
+        flow.set_node_supply(sink, -len(people))
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            raise RuntimeError(f"allocation of the {pool.value} pool failed ({status})")
+        node_ward = {node: w for w, node in ward_node.items()}
+        node_person = {node: pid for pid, node in person_node.items()}
+        for arc in range(flow.num_arcs()):
+            if flow.flow(arc) and flow.tail(arc) in node_person and flow.head(arc) in node_ward:
+                allocation[node_person[flow.tail(arc)]] = node_ward[flow.head(arc)]
+    return allocation
+
+
+_WORKER_STATE: dict = {}
+
+
+def _init_worker(campaign: Campaign) -> None:
+    _WORKER_STATE["campaign"] = campaign
+    _WORKER_STATE["travel"] = TravelTable(campaign)
+
+
+def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=()) -> ClusterOutcome:
+    campaign = _WORKER_STATE["campaign"]
+    problem = build_problem(campaign, spec, _WORKER_STATE["travel"])
+    if hints:
+        task_of_key = {task.key: t for t, task in enumerate(problem.tasks)}
+        worker_of = {p.id: i for i, p in enumerate(problem.people)}
+        for person_id, key in hints:
+            if person_id in worker_of and key in task_of_key:
+                problem.hints.add((worker_of[person_id], task_of_key[key]))
+    result = engine.solve(problem, time_limit_seconds=time_limit, num_workers=1, seed=seed)
+    assignments = assignments_of(campaign, problem, result.chosen)
+    shortfall = sum(result.shortfalls.values())
+    return ClusterOutcome(spec, assignments, shortfall, result.status, result.objective, result.bound,
+                          result.wall_seconds, result.variables)
+
+
+def _task_key(assignment, campaign: Campaign):
+    day_index = (assignment.date - campaign.start_date).days
+    if assignment.mobile_point_id is not None:
+        return ("mobile", assignment.mobile_point_id, assignment.need_index)
+    if assignment.covered_ward_codes:
+        return ("oncall", assignment.ward_code, day_index, assignment.shift_id, assignment.covered_ward_codes)
+    return ("service", assignment.ward_code, day_index, assignment.shift_id)
+
+
+def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None):
+    outcomes = {}
+    if settings.workers == 1:
+        _init_worker(campaign)
+        for spec in specs:
+            hints = hints_of(spec) if hints_of else ()
+            outcomes[spec.index] = _solve_cluster(spec, time_limit_each(spec), settings.seed, hints)
+            if progress:
+                progress(outcomes[spec.index])
+        return outcomes
+    with ProcessPoolExecutor(max_workers=settings.workers, initializer=_init_worker,
+                             initargs=(campaign,)) as pool:
+        futures = {pool.submit(_solve_cluster, spec, time_limit_each(spec), settings.seed,
+                               hints_of(spec) if hints_of else ()): spec for spec in specs}
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.spec.index] = outcome
+            if progress:
+                progress(outcome)
+    return outcomes
+
+
+def plan_clusters(campaign: Campaign, travel, settings: SolveSettings) -> list[Cluster]:
+    limits = {d.ward_code: d.night_response_limit_minutes for d in campaign.demands}
+    return build_clusters([d.ward_code for d in campaign.demands], limits, travel, settings.max_cluster_size)
+
+
+def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings(),
+                   progress: Callable[[ClusterOutcome], None] | None = None,
+                   on_plan: Callable[[int], None] | None = None) -> tuple[Roster, dict]:
+    """Solve the campaign by clusters; returns the roster and the solve's figures.
+
+    The roster's unfilled slots and objective come from the independent checker
+    (:mod:`scheduler.verify`); ``figures`` holds the bound, cluster counts and timings.
+    """
+    from scheduler.verify import objective as recompute_objective, unfilled_slots
+
+    started = time.perf_counter()
+    travel = TravelTable(campaign)
+    clusters = plan_clusters(campaign, travel, settings)
+    allocation = allocate(campaign, travel)
+    team_of_ward = defaultdict(list)
+    for person_id, ward in sorted(allocation.items()):
+        team_of_ward[ward].append(person_id)
+    cluster_of_ward = {w: i for i, c in enumerate(clusters) for w in c.wards}
+    specs = [ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards})
+             for i, c in enumerate(clusters)]
+    if on_plan:
+        on_plan(len(specs))
+    setup_seconds = time.perf_counter() - started
+    budget = settings.time_limit_seconds - setup_seconds
+    first_share = 0.7 if settings.repair else 0.95
+    sizes = {s.index: sum(len(t) for t in s.team.values()) + 1 for s in specs}
+    total_size = sum(sizes.values())
+
+    def first_limit(spec):
+        return max(0.2, budget * first_share * settings.workers * sizes[spec.index] / total_size * 0.8)
+
+    outcomes = _run(campaign, specs, settings, first_limit, progress)
+    repaired = 0
+    if settings.repair:
+        short = [o for o in outcomes.values() if o.shortfall > 0]
+        used = {a.person_id for o in outcomes.values() for a in o.assignments}
+        idle = [p for p in campaign.people if p.id not in used and p.id in allocation]
+        new_specs = []
+        taken = set()
+        for outcome in sorted(short, key=lambda o: -o.shortfall):
+            spec = outcome.spec
+            extra = []
+            for pool in Pool:
+                candidates = sorted((travel(p.home_ward_code, spec.post), p.id) for p in idle
+                                    if p.pool is pool and p.id not in taken)
+                for _, pid in candidates[: min(6, outcome.shortfall)]:
+                    extra.append(pid)
+                    taken.add(pid)
+            if not extra:
+                continue
+            team = {w: list(t) for w, t in spec.team.items()}
+            for pid in extra:
+                person = campaign.person(pid)
+                nearest = min(spec.wards, key=lambda w: (travel(person.home_ward_code, w), w))
+                team[nearest].append(pid)
+            new_specs.append(replace(spec, team={w: tuple(t) for w, t in team.items()}))
+        if new_specs:
+            elapsed = time.perf_counter() - started
+            remaining = settings.time_limit_seconds - elapsed
+            hints = {o.spec.index: [(a.person_id, _task_key(a, campaign)) for a in o.assignments]
+                     for o in outcomes.values()}
+            new_sizes = sum(sizes[s.index] for s in new_specs)
+
+            def repair_limit(spec):
+                return max(0.2, remaining * settings.workers * sizes[spec.index] / max(new_sizes, 1) * 0.7)
+
+            redone = _run(campaign, new_specs, settings, repair_limit, None,
+                          hints_of=lambda spec: hints[spec.index])
+            for index, outcome in redone.items():
+                before = outcomes[index].objective
+                if outcome.objective is not None and (before is None or outcome.objective <= before):
+                    outcomes[index] = outcome
+                    repaired += 1
+    assignments = sorted((a for o in outcomes.values() for a in o.assignments),
+                         key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
+    unfilled = unfilled_slots(campaign, assignments, travel)
+    value, terms = recompute_objective(campaign, assignments, unfilled, travel)
+    failed = [o for o in outcomes.values() if o.status == "FAILED"]
+    statuses = {o.status for o in outcomes.values()}
+    if failed:
+        status = "PARTIAL"
+    elif statuses == {"OPTIMAL"}:
+        status = "OPTIMAL"
+    else:
+        status = "FEASIBLE"
+    bound = sum(o.bound or 0 for o in outcomes.values())
+    wall = time.perf_counter() - started
+    roster = Roster(campaign_name=campaign.name, status=status, assignments=tuple(assignments),
+                    unfilled=tuple(unfilled), objective=value, best_bound=bound, wall_seconds=round(wall, 2))
+    figures = {
+        "clusters": len(specs), "repaired_clusters": repaired, "failed_clusters": len(failed),
+        "variables": sum(o.variables for o in outcomes.values()),
+        "optimal_clusters": sum(1 for o in outcomes.values() if o.status == "OPTIMAL"),
+        "terms": terms, "wall_seconds": wall, "setup_seconds": setup_seconds,
+    }
+    logger.info("solved %d clusters in %.1f s: objective %s, bound %s", len(specs), wall, value, bound)
+    return roster, figures
