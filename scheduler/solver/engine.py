@@ -109,6 +109,18 @@ class Result:
     variables: int
 
 
+def _greedy_shortfalls(problem: Problem, chosen: set) -> dict:
+    shortfalls = {}
+    for cover in problem.covers:
+        if cover.distinct_workers:
+            have = len({w for w, t in cover.pairs if (w, t) in chosen})
+        else:
+            have = sum(1 for pair in cover.pairs if pair in chosen)
+        if have < cover.minimum:
+            shortfalls[cover.name] = cover.minimum - have
+    return shortfalls
+
+
 def _by_worker(problem: Problem) -> dict[int, list[int]]:
     tasks_of = defaultdict(list)
     for worker, task in problem.costs:
@@ -197,8 +209,12 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     name = solver.status_name(status)
     wall = time.perf_counter() - started
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        logger.warning("no solution (%s) after %.2f s", name, wall)
-        return Result([], {}, "FAILED", None, None, wall, len(x))
+        # No CP-SAT solution in time: fall back on the greedy start, which keeps every worker rule.
+        start = hints if hints else greedy(problem)
+        chosen = sorted(pair for pair in start if pair in x)
+        logger.info("no CP-SAT solution (%s) after %.2f s; keeping the greedy start", name, wall)
+        return Result(chosen, _greedy_shortfalls(problem, set(chosen)), "GREEDY", None,
+                      round(solver.best_objective_bound) if status == cp_model.UNKNOWN else None, wall, len(x))
     chosen = [pair for pair, var in x.items() if solver.boolean_value(var)]
     shortfalls = {cover: solver.value(var) for cover, var in shortfall_vars.items() if solver.value(var)}
     return Result(chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound),
@@ -334,10 +350,10 @@ def greedy(problem: Problem) -> set[tuple[int, int]]:
     def first_day(cover: Cover) -> int:
         return min((tasks[t].day for _, t in cover.pairs), default=problem.days)
 
-    # Day by day (so rest rules bind forwards), the hardest and heaviest covers first within a day.
+    # Day by day (so rest rules bind forwards), within a day the covers with the fewest candidates first.
     order = sorted(range(len(problem.covers)),
-                   key=lambda c: (first_day(problem.covers[c]), -problem.covers[c].weight,
-                                  len(problem.covers[c].pairs)))
+                   key=lambda c: (first_day(problem.covers[c]), len(problem.covers[c].pairs),
+                                  -problem.covers[c].weight))
     cover_max_of_task = defaultdict(lambda: None)
     for cover in problem.covers:
         if cover.maximum is not None:

@@ -72,8 +72,11 @@ class TravelTable:
         return int(self.matrix[self.index[a], self.index[b]])
 
 
-def ward_demand_hours(campaign: Campaign) -> dict[Pool, dict[str, float]]:
-    """How many hours each ward asks of each pool, to share the pools out in proportion."""
+def ward_demand_hours(campaign: Campaign, cluster_size: dict[str, int] | None = None) -> dict[Pool, dict[str, float]]:
+    """How many hours each ward asks of each pool, to share the pools out in proportion.
+
+    A ward's share of its cluster's on-call shifts is the cluster's on-call hours over its size.
+    """
     hours = {pool: defaultdict(float) for pool in Pool}
     service = {s.id: s.duration_minutes / 60 for s in campaign.shifts if s.kind is ShiftKind.SERVICE}
     oncall_hours = sum(s.duration_minutes / 60 for s in campaign.shifts if s.kind is ShiftKind.ONCALL)
@@ -83,7 +86,8 @@ def ward_demand_hours(campaign: Campaign) -> dict[Pool, dict[str, float]]:
         days = campaign.days
         peak_days = len(demand.peak_dates)
         if demand.oncall_24_7:
-            hours[Pool.TECHNICIAN][demand.ward_code] += days * (day_hours + oncall_hours / 3)
+            share = (cluster_size or {}).get(demand.ward_code, 3)
+            hours[Pool.TECHNICIAN][demand.ward_code] += days * (day_hours + oncall_hours / share)
         hours[Pool.TELECOM][demand.ward_code] += days * demand.min_telecom_staff_per_day * shift_hours
         support = days * day_hours * demand.min_support_staff + peak_days * day_hours * demand.extra_students_on_peak
         hours[Pool.STUDENT][demand.ward_code] += max(0.0, support - days * day_hours * 1.5)
@@ -95,13 +99,14 @@ def ward_demand_hours(campaign: Campaign) -> dict[Pool, dict[str, float]]:
     return hours
 
 
-def allocate(campaign: Campaign, travel: Callable[[str, str], int]) -> dict[str, str]:
+def allocate(campaign: Campaign, travel: Callable[[str, str], int],
+             cluster_size: dict[str, int] | None = None) -> dict[str, str]:
     """Person id -> ward code: a min-cost flow per pool, travel minutes as cost.
 
     Each ward may take its share of the pool in proportion to its demand hours
     (rounded up, so every person has a place); pinned people go to their pinned ward.
     """
-    demand_hours = ward_demand_hours(campaign)
+    demand_hours = ward_demand_hours(campaign, cluster_size)
     wards = [d.ward_code for d in campaign.demands]
     pinned_ward = {a.person_id: a.ward_code for a in getattr(campaign, "pins", ())}
     allocation = {}
@@ -210,7 +215,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     started = time.perf_counter()
     travel = TravelTable(campaign)
     clusters = plan_clusters(campaign, travel, settings)
-    allocation = allocate(campaign, travel)
+    allocation = allocate(campaign, travel, {w: len(c.wards) for c in clusters for w in c.wards})
     team_of_ward = defaultdict(list)
     for person_id, ward in sorted(allocation.items()):
         team_of_ward[ward].append(person_id)
@@ -274,7 +279,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
                          key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
     unfilled = unfilled_slots(campaign, assignments, travel)
     value, terms = recompute_objective(campaign, assignments, unfilled, travel)
-    failed = [o for o in outcomes.values() if o.status == "FAILED"]
+    failed = [o for o in outcomes.values() if o.status in ("FAILED", "GREEDY")]
     statuses = {o.status for o in outcomes.values()}
     if failed:
         status = "PARTIAL"
@@ -287,7 +292,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     roster = Roster(campaign_name=campaign.name, status=status, assignments=tuple(assignments),
                     unfilled=tuple(unfilled), objective=value, best_bound=bound, wall_seconds=round(wall, 2))
     figures = {
-        "clusters": len(specs), "repaired_clusters": repaired, "failed_clusters": len(failed),
+        "clusters": len(specs), "repaired_clusters": repaired, "greedy_clusters": len(failed),
         "variables": sum(o.variables for o in outcomes.values()),
         "optimal_clusters": sum(1 for o in outcomes.values() if o.status == "OPTIMAL"),
         "terms": terms, "wall_seconds": wall, "setup_seconds": setup_seconds,
