@@ -4,7 +4,10 @@
     raquan scenario tiny --out DIR             three wards, a dozen people
     raquan check DIR                           validate a campaign directory
     raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
-    raquan demo [--out DIR] [--seed N]         the main job on the bundled Hanoi scenario
+    raquan solve DIR --out FILE [--time-limit S] [--workers N] [--seed N]
+                                               roster a campaign (.json, .xlsx or .csv)
+    raquan verify DIR ROSTER                   re-check a roster without the solver
+    raquan demo [--out DIR] [--seed N]         the main job: generate, solve and verify Hanoi
 """
 
 from __future__ import annotations
@@ -72,17 +75,131 @@ def cmd_wards(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_or_report(directory: Path):
+    from scheduler.io import CampaignLoadError, load_campaign
+
+    try:
+        return load_campaign(directory)
+    except CampaignLoadError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"Từ chối: {len(error.problems)} lỗi trong {directory}.", file=sys.stderr)
+        return None
+
+
+def _solve_with_progress(campaign, settings):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from scheduler.solver.solve import solve_campaign
+
+    with Progress(TextColumn("Giải theo cụm xã/phường"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  transient=True) as progress:
+        task = progress.add_task("solve", total=None)
+        return solve_campaign(campaign, settings,
+                              progress=lambda outcome: progress.advance(task),
+                              on_plan=lambda n: progress.update(task, total=n))
+
+
+def _print_solve_summary(campaign, roster, report, figures) -> None:
+    bound = roster.best_bound
+    gap = None
+    if roster.objective and bound is not None:
+        gap = 100.0 * (roster.objective - bound) / max(1, abs(roster.objective))
+    missing = report.missing_by_rule()
+    print(f"Trạng thái: {roster.status} ({figures['clusters']} cụm, {figures['optimal_clusters']} tối ưu, "
+          f"{figures['greedy_clusters']} chỉ có lời giải tham lam)")
+    print(f"Phủ: {report.coverage_percent:.2f}% ({report.filled}/{report.asked} lượt người)")
+    print("Ô chưa đủ người theo quy tắc: " + ", ".join(f"{rule} {n}" for rule, n in missing.items()))
+    print(f"Vi phạm quy tắc cứng: {len(report.violations)}")
+    print(f"Hàm mục tiêu: {roster.objective}; cận dưới: {bound}; khoảng cách: "
+          + (f"{gap:.2f}%" if gap is not None else "—"))
+    print("Thành phần: " + ", ".join(f"{k} {v}" for k, v in report.terms.items()))
+    print(f"Thời gian: {roster.wall_seconds:.1f} s; {len(roster.assignments)} phân công")
+
+
+def _write_roster(campaign, roster, report, out: Path) -> None:
+    from scheduler.roster_io import write_roster_csv, write_roster_json, write_roster_xlsx
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        write_roster_json(roster, out)
+    elif suffix == ".xlsx":
+        write_roster_xlsx(campaign, roster, out, report)
+    else:
+        write_roster_csv(campaign, roster, out)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    """Solve a campaign directory and write the roster."""
+    from scheduler.solver.solve import SolveSettings, TravelTable
+    from scheduler.verify import verify
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".json", ".xlsx", ".csv"):
+        print("raquan solve: --out phải là tệp .json, .xlsx hoặc .csv", file=sys.stderr)
+        return 2
+    campaign = _load_or_report(Path(args.directory))
+    if campaign is None:
+        return 1
+    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
+    roster, figures = _solve_with_progress(campaign, settings)
+    report = verify(campaign, roster, TravelTable(campaign))
+    _write_roster(campaign, roster, report, out)
+    _print_solve_summary(campaign, roster, report, figures)
+    print(f"Đã ghi lịch vào {out}")
+    return 0 if report.ok else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-check a roster against a campaign with the independent checker."""
+    from scheduler.explain import explain
+    from scheduler.roster_io import read_roster_json
+    from scheduler.solver.solve import TravelTable
+    from scheduler.verify import verify
+
+    campaign = _load_or_report(Path(args.directory))
+    if campaign is None:
+        return 1
+    try:
+        roster = read_roster_json(args.roster)
+    except (OSError, ValueError) as error:
+        print(f"raquan verify: {error}", file=sys.stderr)
+        return 2
+    travel = TravelTable(campaign)
+    report = verify(campaign, roster, travel)
+    for violation in report.violations:
+        print(violation)
+    print(f"Phủ: {report.coverage_percent:.2f}%; ô chưa đủ người: "
+          + ", ".join(f"{rule} {n}" for rule, n in report.missing_by_rule().items()))
+    print(f"Hàm mục tiêu tính lại: {report.objective} (lịch ghi: {roster.objective})")
+    if args.explain:
+        for item in explain(campaign, roster, report.unfilled, travel)[: args.explain]:
+            print(f"- {item.text_vi}" + (f" → {item.suggestion_vi}" if item.suggestion_vi else ""))
+    print(f"Vi phạm: {len(report.violations)}")
+    return 0 if report.ok else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Generate the Hanoi scenario, load it back through the validator and summarise it."""
+    """Generate the Hanoi scenario, check it, solve it, verify and summarise."""
     from scheduler.io import load_campaign
+    from scheduler.solver.solve import SolveSettings, TravelTable
     from scheduler.summary import format_summary, summarise
+    from scheduler.verify import verify
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="raquan-demo-"))
     _write_scenario("hanoi", args.seed, out, "csv")
     campaign = load_campaign(out)
     print(format_summary(summarise(campaign)))
     print(f"Kịch bản Hà Nội (seed {args.seed}) đã ghi vào {out} và kiểm tra hợp lệ.")
-    return 0
+    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
+    roster, figures = _solve_with_progress(campaign, settings)
+    report = verify(campaign, roster, TravelTable(campaign))
+    _write_roster(campaign, roster, report, out / "roster.json")
+    _write_roster(campaign, roster, report, out / "roster.xlsx")
+    _print_solve_summary(campaign, roster, report, figures)
+    print(f"Lịch: {out / 'roster.json'} và {out / 'roster.xlsx'}")
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,9 +224,25 @@ def build_parser() -> argparse.ArgumentParser:
     wards.add_argument("--format", choices=("csv", "geojson"), default="csv")
     wards.set_defaults(func=cmd_wards)
 
-    demo = sub.add_parser("demo", help="the main job on the bundled Hanoi scenario")
+    solve = sub.add_parser("solve", help="roster a campaign directory")
+    solve.add_argument("directory")
+    solve.add_argument("--out", required=True, help="roster file: .json (for verify and the web app), .xlsx or .csv")
+    solve.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)")
+    solve.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    solve.add_argument("--seed", type=int, default=0)
+    solve.set_defaults(func=cmd_solve)
+
+    verify = sub.add_parser("verify", help="re-check a roster (JSON) without the solver")
+    verify.add_argument("directory")
+    verify.add_argument("roster")
+    verify.add_argument("--explain", type=int, default=10, metavar="N", help="explain the first N gaps (default 10)")
+    verify.set_defaults(func=cmd_verify)
+
+    demo = sub.add_parser("demo", help="the main job: generate, solve and verify the Hanoi scenario")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--out", help="directory for the scenario (default: a new temporary directory)")
+    demo.add_argument("--out", help="directory for the scenario and roster (default: a new temporary directory)")
+    demo.add_argument("--time-limit", type=float, default=60.0)
+    demo.add_argument("--workers", type=int, default=2)
     demo.set_defaults(func=cmd_demo)
     return parser
 
