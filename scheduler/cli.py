@@ -142,7 +142,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     campaign = _load_or_report(Path(args.directory))
     if campaign is None:
         return 1
-    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
+    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed,
+                             threads=args.threads)
     roster, figures = _solve_with_progress(campaign, settings)
     report = verify(campaign, roster, TravelTable(campaign))
     _write_roster(campaign, roster, report, out)
@@ -229,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--out", required=True, help="roster file: .json (for verify and the web app), .xlsx or .csv")
     solve.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)")
     solve.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    solve.add_argument("--threads", type=int, default=1, help="CP-SAT workers per cluster solve (default 1)")
     solve.add_argument("--seed", type=int, default=0)
     solve.set_defaults(func=cmd_solve)
 

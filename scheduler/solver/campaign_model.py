@@ -79,9 +79,13 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     oncall_shifts = [s for s in campaign.shifts if s.kind is ShiftKind.ONCALL]
     pins = {(a.person_id, a.ward_code, a.date, a.shift_id) for a in getattr(campaign, "pins", ())}
 
+    # Technicians and telecom staff may serve any ward of their cluster (continuity keeps them
+    # at one where it can); students serve the ward they were allocated to.
+    cluster_wide = [p for p in people if p.pool is not Pool.STUDENT and p.id in ward_of_person]
     for ward in spec.wards:
         demand = campaign.demand(ward)
-        team = [campaign.person(pid) for pid in spec.team.get(ward, ())]
+        team = [campaign.person(pid) for pid in spec.team.get(ward, ())
+                if campaign.person(pid).pool is Pool.STUDENT] + cluster_wide
         for day_index, day in enumerate(dates):
             telecom_pairs = []
             for shift_id in demand.service_shift_ids:

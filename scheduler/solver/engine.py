@@ -130,41 +130,57 @@ def _by_worker(problem: Problem) -> dict[int, list[int]]:
 
 def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int = 1, seed: int = 0,
           log: bool = False) -> Result:
-    """Build and solve the model; always returns a Result (status "FAILED" if no solution)."""
+    """Build and solve the model; always returns a Result.
+
+    The model starts from a complete hint: the caller's hints, or else the greedy
+    start, with every auxiliary variable hinted too, so CP-SAT begins from a
+    feasible solution and improves it. If CP-SAT finds nothing in time, the
+    start itself is returned with status "GREEDY".
+    """
     started = time.perf_counter()
+    start = set(problem.hints) if problem.hints else greedy(problem)
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x{pair[0]}_{pair[1]}") for pair in sorted(problem.costs)}
+    for pair, var in x.items():
+        model.add_hint(var, pair in start)
     objective_terms = [(var, problem.costs[pair]) for pair, var in x.items() if problem.costs[pair]]
-    tasks = problem.tasks
+
+    def aux_int(low: int, high: int, value: int):
+        var = model.new_int_var(low, high, "")
+        model.add_hint(var, min(high, max(low, value)))
+        return var
 
     for pair in problem.fixed:
         if pair in x:
             model.add(x[pair] == 1)
 
     for worker_index, task_indexes in _by_worker(problem).items():
-        _add_worker_rules(model, problem, problem.workers[worker_index], worker_index, task_indexes, x)
+        _add_worker_rules(model, problem, problem.workers[worker_index], worker_index, task_indexes, x, start)
 
     shortfall_vars = {}
     for cover in problem.covers:
+        pairs = [pair for pair in cover.pairs if pair in x]
         if cover.distinct_workers:
             members = defaultdict(list)
-            for pair in cover.pairs:
-                if pair in x:
-                    members[pair[0]].append(x[pair])
-            chosen = []
-            for worker_index, vars_ in members.items():
-                if len(vars_) == 1:
-                    chosen.append(vars_[0])
+            for pair in pairs:
+                members[pair[0]].append(pair)
+            chosen, have = [], 0
+            for worker_pairs in members.values():
+                on = any(pair in start for pair in worker_pairs)
+                have += on
+                if len(worker_pairs) == 1:
+                    chosen.append(x[worker_pairs[0]])
                 else:
-                    used = model.new_bool_var("")
-                    model.add_bool_or(vars_).only_enforce_if(used)
+                    used = aux_int(0, 1, int(on))
+                    model.add_bool_or([x[pair] for pair in worker_pairs]).only_enforce_if(used)
                     chosen.append(used)
         else:
-            chosen = [x[pair] for pair in cover.pairs if pair in x]
-        short = model.new_int_var(0, cover.minimum, "")
+            chosen = [x[pair] for pair in pairs]
+            have = sum(1 for pair in pairs if pair in start)
+        short = aux_int(0, cover.minimum, cover.minimum - have)
         model.add(sum(chosen) + short >= cover.minimum)
         if cover.extra:
-            extra_short = model.new_int_var(0, cover.extra, "")
+            extra_short = aux_int(0, cover.extra, cover.minimum + cover.extra - have - max(0, cover.minimum - have))
             model.add(sum(chosen) + short + extra_short >= cover.minimum + cover.extra)
             objective_terms.append((extra_short, cover.extra_weight))
         if cover.maximum is not None:
@@ -173,44 +189,45 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
         objective_terms.append((short, cover.weight))
 
     for penalty in problem.count_penalties:
-        chosen = [x[pair] for pair in penalty.pairs if pair in x]
-        if len(chosen) <= penalty.threshold:
+        pairs = [pair for pair in penalty.pairs if pair in x]
+        if len(pairs) <= penalty.threshold:
             continue
-        excess = model.new_int_var(0, len(chosen) - penalty.threshold, "")
-        model.add(excess >= sum(chosen) - penalty.threshold)
+        have = sum(1 for pair in pairs if pair in start)
+        excess = aux_int(0, len(pairs) - penalty.threshold, have - penalty.threshold)
+        model.add(excess >= sum(x[pair] for pair in pairs) - penalty.threshold)
         objective_terms.append((excess, penalty.weight))
 
     for penalty in problem.distinct_penalties:
-        used = []
-        for _, pairs in penalty.groups:
-            vars_ = [x[pair] for pair in pairs if pair in x]
-            if not vars_:
+        used, groups_on = [], 0
+        for _, group in penalty.groups:
+            pairs = [pair for pair in group if pair in x]
+            if not pairs:
                 continue
-            flag = model.new_bool_var("")
-            for var in vars_:
-                model.add_implication(var, flag)
+            on = any(pair in start for pair in pairs)
+            groups_on += on
+            flag = aux_int(0, 1, int(on))
+            for pair in pairs:
+                model.add_implication(x[pair], flag)
             used.append(flag)
         if len(used) > 1:
-            excess = model.new_int_var(0, len(used) - 1, "")
+            excess = aux_int(0, len(used) - 1, groups_on - 1)
             model.add(excess >= sum(used) - 1)
             objective_terms.append((excess, penalty.weight))
 
     model.minimize(sum(weight * var for var, weight in objective_terms))
-    hints = problem.hints or greedy(problem)
-    for pair, var in x.items():
-        model.add_hint(var, pair in hints)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_seconds)
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
+    if num_workers == 1:
+        solver.parameters.interleave_search = True  # LNS and search take turns on one core
     status = solver.solve(model)
     name = solver.status_name(status)
     wall = time.perf_counter() - started
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # No CP-SAT solution in time: fall back on the greedy start, which keeps every worker rule.
-        start = hints if hints else greedy(problem)
         chosen = sorted(pair for pair in start if pair in x)
         logger.info("no CP-SAT solution (%s) after %.2f s; keeping the greedy start", name, wall)
         return Result(chosen, _greedy_shortfalls(problem, set(chosen)), "GREEDY", None,
@@ -221,7 +238,8 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
                   wall, len(x))
 
 
-def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_indexes: list[int], x) -> None:
+def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_indexes: list[int], x,
+                      start: set) -> None:
     tasks = problem.tasks
     by_day = defaultdict(list)
     for t in task_indexes:
@@ -268,6 +286,7 @@ def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_inde
         for day in days:
             off = model.new_bool_var("")
             ts = by_day.get(day, [])
+            model.add_hint(off, _is_day_off(problem, w, day, by_day, start))
             for t in ts:
                 model.add_implication(off, x[(w, t)].Not())
             for t in by_day.get(day - 1, ()):
@@ -278,6 +297,16 @@ def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_inde
         if all(not by_day.get(d) for d in days):
             continue
         model.add_bool_or(offs)
+
+
+def _is_day_off(problem: Problem, w: int, day: int, by_day, start: set) -> bool:
+    """Whether the start leaves the worker a day off on ``day`` with the weekly rest around it."""
+    tasks = problem.tasks
+    if any((w, t) in start for t in by_day.get(day, ())):
+        return False
+    before = [tasks[t].end for t in by_day.get(day - 1, ()) if (w, t) in start]
+    after = [tasks[t].start for t in by_day.get(day + 1, ()) if (w, t) in start]
+    return not before or not after or min(after) - max(before) >= problem.weekly_rest_minutes
 
 
 class _Load:

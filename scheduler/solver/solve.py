@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 class SolveSettings:
     time_limit_seconds: float = 30.0
     workers: int = 2  # parallel processes
+    threads: int = 1  # CP-SAT workers inside each cluster's solve
     seed: int = 0
     repair: bool = True
     max_cluster_size: int = 4
@@ -103,8 +104,8 @@ def allocate(campaign: Campaign, travel: Callable[[str, str], int],
              cluster_size: dict[str, int] | None = None) -> dict[str, str]:
     """Person id -> ward code: a min-cost flow per pool, travel minutes as cost.
 
-    Each ward may take its share of the pool in proportion to its demand hours
-    (rounded up, so every person has a place); pinned people go to their pinned ward.
+    Each ward receives its share of the pool in proportion to its demand hours
+    (the whole part at least, one more at most); pinned people go to their pinned ward.
     """
     demand_hours = ward_demand_hours(campaign, cluster_size)
     wards = [d.ward_code for d in campaign.demands]
@@ -115,22 +116,29 @@ def allocate(campaign: Campaign, travel: Callable[[str, str], int],
         if not people:
             continue
         total = sum(demand_hours[pool][w] for w in wards) or 1.0
-        capacity = {w: math.ceil(len(people) * demand_hours[pool][w] / total) for w in wards}
+        share = {w: len(people) * demand_hours[pool][w] / total for w in wards}
+        pinned_here = {w: sum(1 for p in people if pinned_ward.get(p.id) == w) for w in wards}
+        # Each ward must receive the whole part of its share and may take one more.
+        lower = {w: max(math.floor(share[w]), pinned_here[w]) for w in wards}
+        while sum(lower.values()) > len(people):  # pins can push the floors over the pool's size
+            w = max(wards, key=lambda v: (lower[v] - pinned_here[v], v))
+            lower[w] -= 1
+        upper = {w: max(lower[w], math.ceil(share[w]), pinned_here[w]) for w in wards}
         flow = min_cost_flow.SimpleMinCostFlow()
-        source, sink = 0, 1
-        person_node = {p.id: 2 + i for i, p in enumerate(people)}
-        ward_node = {w: 2 + len(people) + i for i, w in enumerate(wards)}
+        sink = 0
+        person_node = {p.id: 1 + i for i, p in enumerate(people)}
+        ward_node = {w: 1 + len(people) + i for i, w in enumerate(wards)}
         for person in people:
-            flow.add_arc_with_capacity_and_unit_cost(source, person_node[person.id], 1, 0)
+            flow.set_node_supply(person_node[person.id], 1)
             targets = [pinned_ward[person.id]] if person.id in pinned_ward else wards
             for w in targets:
                 flow.add_arc_with_capacity_and_unit_cost(person_node[person.id], ward_node[w], 1,
                                                          travel(person.home_ward_code, w))
         for w in wards:
-            flow.add_arc_with_capacity_and_unit_cost(ward_node[w], sink, capacity[w] + (
-                sum(1 for p in people if pinned_ward.get(p.id) == w)), 0)
-        flow.set_node_supply(source, len(people))
-        flow.set_node_supply(sink, -len(people))
+            flow.set_node_supply(ward_node[w], -lower[w])
+            if upper[w] > lower[w]:
+                flow.add_arc_with_capacity_and_unit_cost(ward_node[w], sink, upper[w] - lower[w], 0)
+        flow.set_node_supply(sink, -(len(people) - sum(lower.values())))
         status = flow.solve()
         if status != flow.OPTIMAL:
             raise RuntimeError(f"allocation of the {pool.value} pool failed ({status})")
@@ -150,7 +158,7 @@ def _init_worker(campaign: Campaign) -> None:
     _WORKER_STATE["travel"] = TravelTable(campaign)
 
 
-def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=()) -> ClusterOutcome:
+def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), threads: int = 1) -> ClusterOutcome:
     campaign = _WORKER_STATE["campaign"]
     problem = build_problem(campaign, spec, _WORKER_STATE["travel"])
     if hints:
@@ -159,7 +167,7 @@ def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=()) ->
         for person_id, key in hints:
             if person_id in worker_of and key in task_of_key:
                 problem.hints.add((worker_of[person_id], task_of_key[key]))
-    result = engine.solve(problem, time_limit_seconds=time_limit, num_workers=1, seed=seed)
+    result = engine.solve(problem, time_limit_seconds=time_limit, num_workers=threads, seed=seed)
     assignments = assignments_of(campaign, problem, result.chosen)
     shortfall = sum(result.shortfalls.values())
     return ClusterOutcome(spec, assignments, shortfall, result.status, result.objective, result.bound,
@@ -181,14 +189,14 @@ def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None):
         _init_worker(campaign)
         for spec in specs:
             hints = hints_of(spec) if hints_of else ()
-            outcomes[spec.index] = _solve_cluster(spec, time_limit_each(spec), settings.seed, hints)
+            outcomes[spec.index] = _solve_cluster(spec, time_limit_each(spec), settings.seed, hints, settings.threads)
             if progress:
                 progress(outcomes[spec.index])
         return outcomes
     with ProcessPoolExecutor(max_workers=settings.workers, initializer=_init_worker,
                              initargs=(campaign,)) as pool:
         futures = {pool.submit(_solve_cluster, spec, time_limit_each(spec), settings.seed,
-                               hints_of(spec) if hints_of else ()): spec for spec in specs}
+                               hints_of(spec) if hints_of else (), settings.threads): spec for spec in specs}
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.spec.index] = outcome
@@ -231,7 +239,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     total_size = sum(sizes.values())
 
     def first_limit(spec):
-        return max(0.2, budget * first_share * settings.workers * sizes[spec.index] / total_size * 0.8)
+        return max(0.2, budget * first_share * settings.workers * sizes[spec.index] / total_size * 0.75)
 
     outcomes = _run(campaign, specs, settings, first_limit, progress)
     repaired = 0
