@@ -129,7 +129,7 @@ def _by_worker(problem: Problem) -> dict[int, list[int]]:
 
 
 def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int = 1, seed: int = 0,
-          log: bool = False) -> Result:
+          log: bool = False, free_days: tuple[int, int] | None = None) -> Result:
     """Build and solve the model; always returns a Result.
 
     The model starts from a complete hint: the caller's hints, or else the greedy
@@ -139,6 +139,10 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     """
     started = time.perf_counter()
     start = set(problem.hints) if problem.hints else greedy(problem)
+    if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
+        chosen = sorted(pair for pair in start if pair in problem.costs)
+        return Result(chosen, _greedy_shortfalls(problem, set(chosen)), "GREEDY", None, None,
+                      time.perf_counter() - started, len(problem.costs))
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x{pair[0]}_{pair[1]}") for pair in sorted(problem.costs)}
     for pair, var in x.items():
@@ -153,6 +157,11 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     for pair in problem.fixed:
         if pair in x:
             model.add(x[pair] == 1)
+    if free_days is not None:  # a window of the horizon: everything else stays as the start has it
+        first, last = free_days
+        for pair, var in x.items():
+            if not first <= problem.tasks[pair[1]].day <= last:
+                model.add(var == int(pair in start))
 
     for worker_index, task_indexes in _by_worker(problem).items():
         _add_worker_rules(model, problem, problem.workers[worker_index], worker_index, task_indexes, x, start)

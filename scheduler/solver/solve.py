@@ -158,9 +158,14 @@ def _init_worker(campaign: Campaign) -> None:
     _WORKER_STATE["travel"] = TravelTable(campaign)
 
 
-def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), threads: int = 1) -> ClusterOutcome:
+def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), threads: int = 1,
+                   deadline: float | None = None) -> ClusterOutcome:
+    """Solve one cluster in a worker; never past ``deadline`` (a time.time() value)."""
     campaign = _WORKER_STATE["campaign"]
     problem = build_problem(campaign, spec, _WORKER_STATE["travel"])
+    if deadline is not None:
+        left = deadline - time.time() - 0.5  # CP-SAT's own set-up and the answer's way back
+        time_limit = min(time_limit, left) if left > 0.3 else 0.0
     if hints:
         task_of_key = {task.key: t for t, task in enumerate(problem.tasks)}
         worker_of = {p.id: i for i, p in enumerate(problem.people)}
@@ -183,20 +188,22 @@ def _task_key(assignment, campaign: Campaign):
     return ("service", assignment.ward_code, day_index, assignment.shift_id)
 
 
-def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None):
+def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None, deadline=None):
     outcomes = {}
+    specs = sorted(specs, key=lambda spec: -sum(len(t) for t in spec.team.values()))  # largest first
     if settings.workers == 1:
         _init_worker(campaign)
         for spec in specs:
             hints = hints_of(spec) if hints_of else ()
-            outcomes[spec.index] = _solve_cluster(spec, time_limit_each(spec), settings.seed, hints, settings.threads)
+            outcomes[spec.index] = _solve_cluster(spec, time_limit_each(spec), settings.seed, hints, settings.threads,
+                                                  deadline)
             if progress:
                 progress(outcomes[spec.index])
         return outcomes
     with ProcessPoolExecutor(max_workers=settings.workers, initializer=_init_worker,
                              initargs=(campaign,)) as pool:
         futures = {pool.submit(_solve_cluster, spec, time_limit_each(spec), settings.seed,
-                               hints_of(spec) if hints_of else (), settings.threads): spec for spec in specs}
+                               hints_of(spec) if hints_of else (), settings.threads, deadline): spec for spec in specs}
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.spec.index] = outcome
@@ -234,14 +241,17 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
         on_plan(len(specs))
     setup_seconds = time.perf_counter() - started
     budget = settings.time_limit_seconds - setup_seconds
-    first_share = 0.7 if settings.repair else 0.95
+    first_share = 0.8 if settings.repair else 1.0
     sizes = {s.index: sum(len(t) for t in s.team.values()) + 1 for s in specs}
     total_size = sum(sizes.values())
 
     def first_limit(spec):
         return max(0.2, budget * first_share * settings.workers * sizes[spec.index] / total_size * 0.75)
 
-    outcomes = _run(campaign, specs, settings, first_limit, progress)
+    wall_start = time.time() - setup_seconds
+    reserve = 0.1 * settings.time_limit_seconds  # checking and writing the roster
+    first_deadline = wall_start + (settings.time_limit_seconds - reserve) * (first_share if settings.repair else 1.0)
+    outcomes = _run(campaign, specs, settings, first_limit, progress, deadline=first_deadline)
     repaired = 0
     if settings.repair:
         short = [o for o in outcomes.values() if o.shortfall > 0]
@@ -277,7 +287,8 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
                 return max(0.2, remaining * settings.workers * sizes[spec.index] / max(new_sizes, 1) * 0.7)
 
             redone = _run(campaign, new_specs, settings, repair_limit, None,
-                          hints_of=lambda spec: hints[spec.index])
+                          hints_of=lambda spec: hints[spec.index],
+                          deadline=wall_start + settings.time_limit_seconds - reserve)
             for index, outcome in redone.items():
                 before = outcomes[index].objective
                 if outcome.objective is not None and (before is None or outcome.objective <= before):
