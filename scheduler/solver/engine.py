@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -425,3 +425,28 @@ def greedy(problem: Problem) -> set[tuple[int, int]]:
                 busy.add(w)
                 have += 1
     return chosen
+
+
+def merge(problems: list[Problem]) -> Problem:
+    """Several problems over the same days as one (for solving them as a single model)."""
+    first = problems[0]
+    merged = Problem(first.days, first.week_of_day, first.full_weeks, first.min_rest_minutes,
+                     first.weekly_rest_minutes)
+    merged.people = []
+    for problem in problems:
+        w0, t0 = len(merged.workers), len(merged.tasks)
+
+        def shift(pairs):
+            return tuple((w + w0, t + t0) for w, t in pairs)
+
+        merged.workers += problem.workers
+        merged.tasks += problem.tasks
+        merged.people += getattr(problem, "people", [])
+        merged.costs.update({(w + w0, t + t0): c for (w, t), c in problem.costs.items()})
+        merged.covers += [replace(c, pairs=shift(c.pairs)) for c in problem.covers]
+        merged.count_penalties += [replace(c, pairs=shift(c.pairs)) for c in problem.count_penalties]
+        merged.distinct_penalties += [replace(d, groups=tuple((k, shift(ps)) for k, ps in d.groups))
+                                      for d in problem.distinct_penalties]
+        merged.fixed |= set(shift(problem.fixed))
+        merged.hints |= set(shift(problem.hints))
+    return merged

@@ -318,3 +318,34 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     }
     logger.info("solved %d clusters in %.1f s: objective %s, bound %s", len(specs), wall, value, bound)
     return roster, figures
+
+
+def solve_monolithic(campaign: Campaign, settings: SolveSettings = SolveSettings()) -> tuple[Roster, dict]:
+    """The same clusters and allocation as one CP-SAT model on all cores (for comparison).
+
+    The model is the union of the cluster models, so its optimum is the same; what
+    differs is that one search must cover all of it within the time limit.
+    """
+    from scheduler.verify import objective as recompute_objective, unfilled_slots
+
+    started = time.perf_counter()
+    travel = TravelTable(campaign)
+    clusters = plan_clusters(campaign, travel, settings)
+    allocation = allocate(campaign, travel, {w: len(c.wards) for c in clusters for w in c.wards})
+    team_of_ward = defaultdict(list)
+    for person_id, ward in sorted(allocation.items()):
+        team_of_ward[ward].append(person_id)
+    problems = [build_problem(campaign, ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards}),
+                              travel) for i, c in enumerate(clusters)]
+    problem = engine.merge(problems)
+    left = settings.time_limit_seconds * 0.9 - (time.perf_counter() - started)
+    result = engine.solve(problem, time_limit_seconds=max(0.0, left), num_workers=settings.workers * settings.threads,
+                          seed=settings.seed)
+    assignments = sorted(assignments_of(campaign, problem, result.chosen),
+                         key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
+    unfilled = unfilled_slots(campaign, assignments, travel)
+    value, terms = recompute_objective(campaign, assignments, unfilled, travel)
+    wall = time.perf_counter() - started
+    roster = Roster(campaign_name=campaign.name, status=result.status, assignments=tuple(assignments),
+                    unfilled=tuple(unfilled), objective=value, best_bound=result.bound, wall_seconds=round(wall, 2))
+    return roster, {"variables": result.variables, "terms": terms, "wall_seconds": wall}
