@@ -101,53 +101,79 @@ def ward_demand_hours(campaign: Campaign, cluster_size: dict[str, int] | None = 
 
 
 def allocate(campaign: Campaign, travel: Callable[[str, str], int],
-             cluster_size: dict[str, int] | None = None) -> dict[str, str]:
+             clusters: list[Cluster] | None = None) -> dict[str, str]:
     """Person id -> ward code: a min-cost flow per pool, travel minutes as cost.
 
-    Each ward receives its share of the pool in proportion to its demand hours
-    (the whole part at least, one more at most); pinned people go to their pinned ward.
+    Students are shared out among wards, technicians and telecom staff among
+    clusters (they serve any ward of their cluster), each unit receiving its share
+    of the pool in proportion to its demand hours: the whole part at least, one
+    more at most. A person allocated to a cluster belongs to its nearest ward.
+    Pinned people go to their pinned ward.
     """
+    clusters = clusters or [Cluster(d.ward_code, (d.ward_code,)) for d in campaign.demands]
+    cluster_size = {w: len(c.wards) for c in clusters for w in c.wards}
     demand_hours = ward_demand_hours(campaign, cluster_size)
-    wards = [d.ward_code for d in campaign.demands]
     pinned_ward = {a.person_id: a.ward_code for a in getattr(campaign, "pins", ())}
     allocation = {}
     for pool in Pool:
         people = campaign.people_in(pool)
         if not people:
             continue
-        total = sum(demand_hours[pool][w] for w in wards) or 1.0
-        share = {w: len(people) * demand_hours[pool][w] / total for w in wards}
-        pinned_here = {w: sum(1 for p in people if pinned_ward.get(p.id) == w) for w in wards}
-        # Each ward must receive the whole part of its share and may take one more.
-        lower = {w: max(math.floor(share[w]), pinned_here[w]) for w in wards}
-        while sum(lower.values()) > len(people):  # pins can push the floors over the pool's size
-            w = max(wards, key=lambda v: (lower[v] - pinned_here[v], v))
-            lower[w] -= 1
-        upper = {w: max(lower[w], math.ceil(share[w]), pinned_here[w]) for w in wards}
-        flow = min_cost_flow.SimpleMinCostFlow()
-        sink = 0
-        person_node = {p.id: 1 + i for i, p in enumerate(people)}
-        ward_node = {w: 1 + len(people) + i for i, w in enumerate(wards)}
-        for person in people:
-            flow.set_node_supply(person_node[person.id], 1)
-            targets = [pinned_ward[person.id]] if person.id in pinned_ward else wards
-            for w in targets:
-                flow.add_arc_with_capacity_and_unit_cost(person_node[person.id], ward_node[w], 1,
-                                                         travel(person.home_ward_code, w))
-        for w in wards:
-            flow.set_node_supply(ward_node[w], -lower[w])
-            if upper[w] > lower[w]:
-                flow.add_arc_with_capacity_and_unit_cost(ward_node[w], sink, upper[w] - lower[w], 0)
-        flow.set_node_supply(sink, -(len(people) - sum(lower.values())))
-        status = flow.solve()
-        if status != flow.OPTIMAL:
-            raise RuntimeError(f"allocation of the {pool.value} pool failed ({status})")
-        node_ward = {node: w for w, node in ward_node.items()}
-        node_person = {node: pid for pid, node in person_node.items()}
-        for arc in range(flow.num_arcs()):
-            if flow.flow(arc) and flow.tail(arc) in node_person and flow.head(arc) in node_ward:
-                allocation[node_person[flow.tail(arc)]] = node_ward[flow.head(arc)]
+        if pool is Pool.STUDENT:
+            units = {d.ward_code: (d.ward_code,) for d in campaign.demands}
+        else:
+            units = {c.post: c.wards for c in clusters}
+        hours = {u: sum(demand_hours[pool][w] for w in wards) for u, wards in units.items()}
+        allocation.update(_share_out(people, units, hours, pinned_ward, travel))
     return allocation
+
+
+def _share_out(people, units: dict[str, tuple[str, ...]], hours: dict[str, float], pinned_ward: dict[str, str],
+               travel) -> dict[str, str]:
+    """One pool over units of wards by a min-cost flow with a floor and a ceiling per unit."""
+    unit_of_ward = {w: u for u, wards in units.items() for w in wards}
+    names = sorted(units)
+    total = sum(hours.values()) or 1.0
+    share = {u: len(people) * hours[u] / total for u in names}
+    pinned_here = {u: sum(1 for p in people if unit_of_ward.get(pinned_ward.get(p.id)) == u) for u in names}
+    lower = {u: max(math.floor(share[u]), pinned_here[u]) for u in names}
+    while sum(lower.values()) > len(people):  # pins can push the floors over the pool's size
+        u = max(names, key=lambda v: (lower[v] - pinned_here[v], v))
+        lower[u] -= 1
+    upper = {u: max(lower[u], math.ceil(share[u]), pinned_here[u]) for u in names}
+
+    def nearest(person, unit):
+        return min(units[unit], key=lambda w: (travel(person.home_ward_code, w), w))
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    sink = 0
+    person_node = {p.id: 1 + i for i, p in enumerate(people)}
+    unit_node = {u: 1 + len(people) + i for i, u in enumerate(names)}
+    for person in people:
+        flow.set_node_supply(person_node[person.id], 1)
+        pinned = pinned_ward.get(person.id)
+        targets = [unit_of_ward[pinned]] if pinned in unit_of_ward else names
+        for u in targets:
+            flow.add_arc_with_capacity_and_unit_cost(person_node[person.id], unit_node[u], 1,
+                                                     travel(person.home_ward_code, nearest(person, u)))
+    for u in names:
+        flow.set_node_supply(unit_node[u], -lower[u])
+        if upper[u] > lower[u]:
+            flow.add_arc_with_capacity_and_unit_cost(unit_node[u], sink, upper[u] - lower[u], 0)
+    flow.set_node_supply(sink, -(len(people) - sum(lower.values())))
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"allocation failed ({status})")
+    by_id = {p.id: p for p in people}
+    node_unit = {node: u for u, node in unit_node.items()}
+    node_person = {node: pid for pid, node in person_node.items()}
+    result = {}
+    for arc in range(flow.num_arcs()):
+        if flow.flow(arc) and flow.tail(arc) in node_person and flow.head(arc) in node_unit:
+            pid = node_person[flow.tail(arc)]
+            unit = node_unit[flow.head(arc)]
+            result[pid] = pinned_ward[pid] if pid in pinned_ward else nearest(by_id[pid], unit)
+    return result
 
 
 _WORKER_STATE: dict = {}
@@ -230,7 +256,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     started = time.perf_counter()
     travel = TravelTable(campaign)
     clusters = plan_clusters(campaign, travel, settings)
-    allocation = allocate(campaign, travel, {w: len(c.wards) for c in clusters for w in c.wards})
+    allocation = allocate(campaign, travel, clusters)
     team_of_ward = defaultdict(list)
     for person_id, ward in sorted(allocation.items()):
         team_of_ward[ward].append(person_id)
@@ -331,7 +357,7 @@ def solve_monolithic(campaign: Campaign, settings: SolveSettings = SolveSettings
     started = time.perf_counter()
     travel = TravelTable(campaign)
     clusters = plan_clusters(campaign, travel, settings)
-    allocation = allocate(campaign, travel, {w: len(c.wards) for c in clusters for w in c.wards})
+    allocation = allocate(campaign, travel, clusters)
     team_of_ward = defaultdict(list)
     for person_id, ward in sorted(allocation.items()):
         team_of_ward[ward].append(person_id)
