@@ -1,5 +1,8 @@
 """Write a campaign back to a directory that :func:`scheduler.loader.load_campaign` reads.
 
+``pins.csv`` is written only when the campaign has pins (or, header only, when the
+directory already holds one, so that a stale file never survives an export).
+
 The output is canonical: English headers, wards by full name, dates dd/mm/yyyy,
 times HH:MM, lists "a; b" in sorted order, rows sorted (wards by code, people by
 id, mobile points by date, time and id). Equal campaigns give byte-identical
@@ -15,9 +18,11 @@ import tomli_w
 
 from geo.units import commune_by_code
 from scheduler import cells
-from scheduler.loader import CAMPAIGN_FILE, RULE_KEYS
+from scheduler.loader import CAMPAIGN_FILE, RULE_KEYS, WEIGHT_KEYS, pin_sort_key
 from scheduler.model import Campaign, Pool, ShiftKind
-from scheduler.tables import CAMPAIGN_TABLES, MOBILE_POINTS, PEOPLE, TABLE_SUFFIXES, WARDS, write_table
+from scheduler.tables import (
+    CAMPAIGN_TABLES, MOBILE_POINTS, OPTIONAL_TABLES, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, write_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +31,15 @@ _POOL_COLUMNS = {Pool.STUDENT: "students_needed", Pool.TELECOM: "telecom_needed"
 
 
 def export_campaign(campaign: Campaign, directory: Path | str, table_format: str = "csv") -> list[Path]:
-    """Write ``campaign.toml`` and the three tables of a campaign into ``directory``.
+    """Write ``campaign.toml`` and the three tables of a campaign (and its pins, if any) into ``directory``.
 
     Parameters
     ----------
     campaign
         The campaign to write.
     directory
-        Created when missing; the four files are overwritten.
+        Created when missing; the four files are overwritten, and ``pins`` when the
+        campaign has pins or the directory already has a pins file of this format.
     table_format
         ``"csv"`` or ``"xlsx"``.
 
@@ -47,7 +53,7 @@ def export_campaign(campaign: Campaign, directory: Path | str, table_format: str
     ValueError
         When ``table_format`` is unknown, or the campaign holds what the files cannot say
         (a ward without a demand, a mobile-point need by both pool and skill, a pool or
-        skill needed twice at one point).
+        skill needed twice at one point, a pin at a mobile point or covering other wards).
     FileExistsError
         When the directory already holds a table in the other format, which the loader
         would refuse as ambiguous; nothing is deleted.
@@ -58,7 +64,7 @@ def export_campaign(campaign: Campaign, directory: Path | str, table_format: str
     _check_representable(campaign)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    for schema in CAMPAIGN_TABLES:
+    for schema in CAMPAIGN_TABLES + OPTIONAL_TABLES:
         for other in TABLE_SUFFIXES:
             path = directory / f"{schema.name}{other}"
             if other != suffix and path.exists():
@@ -71,6 +77,10 @@ def export_campaign(campaign: Campaign, directory: Path | str, table_format: str
         path = directory / f"{schema.name}{suffix}"
         write_table(path, schema, rows)
         written.append(path)
+    pins_path = directory / f"{PINS.name}{suffix}"
+    if campaign.pins or pins_path.exists():
+        write_table(pins_path, PINS, pin_rows(campaign))
+        written.append(pins_path)
     logger.info("exported campaign %r to %s (%s)", campaign.name, directory, table_format)
     return written
 
@@ -94,10 +104,16 @@ def _check_representable(campaign: Campaign) -> None:
             if key in target:
                 raise ValueError(f"mobile point {point.id}: {key} is needed twice")
             target.add(key)
+    for pin in campaign.pins:
+        if pin.shift_id is None:
+            raise ValueError(f"pin of {pin.person_id}: a pin at a mobile point cannot be written to pins.csv")
+        oncall = campaign.shift(pin.shift_id).kind is ShiftKind.ONCALL
+        if pin.covered_ward_codes != ((pin.ward_code,) if oncall else ()):
+            raise ValueError(f"pin of {pin.person_id}: pins.csv cannot say which wards a pin covers")
 
 
 def campaign_toml(campaign: Campaign) -> str:
-    """The text of campaign.toml: calendar, every rule explicitly, every shift."""
+    """The text of campaign.toml: calendar, every rule and every weight explicitly, every shift."""
     rules = {}
     for key, (name, kind, _, _) in RULE_KEYS.items():
         value = getattr(campaign.rules, name)
@@ -108,6 +124,7 @@ def campaign_toml(campaign: Campaign) -> str:
         "start_date": campaign.start_date.isoformat(),
         "days": campaign.days,
         "rules": rules,
+        "weights": {key: getattr(campaign.weights, key) for key in WEIGHT_KEYS},
     }
     parts = ["# Chiến dịch Ra Quân — các tệp và cột: docs/data-format.md\n", tomli_w.dumps(data)]
     for shift in campaign.shifts:
@@ -200,3 +217,10 @@ def mobile_point_rows(campaign: Campaign) -> list[dict[str, str]]:
             "priority_group": point.priority_group.value,
         })
     return rows
+
+
+def pin_rows(campaign: Campaign) -> list[dict[str, str]]:
+    """The rows of pins.csv, by date, ward, shift and person."""
+    ward_name = _WardNames(campaign)
+    return [{"person_id": pin.person_id, "ward": ward_name(pin.ward_code), "date": cells.format_date(pin.date),
+             "shift": pin.shift_id} for pin in sorted(campaign.pins, key=pin_sort_key)]

@@ -1,12 +1,13 @@
 """Load a campaign from its directory, collecting every problem on the way.
 
-A campaign directory holds four files (``docs/data-format.md`` describes every
-column)::
+A campaign directory holds four files and an optional fifth (``docs/data-format.md``
+describes every column)::
 
-    campaign.toml                 name, province, calendar, [[shifts]], [rules]
+    campaign.toml                 name, province, calendar, [[shifts]], [rules], [weights]
     wards.csv | wards.xlsx        the campaign's wards and what each needs
     people.csv | people.xlsx      the three pools of people
     mobile_points.csv | .xlsx     the mobile service points
+    pins.csv | pins.xlsx          optional: assignments the roster must keep
 
 :func:`check_campaign` returns the problems; :func:`load_campaign` returns the
 :class:`~scheduler.model.Campaign` or raises :class:`CampaignLoadError` with
@@ -27,11 +28,13 @@ from geo.units import AdminUnit, Province, UnknownPlaceError, commune_by_code, f
 from scheduler import cells
 from scheduler.cells import CellError, clean
 from scheduler.model import (
-    Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, StaffNeed, Ward,
-    WardDemand,
+    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, SoftWeights,
+    StaffNeed, Ward, WardDemand,
 )
 from scheduler.problems import CampaignLoadError, Problem
-from scheduler.tables import MOBILE_POINTS, PEOPLE, WARDS, Table, TableSchema, find_table_file, read_table
+from scheduler.tables import (
+    MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, Table, TableSchema, find_table_file, read_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ RULE_KEYS: dict[str, tuple[str, str, int, int]] = {
     "ward_staff_list_deadline": ("ward_staff_list_deadline_minute", "time", 0, 0),
 }
 TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights")
+# campaign.toml [weights]: the fields of SoftWeights, whole numbers from 0 to MAX_WEIGHT.
+WEIGHT_KEYS = tuple(SoftWeights.__dataclass_fields__)
+MAX_WEIGHT = 1_000_000
 SHIFT_KEYS = ("id", "name", "start", "end", "kind")
 
 # Bounds of the numbers in the tables.
@@ -71,7 +77,7 @@ def load_campaign(directory: Path | str) -> Campaign:
     ----------
     directory
         Holds ``campaign.toml`` and ``wards``, ``people``, ``mobile_points`` each as
-        ``.csv`` or ``.xlsx``.
+        ``.csv`` or ``.xlsx``, and optionally ``pins`` (``.csv`` or ``.xlsx``).
 
     Raises
     ------
@@ -102,10 +108,11 @@ class Settings:
     days: int | None = None
     shifts: tuple[Shift, ...] | None = None
     rules: CampaignRules | None = None
+    weights: SoftWeights | None = None
 
 
 def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
-    """Read campaign.toml; unknown keys are problems, a ``[weights]`` table is let through unread."""
+    """Read campaign.toml; unknown keys, in ``[rules]`` and ``[weights]`` too, are problems."""
     settings = Settings()
     problems: list[Problem] = []
     file = path.name
@@ -166,8 +173,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     if "shifts" in data:
         settings.shifts = _read_shifts(data["shifts"], problem)
     settings.rules = _read_rules(data.get("rules", {}), problem)
-    if "weights" in data and not isinstance(data["weights"], dict):
-        problem("weights", "'weights' phải là một bảng [weights]")
+    settings.weights = _read_weights(data.get("weights", {}), problem)
     return settings, problems
 
 
@@ -270,6 +276,27 @@ def _read_rules(value, problem) -> CampaignRules | None:
         return None
 
 
+def _read_weights(value, problem) -> SoftWeights | None:
+    """The ``[weights]`` table: any of the SoftWeights fields, whole numbers 0–MAX_WEIGHT; the others keep their
+    default."""
+    if not isinstance(value, dict):
+        problem("weights", "'weights' phải là một bảng [weights]")
+        return None
+    values, ok = {}, True
+    for key, item in value.items():
+        if key not in WEIGHT_KEYS:
+            problem(f"weights.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [weights]: "
+                                      + ", ".join(WEIGHT_KEYS))
+            ok = False
+            continue
+        try:
+            values[key] = _toml_int(item, 0, MAX_WEIGHT)
+        except CellError as error:
+            problem(f"weights.{key}", f"trọng số {str(error)}")
+            ok = False
+    return SoftWeights(**values) if ok else None
+
+
 # --- the tables --------------------------------------------------------------------------------
 
 class _Unknown(Exception):
@@ -283,6 +310,8 @@ class _Context:
     settings: Settings
     wards_file: str = "wards.csv"
     campaign_wards: set[str] | None = None  # codes; None while unknown
+    people_file: str = "people.csv"
+    people: dict[str, Person] | None = None  # by case-folded id; None while unknown
     _communes: dict[str, AdminUnit | CellError] = field(default_factory=dict)
 
     @property
@@ -513,6 +542,50 @@ def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) ->
     return points
 
 
+def _read_pins(table: Table, ctx: _Context, problems: list[Problem]) -> list[Assignment]:
+    """Pinned assignments: a known person, a campaign ward, a campaign date, a shift they declared free."""
+    pins = []
+    by_slot: dict[tuple, list[int]] = defaultdict(list)
+    kinds = {shift.id: shift.kind for shift in ctx.settings.shifts or ()}
+    for row in table.rows:
+        r = _RowReader(table, row, problems)
+        person = r.cell("person_id", lambda t: _pinned_person(t, ctx), required=True)
+        unit = r.cell("ward", ctx.campaign_ward, required=True)
+        day = r.cell("date", ctx.campaign_date, required=True)
+        shift_id = r.cell("shift", ctx.shift_id, required=True)
+        if r.failed:
+            continue
+        if person is None:  # people.csv could not be read: already reported there
+            continue
+        if day in person.unavailable_dates:
+            r.problem("date", f"{person.name} ({person.id}) đã đăng ký bận ngày {cells.format_date(day)}")
+        elif person.available_shift_ids and shift_id not in person.available_shift_ids:
+            r.problem("shift", f"{person.name} ({person.id}) chỉ đăng ký các ca "
+                               f"{', '.join(sorted(person.available_shift_ids))}, không có ca '{shift_id}'")
+        elif kinds.get(shift_id) is ShiftKind.ONCALL and person.pool is not Pool.TECHNICIAN:
+            r.problem("shift", f"ca '{shift_id}' là ca trực, chỉ dành cho kỹ thuật viên; {person.name} là "
+                               f"{person.pool.label_vi}")
+        if r.failed:
+            continue
+        by_slot[(person.id, day, shift_id)].append(row.number)
+        covered = (unit.code,) if kinds.get(shift_id) is ShiftKind.ONCALL else ()
+        pins.append(Assignment(person.id, unit.code, day, shift_id, covered_ward_codes=covered))
+    _duplicates(table, "person_id", by_slot,
+                lambda key: f"ghim {key[0]} ngày {cells.format_date(key[1])} ca {key[2]}", problems)
+    return pins
+
+
+def _pinned_person(text: str, ctx: _Context) -> Person | None:
+    """The person a pin names; None when people.csv could not be read (the pin is not checked then)."""
+    person_id = cells.parse_identifier(text)
+    if ctx.people is None:
+        return None
+    person = ctx.people.get(person_id.casefold())
+    if person is None:
+        raise CellError(f"không có người mã '{person_id}' trong {ctx.people_file}")
+    return person
+
+
 def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
     """A model object; the model's own checks should never fail after the loader's, but if one does it is
     reported at the row rather than raised."""
@@ -524,7 +597,9 @@ def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
         return None
 
 
-def _read(directory: Path, schema: TableSchema, problems: list[Problem]) -> Table | None:
+def _read(directory: Path, schema: TableSchema, problems: list[Problem], optional: bool = False) -> Table | None:
+    if optional and not any((directory / f"{schema.name}{suffix}").is_file() for suffix in TABLE_SUFFIXES):
+        return None
     path, found = find_table_file(directory, schema.name)
     problems.extend(found)
     if path is None:
@@ -552,6 +627,11 @@ def _safely(read, table: Table | None, ctx: _Context, problems: list[Problem]) -
         return []
 
 
+def pin_sort_key(pin: Assignment) -> tuple:
+    """The order of pins.csv and of ``Campaign.pins`` as loaded: date, ward, shift, person."""
+    return (pin.date, pin.ward_code, pin.shift_id or "", pin.person_id)
+
+
 def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
     if not directory.is_dir():
         return None, [Problem(str(directory), None, None, "không có thư mục chiến dịch này")]
@@ -564,18 +644,23 @@ def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
     ctx = _Context(settings)
     tables = {}
     file_problems = {}
-    for schema in (WARDS, PEOPLE, MOBILE_POINTS):
+    for schema in (WARDS, PEOPLE, MOBILE_POINTS, PINS):
         file_problems[schema.name] = []
-        tables[schema.name] = _read(directory, schema, file_problems[schema.name])
+        tables[schema.name] = _read(directory, schema, file_problems[schema.name], optional=schema is PINS)
 
     if tables["wards"] is not None:
         ctx.wards_file = tables["wards"].file
     wards = _safely(_read_wards, tables["wards"], ctx, file_problems["wards"])
     people = _safely(_read_people, tables["people"], ctx, file_problems["people"])
     points = _safely(_read_mobile_points, tables["mobile_points"], ctx, file_problems["mobile_points"])
+    if tables["people"] is not None:
+        ctx.people_file = tables["people"].file
+        if not file_problems["people"]:
+            ctx.people = {person.id.casefold(): person for person in people}
+    pins = _safely(_read_pins, tables["pins"], ctx, file_problems["pins"])
 
     problems = list(toml_problems)
-    for schema in (WARDS, PEOPLE, MOBILE_POINTS):
+    for schema in (WARDS, PEOPLE, MOBILE_POINTS, PINS):
         problems += _in_file_order(file_problems[schema.name], schema)
     if problems:
         return None, problems
@@ -583,12 +668,13 @@ def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
     wards.sort(key=lambda pair: pair[0].code)
     people.sort(key=lambda person: person.id)
     points.sort(key=lambda point: (point.date, point.start_minute, point.end_minute, point.id))
+    pins.sort(key=pin_sort_key)
     try:
         campaign = Campaign(
             name=settings.name, province=settings.province.name, start_date=settings.start_date,
             days=settings.days, shifts=settings.shifts, rules=settings.rules,
             wards=tuple(ward for ward, _ in wards), demands=tuple(demand for _, demand in wards),
-            people=tuple(people), mobile_points=tuple(points))
+            people=tuple(people), mobile_points=tuple(points), weights=settings.weights, pins=tuple(pins))
     except ValueError as error:  # the loader's checks should make this unreachable
         logger.error("model refused the campaign: %s", error)
         return None, [Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi tạo chiến dịch ({error})")]

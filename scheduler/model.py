@@ -274,6 +274,7 @@ class Campaign:
     people: tuple[Person, ...]
     mobile_points: tuple[MobilePoint, ...] = ()
     weights: SoftWeights = SoftWeights()
+    pins: tuple[Assignment, ...] = ()  # assignments the roster must keep (the Youth Union's choices)
     _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -287,6 +288,15 @@ class Campaign:
             _require(demand.ward_code in known, f"demand for unknown ward {demand.ward_code}")
             for shift_id in demand.service_shift_ids:
                 _require(shift_id in shift_ids, f"ward {demand.ward_code}: unknown shift {shift_id}")
+        person_ids = {p.id for p in self.people}
+        point_ids = {m.id for m in self.mobile_points}
+        for pin in self.pins:
+            _require(pin.person_id in person_ids, f"pin for unknown person {pin.person_id}")
+            _require(pin.ward_code in known, f"pin of {pin.person_id} at unknown ward {pin.ward_code}")
+            _require(pin.shift_id is None or pin.shift_id in shift_ids,
+                     f"pin of {pin.person_id}: unknown shift {pin.shift_id}")
+            _require(pin.mobile_point_id is None or pin.mobile_point_id in point_ids,
+                     f"pin of {pin.person_id}: unknown mobile point {pin.mobile_point_id}")
         object.__setattr__(self, "_index", {
             "wards": {w.code: w for w in self.wards},
             "shifts": {s.id: s for s in self.shifts},

@@ -8,8 +8,8 @@ date cell becomes "2025-08-26", a number 2.0 becomes "2") together with the
 problems of the file and of its header; what a cell means is the loader's
 business (:mod:`scheduler.loader`).
 
-The schemas of the three campaign tables are at the bottom of this module and
-documented in ``docs/data-format.md``.
+The schemas of the campaign tables (three required, ``pins`` optional) are at
+the bottom of this module and documented in ``docs/data-format.md``.
 """
 
 from __future__ import annotations
@@ -361,4 +361,12 @@ MOBILE_POINTS = TableSchema("mobile_points", (
     Column("priority_group", ("nhóm ưu tiên", "đối tượng ưu tiên")),
 ))
 
-CAMPAIGN_TABLES = (WARDS, PEOPLE, MOBILE_POINTS)
+PINS = TableSchema("pins", (
+    Column("person_id", ("mã", "mã nhân sự", "mã số"), required=True),
+    Column("ward", ("xã/phường", "phường/xã"), required=True),
+    Column("date", ("ngày",), required=True),
+    Column("shift", ("ca", "mã ca"), required=True),
+))
+
+CAMPAIGN_TABLES = (WARDS, PEOPLE, MOBILE_POINTS)  # required
+OPTIONAL_TABLES = (PINS,)  # may be left out

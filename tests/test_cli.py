@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -128,8 +129,46 @@ def test_wards_geojson_for_hanoi(capsys):
     assert len(collection["features"]) == 126
 
 
-def test_demo_generates_checks_and_summarises(tmp_path, capsys):
-    code, out, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"))
+def test_demo_generates_solves_and_verifies_hanoi(tmp_path, capsys):
+    code, out, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--time-limit", "20")
     assert code == 0
     assert "126" in out
     assert "kiểm tra hợp lệ" in out
+    assert "Vi phạm quy tắc cứng: 0" in out
+    assert (tmp_path / "demo" / "roster.json").exists()
+    assert (tmp_path / "demo" / "roster.xlsx").exists()
+    code, out, _ = run(capsys, "verify", str(tmp_path / "demo"), str(tmp_path / "demo" / "roster.json"))
+    assert code == 0
+    assert "Vi phạm: 0" in out
+
+
+def test_solve_and_verify_tiny_to_optimality(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    code, out, _ = run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / "roster.json"), "--time-limit", "20")
+    assert code == 0
+    assert "Trạng thái: OPTIMAL" in out
+    assert "khoảng cách: 0.00%" in out
+    code, out, _ = run(capsys, "verify", str(tmp_path), str(tmp_path / "roster.json"))
+    assert code == 0
+    recomputed, declared = re.search(r"Hàm mục tiêu tính lại: (\d+) \(lịch ghi: (\d+)\)", out).groups()
+    assert recomputed == declared
+
+
+def test_solve_writes_xlsx_and_csv(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    for name in ("roster.xlsx", "roster.csv"):
+        code, _, _ = run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / name), "--time-limit", "5")
+        assert code == 0
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_verify_rejects_a_tampered_roster(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / "roster.json"), "--time-limit", "5")
+    roster = json.loads((tmp_path / "roster.json").read_text(encoding="utf-8"))
+    oncall = next(a for a in roster["assignments"] if a.get("covered_ward_codes"))
+    roster["assignments"].append(dict(oncall, person_id="SV0001"))  # a student on call
+    (tmp_path / "roster.json").write_text(json.dumps(roster), encoding="utf-8")
+    code, out, _ = run(capsys, "verify", str(tmp_path), str(tmp_path / "roster.json"))
+    assert code == 1
+    assert "eligibility" in out

@@ -1,4 +1,10 @@
-"""Fixtures of the import/export tests: a small valid campaign built from the model, and its files.
+"""Fixtures of the scheduler tests.
+
+The import/export tests get a small valid campaign built from the model, and its files; the rule tests
+(verify, roster I/O, explain) get ``rk``, builders of a hand-checkable campaign with exact travel minutes
+(see "Rule tests" below).
+
+Import/export fixtures:
 
 ``small_campaign()`` is three wards of Hà Nội (Định Công, Bạch Mai, Hoàng Mai), a
 dozen people of the three pools and four mobile points. It is already in the
@@ -13,7 +19,7 @@ a skill, one ends at 24:00.
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +27,7 @@ import pytest
 
 from geo.units import commune_by_code
 from scheduler.model import (
-    Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, StaffNeed, Ward,
+    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, StaffNeed, Ward,
     WardDemand,
 )
 from scheduler.export import export_campaign
@@ -159,3 +165,91 @@ def io_edit() -> SimpleNamespace:
                            table_path=table_path, copy=copy_campaign, small_campaign=small_campaign,
                            codes=SimpleNamespace(DINH_CONG=DINH_CONG, BACH_MAI=BACH_MAI, HOANG_MAI=HOANG_MAI,
                                                  CAU_GIAY=CAU_GIAY))
+
+
+# --- Rule tests: a hand-built campaign with exact travel minutes ------------------------------------------------
+#
+# Three wards A (Định Công), B (Hoàng Mai), C (Bạch Mai) with injected travel minutes A–B 20, A–C 45, B–C 30.
+# The campaign starts on Monday 21/07/2025 and lasts 14 days (two full weeks); its shifts are the Hanoi ones.
+# Every ward demand is off (no support staff, no telecom, no 24/7 duty, no peaks) so that a test turns on exactly
+# the rule it is about. People (home ward):
+#   SV1 student, school X, A        SV2 student, school Y, A        SV3 student, school X, B, cap 16 h, only "sang"
+#   VT1 telecom, A, night-eligible, skills vneid     VT2 telecom, C, unavailable on day 2
+#   KT1 technician, A, night-eligible                 KT2 technician, B, night-eligible
+#   KT3 technician, C, not night-eligible
+
+RULE_START = date(2025, 7, 21)
+WARD_A, WARD_B, WARD_C = DINH_CONG, HOANG_MAI, BACH_MAI
+RULE_TRAVEL = {frozenset({WARD_A, WARD_B}): 20, frozenset({WARD_A, WARD_C}): 45, frozenset({WARD_B, WARD_C}): 30}
+
+
+def rule_travel(code_a: str, code_b: str, table: dict | None = None) -> int:
+    """Injected travel minutes (symmetric; 0 for a ward to itself)."""
+    if code_a == code_b:
+        return 0
+    return (table or RULE_TRAVEL)[frozenset({code_a, code_b})]
+
+
+def rule_day(index: int) -> date:
+    return RULE_START + timedelta(days=index)
+
+
+def rule_demand(code: str, **changes) -> WardDemand:
+    fields = dict(ward_code=code, service_shift_ids=("sang", "chieu"), min_support_staff=0,
+                  min_telecom_staff_per_day=0, oncall_24_7=False, night_response_limit_minutes=30)
+    fields.update(changes)
+    return WardDemand(**fields)
+
+
+def rule_shift(shift_id: str, start: str, end: str, kind: ShiftKind = ShiftKind.SERVICE) -> Shift:
+    """A shift from "HH:MM" times; an end not after the start ends the next day."""
+    def minutes(text):
+        hours, mins = text.split(":")
+        return int(hours) * 60 + int(mins)
+    start_minute, end_minute = minutes(start), minutes(end)
+    if end_minute <= start_minute:
+        end_minute += 24 * 60
+    return Shift(shift_id, shift_id, start_minute, end_minute, kind)
+
+
+def rule_people() -> tuple[Person, ...]:
+    def person(pid, pool, org, home, phone, **extra):
+        return Person(pid, f"Người {pid}", pool, org, home, phone, **extra)
+    return (
+        person("KT1", Pool.TECHNICIAN, "Trung tâm", WARD_A, "0904000001", night_eligible=True),
+        person("KT2", Pool.TECHNICIAN, "Trung tâm", WARD_B, "0904000002", night_eligible=True),
+        person("KT3", Pool.TECHNICIAN, "Trung tâm", WARD_C, "0904000003"),
+        person("SV1", Pool.STUDENT, "Trường X", WARD_A, "0912000001"),
+        person("SV2", Pool.STUDENT, "Trường Y", WARD_A, "0912000002"),
+        person("SV3", Pool.STUDENT, "Trường X", WARD_B, "0912000003", weekly_cap_hours=16,
+               available_shift_ids=frozenset({"sang"})),
+        person("VT1", Pool.TELECOM, "VNPT", WARD_A, "0903000001", night_eligible=True, skills=frozenset({"vneid"})),
+        person("VT2", Pool.TELECOM, "Viettel", WARD_C, "0903000002", unavailable_dates=frozenset({rule_day(2)})),
+    )
+
+
+def rule_campaign(**changes) -> Campaign:
+    """The rule tests' campaign; ``changes`` replace its fields (demands, shifts, people, points, rules…)."""
+    from scheduler.scenarios import hanoi_shifts
+
+    fields = dict(name="Kiểm tra quy tắc", province="Thành phố Hà Nội", start_date=RULE_START, days=14,
+                  shifts=hanoi_shifts(), rules=CampaignRules(),
+                  wards=tuple(ward(code) for code in (WARD_A, WARD_B, WARD_C)),
+                  demands=tuple(rule_demand(code) for code in (WARD_A, WARD_B, WARD_C)),
+                  people=rule_people(), mobile_points=())
+    fields.update(changes)
+    return Campaign(**fields)
+
+
+def rule_assignment(person_id: str, ward_code: str, day: int, shift_id: str | None = None, point: str | None = None,
+                    need: int | None = None, covered: tuple[str, ...] = ()) -> Assignment:
+    """An assignment on campaign day ``day`` (0 is the first)."""
+    return Assignment(person_id, ward_code, rule_day(day), shift_id, point, need, covered)
+
+
+@pytest.fixture(scope="session")
+def rk() -> SimpleNamespace:
+    """Builders of the rule tests (see the comment above)."""
+    return SimpleNamespace(A=WARD_A, B=WARD_B, C=WARD_C, start=RULE_START, day=rule_day, travel=rule_travel,
+                           demand=rule_demand, shift=rule_shift, campaign=rule_campaign, a=rule_assignment,
+                           people=rule_people)
