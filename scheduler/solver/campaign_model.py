@@ -77,7 +77,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
 
     task_ward: dict[int, str] = {}
     oncall_shifts = [s for s in campaign.shifts if s.kind is ShiftKind.ONCALL]
-    pins = {(a.person_id, a.ward_code, a.date, a.shift_id) for a in getattr(campaign, "pins", ())}
+    pins = {(a.person_id, a.ward_code, a.date, a.shift_id) for a in campaign.pins}
 
     # Technicians and telecom staff may serve any ward of their cluster (continuity keeps them
     # at one where it can); students serve the ward they were allocated to.

@@ -7,8 +7,12 @@
    campaign is sent once per process; models are built in the worker).
 4. Repair: a cluster left short gets the nearest idle people of the pools it
    lacks (people no cluster used) and is solved again, warm-started.
-5. Assemble the roster; its unfilled slots and objective are recomputed by the
-   independent checker, and the best bound is the sum of the clusters' bounds.
+5. Fill what is still short with anyone in the city who is free and near
+   (:mod:`scheduler.solver.fill`).
+6. Assemble the roster; its unfilled slots and objective are recomputed by the
+   independent checker. The best bound is the sum of the clusters' bounds: a
+   bound for the clustered problem (people kept to their cluster), not for
+   every possible roster.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from scheduler.model import Campaign, Pool, Roster, ShiftKind
 from scheduler.solver import engine
 from scheduler.solver.campaign_model import ClusterSpec, assignments_of, build_problem
 from scheduler.solver.clusters import Cluster, build_clusters
+from scheduler.solver.fill import fill_gaps
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ class SolveSettings:
     threads: int = 1  # CP-SAT workers inside each cluster's solve
     seed: int = 0
     repair: bool = True
+    fill_gaps: bool = True  # close leftover gaps with anyone free in the city
     max_cluster_size: int = 4
 
     def __post_init__(self):
@@ -113,7 +119,7 @@ def allocate(campaign: Campaign, travel: Callable[[str, str], int],
     clusters = clusters or [Cluster(d.ward_code, (d.ward_code,)) for d in campaign.demands]
     cluster_size = {w: len(c.wards) for c in clusters for w in c.wards}
     demand_hours = ward_demand_hours(campaign, cluster_size)
-    pinned_ward = {a.person_id: a.ward_code for a in getattr(campaign, "pins", ())}
+    pinned_ward = {a.person_id: a.ward_code for a in campaign.pins}
     allocation = {}
     for pool in Pool:
         people = campaign.people_in(pool)
@@ -275,7 +281,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
         return max(0.2, budget * first_share * settings.workers * sizes[spec.index] / total_size * 0.75)
 
     wall_start = time.time() - setup_seconds
-    reserve = 0.1 * settings.time_limit_seconds  # checking and writing the roster
+    reserve = 0.15 * settings.time_limit_seconds  # gap filling, checking and writing the roster
     first_deadline = wall_start + (settings.time_limit_seconds - reserve) * (first_share if settings.repair else 1.0)
     outcomes = _run(campaign, specs, settings, first_limit, progress, deadline=first_deadline)
     repaired = 0
@@ -323,6 +329,11 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     assignments = sorted((a for o in outcomes.values() for a in o.assignments),
                          key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
     unfilled = unfilled_slots(campaign, assignments, travel)
+    added = fill_gaps(campaign, assignments, unfilled, travel) if settings.fill_gaps else []
+    if added:
+        assignments = sorted(assignments + added, key=lambda a: (a.date, a.ward_code, a.shift_id or "",
+                                                                 a.mobile_point_id or "", a.person_id))
+        unfilled = unfilled_slots(campaign, assignments, travel)
     value, terms = recompute_objective(campaign, assignments, unfilled, travel)
     failed = [o for o in outcomes.values() if o.status in ("FAILED", "GREEDY")]
     statuses = {o.status for o in outcomes.values()}
@@ -337,7 +348,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     roster = Roster(campaign_name=campaign.name, status=status, assignments=tuple(assignments),
                     unfilled=tuple(unfilled), objective=value, best_bound=bound, wall_seconds=round(wall, 2))
     figures = {
-        "clusters": len(specs), "repaired_clusters": repaired, "greedy_clusters": len(failed),
+        "clusters": len(specs), "repaired_clusters": repaired, "gap_fills": len(added), "greedy_clusters": len(failed),
         "variables": sum(o.variables for o in outcomes.values()),
         "optimal_clusters": sum(1 for o in outcomes.values() if o.status == "OPTIMAL"),
         "terms": terms, "wall_seconds": wall, "setup_seconds": setup_seconds,
