@@ -281,7 +281,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
         return max(0.2, budget * first_share * settings.workers * sizes[spec.index] / total_size * 0.75)
 
     wall_start = time.time() - setup_seconds
-    reserve = 0.15 * settings.time_limit_seconds  # gap filling, checking and writing the roster
+    reserve = 0.2 * settings.time_limit_seconds  # loading, gap filling, checking and writing the roster
     first_deadline = wall_start + (settings.time_limit_seconds - reserve) * (first_share if settings.repair else 1.0)
     outcomes = _run(campaign, specs, settings, first_limit, progress, deadline=first_deadline)
     repaired = 0
