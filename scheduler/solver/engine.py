@@ -129,7 +129,7 @@ def _by_worker(problem: Problem) -> dict[int, list[int]]:
 
 
 def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int = 1, seed: int = 0,
-          log: bool = False, free_days: tuple[int, int] | None = None) -> Result:
+          log: bool = False, free_days: tuple[int, int] | None = None, presolve: bool = True) -> Result:
     """Build and solve the model; always returns a Result.
 
     The model starts from a complete hint: the caller's hints, or else the greedy
@@ -230,6 +230,8 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
+    # With little time, presolve costs more than it gives: the complete hint is taken at once without it.
+    solver.parameters.cp_model_presolve = presolve and time_limit_seconds >= 5
     if num_workers == 1:
         solver.parameters.interleave_search = True  # LNS and search take turns on one core
     status = solver.solve(model)

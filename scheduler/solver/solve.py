@@ -375,12 +375,17 @@ def solve_monolithic(campaign: Campaign, settings: SolveSettings = SolveSettings
     problems = [build_problem(campaign, ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards}),
                               travel) for i, c in enumerate(clusters)]
     problem = engine.merge(problems)
-    left = settings.time_limit_seconds * 0.9 - (time.perf_counter() - started)
+    left = settings.time_limit_seconds * 0.8 - (time.perf_counter() - started)
     result = engine.solve(problem, time_limit_seconds=max(0.0, left), num_workers=settings.workers * settings.threads,
                           seed=settings.seed)
     assignments = sorted(assignments_of(campaign, problem, result.chosen),
                          key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
     unfilled = unfilled_slots(campaign, assignments, travel)
+    added = fill_gaps(campaign, assignments, unfilled, travel) if settings.fill_gaps else []
+    if added:  # the same last step as the decomposed solve, so the two differ only in the model
+        assignments = sorted(assignments + added, key=lambda a: (a.date, a.ward_code, a.shift_id or "",
+                                                                 a.mobile_point_id or "", a.person_id))
+        unfilled = unfilled_slots(campaign, assignments, travel)
     value, terms = recompute_objective(campaign, assignments, unfilled, travel)
     wall = time.perf_counter() - started
     roster = Roster(campaign_name=campaign.name, status=result.status, assignments=tuple(assignments),
