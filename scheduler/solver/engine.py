@@ -138,7 +138,9 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     start itself is returned with status "GREEDY".
     """
     started = time.perf_counter()
-    start = set(problem.hints) if problem.hints else greedy(problem)
+    # Randomised greedy restarts are cheap (a few hundredths of a second each): spend about a tenth of the time.
+    tries = max(0, min(30, int(time_limit_seconds * 6)))
+    start = set(problem.hints) if problem.hints else best_greedy(problem, tries=tries, seed=seed)
     if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
         chosen = sorted(pair for pair in start if pair in problem.costs)
         return Result(chosen, _greedy_shortfalls(problem, set(chosen)), "GREEDY", None, None,
@@ -310,6 +312,28 @@ def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_inde
         model.add_bool_or(offs)
 
 
+def start_value(problem: Problem, chosen: set) -> int:
+    """The weighted shortfall of a start plus its pair costs (the objective's main terms)."""
+    weight = {cover.name: cover.weight for cover in problem.covers}
+    shortfall = sum(weight[name] * missing for name, missing in _greedy_shortfalls(problem, chosen).items())
+    return shortfall + sum(problem.costs[pair] for pair in chosen)
+
+
+def best_greedy(problem: Problem, tries: int = 20, seed: int = 0) -> set[tuple[int, int]]:
+    """The best of the plain greedy start and ``tries`` randomised ones."""
+    import random
+
+    rng = random.Random(seed)
+    best = greedy(problem)
+    best_value = start_value(problem, best)
+    for _ in range(tries):
+        candidate = greedy(problem, rng)
+        value = start_value(problem, candidate)
+        if value < best_value:
+            best, best_value = candidate, value
+    return best
+
+
 def _is_day_off(problem: Problem, w: int, day: int, by_day, start: set) -> bool:
     """Whether the start leaves the worker a day off on ``day`` with the weekly rest around it."""
     tasks = problem.tasks
@@ -330,7 +354,7 @@ class _Load:
         self.count = 0
 
 
-def greedy(problem: Problem) -> set[tuple[int, int]]:
+def greedy(problem: Problem, rng=None) -> set[tuple[int, int]]:
     """A fast feasible start: fill covers hardest first with the cheapest, least-loaded workers.
 
     Every pair it picks keeps the worker rules (overlap, daily and weekly minutes,
@@ -391,8 +415,9 @@ def greedy(problem: Problem) -> set[tuple[int, int]]:
         return min((tasks[t].day for _, t in cover.pairs), default=problem.days)
 
     # Day by day (so rest rules bind forwards), within a day the covers with the fewest candidates first.
+    jitter = (lambda: rng.random()) if rng is not None else (lambda: 0.0)
     order = sorted(range(len(problem.covers)),
-                   key=lambda c: (first_day(problem.covers[c]), len(problem.covers[c].pairs),
+                   key=lambda c: (first_day(problem.covers[c]), len(problem.covers[c].pairs) * (1 + jitter()),
                                   -problem.covers[c].weight))
     cover_max_of_task = defaultdict(lambda: None)
     for cover in problem.covers:
@@ -412,7 +437,7 @@ def greedy(problem: Problem) -> set[tuple[int, int]]:
         # Fill a worker's day before starting another's (a technician doing both service shifts
         # of a ward leaves others free for the evening and the night), then the cheapest.
         candidates = sorted(cover.pairs, key=lambda p: (not loads[p[0]].tasks_by_day.get(tasks[p[1]].day),
-                                                        problem.costs[p], loads[p[0]].count, p))
+                                                        problem.costs[p] * (1 + jitter()), loads[p[0]].count, p))
         busy = {w for w, t in cover.pairs if (w, t) in chosen} if cover.distinct_workers else set()
         for w, t in candidates:
             if have >= want:
