@@ -145,7 +145,9 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     tries = max(0, min(10, int(time_limit_seconds * 5)))
     start = set(problem.hints) if problem.hints else best_greedy(problem, tries=tries, seed=seed)
     if time_limit_seconds > 0 and free_days is None:
-        start = ruin_and_recreate(problem, start, improve_share * time_limit_seconds, seed)
+        # Under ~3 s CP-SAT rarely even loads the model: leave it only a token share then.
+        share = improve_share if time_limit_seconds >= 3 else max(improve_share, 0.9)
+        start = ruin_and_recreate(problem, start, share * time_limit_seconds, seed)
         time_limit_seconds -= time.perf_counter() - started
     if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
         chosen = sorted(pair for pair in start if pair in problem.costs)
