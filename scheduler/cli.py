@@ -107,7 +107,7 @@ def _print_solve_summary(campaign, roster, report, figures) -> None:
         gap = 100.0 * (roster.objective - bound) / max(1, abs(roster.objective))
     missing = report.missing_by_rule()
     print(f"Trạng thái: {roster.status} ({figures['clusters']} cụm, {figures['optimal_clusters']} tối ưu, "
-          f"{figures['greedy_clusters']} chỉ có lời giải tham lam)")
+          f"{figures['greedy_clusters']} chỉ có lời giải heuristic)")
     print(f"Phủ: {report.coverage_percent:.2f}% ({report.filled}/{report.asked} lượt người)")
     print("Ô chưa đủ người theo quy tắc: " + ", ".join(f"{rule} {n}" for rule, n in missing.items()))
     print(f"Vi phạm quy tắc cứng: {len(report.violations)}")

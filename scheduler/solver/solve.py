@@ -335,20 +335,16 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
                                                                  a.mobile_point_id or "", a.person_id))
         unfilled = unfilled_slots(campaign, assignments, travel)
     value, terms = recompute_objective(campaign, assignments, unfilled, travel)
-    failed = [o for o in outcomes.values() if o.status in ("FAILED", "GREEDY")]
-    statuses = {o.status for o in outcomes.values()}
-    if failed:
-        status = "PARTIAL"
-    elif statuses == {"OPTIMAL"}:
-        status = "OPTIMAL"
-    else:
-        status = "FEASIBLE"
+    heuristic = [o for o in outcomes.values() if o.status == "GREEDY"]
+    # Every cluster has a roster (CP-SAT's, or the greedy start improved by ruin-and-recreate):
+    # the whole is OPTIMAL only when CP-SAT proved every cluster.
+    status = "OPTIMAL" if all(o.status == "OPTIMAL" for o in outcomes.values()) and not added else "FEASIBLE"
     bound = sum(o.bound or 0 for o in outcomes.values())
     wall = time.perf_counter() - started
     roster = Roster(campaign_name=campaign.name, status=status, assignments=tuple(assignments),
                     unfilled=tuple(unfilled), objective=value, best_bound=bound, wall_seconds=round(wall, 2))
     figures = {
-        "clusters": len(specs), "repaired_clusters": repaired, "gap_fills": len(added), "greedy_clusters": len(failed),
+        "clusters": len(specs), "repaired_clusters": repaired, "gap_fills": len(added), "greedy_clusters": len(heuristic),
         "variables": sum(o.variables for o in outcomes.values()),
         "optimal_clusters": sum(1 for o in outcomes.values() if o.status == "OPTIMAL"),
         "terms": terms, "wall_seconds": wall, "setup_seconds": setup_seconds,
