@@ -8,11 +8,15 @@
                                                roster a campaign (.json, .xlsx or .csv)
     raquan verify DIR ROSTER                   re-check a roster without the solver
     raquan demo [--out DIR] [--seed N]         the main job: generate, solve and verify Hanoi
+    raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
+                         [--data DIR] [--out DIR]
+                                               solve Curtois–Qu benchmark instances, check each with the evaluator
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import os
 import sys
@@ -203,6 +207,92 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CURTOIS_DATA = REPO_ROOT.parent / "shared" / "benchmarks" / "curtois"
+BENCH_COLUMNS = ("instance", "objective", "best_known", "gap_pct", "bound", "seconds")
+
+
+def parse_instance_numbers(text: str) -> list[int]:
+    """``"1-6,13"`` -> ``[1, 2, 3, 4, 5, 6, 13]`` (ranges inclusive, order kept, no repeats)."""
+    numbers: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        low, dash, high = part.partition("-")
+        try:
+            span = range(int(low), int(high) + 1) if dash else [int(low)]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an instance list: {text!r} (e.g. 1-10,13)") from None
+        if not span:
+            raise argparse.ArgumentTypeError(f"empty range {part!r}")
+        numbers += [n for n in span if n not in numbers]
+    return numbers
+
+
+def _read_best_known(data: Path) -> dict[str, int]:
+    path = data / "best_known.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["instance"]: int(row["best_known_upper_bound"]) for row in csv.DictReader(handle)}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Solve Curtois–Qu instances, re-check every solution with the evaluator, print one row each."""
+    from scheduler.curtois import CurtoisFormatError, evaluate, read_instance, write_solution
+    from scheduler.solver.curtois_model import solve_instance
+
+    if args.data:
+        data = Path(args.data)
+    elif CURTOIS_DATA.is_dir():
+        data = CURTOIS_DATA
+    else:
+        print(f"raquan bench: no data at {CURTOIS_DATA}; give --data DIR", file=sys.stderr)
+        return 2
+    best_known = _read_best_known(data)
+    writer = csv.writer(sys.stdout, lineterminator="\n") if args.format == "csv" else None
+    widths = (12, 10, 11, 8, 10, 8)
+
+    def emit(cells) -> None:
+        if writer:
+            writer.writerow(cells)
+        else:
+            print("  ".join(str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+                            for i, (cell, width) in enumerate(zip(cells, widths))))
+        sys.stdout.flush()
+
+    emit(BENCH_COLUMNS)
+    failures = 0
+    for number in args.instances:
+        name = f"Instance{number}"
+        try:
+            instance = read_instance(data / f"{name}.txt")
+        except (OSError, CurtoisFormatError) as error:
+            print(f"raquan bench: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        try:
+            result = solve_instance(instance, time_limit_seconds=args.time_limit, num_workers=args.workers)
+        except RuntimeError as error:
+            print(f"raquan bench: {error}", file=sys.stderr)
+            failures += 1
+            continue
+        evaluation = evaluate(instance, result.solution)
+        if evaluation.violations or evaluation.objective != result.objective:
+            failures += 1
+            print(f"raquan bench: {name}: the evaluator disagrees with the solver: objective "
+                  f"{evaluation.objective} vs {result.objective}; {len(evaluation.violations)} violations",
+                  file=sys.stderr)
+            for violation in evaluation.violations:
+                print(f"  {violation}", file=sys.stderr)
+        best = best_known.get(name)
+        gap = f"{100.0 * (result.objective - best) / best:.2f}" if best else ""
+        emit((name, result.objective, best if best is not None else "", gap, result.bound,
+              f"{result.seconds:.1f}"))
+        if args.out:
+            write_solution(instance, result.solution, Path(args.out) / f"{name}.csv")
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="raquan", description="Ra Quân: xếp lịch và điều phối lực lượng hỗ trợ "
                                      "chuyển đổi số tại các xã, phường.")
@@ -246,6 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--time-limit", type=float, default=60.0)
     demo.add_argument("--workers", type=int, default=2)
     demo.set_defaults(func=cmd_demo)
+
+    bench = sub.add_parser("bench", help="solve public benchmark instances and check each solution")
+    bench.add_argument("suite", choices=("curtois",), help="curtois: the Curtois–Qu shift-scheduling instances")
+    bench.add_argument("--instances", type=parse_instance_numbers, default=parse_instance_numbers("1-6"),
+                       help="instance numbers, e.g. 1-10,13 (default 1-6)")
+    bench.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance (default 30)")
+    bench.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    bench.add_argument("--format", choices=("table", "csv"), default="table")
+    bench.add_argument("--data", help=f"directory of the instance files (default {CURTOIS_DATA} if present)")
+    bench.add_argument("--out", help="directory to write each solution (InstanceN.csv)")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
