@@ -249,6 +249,35 @@ def plan_clusters(campaign: Campaign, travel, settings: SolveSettings) -> list[C
     return build_clusters([d.ward_code for d in campaign.demands], limits, travel, settings.max_cluster_size)
 
 
+def plan_specs(campaign: Campaign, travel, settings: SolveSettings) -> list[ClusterSpec]:
+    """Clusters and allocation: each cluster's wards with the people allocated to each ward."""
+    clusters = plan_clusters(campaign, travel, settings)
+    allocation = allocate(campaign, travel, clusters)
+    team_of_ward = defaultdict(list)
+    for person_id, ward in sorted(allocation.items()):
+        team_of_ward[ward].append(person_id)
+    return [ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards})
+            for i, c in enumerate(clusters)]
+
+
+def _assignment_order(a) -> tuple:
+    return (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id)
+
+
+def finish(campaign: Campaign, assignments: list, travel, settings: SolveSettings):
+    """Gap filling, then the checker's unfilled slots and objective: the last step of every solve."""
+    from scheduler.verify import objective as recompute_objective, unfilled_slots
+
+    assignments = sorted(assignments, key=_assignment_order)
+    unfilled = unfilled_slots(campaign, assignments, travel)
+    added = fill_gaps(campaign, assignments, unfilled, travel) if settings.fill_gaps else []
+    if added:
+        assignments = sorted(assignments + added, key=_assignment_order)
+        unfilled = unfilled_slots(campaign, assignments, travel)
+    value, terms = recompute_objective(campaign, assignments, unfilled, travel)
+    return assignments, unfilled, added, value, terms
+
+
 def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings(),
                    progress: Callable[[ClusterOutcome], None] | None = None,
                    on_plan: Callable[[int], None] | None = None) -> tuple[Roster, dict]:
@@ -257,18 +286,9 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     The roster's unfilled slots and objective come from the independent checker
     (:mod:`scheduler.verify`); ``figures`` holds the bound, cluster counts and timings.
     """
-    from scheduler.verify import objective as recompute_objective, unfilled_slots
-
     started = time.perf_counter()
     travel = TravelTable(campaign)
-    clusters = plan_clusters(campaign, travel, settings)
-    allocation = allocate(campaign, travel, clusters)
-    team_of_ward = defaultdict(list)
-    for person_id, ward in sorted(allocation.items()):
-        team_of_ward[ward].append(person_id)
-    cluster_of_ward = {w: i for i, c in enumerate(clusters) for w in c.wards}
-    specs = [ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards})
-             for i, c in enumerate(clusters)]
+    specs = plan_specs(campaign, travel, settings)
     if on_plan:
         on_plan(len(specs))
     setup_seconds = time.perf_counter() - started
@@ -288,7 +308,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     if settings.repair:
         short = [o for o in outcomes.values() if o.shortfall > 0]
         used = {a.person_id for o in outcomes.values() for a in o.assignments}
-        idle = [p for p in campaign.people if p.id not in used and p.id in allocation]
+        idle = [p for p in campaign.people if p.id not in used]
         new_specs = []
         taken = set()
         for outcome in sorted(short, key=lambda o: -o.shortfall):
@@ -326,15 +346,8 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
                 if outcome.objective is not None and (before is None or outcome.objective <= before):
                     outcomes[index] = outcome
                     repaired += 1
-    assignments = sorted((a for o in outcomes.values() for a in o.assignments),
-                         key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
-    unfilled = unfilled_slots(campaign, assignments, travel)
-    added = fill_gaps(campaign, assignments, unfilled, travel) if settings.fill_gaps else []
-    if added:
-        assignments = sorted(assignments + added, key=lambda a: (a.date, a.ward_code, a.shift_id or "",
-                                                                 a.mobile_point_id or "", a.person_id))
-        unfilled = unfilled_slots(campaign, assignments, travel)
-    value, terms = recompute_objective(campaign, assignments, unfilled, travel)
+    assignments, unfilled, added, value, terms = finish(
+        campaign, [a for o in outcomes.values() for a in o.assignments], travel, settings)
     heuristic = [o for o in outcomes.values() if o.status == "GREEDY"]
     # Every cluster has a roster (CP-SAT's, or the greedy start improved by ruin-and-recreate):
     # the whole is OPTIMAL only when CP-SAT proved every cluster.
@@ -359,30 +372,16 @@ def solve_monolithic(campaign: Campaign, settings: SolveSettings = SolveSettings
     The model is the union of the cluster models, so its optimum is the same; what
     differs is that one search must cover all of it within the time limit.
     """
-    from scheduler.verify import objective as recompute_objective, unfilled_slots
-
     started = time.perf_counter()
     travel = TravelTable(campaign)
-    clusters = plan_clusters(campaign, travel, settings)
-    allocation = allocate(campaign, travel, clusters)
-    team_of_ward = defaultdict(list)
-    for person_id, ward in sorted(allocation.items()):
-        team_of_ward[ward].append(person_id)
-    problems = [build_problem(campaign, ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards}),
-                              travel) for i, c in enumerate(clusters)]
+    problems = [build_problem(campaign, spec, travel) for spec in plan_specs(campaign, travel, settings)]
     problem = engine.merge(problems)
     left = settings.time_limit_seconds * 0.8 - (time.perf_counter() - started)
     result = engine.solve(problem, time_limit_seconds=max(0.0, left), num_workers=settings.workers * settings.threads,
                           seed=settings.seed)
-    assignments = sorted(assignments_of(campaign, problem, result.chosen),
-                         key=lambda a: (a.date, a.ward_code, a.shift_id or "", a.mobile_point_id or "", a.person_id))
-    unfilled = unfilled_slots(campaign, assignments, travel)
-    added = fill_gaps(campaign, assignments, unfilled, travel) if settings.fill_gaps else []
-    if added:  # the same last step as the decomposed solve, so the two differ only in the model
-        assignments = sorted(assignments + added, key=lambda a: (a.date, a.ward_code, a.shift_id or "",
-                                                                 a.mobile_point_id or "", a.person_id))
-        unfilled = unfilled_slots(campaign, assignments, travel)
-    value, terms = recompute_objective(campaign, assignments, unfilled, travel)
+    # The same last step as the decomposed solve, so the two differ only in the model.
+    assignments, unfilled, _, value, terms = finish(
+        campaign, assignments_of(campaign, problem, result.chosen), travel, settings)
     wall = time.perf_counter() - started
     roster = Roster(campaign_name=campaign.name, status=result.status, assignments=tuple(assignments),
                     unfilled=tuple(unfilled), objective=value, best_bound=result.bound, wall_seconds=round(wall, 2))
