@@ -28,7 +28,6 @@ class ClusterSpec:
     post: str
     wards: tuple[str, ...]
     team: dict  # ward code -> tuple of person ids allocated to it
-    mobile_candidates: tuple[str, ...] = ()  # extra people who may staff the cluster's mobile points
 
 
 def _worker(campaign: Campaign, person: Person) -> Worker:
@@ -48,11 +47,10 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
         min_rest_minutes=rules.min_rest_between_shifts_hours * 60,
         weekly_rest_minutes=rules.min_weekly_rest_hours * 60,
     )
-    people_ids = sorted({pid for team in spec.team.values() for pid in team} | set(spec.mobile_candidates))
+    people_ids = sorted({pid for team in spec.team.values() for pid in team})
     people = [campaign.person(pid) for pid in people_ids]
     worker_of = {p.id: i for i, p in enumerate(people)}
     problem.workers = [_worker(campaign, p) for p in people]
-    ward_of_person = {pid: w for w, team in spec.team.items() for pid in team}
 
     def add_task(key, day_index, start_minute, end_minute):
         offset = day_offset_minutes(campaign, dates[day_index])
@@ -81,7 +79,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
 
     # Technicians and telecom staff may serve any ward of their cluster (continuity keeps them
     # at one where it can); students serve the ward they were allocated to.
-    cluster_wide = [p for p in people if p.pool is not Pool.STUDENT and p.id in ward_of_person]
+    cluster_wide = [p for p in people if p.pool is not Pool.STUDENT]
     for ward in spec.wards:
         demand = campaign.demand(ward)
         team = [campaign.person(pid) for pid in spec.team.get(ward, ())
@@ -182,7 +180,6 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
         if len(schools) > 1:
             problem.distinct_penalties.append(DistinctPenalty(tuple(sorted(
                 (school, tuple(ps)) for school, ps in schools.items())), weights.school_together))
-    problem.people = people  # kept for translating the result back
     return problem
 
 
@@ -191,7 +188,7 @@ def assignments_of(campaign: Campaign, problem: Problem, chosen) -> list[Assignm
     dates = campaign.dates
     result = []
     for w, t in chosen:
-        person = problem.people[w]
+        person = campaign.person(problem.workers[w].key)
         key = problem.tasks[t].key
         kind = key[0]
         if kind == "service":

@@ -21,6 +21,7 @@ This is the only module, with its callers in this package, that imports OR-Tools
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -329,8 +330,6 @@ def start_value(problem: Problem, chosen: set) -> int:
 
 def best_greedy(problem: Problem, tries: int = 20, seed: int = 0) -> set[tuple[int, int]]:
     """The best of the plain greedy start and ``tries`` randomised ones."""
-    import random
-
     rng = random.Random(seed)
     best = greedy(problem)
     best_value = start_value(problem, best)
@@ -349,8 +348,6 @@ def ruin_and_recreate(problem: Problem, start: set, seconds: float, seed: int = 
     Every candidate is built by :func:`greedy` around the kept pairs, so it keeps every worker rule.
     Stops after ``seconds`` or after ``stall_rounds`` rounds without a strict improvement.
     """
-    import random
-
     rng = random.Random(seed)
     best, best_value = set(start), start_value(problem, start)
     deadline = time.perf_counter() + seconds
@@ -492,7 +489,6 @@ def merge(problems: list[Problem]) -> Problem:
     first = problems[0]
     merged = Problem(first.days, first.week_of_day, first.full_weeks, first.min_rest_minutes,
                      first.weekly_rest_minutes)
-    merged.people = []
     for problem in problems:
         w0, t0 = len(merged.workers), len(merged.tasks)
 
@@ -501,7 +497,6 @@ def merge(problems: list[Problem]) -> Problem:
 
         merged.workers += problem.workers
         merged.tasks += problem.tasks
-        merged.people += getattr(problem, "people", [])
         merged.costs.update({(w + w0, t + t0): c for (w, t), c in problem.costs.items()})
         merged.covers += [replace(c, pairs=shift(c.pairs)) for c in problem.covers]
         merged.count_penalties += [replace(c, pairs=shift(c.pairs)) for c in problem.count_penalties]

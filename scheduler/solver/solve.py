@@ -200,7 +200,7 @@ def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), th
         time_limit = min(time_limit, left) if left > 0.3 else 0.0
     if hints:
         task_of_key = {task.key: t for t, task in enumerate(problem.tasks)}
-        worker_of = {p.id: i for i, p in enumerate(problem.people)}
+        worker_of = {worker.key: i for i, worker in enumerate(problem.workers)}
         for person_id, key in hints:
             if person_id in worker_of and key in task_of_key:
                 problem.hints.add((worker_of[person_id], task_of_key[key]))
