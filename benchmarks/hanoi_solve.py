@@ -12,7 +12,8 @@ import resource
 import time
 
 from scheduler.scenarios import hanoi_scenario
-from scheduler.solver.solve import SolveSettings, TravelTable, solve_campaign, solve_monolithic
+from geo.travel import province_travel
+from scheduler.solver.solve import SolveSettings, solve_campaign, solve_monolithic
 from scheduler.verify import verify
 
 
@@ -63,7 +64,7 @@ def main():
     args = parser.parse_args()
 
     campaign = hanoi_scenario(args.seed)
-    travel = TravelTable(campaign)
+    travel = province_travel(campaign.province)
     settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
     print(f"Hanoi scenario seed {args.seed}: {len(campaign.wards)} wards, {len(campaign.people)} people, "
           f"{len(campaign.mobile_points)} mobile points, {campaign.days} days; time limit {args.time_limit:g} s, "

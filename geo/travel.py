@@ -131,8 +131,9 @@ def travel_minutes(code_a: str, code_b: str, model: TravelModel = TravelModel())
     if unit_a.code == unit_b.code:
         return 0
     if unit_a.province_code == unit_b.province_code:  # the cached matrix, so both always agree
-        codes, minutes = _travel_matrix(unit_a.province_code, model)
-        return int(minutes[codes.index(unit_a.code), codes.index(unit_b.code)])
+        _, minutes = _travel_matrix(unit_a.province_code, model)
+        index = _code_index(unit_a.province_code, model)
+        return int(minutes[index[unit_a.code], index[unit_b.code]])
     distance_km = haversine_km(unit_a.lat, unit_a.lon, unit_b.lat, unit_b.lon)
     return int(model.minutes(distance_km, model.speed_of(unit_a), model.speed_of(unit_b)))
 
@@ -175,6 +176,28 @@ def wards_within(code: str, limit_minutes: int, model: TravelModel = TravelModel
     reachable = [i for i in np.flatnonzero(row <= limit_minutes)]
     reachable.sort(key=lambda i: (int(row[i]), codes[i]))
     return tuple(codes[i] for i in reachable)
+
+
+def province_travel(province: str, model: TravelModel = TravelModel()):
+    """A fast ``(code_a, code_b) -> minutes`` for wards of one province, read from its cached matrix.
+
+    For hot loops (allocation, solving, checking) where :func:`travel_minutes`'s
+    lookups of both wards would dominate. Raises KeyError for a ward outside the province.
+    """
+    code = find_province(province).code
+    _, minutes = _travel_matrix(code, model)
+    index = _code_index(code, model)
+
+    def travel(code_a: str, code_b: str) -> int:
+        return int(minutes[index[code_a], index[code_b]])
+
+    return travel
+
+
+@functools.lru_cache(maxsize=64)
+def _code_index(province_code: str, model: TravelModel) -> dict[str, int]:
+    codes, _ = _travel_matrix(province_code, model)
+    return {code: i for i, code in enumerate(codes)}
 
 
 @functools.lru_cache(maxsize=64)

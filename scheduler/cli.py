@@ -136,7 +136,8 @@ def _write_roster(campaign, roster, report, out: Path) -> None:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """Solve a campaign directory and write the roster."""
-    from scheduler.solver.solve import SolveSettings, TravelTable
+    from geo.travel import province_travel
+    from scheduler.solver.solve import SolveSettings
     from scheduler.verify import verify
 
     out = Path(args.out)
@@ -149,7 +150,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed,
                              threads=args.threads)
     roster, figures = _solve_with_progress(campaign, settings)
-    report = verify(campaign, roster, TravelTable(campaign))
+    report = verify(campaign, roster, province_travel(campaign.province))
     _write_roster(campaign, roster, report, out)
     _print_solve_summary(campaign, roster, report, figures)
     print(f"Đã ghi lịch vào {out}")
@@ -158,9 +159,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Re-check a roster against a campaign with the independent checker."""
+    from geo.travel import province_travel
     from scheduler.explain import explain
     from scheduler.roster_io import read_roster_json
-    from scheduler.solver.solve import TravelTable
     from scheduler.verify import verify
 
     campaign = _load_or_report(Path(args.directory))
@@ -171,7 +172,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"raquan verify: {error}", file=sys.stderr)
         return 2
-    travel = TravelTable(campaign)
+    travel = province_travel(campaign.province)
     report = verify(campaign, roster, travel)
     for violation in report.violations:
         print(violation)
@@ -187,8 +188,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the Hanoi scenario, check it, solve it, verify and summarise."""
+    from geo.travel import province_travel
     from scheduler.io import load_campaign
-    from scheduler.solver.solve import SolveSettings, TravelTable
+    from scheduler.solver.solve import SolveSettings
     from scheduler.summary import format_summary, summarise
     from scheduler.verify import verify
 
@@ -199,7 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Kịch bản Hà Nội (seed {args.seed}) đã ghi vào {out} và kiểm tra hợp lệ.")
     settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
     roster, figures = _solve_with_progress(campaign, settings)
-    report = verify(campaign, roster, TravelTable(campaign))
+    report = verify(campaign, roster, province_travel(campaign.province))
     _write_roster(campaign, roster, report, out / "roster.json")
     _write_roster(campaign, roster, report, out / "roster.xlsx")
     _print_solve_summary(campaign, roster, report, figures)

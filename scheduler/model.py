@@ -109,14 +109,19 @@ class Shift:
 
     def night_minutes(self, night_start_minute: int, night_end_minute: int) -> int:
         """Minutes of this shift inside the night window (Labour Code: 22:00-06:00)."""
-        total = 0
-        for day_offset in (-MINUTES_PER_DAY, 0, MINUTES_PER_DAY):
-            start = night_start_minute + day_offset
-            end = night_end_minute + day_offset
-            if end <= start:
-                end += MINUTES_PER_DAY
-            total += max(0, min(self.end_minute, end) - max(self.start_minute, start))
-        return total
+        return night_overlap_minutes(self.start_minute, self.end_minute, night_start_minute, night_end_minute)
+
+
+def night_overlap_minutes(start_minute: int, end_minute: int, night_start_minute: int, night_end_minute: int) -> int:
+    """Minutes of a slot [start, end) of one day (end may pass midnight) inside a nightly window."""
+    total = 0
+    for day_offset in (-MINUTES_PER_DAY, 0, MINUTES_PER_DAY):
+        start = night_start_minute + day_offset
+        end = night_end_minute + day_offset
+        if end <= start:
+            end += MINUTES_PER_DAY
+        total += max(0, min(end_minute, end) - max(start_minute, start))
+    return total
 
 
 @dataclass(frozen=True)

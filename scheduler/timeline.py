@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scheduler.model import MINUTES_PER_DAY, Assignment, Campaign
+from scheduler.model import MINUTES_PER_DAY, Assignment, Campaign, night_overlap_minutes
 
 
 def day_offset_minutes(campaign: Campaign, day: date) -> int:
@@ -40,14 +40,7 @@ def work_minutes(campaign: Campaign, assignment: Assignment) -> int:
 def night_minutes(campaign: Campaign, start_minute: int, end_minute: int) -> int:
     """Minutes of a same-day slot [start, end) inside the night window (22:00-06:00 by default)."""
     rules = campaign.rules
-    total = 0
-    for day_offset in (-MINUTES_PER_DAY, 0, MINUTES_PER_DAY):
-        night_start = rules.night_start_minute + day_offset
-        night_end = rules.night_end_minute + day_offset
-        if night_end <= night_start:
-            night_end += MINUTES_PER_DAY
-        total += max(0, min(end_minute, night_end) - max(start_minute, night_start))
-    return total
+    return night_overlap_minutes(start_minute, end_minute, rules.night_start_minute, rules.night_end_minute)
 
 
 def is_night(campaign: Campaign, assignment: Assignment) -> bool:

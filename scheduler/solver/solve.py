@@ -27,6 +27,8 @@ from typing import Callable
 
 from ortools.graph.python import min_cost_flow
 
+from geo.travel import province_travel
+
 from scheduler.model import Campaign, Pool, Roster, ShiftKind
 from scheduler.solver import engine
 from scheduler.solver.campaign_model import ClusterSpec, assignments_of, build_problem
@@ -65,18 +67,9 @@ class ClusterOutcome:
     variables: int
 
 
-class TravelTable:
-    """Whole travel minutes between wards of the campaign's province, from geo."""
-
-    def __init__(self, campaign: Campaign):
-        from geo.travel import travel_matrix
-
-        codes, matrix = travel_matrix(campaign.province)
-        self.index = {code: i for i, code in enumerate(codes)}
-        self.matrix = matrix
-
-    def __call__(self, a: str, b: str) -> int:
-        return int(self.matrix[self.index[a], self.index[b]])
+def campaign_travel(campaign: Campaign) -> Callable[[str, str], int]:
+    """Whole travel minutes between the campaign's wards (geo's cached province matrix)."""
+    return province_travel(campaign.province)
 
 
 def ward_demand_hours(campaign: Campaign, cluster_size: dict[str, int] | None = None) -> dict[Pool, dict[str, float]]:
@@ -187,7 +180,7 @@ _WORKER_STATE: dict = {}
 
 def _init_worker(campaign: Campaign) -> None:
     _WORKER_STATE["campaign"] = campaign
-    _WORKER_STATE["travel"] = TravelTable(campaign)
+    _WORKER_STATE["travel"] = campaign_travel(campaign)
 
 
 def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), threads: int = 1,
@@ -287,7 +280,7 @@ def solve_campaign(campaign: Campaign, settings: SolveSettings = SolveSettings()
     (:mod:`scheduler.verify`); ``figures`` holds the bound, cluster counts and timings.
     """
     started = time.perf_counter()
-    travel = TravelTable(campaign)
+    travel = campaign_travel(campaign)
     specs = plan_specs(campaign, travel, settings)
     if on_plan:
         on_plan(len(specs))
@@ -373,7 +366,7 @@ def solve_monolithic(campaign: Campaign, settings: SolveSettings = SolveSettings
     differs is that one search must cover all of it within the time limit.
     """
     started = time.perf_counter()
-    travel = TravelTable(campaign)
+    travel = campaign_travel(campaign)
     problems = [build_problem(campaign, spec, travel) for spec in plan_specs(campaign, travel, settings)]
     problem = engine.merge(problems)
     left = settings.time_limit_seconds * 0.8 - (time.perf_counter() - started)

@@ -8,7 +8,8 @@ import pytest
 
 from scheduler.model import Assignment, Pool
 from scheduler.scenarios import hanoi_scenario, tiny_scenario
-from scheduler.solver.solve import SolveSettings, TravelTable, allocate, plan_clusters, solve_campaign
+from geo.travel import province_travel
+from scheduler.solver.solve import SolveSettings, allocate, plan_clusters, solve_campaign
 from scheduler.verify import verify
 
 
@@ -23,7 +24,7 @@ def test_tiny_is_solved_to_optimality_and_verified(tiny_solved):
     campaign, roster, _ = tiny_solved
     assert roster.status == "OPTIMAL"
     assert roster.objective == roster.best_bound
-    report = verify(campaign, roster, TravelTable(campaign))
+    report = verify(campaign, roster, province_travel(campaign.province))
     assert report.ok
     assert report.objective == roster.objective  # the engine's objective is the checker's
     assert Counter(report.unfilled) == Counter(roster.unfilled)
@@ -46,12 +47,12 @@ def test_a_pinned_assignment_is_kept_even_where_it_costs(tiny_solved):
     pinned = replace(campaign, pins=(pin,))
     again, _ = solve_campaign(pinned, SolveSettings(time_limit_seconds=20, workers=1))
     assert pin in again.assignments
-    assert verify(pinned, again, TravelTable(pinned)).ok
+    assert verify(pinned, again, province_travel(pinned.province)).ok
 
 
 def test_every_person_is_allocated_once_and_pins_go_to_their_ward():
     campaign = hanoi_scenario(seed=2)
-    travel = TravelTable(campaign)
+    travel = province_travel(campaign.province)
     clusters = plan_clusters(campaign, travel, SolveSettings())
     pin_person = campaign.people_in(Pool.STUDENT)[0]
     far_ward = campaign.wards[-1].code
@@ -65,7 +66,7 @@ def test_every_person_is_allocated_once_and_pins_go_to_their_ward():
 
 def test_clusters_partition_the_wards_within_the_response_limit():
     campaign = hanoi_scenario(seed=2)
-    travel = TravelTable(campaign)
+    travel = province_travel(campaign.province)
     clusters = plan_clusters(campaign, travel, SolveSettings())
     wards = [w for c in clusters for w in c.wards]
     assert sorted(wards) == sorted(d.ward_code for d in campaign.demands)
