@@ -54,8 +54,10 @@ class CurtoisResult:
 class _Model:
     """The CP-SAT model of one instance with its variables."""
 
-    def __init__(self, instance: Instance):
+    def __init__(self, instance: Instance, run_network: bool = True, run_windows: bool = False):
         self.instance = instance
+        self.run_network = run_network
+        self.run_windows = run_windows
         self.model = cp_model.CpModel()
         horizon = instance.horizon_days
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
@@ -86,6 +88,8 @@ class _Model:
         self.terms: list[tuple[cp_model.IntVar, int]] = []
         for e in range(len(instance.staff)):
             self._add_employee_rules(e)
+            if run_network:
+                self._add_run_network(e)
         self._add_cover()
         self._add_requests()
         self.model.minimize(self.objective_constant + sum(weight * var for var, weight in self.terms))
@@ -129,7 +133,7 @@ class _Model:
 
         # Max consecutive shifts: every window of max+1 days has a day off.
         longest = employee.max_consecutive_shifts
-        for first in range(horizon - longest):
+        for first in range(horizon - longest if self.run_windows else 0):
             window = [var for var in work[first:first + longest + 1] if var is not None]
             if len(window) > longest:
                 model.add(sum(window) <= longest)
@@ -138,7 +142,7 @@ class _Model:
         # of the minimum only by reaching day H-1. A run of work starting on d (off on d-1, on on d) forces
         # work on d+1 .. d+min-1 within the horizon: work[d+k] >= work[d] - work[d-1], an inequality that
         # implies every clause "off, on^l, off" and is tighter in the LP. Days off alike.
-        for first in range(1, horizon):
+        for first in range(1, horizon if self.run_windows else 0):
             before, today = work[first - 1], work[first]
             for k in range(1, employee.min_consecutive_shifts):
                 if first + k <= horizon - 1 and today is not None:
@@ -165,6 +169,68 @@ class _Model:
                     model.add_implication(var, flag)
                 flags.append(flag)
             model.add(sum(flags) <= employee.max_weekends)
+
+    def _add_run_network(self, e: int) -> None:
+        """The runs of worked days and days off of employee ``e`` as a path through a layered network.
+
+        A node of day ``d`` is the state after that day: working for ``k`` days in a row (``k`` up to the
+        maximum run), or off for ``k`` days (``k`` capped at the minimum days off, where it means "at least").
+        A run that starts on day 0 is exempt from the minimum length, so day 0 has its own working states
+        and its off state starts satisfied; every state may end the horizon, since a run touching day H-1 is
+        exempt too. One unit of flow crosses the layers; ``work[e][d]`` is the flow through the working
+        states of day ``d``. The linear relaxation of a path is integral, so the LP sees the run rules
+        exactly rather than through sliding windows.
+        """
+        model, employee, horizon = self.model, self.instance.staff[e], self.instance.horizon_days
+        work = self.work[e]
+        longest = employee.max_consecutive_shifts
+        shortest = max(1, employee.min_consecutive_shifts)
+        rest = max(1, employee.min_consecutive_days_off)
+
+        def successors(state):
+            kind, k, exempt = state
+            if kind == "W":
+                if k < longest:
+                    yield ("W", k + 1, exempt and k + 1 < shortest)
+                if k >= shortest or exempt:
+                    yield ("O", 1 if rest > 1 else rest, False)
+            else:
+                yield ("O", min(k + 1, rest), False)
+                if k >= rest:
+                    yield ("W", 1, False)
+
+        first = [("W", 1, shortest > 1), ("O", rest, False)]
+        layer = {state: model.new_bool_var("") for state in first}
+        model.add_exactly_one(layer.values())
+        self._tie_work(work[0], layer)
+        for d in range(1, horizon):
+            arcs: dict = {}
+            out: dict = {state: [] for state in layer}
+            for state, var in layer.items():
+                for nxt in successors(state):
+                    arc = model.new_bool_var("")
+                    arcs.setdefault(nxt, []).append(arc)
+                    out[state].append(arc)
+            for state, var in layer.items():
+                if out[state]:
+                    model.add(sum(out[state]) == var)
+                else:
+                    model.add(var == 0)
+            layer = {}
+            for state, ins in arcs.items():
+                var = model.new_bool_var("")
+                model.add(sum(ins) == var)
+                layer[state] = var
+            self._tie_work(work[d], layer)
+
+    def _tie_work(self, work_var, layer: dict) -> None:
+        """``work`` of a day equals the flow through that day's working states."""
+        on = [var for (kind, _, _), var in layer.items() if kind == "W"]
+        if work_var is None:
+            for var in on:
+                self.model.add(var == 0)
+        else:
+            self.model.add(sum(on) == work_var)
 
     def _add_cover(self) -> None:
         instance, model = self.instance, self.model
