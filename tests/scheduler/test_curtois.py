@@ -294,6 +294,39 @@ def test_solver_respects_every_rule_on_a_tight_small_case():
     assert result.status == "OPTIMAL" and result.bound == result.objective
 
 
+@pytest.mark.parametrize("max_consecutive,min_consecutive,min_off,days_off", [
+    (3, 2, 2, ()), (2, 1, 3, ()), (4, 3, 1, ()), (3, 2, 2, ("A,2",)), (1, 1, 1, ()),
+])
+def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(max_consecutive, min_consecutive, min_off,
+                                                                      days_off):
+    """Every work pattern of a 7-day horizon, fixed in the model: feasible there iff the evaluator finds no
+    violation. This pins the run network's boundary rules (runs touching day 0 or day 6 are exempt from the
+    minimums, the maximum counts from day 0) to the evaluator's."""
+    from itertools import product
+
+    from ortools.sat.python import cp_model
+
+    from scheduler.solver.curtois_model import _Model
+
+    instance = with_contract(max_shifts="D=99|N=0", max_consecutive=max_consecutive,
+                             min_consecutive=min_consecutive, min_off=min_off, days_off=days_off,
+                             cover=[f"{d},D,0,1,1" for d in range(7)])
+    mismatches = []
+    for pattern in product("D.", repeat=7):
+        built = _Model(instance)
+        possible = True
+        for d, c in enumerate(pattern):
+            if (0, d, 0) in built.x:
+                built.model.add(built.x[0, d, 0] == (c == "D"))
+            elif c == "D":
+                possible = False  # a day off: the model has no variable, so it cannot work
+        solver = cp_model.CpSolver()
+        feasible = possible and solver.solve(built.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        if feasible != (violations(instance, "".join(pattern)) == []):
+            mismatches.append("".join(pattern))
+    assert mismatches == []
+
+
 @needs_data
 def test_solver_reaches_the_optimum_of_instance1_and_the_evaluator_agrees():
     from scheduler.solver.curtois_model import solve_instance
