@@ -7,7 +7,11 @@
     raquan solve DIR --out FILE [--time-limit S] [--workers N] [--seed N]
                                                roster a campaign (.json, .xlsx or .csv)
     raquan verify DIR ROSTER                   re-check a roster without the solver
-    raquan demo [--out DIR] [--seed N]         the main job: generate, solve and verify Hanoi
+    raquan demo [--port P] [--time-limit S] [--no-browser]
+                                               the main job: load Hanoi into a fresh data directory,
+                                               solve, publish and serve the web app
+    raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
+    raquan user NAME --role coordinator|youth_union   add a web account
     raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
                          [--data DIR] [--out DIR]
                                                solve Curtois–Qu benchmark instances, check each with the evaluator
@@ -20,7 +24,6 @@ import csv
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -187,26 +190,39 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Generate the Hanoi scenario, check it, solve it, verify and summarise."""
-    from geo.travel import province_travel
-    from scheduler.io import load_campaign
-    from scheduler.solver.solve import SolveSettings
-    from scheduler.summary import format_summary, summarise
-    from scheduler.verify import verify
+    """Load the Hanoi scenario into a fresh data directory, solve, publish and serve the web app."""
+    from web.server import demo
 
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="raquan-demo-"))
-    _write_scenario("hanoi", args.seed, out, "csv")
-    campaign = load_campaign(out)
-    print(format_summary(summarise(campaign)))
-    print(f"Kịch bản Hà Nội (seed {args.seed}) đã ghi vào {out} và kiểm tra hợp lệ.")
-    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
-    roster, figures = _solve_with_progress(campaign, settings)
-    report = verify(campaign, roster, province_travel(campaign.province))
-    _write_roster(campaign, roster, report, out / "roster.json")
-    _write_roster(campaign, roster, report, out / "roster.xlsx")
-    _print_solve_summary(campaign, roster, report, figures)
-    print(f"Lịch: {out / 'roster.json'} và {out / 'roster.xlsx'}")
-    return 0 if report.ok else 1
+    demo(port=args.port, time_limit_seconds=args.time_limit, open_browser=not args.no_browser, seed=args.seed,
+         host=args.host, data_dir=args.data_dir)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web app over RAQUAN_DATA_DIR / RAQUAN_DATABASE_URL."""
+    from web.server import serve
+
+    serve(host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Add a coordinator or Youth Union account to the web app's database."""
+    import getpass
+
+    from web import create_app
+    from web.auth import create_user
+
+    password = args.password or os.environ.get("RAQUAN_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
+    app = create_app()
+    with app.app_context():
+        try:
+            create_user(args.username, password, args.role, args.name or args.username)
+        except ValueError as error:
+            print(f"raquan user: {error}", file=sys.stderr)
+            return 1
+    print(f"Đã tạo tài khoản {args.username} ({args.role}).")
+    return 0
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -332,12 +348,28 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--explain", type=int, default=10, metavar="N", help="explain the first N gaps (default 10)")
     verify.set_defaults(func=cmd_verify)
 
-    demo = sub.add_parser("demo", help="the main job: generate, solve and verify the Hanoi scenario")
+    demo = sub.add_parser("demo", help="the main job: load the Hanoi scenario into a fresh data directory, "
+                          "solve, publish and serve the web app")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--time-limit", type=float, default=60.0, help="seconds for the solve (default 60)")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--out", help="directory for the scenario and roster (default: a new temporary directory)")
-    demo.add_argument("--time-limit", type=float, default=60.0)
-    demo.add_argument("--workers", type=int, default=2)
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser when ready")
+    demo.add_argument("--data-dir", help="data directory (default: a new temporary directory)")
     demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve the web app (waitress) over RAQUAN_DATA_DIR or RAQUAN_DATABASE_URL")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--threads", type=int, default=8)
+    serve.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="add a web account (coordinator or youth_union)")
+    user.add_argument("username")
+    user.add_argument("--role", choices=("coordinator", "youth_union"), required=True)
+    user.add_argument("--name", help="display name")
+    user.add_argument("--password", help="password (default: RAQUAN_NEW_PASSWORD or a prompt)")
+    user.set_defaults(func=cmd_user)
 
     bench = sub.add_parser("bench", help="solve public benchmark instances and check each solution")
     bench.add_argument("suite", choices=("curtois",), help="curtois: the Curtois–Qu shift-scheduling instances")

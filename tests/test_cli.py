@@ -129,15 +129,17 @@ def test_wards_geojson_for_hanoi(capsys):
     assert len(collection["features"]) == 126
 
 
-def test_demo_generates_solves_and_verifies_hanoi(tmp_path, capsys):
-    code, out, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--time-limit", "20")
+def test_hanoi_scenario_solves_and_verifies(tmp_path, capsys):
+    code, out, _ = run(capsys, "scenario", "hanoi", "--seed", "1", "--out", str(tmp_path / "hanoi"))
     assert code == 0
-    assert "126" in out
-    assert "kiểm tra hợp lệ" in out
+    code, out, _ = run(capsys, "solve", str(tmp_path / "hanoi"), "--out", str(tmp_path / "roster.json"),
+                       "--time-limit", "20")
+    assert code == 0
     assert "Vi phạm quy tắc cứng: 0" in out
-    assert (tmp_path / "demo" / "roster.json").exists()
-    assert (tmp_path / "demo" / "roster.xlsx").exists()
-    code, out, _ = run(capsys, "verify", str(tmp_path / "demo"), str(tmp_path / "demo" / "roster.json"))
+    code, out, _ = run(capsys, "solve", str(tmp_path / "hanoi"), "--out", str(tmp_path / "roster.xlsx"),
+                       "--time-limit", "5")
+    assert (tmp_path / "roster.xlsx").exists()
+    code, out, _ = run(capsys, "verify", str(tmp_path / "hanoi"), str(tmp_path / "roster.json"))
     assert code == 0
     assert "Vi phạm: 0" in out
 

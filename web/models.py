@@ -1,0 +1,195 @@
+"""The web app's tables (SQLAlchemy). The schema changes only through migrations (``web/migrations``).
+
+A published roster version is immutable: once ``status`` is ``published`` no column of the version
+changes and its assignments are never touched again (``_refuse_changes_to_published``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime, timezone
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Mapped, mapped_column
+
+db = SQLAlchemy()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+ROLES = ("coordinator", "youth_union")
+
+
+class User(db.Model):
+    """A coordinator (Sở KH&CN) or a Youth Union officer (Thành đoàn) who signs in with a password."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(db.String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(db.String(200), default="")
+    role: Mapped[str] = mapped_column(db.String(20))
+    password_hash: Mapped[str] = mapped_column(db.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignFile(db.Model):
+    """One file of the campaign's data set (campaign.toml, wards.csv, people.csv, mobile_points.csv)."""
+
+    __tablename__ = "campaign_files"
+    name: Mapped[str] = mapped_column(db.String(100), primary_key=True)
+    content: Mapped[bytes] = mapped_column(db.LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(db.String(80), default="")
+
+
+class Setting(db.Model):
+    """A small named value: ``dataset_revision`` (raised on every change of the campaign's data)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(db.String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(db.Text)
+
+
+class Team(db.Model):
+    """The Youth Union's placement of a student: a ward (a preference for the solver) and a team name."""
+
+    __tablename__ = "teams"
+    person_id: Mapped[str] = mapped_column(db.String(40), primary_key=True)
+    ward_code: Mapped[str] = mapped_column(db.String(10))
+    team: Mapped[str] = mapped_column(db.String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(db.String(80), default="")
+
+
+class Pin(db.Model):
+    """An assignment the next solve must keep."""
+
+    __tablename__ = "pins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(db.String(40), index=True)
+    ward_code: Mapped[str] = mapped_column(db.String(10))
+    date: Mapped[dt.date] = mapped_column(db.Date)
+    shift_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(db.String(80), default="")
+
+
+class RosterVersion(db.Model):
+    """A roster from a solve: a draft until published, then immutable."""
+
+    __tablename__ = "roster_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(db.String(20), default="draft")  # draft | published
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    published_by: Mapped[str | None] = mapped_column(db.String(80), nullable=True)
+    dataset_revision: Mapped[int] = mapped_column(default=0)
+    solve_status: Mapped[str] = mapped_column(db.String(20), default="")
+    objective: Mapped[int | None] = mapped_column(db.BigInteger, nullable=True)
+    best_bound: Mapped[int | None] = mapped_column(db.BigInteger, nullable=True)
+    coverage_percent: Mapped[float] = mapped_column(default=0.0)
+    violations: Mapped[int] = mapped_column(default=0)
+    assignment_count: Mapped[int] = mapped_column(default=0)
+    unfilled_count: Mapped[int] = mapped_column(default=0)
+    wall_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    roster_json: Mapped[str] = mapped_column(db.Text)
+
+
+class AssignmentRow(db.Model):
+    """One assignment of a roster version, kept in rows for the per-person and per-ward pages."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (db.Index("ix_assignments_version_person", "version_id", "person_id"),
+                      db.Index("ix_assignments_version_ward_date", "version_id", "ward_code", "date"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(db.String(40))
+    ward_code: Mapped[str] = mapped_column(db.String(10))
+    date: Mapped[dt.date] = mapped_column(db.Date)
+    shift_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    mobile_point_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    need_index: Mapped[int | None] = mapped_column(nullable=True)
+    covered_ward_codes: Mapped[str] = mapped_column(db.Text, default="")  # comma-separated
+
+
+class UnfilledRow(db.Model):
+    """A gap of a roster version with its explanation in Vietnamese."""
+
+    __tablename__ = "unfilled"
+    __table_args__ = (db.Index("ix_unfilled_version_ward", "version_id", "ward_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(db.String(60))
+    ward_code: Mapped[str] = mapped_column(db.String(10))
+    date: Mapped[dt.date] = mapped_column(db.Date)
+    shift_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    mobile_point_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    missing: Mapped[int] = mapped_column(default=1)
+    need: Mapped[str] = mapped_column(db.String(60), default="")
+    explanation: Mapped[str] = mapped_column(db.Text, default="")
+    suggestion: Mapped[str] = mapped_column(db.Text, default="")
+
+
+class Job(db.Model):
+    """A solve job run off the request thread by :mod:`web.jobs`."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(db.String(20), default="queued")  # queued|running|done|failed|stopped
+    time_limit_seconds: Mapped[float] = mapped_column(default=60.0)
+    progress_done: Mapped[int] = mapped_column(default=0)
+    progress_total: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(db.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(db.String(80), default="")
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    version_id: Mapped[int | None] = mapped_column(db.ForeignKey("roster_versions.id"), nullable=True)
+    dataset_revision: Mapped[int] = mapped_column(default=0)
+
+
+class Cancellation(db.Model):
+    """A volunteer's "Tôi không thể đến" for one assignment, for the coordinators to act on."""
+
+    __tablename__ = "cancellations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(db.String(40), index=True)
+    version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id"))
+    ward_code: Mapped[str] = mapped_column(db.String(10))
+    date: Mapped[dt.date] = mapped_column(db.Date)
+    shift_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    mobile_point_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
+    reason: Mapped[str] = mapped_column(db.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LookupFailure(db.Model):
+    """A wrong phone number or personal code, kept to rate-limit guessing."""
+
+    __tablename__ = "lookup_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(db.String(100), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PublishedVersionError(RuntimeError):
+    """Raised on an attempt to change or delete a published roster version."""
+
+
+@event.listens_for(RosterVersion, "before_update")
+def _refuse_changes_to_published(mapper, connection, target) -> None:
+    state = inspect(target)
+    status = state.attrs.status.history
+    was_published = (status.deleted and status.deleted[0] == "published") or (
+        not status.has_changes() and target.status == "published")
+    if was_published and any(state.attrs[key].history.has_changes() for key in mapper.columns.keys()):
+        raise PublishedVersionError(f"roster version {target.id} is published and cannot change")
+
+
+@event.listens_for(RosterVersion, "before_delete")
+def _refuse_deleting_published(mapper, connection, target) -> None:
+    if target.status == "published":
+        raise PublishedVersionError(f"roster version {target.id} is published and cannot be deleted")

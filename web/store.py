@@ -1,0 +1,269 @@
+"""The campaign's data set, rosters and their versions in the database.
+
+The data set is the files the loader reads (``campaign.toml`` and the ``wards``, ``people``,
+``mobile_points`` tables as CSV or XLSX), kept whole in ``campaign_files``. An upload is checked
+together with the stored files in a scratch directory by the same loader as ``raquan check``; a
+file with any problem is rejected and nothing is stored. The Youth Union's pins and team wards live
+in their own tables and are applied to the loaded campaign.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+import threading
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select
+
+from scheduler.loader import CAMPAIGN_FILE, check_campaign, load_campaign
+from scheduler.model import Assignment, Campaign, Pool
+from scheduler.problems import Problem
+from scheduler.roster_io import roster_from_json, roster_json
+from web.models import (AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db,
+                        utcnow)
+
+logger = logging.getLogger(__name__)
+
+TABLES = ("wards", "people", "mobile_points")
+SUFFIXES = (".csv", ".xlsx")
+
+
+class ImportRejected(ValueError):
+    """An uploaded file has problems; ``problems`` lists each with file, row and column."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problems")
+
+
+def stored_name(table: str, filename: str) -> str:
+    """The name an upload is stored under: ``people.xlsx`` for a people table sent as XLSX."""
+    suffix = Path(filename).suffix.lower()
+    if table == "campaign":
+        if suffix != ".toml":
+            raise ValueError("campaign.toml must be a .toml file")
+        return CAMPAIGN_FILE
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}")
+    if suffix not in SUFFIXES:
+        raise ValueError(f"{filename}: only .csv or .xlsx")
+    return f"{table}{suffix}"
+
+
+def files() -> dict[str, bytes]:
+    return {row.name: row.content for row in db.session.scalars(select(CampaignFile))}
+
+
+def write_files(directory: Path, contents: dict[str, bytes]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in contents.items():
+        (directory / name).write_bytes(content)
+
+
+def _replaced(contents: dict[str, bytes], name: str, content: bytes) -> dict[str, bytes]:
+    stem = Path(name).stem
+    kept = {n: c for n, c in contents.items() if Path(n).stem != stem}
+    kept[name] = content
+    return kept
+
+
+def import_files(uploads: dict[str, bytes], username: str = "") -> None:
+    """Replace stored files by ``uploads`` (stored name -> bytes) if the whole data set then loads.
+
+    Raises :class:`ImportRejected` with every problem, storing nothing, otherwise commits.
+    """
+    contents = files()
+    for name, content in uploads.items():
+        contents = _replaced(contents, name, content)
+    with tempfile.TemporaryDirectory(prefix="raquan-import-") as scratch:
+        write_files(Path(scratch), contents)
+        problems = check_campaign(scratch)
+    if problems:
+        raise ImportRejected(problems)
+    try:
+        for name, content in uploads.items():
+            stem = Path(name).stem
+            for row in db.session.scalars(select(CampaignFile)):
+                if Path(row.name).stem == stem and row.name != name:
+                    db.session.delete(row)
+            db.session.merge(CampaignFile(name=name, content=content, uploaded_at=utcnow(), uploaded_by=username))
+        bump_revision()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def import_directory(directory: Path, username: str = "") -> None:
+    """Import a whole campaign directory (as ``raquan scenario`` writes it)."""
+    uploads = {p.name: p.read_bytes() for p in Path(directory).iterdir()
+               if p.name == CAMPAIGN_FILE or (p.stem in TABLES and p.suffix in SUFFIXES)}
+    import_files(uploads, username)
+
+
+def has_campaign() -> bool:
+    return db.session.get(CampaignFile, CAMPAIGN_FILE) is not None
+
+
+def revision() -> int:
+    row = db.session.get(Setting, "dataset_revision")
+    return int(row.value) if row else 0
+
+
+def bump_revision() -> int:
+    value = revision() + 1
+    db.session.merge(Setting(key="dataset_revision", value=str(value)))
+    return value
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, Campaign] = {}
+
+
+def campaign() -> Campaign | None:
+    """The stored campaign with the Youth Union's pins and team wards applied (cached per revision)."""
+    if not has_campaign():
+        return None
+    key = (db.engine.url.render_as_string(hide_password=False), revision())
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    with tempfile.TemporaryDirectory(prefix="raquan-load-") as scratch:
+        write_files(Path(scratch), files())
+        loaded = load_campaign(scratch)
+    loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))), list(db.session.scalars(select(Pin))))
+    with _cache_lock:
+        _cache.clear()
+        _cache[key] = loaded
+    return loaded
+
+
+def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> Campaign:
+    """The campaign with each placed student preferring their team's ward, and the pins added."""
+    ward_of = {team.person_id: team.ward_code for team in teams}
+    people = tuple(dataclasses.replace(person, preferred_ward_codes=(ward_of[person.id],))
+                   if person.id in ward_of and person.pool is Pool.STUDENT else person
+                   for person in loaded.people)
+    extra = tuple(Assignment(person_id=pin.person_id, ward_code=pin.ward_code, date=pin.date, shift_id=pin.shift_id)
+                  for pin in pins)
+    return dataclasses.replace(loaded, people=people, pins=loaded.pins + extra)
+
+
+# ------------------------------------------------------------------------------------------- versions
+
+
+def store_roster(roster, report, explanations, dataset_revision: int) -> RosterVersion:
+    """Store a solved roster as a draft version with its rows and explained gaps, in one transaction."""
+    try:
+        version = RosterVersion(status="draft", dataset_revision=dataset_revision, solve_status=roster.status,
+                                objective=report.objective, best_bound=roster.best_bound,
+                                coverage_percent=report.coverage_percent, violations=len(report.violations),
+                                assignment_count=len(roster.assignments), unfilled_count=len(report.unfilled),
+                                wall_seconds=roster.wall_seconds, roster_json=roster_json(roster))
+        db.session.add(version)
+        db.session.flush()
+        rows = [dict(version_id=version.id, person_id=a.person_id, ward_code=a.ward_code, date=a.date,
+                     shift_id=a.shift_id, mobile_point_id=a.mobile_point_id, need_index=a.need_index,
+                     covered_ward_codes=",".join(a.covered_ward_codes)) for a in roster.assignments]
+        if rows:
+            db.session.execute(insert(AssignmentRow), rows)
+        text = {id(e.unfilled): e for e in explanations}
+        gaps = []
+        for u in report.unfilled:
+            explained = text.get(id(u))
+            gaps.append(dict(version_id=version.id, rule=u.rule, ward_code=u.ward_code, date=u.date,
+                             shift_id=u.shift_id, mobile_point_id=u.mobile_point_id, missing=u.missing,
+                             need=u.need, explanation=explained.text_vi if explained else "",
+                             suggestion=explained.suggestion_vi if explained else ""))
+        if gaps:
+            db.session.execute(insert(UnfilledRow), gaps)
+        db.session.commit()
+        return version
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def publish(version_id: int, username: str) -> RosterVersion:
+    version = db.session.get(RosterVersion, version_id)
+    if version is None:
+        raise LookupError(f"no roster version {version_id}")
+    if version.status != "published":
+        version.status = "published"
+        version.published_at = utcnow()
+        version.published_by = username
+        db.session.commit()
+    return version
+
+
+def latest_published() -> RosterVersion | None:
+    return db.session.scalars(select(RosterVersion).where(RosterVersion.status == "published")
+                              .order_by(RosterVersion.published_at.desc(), RosterVersion.id.desc())).first()
+
+
+def versions() -> list[RosterVersion]:
+    return list(db.session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc())))
+
+
+def roster_of(version: RosterVersion):
+    return roster_from_json(version.roster_json, source=f"version {version.id}")
+
+
+def person_assignments(version_id: int, person_id: str) -> list[AssignmentRow]:
+    return list(db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version_id,
+                                                               AssignmentRow.person_id == person_id)
+                                   .order_by(AssignmentRow.date, AssignmentRow.shift_id)))
+
+
+def ward_assignments(version_id: int, ward_code: str, day: date | None = None) -> list[AssignmentRow]:
+    query = select(AssignmentRow).where(AssignmentRow.version_id == version_id, AssignmentRow.ward_code == ward_code)
+    if day is not None:
+        query = query.where(AssignmentRow.date == day)
+    return list(db.session.scalars(query.order_by(AssignmentRow.date, AssignmentRow.shift_id,
+                                                  AssignmentRow.person_id)))
+
+
+def gaps(version_id: int, ward_code: str | None = None) -> list[UnfilledRow]:
+    query = select(UnfilledRow).where(UnfilledRow.version_id == version_id)
+    if ward_code:
+        query = query.where(UnfilledRow.ward_code == ward_code)
+    return list(db.session.scalars(query.order_by(UnfilledRow.date, UnfilledRow.ward_code, UnfilledRow.rule)))
+
+
+def missing_by_ward_and_day(version_id: int) -> dict[tuple[str, date], int]:
+    rows = db.session.execute(select(UnfilledRow.ward_code, UnfilledRow.date, func.sum(UnfilledRow.missing))
+                              .where(UnfilledRow.version_id == version_id)
+                              .group_by(UnfilledRow.ward_code, UnfilledRow.date))
+    return {(ward, day): int(total) for ward, day, total in rows}
+
+
+def assigned_by_ward_and_day(version_id: int) -> dict[tuple[str, date], int]:
+    rows = db.session.execute(select(AssignmentRow.ward_code, AssignmentRow.date, func.count())
+                              .where(AssignmentRow.version_id == version_id)
+                              .group_by(AssignmentRow.ward_code, AssignmentRow.date))
+    return {(ward, day): int(total) for ward, day, total in rows}
+
+
+def delete_draft(version_id: int) -> None:
+    """Delete a draft version (published ones are refused by the model)."""
+    version = db.session.get(RosterVersion, version_id)
+    if version is None:
+        return
+    try:
+        db.session.execute(delete(AssignmentRow).where(AssignmentRow.version_id == version_id))
+        db.session.execute(delete(UnfilledRow).where(UnfilledRow.version_id == version_id))
+        db.session.delete(version)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def person_assignments_any(version_id: int) -> str | None:
+    """The id of some person with an assignment in this version (for the demo's printed example)."""
+    return db.session.scalar(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id)
+                             .order_by(AssignmentRow.person_id).limit(1))
