@@ -17,7 +17,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import Babel
 from flask_migrate import Migrate, upgrade
 from flask_wtf.csrf import CSRFProtect
@@ -86,6 +86,14 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
 
     for module in (public, coordinator, youth, volunteer, api):
         app.register_blueprint(module.blueprint)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def not_found(error):
+        """Unknown URLs and methods: JSON under /api (blueprint handlers miss routing errors), a page elsewhere."""
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.name), error.code
+        return render_template("error.html", error=error), error.code
     app.extensions["raquan_ready"] = threading.Event()
     app.extensions["raquan_jobs"] = JobRunner(app, directory / "jobs", app.config["RAQUAN_SOLVE_WORKERS"])
 

@@ -1,13 +1,323 @@
-from flask import Blueprint, jsonify
+"""The JSON API: wards and their coverage, roster versions, rosters by ward and by person, solve jobs.
+
+Every answer is JSON, errors too (``{"error": "..."}`` with the HTTP status). Coordinators and Youth
+Union officers are identified by the session cookie set by ``/dang-nhap``; a volunteer by
+``session["person_id"]`` set by the volunteer pages. POSTs need the CSRF token in the ``X-CSRFToken``
+header (from ``GET /api/csrf-token`` or any page's form). The OpenAPI description is
+``GET /api/openapi.json`` (:mod:`web.openapi`).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import HTTPException
 
 from web import store
+from web.auth import current_user, role_required
+from web.jobs import JobBusy
+from web.models import Job, RosterVersion, db
+from web.volunteer import first_name
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+MIN_TIME_LIMIT_SECONDS = 1
+MAX_TIME_LIMIT_SECONDS = 3600
+MINUTES_PER_DAY = 24 * 60
+ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429, 500)
+
+
+# ------------------------------------------------------------------------------------------- errors
+
+
+def _json_error(error: HTTPException):
+    default = type(error).description
+    message = error.description if error.description and error.description != default else error.name
+    return jsonify(error=message), error.code
+
+
+for _code in ERROR_CODES:
+    blueprint.register_error_handler(_code, _json_error)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """A stored naive UTC time as ISO 8601 with ``Z``."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _clock(minute: int) -> str:
+    minute %= MINUTES_PER_DAY
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _lookup(getter, key):
+    """The campaign's object for ``key``, or None when the data set no longer has it."""
+    if key is None:
+        return None
+    try:
+        return getter(key)
+    except KeyError:
+        return None
+
+
+def _campaign_or_404():
+    campaign = store.campaign()
+    if campaign is None:
+        abort(404, "no campaign data has been imported")
+    return campaign
+
+
+def _ward_or_404(campaign, code: str):
+    ward = _lookup(campaign.ward, code)
+    if ward is None:
+        abort(404, f"no ward {code}")
+    return ward
+
+
+def _version_or_404(version_id: int) -> RosterVersion:
+    version = db.session.get(RosterVersion, version_id)
+    if version is None:
+        abort(404, f"no roster version {version_id}")
+    return version
+
+
+def _slot(row, campaign) -> dict:
+    """Where and when an assignment is: date, ward, shift or mobile point, times."""
+    shift = _lookup(campaign.shift, row.shift_id)
+    point = _lookup(campaign.mobile_point, row.mobile_point_id)
+    ward = _lookup(campaign.ward, row.ward_code)
+    if shift is not None:
+        start, end = _clock(shift.start_minute), _clock(shift.end_minute)
+    elif point is not None:
+        start, end = _clock(point.start_minute), _clock(point.end_minute)
+    else:
+        start = end = None
+    return {
+        "date": row.date.isoformat(),
+        "ward_code": row.ward_code,
+        "ward_name": ward.name if ward else None,
+        "shift_id": row.shift_id,
+        "shift_name": shift.name if shift else None,
+        "mobile_point_id": row.mobile_point_id,
+        "place": point.place if point else None,
+        "start": start,
+        "end": end,
+        "covered_ward_codes": [code for code in row.covered_ward_codes.split(",") if code],
+    }
+
+
+def _staffed_slot(row, campaign) -> dict:
+    """An assignment with the person's id, name, pool and phone (for coordinators)."""
+    person = _lookup(campaign.person, row.person_id)
+    return {**_slot(row, campaign), "person_id": row.person_id, "person_name": person.name if person else None,
+            "pool": person.pool.value if person else None, "phone": person.phone if person else None}
+
+
+def _public_slot(row, campaign) -> dict:
+    """An assignment as the public sees it: the given name and pool only."""
+    person = _lookup(campaign.person, row.person_id)
+    slot = _slot(row, campaign)
+    del slot["covered_ward_codes"]
+    return {**slot, "first_name": first_name(person.name) if person else None,
+            "pool": person.pool.value if person else None}
+
+
+def _gap(row) -> dict:
+    return {"rule": row.rule, "date": row.date.isoformat(), "ward_code": row.ward_code, "shift_id": row.shift_id,
+            "mobile_point_id": row.mobile_point_id, "missing": row.missing, "need": row.need,
+            "explanation": row.explanation, "suggestion": row.suggestion}
+
+
+def _version(version: RosterVersion) -> dict:
+    return {"id": version.id, "status": version.status, "created_at": _timestamp(version.created_at),
+            "published_at": _timestamp(version.published_at), "published_by": version.published_by,
+            "coverage_percent": version.coverage_percent, "unfilled_count": version.unfilled_count,
+            "assignment_count": version.assignment_count, "objective": version.objective,
+            "solve_status": version.solve_status, "violations": version.violations,
+            "dataset_revision": version.dataset_revision, "wall_seconds": version.wall_seconds}
+
+
+def _job(job: Job) -> dict:
+    return {"id": job.id, "status": job.status, "time_limit_seconds": job.time_limit_seconds,
+            "progress_done": job.progress_done, "progress_total": job.progress_total, "message": job.message,
+            "version_id": job.version_id, "created_by": job.created_by, "created_at": _timestamp(job.created_at),
+            "started_at": _timestamp(job.started_at), "finished_at": _timestamp(job.finished_at)}
+
+
+def _coverage(assigned: int | None, missing: int | None) -> float | None:
+    if assigned is None or missing is None or assigned + missing == 0:
+        return None
+    return round(100.0 * assigned / (assigned + missing), 1)
+
+
+def _person_shifts(person_id: str, version: RosterVersion | None, campaign, with_phone: bool) -> dict:
+    person = _lookup(campaign.person, person_id)
+    if person is None:
+        abort(404, f"no person {person_id}")
+    described = {"id": person.id, "name": person.name, "pool": person.pool.value}
+    if with_phone:
+        described["phone"] = person.phone
+    rows = store.person_assignments(version.id, person_id) if version is not None else []
+    return {"person": described, "version": version.id if version is not None else None,
+            "shifts": [_slot(row, campaign) for row in rows]}
+
+
+# ------------------------------------------------------------------------------------------- public
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    from web.openapi import document
+
+    return jsonify(document(current_app.config.get("SESSION_COOKIE_NAME", "session")))
+
+
+@blueprint.get("/csrf-token")
+def csrf_token():
+    """A CSRF token bound to this session, for the ``X-CSRFToken`` header of POSTs."""
+    return jsonify(csrf_token=generate_csrf())
 
 
 @blueprint.get("/wards")
 def wards():
+    """Every ward of the campaign with its coverage in the latest published roster."""
     campaign = store.campaign()
     if campaign is None:
-        return jsonify(wards=[])
-    return jsonify(wards=[{"code": w.code, "name": w.name} for w in campaign.wards])
+        return jsonify(wards=[], version=None)
+    version = store.latest_published()
+    assigned: dict[str, int] = {}
+    missing: dict[str, int] = {}
+    if version is not None:
+        for (code, _day), count in store.assigned_by_ward_and_day(version.id).items():
+            assigned[code] = assigned.get(code, 0) + count
+        for (code, _day), count in store.missing_by_ward_and_day(version.id).items():
+            missing[code] = missing.get(code, 0) + count
+    listed = []
+    for ward in campaign.wards:
+        ward_assigned = assigned.get(ward.code, 0) if version is not None else None
+        ward_missing = missing.get(ward.code, 0) if version is not None else None
+        listed.append({"code": ward.code, "name": ward.name, "kind": ward.kind, "lat": ward.lat, "lon": ward.lon,
+                       "assigned": ward_assigned, "missing": ward_missing,
+                       "coverage_percent": _coverage(ward_assigned, ward_missing)})
+    return jsonify(wards=listed, version=version.id if version is not None else None)
+
+
+@blueprint.get("/wards/<code>/roster")
+def ward_roster(code: str):
+    """A ward's latest published roster: given names only, no phones, no ids."""
+    campaign = _campaign_or_404()
+    ward = _ward_or_404(campaign, code)
+    version = store.latest_published()
+    rows = store.ward_assignments(version.id, code) if version is not None else []
+    return jsonify(ward={"code": ward.code, "name": ward.name}, version=version.id if version is not None else None,
+                   assignments=[_public_slot(row, campaign) for row in rows])
+
+
+@blueprint.get("/me/shifts")
+def my_shifts():
+    """The signed-in volunteer's shifts in the latest published roster."""
+    person_id = session.get("person_id")
+    if not isinstance(person_id, str) or not person_id:
+        abort(401, "open your personal link or give your phone number and code first")
+    return jsonify(_person_shifts(person_id, store.latest_published(), _campaign_or_404(), with_phone=False))
+
+
+# ------------------------------------------------------------------------------------------- coordinators
+
+
+@blueprint.get("/versions")
+@role_required("coordinator")
+def versions():
+    return jsonify(versions=[_version(version) for version in store.versions()])
+
+
+@blueprint.get("/versions/<int:version_id>/wards/<code>")
+@role_required("coordinator")
+def version_ward(version_id: int, code: str):
+    """One ward's roster in one version, with names and phones, and its gaps."""
+    version = _version_or_404(version_id)
+    campaign = _campaign_or_404()
+    ward = _ward_or_404(campaign, code)
+    rows = store.ward_assignments(version.id, code)
+    return jsonify(version=_version(version), ward={"code": ward.code, "name": ward.name},
+                   assignments=[_staffed_slot(row, campaign) for row in rows],
+                   unfilled=[_gap(row) for row in store.gaps(version.id, code)])
+
+
+@blueprint.get("/people/<person_id>/shifts")
+@role_required("coordinator")
+def person_shifts(person_id: str):
+    """A person's shifts in the latest published roster, or in ``?version=<id>``."""
+    version_id = request.args.get("version", type=int)
+    if "version" in request.args and version_id is None:
+        abort(422, "version must be a whole number")
+    version = _version_or_404(version_id) if version_id is not None else store.latest_published()
+    return jsonify(_person_shifts(person_id, version, _campaign_or_404(), with_phone=True))
+
+
+def _time_limit_seconds() -> float:
+    """The ``time_limit_seconds`` of the request body (the app's default when absent), checked."""
+    body = request.get_json(silent=True)
+    if body is None:
+        if request.get_data(cache=True):
+            abort(422, "the body must be a JSON object")
+        body = {}
+    if not isinstance(body, dict):
+        abort(422, "the body must be a JSON object")
+    unknown = sorted(set(body) - {"time_limit_seconds"})
+    if unknown:
+        abort(422, f"unknown fields: {', '.join(unknown)}")
+    value = body.get("time_limit_seconds", current_app.config["RAQUAN_DEFAULT_TIME_LIMIT"])
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        abort(422, "time_limit_seconds must be a number")
+    if not MIN_TIME_LIMIT_SECONDS <= value <= MAX_TIME_LIMIT_SECONDS:
+        abort(422, f"time_limit_seconds must be between {MIN_TIME_LIMIT_SECONDS} and "
+                            f"{MAX_TIME_LIMIT_SECONDS}")
+    return float(value)
+
+
+@blueprint.post("/jobs")
+@role_required("coordinator")
+def submit_job():
+    """Start a solve of the stored campaign: 202 with the job and its ``Location``."""
+    time_limit_seconds = _time_limit_seconds()
+    runner = current_app.extensions["raquan_jobs"]
+    try:
+        job_id = runner.submit(time_limit_seconds, username=current_user().username)
+    except JobBusy:
+        abort(409, "another solve is running; stop it or wait for it to end")
+    except LookupError as error:
+        abort(422, str(error))
+    job = db.session.get(Job, job_id)
+    response = jsonify(_job(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.job", job_id=job_id)
+    return response
+
+
+@blueprint.get("/jobs/<int:job_id>")
+@role_required("coordinator")
+def job(job_id: int):
+    found = db.session.get(Job, job_id)
+    if found is None:
+        abort(404, f"no job {job_id}")
+    return jsonify(_job(found))
+
+
+@blueprint.post("/jobs/<int:job_id>/stop")
+@role_required("coordinator")
+def stop_job(job_id: int):
+    """Ask a running job to stop; its status turns ``stopped`` once its process has ended."""
+    found = db.session.get(Job, job_id)
+    if found is None:
+        abort(404, f"no job {job_id}")
+    if not current_app.extensions["raquan_jobs"].stop(job_id):
+        abort(409, f"job {job_id} is not running")
+    db.session.refresh(found)
+    return jsonify({**_job(found), "stop_requested": True})

@@ -1,11 +1,943 @@
-from flask import Blueprint
+"""The coordinators' pages (Sở KH&CN): the data set, the rules, solve jobs, review, publish, exports, reports.
 
-from web.auth import role_required
+Every view needs the ``coordinator`` role. Figures over a whole roster come from the SQL aggregates of
+:mod:`web.store` (per ward and day), never from a loop over the roster per request; what a page lists
+(a ward, a page of people, one day) is read from the assignment rows it needs.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+import tempfile
+import tomllib
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import tomli_w
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, select
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
+from wtforms.validators import InputRequired, NumberRange
+
+from scheduler.cells import format_date, format_time
+from scheduler.loader import CAMPAIGN_FILE
+from scheduler.model import MINUTES_PER_DAY, Campaign, Pool, ShiftKind, night_overlap_minutes
+from scheduler.problems import CampaignLoadError
+from scheduler.roster_io import MOBILE_COLUMN, day_label, ward_grids, write_roster_xlsx
+from scheduler.rules import RULES_BY_LABEL
+from scheduler.verify import VerifyReport, asked_person_slots
+from web import store
+from web.auth import current_user, role_required
+from web.forms import ActionForm
+from web.jobs import JobBusy
+from web.models import AssignmentRow, CampaignFile, Cancellation, Job, RosterVersion, UnfilledRow, db
+
+logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("coordinator", __name__, url_prefix="/dieu-phoi")
+
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GAPS_PER_PAGE = 100
+PEOPLE_PER_PAGE = 50
+CANCELLATIONS_PER_PAGE = 100
+DIFF_ROWS_SHOWN = 500
+RECENT_JOBS = 8
+MAX_TIME_LIMIT_SECONDS = 3600
+
+# Coverage of a ward (filled share of the person-slots asked, in percent) -> map colour, best first.
+COVERAGE_SCALE = ((100.0, "#2e7d32"), (95.0, "#9ccc65"), (80.0, "#fdd835"), (50.0, "#fb8c00"), (0.0, "#c62828"))
+NO_DEMAND_COLOUR = "#cfd8dc"
+
+
+# ------------------------------------------------------------------------------------------------ forms
+
+
+TABLE_CHOICES = [SelectChoice("campaign", _l("Chiến dịch: ca, quy tắc, trọng số (campaign.toml)")),
+                 SelectChoice("wards", _l("Xã, phường (wards)")),
+                 SelectChoice("people", _l("Nhân sự: sinh viên, viễn thông, kỹ thuật viên (people)")),
+                 SelectChoice("mobile_points", _l("Điểm lưu động (mobile_points)"))]
+
+# campaign.toml [rules] keys the rules page edits (whole numbers; the loader's RULE_KEYS bound them).
+RULE_FIELDS = ("min_support_staff_per_shift", "min_telecom_staff_per_day", "night_response_limit_minutes",
+               "mobile_point_travel_limit_minutes", "max_work_hours_per_day", "max_work_hours_per_week",
+               "min_rest_between_shifts_hours", "min_weekly_rest_hours", "student_weekly_cap_hours")
+
+
+class ImportForm(FlaskForm):
+    table = SelectField(_l("Bảng dữ liệu"), choices=TABLE_CHOICES)
+    file = FileField(_l("Tệp (CSV hoặc XLSX; campaign.toml cho thông tin chiến dịch)"),
+                     validators=[FileRequired(_l("Hãy chọn một tệp."))])
+    submit = SubmitField(_l("Tải lên và kiểm tra"))
+
+
+class RulesForm(FlaskForm):
+    min_support_staff_per_shift = IntegerField(_l("Số nhân sự hỗ trợ tối thiểu mỗi ca"), [InputRequired()])
+    min_telecom_staff_per_day = IntegerField(_l("Số nhân sự viễn thông tối thiểu mỗi ngày"), [InputRequired()])
+    oncall_24_7 = BooleanField(_l("Kỹ thuật viên túc trực 24/7"))
+    night_response_limit_minutes = IntegerField(_l("Thời gian ứng cứu ban đêm tối đa (phút)"), [InputRequired()])
+    mobile_point_travel_limit_minutes = IntegerField(_l("Thời gian di chuyển tối đa đến điểm lưu động (phút)"),
+                                                     [InputRequired()])
+    max_work_hours_per_day = IntegerField(_l("Số giờ làm việc tối đa mỗi ngày"), [InputRequired()])
+    max_work_hours_per_week = IntegerField(_l("Số giờ làm việc tối đa mỗi tuần"), [InputRequired()])
+    min_rest_between_shifts_hours = IntegerField(_l("Số giờ nghỉ tối thiểu giữa hai ngày làm việc"),
+                                                 [InputRequired()])
+    min_weekly_rest_hours = IntegerField(_l("Số giờ nghỉ liên tục tối thiểu mỗi tuần"), [InputRequired()])
+    student_weekly_cap_hours = IntegerField(_l("Số giờ tối đa mỗi tuần của sinh viên (mặc định)"),
+                                            [InputRequired()])
+    submit = SubmitField(_l("Lưu quy tắc"))
+
+
+class GenerateForm(FlaskForm):
+    time_limit_seconds = IntegerField(_l("Giới hạn thời gian (giây)"),
+                                      [InputRequired(), NumberRange(min=1, max=MAX_TIME_LIMIT_SECONDS)])
+    submit = SubmitField(_l("Xếp lịch"))
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _campaign() -> Campaign | None:
+    """The stored campaign, or None when nothing (loadable) is stored."""
+    try:
+        return store.campaign()
+    except CampaignLoadError:
+        logger.exception("the stored data set does not load")
+        return None
+
+
+def _campaign_or_redirect():
+    campaign = _campaign()
+    if campaign is None:
+        flash(_("Chưa có dữ liệu chiến dịch: hãy nhập dữ liệu trước."), "error")
+    return campaign
+
+
+def _version(version_id: int) -> RosterVersion:
+    """The roster version, or 404."""
+    version = db.session.get(RosterVersion, version_id)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _username() -> str:
+    user = current_user()
+    return user.username if user else ""
+
+
+def pool_labels() -> dict[str, str]:
+    return {Pool.STUDENT.value: _("Sinh viên"), Pool.TELECOM.value: _("Nhân sự viễn thông"),
+            Pool.TECHNICIAN.value: _("Kỹ thuật viên")}
+
+
+def pool_short_labels() -> dict[str, str]:
+    """The abbreviations of the printed rosters (SV, VT, KTV)."""
+    return {Pool.STUDENT.value: _("SV"), Pool.TELECOM.value: _("VT"), Pool.TECHNICIAN.value: _("KTV")}
+
+
+def rule_labels() -> dict[str, str]:
+    return {"min_support_staff": _("Tối thiểu 02 nhân sự hỗ trợ mỗi ca"),
+            "telecom_presence": _("Tối thiểu 01 nhân sự viễn thông mỗi ngày"),
+            "oncall_24_7": _("Kỹ thuật viên túc trực 24/7"),
+            "mobile_point_staffing": _("Đủ nhân sự cho điểm lưu động")}
+
+
+def rule_label(label: str) -> str:
+    known = rule_labels()
+    if label in known:
+        return known[label]
+    return RULES_BY_LABEL[label].name_vi if label in RULES_BY_LABEL else label
+
+
+def _person_of(campaign: Campaign, person_id: str):
+    try:
+        return campaign.person(person_id)
+    except KeyError:
+        return None
+
+
+def _ward_name(campaign: Campaign, code: str) -> str:
+    try:
+        return campaign.ward(code).name
+    except KeyError:
+        return code
+
+
+def _slot_name(campaign: Campaign, shift_id: str | None, mobile_point_id: str | None) -> str:
+    """The shift's name ("Ca sáng"), or the mobile point with its hours and place."""
+    if shift_id is not None:
+        try:
+            return campaign.shift(shift_id).name
+        except KeyError:
+            return shift_id
+    if mobile_point_id is None:
+        return _("cả ngày")
+    try:
+        point = campaign.mobile_point(mobile_point_id)
+    except KeyError:
+        return mobile_point_id
+    return f"{mobile_point_id} {format_time(point.start_minute)}–{format_time(point.end_minute)} {point.place}"
+
+
+def _slot_minutes(campaign: Campaign, shift_id: str | None, mobile_point_id: str | None) -> tuple[int, int] | None:
+    try:
+        if shift_id is not None:
+            shift = campaign.shift(shift_id)
+            return shift.start_minute, shift.end_minute
+        point = campaign.mobile_point(mobile_point_id)
+        return point.start_minute, point.end_minute
+    except KeyError:
+        return None
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@dataclass
+class Page:
+    """One page of a list: its items, its number and how many pages there are."""
+
+    items: list
+    number: int
+    count: int
+    total: int
+
+
+def _paginate(items: list, size: int) -> Page:
+    count = max(1, math.ceil(len(items) / size))
+    number = min(_page_number(), count)
+    return Page(items[(number - 1) * size:number * size], number, count, len(items))
+
+
+def page_url(number: int) -> str:
+    """The current page's URL with ``page`` set to ``number`` (other filters kept)."""
+    args = request.args.to_dict()
+    args["page"] = number
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+@blueprint.context_processor
+def _helpers():
+    return {"page_url": page_url}
+
+
+def ascii_slug(text: str) -> str:
+    """"Phường Định Công" -> "phuong-dinh-cong", for file names."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _date_arg(name: str, campaign: Campaign) -> date | None:
+    text = request.args.get(name, "")
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if campaign.contains_date(value) else None
+
+
+# ------------------------------------------------------------------------------------------------ figures
+
+
+def asked_by_ward_and_day(campaign: Campaign) -> dict[tuple[str, date], int]:
+    """Person-slots the coverage rules ask of each ward on each day (as :func:`asked_person_slots` counts them)."""
+    oncall_shifts = sum(1 for shift in campaign.shifts if shift.kind is ShiftKind.ONCALL)
+    points: Counter = Counter()
+    for point in campaign.mobile_points:
+        points[(point.ward_code, point.date)] += point.total_staff
+    asked = {}
+    for demand in campaign.demands:
+        per_day = len(demand.service_shift_ids) * demand.min_support_staff + demand.min_telecom_staff_per_day
+        if demand.oncall_24_7:
+            per_day += len(demand.service_shift_ids) + oncall_shifts
+        for day in campaign.dates:
+            asked[(demand.ward_code, day)] = per_day + points[(demand.ward_code, day)]
+    return asked
+
+
+def coverage_colour(percent: float | None) -> str:
+    if percent is None:
+        return NO_DEMAND_COLOUR
+    for floor, colour in COVERAGE_SCALE:
+        if percent >= floor:
+            return colour
+    return COVERAGE_SCALE[-1][1]
+
+
+def coverage_legend() -> list[tuple[str, str]]:
+    return [(COVERAGE_SCALE[0][1], "100"), (COVERAGE_SCALE[1][1], "95 – 99.9"), (COVERAGE_SCALE[2][1], "80 – 95"),
+            (COVERAGE_SCALE[3][1], "50 – 80"), (COVERAGE_SCALE[4][1], "0 – 50"),
+            (NO_DEMAND_COLOUR, _("không có yêu cầu"))]
+
+
+def missing_class(missing: int) -> str:
+    """The grid cell's class: ``ok`` (nothing missing) or ``m1``–``m3`` by how many people are missing."""
+    if missing <= 0:
+        return "ok"
+    if missing <= 2:
+        return "m1"
+    return "m2" if missing <= 5 else "m3"
+
+
+@dataclass
+class WardFigures:
+    code: str
+    name: str
+    asked: int
+    missing: int
+    assigned: int
+
+    @property
+    def percent(self) -> float | None:
+        if self.asked == 0:
+            return None
+        return 100.0 * max(0, self.asked - self.missing) / self.asked
+
+
+def ward_figures(campaign: Campaign, version_id: int):
+    """Per ward over the campaign (asked, missing, assigned) and the missing count per (ward, day)."""
+    asked = asked_by_ward_and_day(campaign)
+    missing = store.missing_by_ward_and_day(version_id)
+    assigned = store.assigned_by_ward_and_day(version_id)
+    asked_total, missing_total, assigned_total = Counter(), Counter(), Counter()
+    for (code, _day), value in asked.items():
+        asked_total[code] += value
+    for (code, _day), value in missing.items():
+        missing_total[code] += value
+    for (code, _day), value in assigned.items():
+        assigned_total[code] += value
+    figures = [WardFigures(w.code, w.name, asked_total[w.code], missing_total[w.code], assigned_total[w.code])
+               for w in campaign.wards]
+    return figures, missing
+
+
+def missing_by_rule(version_id: int) -> dict[str, int]:
+    rows = db.session.execute(select(UnfilledRow.rule, func.sum(UnfilledRow.missing))
+                              .where(UnfilledRow.version_id == version_id).group_by(UnfilledRow.rule))
+    return {rule: int(total) for rule, total in rows}
+
+
+def ward_map(campaign: Campaign, figures: list[WardFigures]) -> dict | None:
+    """The SVG map of the campaign's wards coloured by coverage, or None when the polygons are not available."""
+    from geo.svgmap import ward_map as build_map
+
+    try:
+        svg = build_map(campaign.province, [w.code for w in campaign.wards])
+    except Exception:  # a map is a nicety: the page works without it
+        logger.exception("no ward map for %s", campaign.province)
+        return None
+    by_code = {f.code: f for f in figures}
+    paths = []
+    for code, name, path_d in svg.wards:
+        figure = by_code.get(code)
+        if figure is None:
+            continue
+        paths.append({"code": code, "name": name, "d": path_d, "figure": figure,
+                      "colour": coverage_colour(figure.percent)})
+    return {"view_box": svg.view_box, "paths": paths, "width": svg.width, "height": svg.height}
+
+
+def _loaded_report(campaign: Campaign, roster, version: RosterVersion) -> VerifyReport | None:
+    """The summary figures of a stored version for the workbook, or None to have them recomputed.
+
+    The stored figures are used when the version was solved from the current data set and broke no rule
+    (then the roster's declared gaps are the checker's); otherwise the workbook reruns the checker.
+    """
+    if version.violations or version.dataset_revision != store.revision() or version.objective is None:
+        return None
+    asked = sum(asked_person_slots(campaign).values())
+    missing = sum(u.missing for u in roster.unfilled)
+    return VerifyReport(violations=(), unfilled=tuple(roster.unfilled), objective=version.objective, terms={},
+                        asked=asked, filled=asked - missing)
+
+
+# ------------------------------------------------------------------------------------------------ dashboard
 
 
 @blueprint.get("/")
 @role_required("coordinator")
 def dashboard():
-    return "coordinator"
+    """The data set, the latest jobs and the roster versions."""
+    campaign = _campaign()
+    stored = db.session.execute(select(CampaignFile.name, CampaignFile.uploaded_at, CampaignFile.uploaded_by,
+                                       func.length(CampaignFile.content).label("size"))
+                                .order_by(CampaignFile.name)).all()
+    counts = None
+    if campaign is not None:
+        pools = Counter(person.pool.value for person in campaign.people)
+        counts = {"wards": len(campaign.wards), "people": len(campaign.people), "pools": pools,
+                  "mobile_points": len(campaign.mobile_points), "days": campaign.days, "pins": len(campaign.pins)}
+    jobs = list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT_JOBS)))
+    return render_template("coordinator/dashboard.html", campaign=campaign, files=stored,
+                           counts=counts, jobs=jobs, versions=store.versions(), published=store.latest_published(),
+                           revision=store.revision(), pool_labels=pool_labels())
+
+
+# ------------------------------------------------------------------------------------------------ import and rules
+
+
+@blueprint.route("/nhap-du-lieu", methods=["GET", "POST"])
+@role_required("coordinator")
+def import_data():
+    """Upload one file of the data set; every problem is shown and nothing is stored when there is one."""
+    form = ImportForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("coordinator/import.html", form=form, problems=None), 400
+        upload = form.file.data
+        try:
+            name = store.stored_name(form.table.data, upload.filename or "")
+        except ValueError:
+            form.file.errors.append(_("Tệp phải là .csv hoặc .xlsx (campaign.toml cho bảng chiến dịch)."))
+            return render_template("coordinator/import.html", form=form, problems=None), 400
+        try:
+            store.import_files({name: upload.read()}, _username())
+        except store.ImportRejected as rejected:
+            flash(_("Tệp bị từ chối, chưa lưu gì: %(count)s lỗi.", count=len(rejected.problems)), "error")
+            return render_template("coordinator/import.html", form=form, problems=rejected.problems,
+                                   filename=upload.filename), 422
+        flash(_("Đã lưu %(name)s.", name=name))
+        return redirect(url_for("coordinator.dashboard"))
+    return render_template("coordinator/import.html", form=form, problems=None)
+
+
+def rewritten_rules(toml_bytes: bytes, values: dict) -> bytes:
+    """campaign.toml with the ``[rules]`` keys in ``values`` replaced (other keys and tables kept)."""
+    data = tomllib.loads(toml_bytes.decode("utf-8").removeprefix("\ufeff"))
+    rules = data.get("rules")
+    if not isinstance(rules, dict):
+        rules = {}
+    rules.update(values)
+    data["rules"] = rules
+    return tomli_w.dumps(data).encode("utf-8")
+
+
+@blueprint.route("/quy-tac", methods=["GET", "POST"])
+@role_required("coordinator")
+def rules():
+    """The campaign's rules: stored back into campaign.toml, checked like any upload."""
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    current = campaign.rules
+    form = RulesForm(data={name: getattr(current, name) for name in (*RULE_FIELDS, "oncall_24_7")})
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("coordinator/rules.html", form=form, problems=None), 400
+        values = {name: getattr(form, name).data for name in RULE_FIELDS}
+        values["oncall_24_7"] = bool(form.oncall_24_7.data)
+        content = rewritten_rules(store.files()[CAMPAIGN_FILE], values)
+        try:
+            store.import_files({CAMPAIGN_FILE: content}, _username())
+        except store.ImportRejected as rejected:
+            flash(_("Quy tắc bị từ chối, chưa lưu gì: %(count)s lỗi.", count=len(rejected.problems)), "error")
+            return render_template("coordinator/rules.html", form=form, problems=rejected.problems), 422
+        flash(_("Đã lưu quy tắc. Hãy xếp lịch lại để áp dụng."))
+        return redirect(url_for("coordinator.rules"))
+    return render_template("coordinator/rules.html", form=form, problems=None)
+
+
+# ------------------------------------------------------------------------------------------------ jobs
+
+
+def _runner():
+    return current_app.extensions["raquan_jobs"]
+
+
+@blueprint.route("/xep-lich", methods=["GET", "POST"])
+@role_required("coordinator")
+def generate():
+    """Start a solve job (one at a time)."""
+    form = GenerateForm(data={"time_limit_seconds": int(current_app.config["RAQUAN_DEFAULT_TIME_LIMIT"])})
+    jobs = list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT_JOBS)))
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("coordinator/generate.html", form=form, jobs=jobs), 400
+        try:
+            job_id = _runner().submit(form.time_limit_seconds.data, _username())
+        except JobBusy:
+            flash(_("Đang có một lượt xếp lịch chạy; hãy chờ nó xong hoặc dừng nó."), "error")
+            return render_template("coordinator/generate.html", form=form, jobs=jobs), 409
+        except LookupError:
+            flash(_("Chưa có dữ liệu chiến dịch: hãy nhập dữ liệu trước."), "error")
+            return render_template("coordinator/generate.html", form=form, jobs=jobs), 409
+        return redirect(url_for("coordinator.job", job_id=job_id))
+    return render_template("coordinator/generate.html", form=form, jobs=jobs)
+
+
+@blueprint.get("/cong-viec/<int:job_id>")
+@role_required("coordinator")
+def job(job_id: int):
+    """A solve job's progress; the page reloads itself while the job runs."""
+    record = db.session.get(Job, job_id)
+    if record is None:
+        abort(404)
+    running = record.status in ("queued", "running")
+    return render_template("coordinator/job.html", job=record, running=running)
+
+
+@blueprint.post("/cong-viec/<int:job_id>/dung")
+@role_required("coordinator")
+def stop_job(job_id: int):
+    """Stop a running solve job."""
+    if db.session.get(Job, job_id) is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        if _runner().stop(job_id):
+            flash(_("Đã yêu cầu dừng lượt xếp lịch."))
+        else:
+            flash(_("Lượt xếp lịch này không còn chạy."), "error")
+    return redirect(url_for("coordinator.job", job_id=job_id))
+
+
+# ------------------------------------------------------------------------------------------------ review
+
+
+@blueprint.get("/phien-ban/<int:version_id>")
+@role_required("coordinator")
+def version(version_id: int):
+    """A version's figures, its coverage map and the ward × day grid."""
+    record = _version(version_id)
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    figures, missing = ward_figures(campaign, version_id)
+    asked = sum(f.asked for f in figures)
+    grid = [(f, [missing.get((f.code, day), 0) for day in campaign.dates]) for f in figures]
+    return render_template("coordinator/version.html", version=record, campaign=campaign, figures=figures,
+                           grid=grid, map=ward_map(campaign, figures), legend=coverage_legend(),
+                           missing_class=missing_class, by_rule=missing_by_rule(version_id),
+                           rule_label=rule_label, asked=asked, stale=record.dataset_revision != store.revision(),
+                           published=store.latest_published())
+
+
+@blueprint.get("/phien-ban/<int:version_id>/thieu")
+@role_required("coordinator")
+def gaps(version_id: int):
+    """The version's unfilled slots with their explanations, filtered by ward and rule, one page at a time."""
+    record = _version(version_id)
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    ward = request.args.get("ward") or None
+    rule = request.args.get("rule") or None
+    day = _date_arg("date", campaign)
+    rows = store.gaps(version_id, ward)
+    if rule:
+        rows = [row for row in rows if row.rule == rule]
+    if day:
+        rows = [row for row in rows if row.date == day]
+    page = _paginate(rows, GAPS_PER_PAGE)
+    return render_template("coordinator/gaps.html", version=record, campaign=campaign, page=page, ward=ward,
+                           rule=rule, day=day, rule_label=rule_label, rule_labels=rule_labels(),
+                           ward_name=lambda code: _ward_name(campaign, code),
+                           slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
+                           missing_total=sum(row.missing for row in rows))
+
+
+@dataclass
+class PersonLoad:
+    person: object
+    assignments: int
+    max_week_hours: float = 0.0
+    nights: int = 0
+    wards: int = 0
+
+
+@blueprint.get("/phien-ban/<int:version_id>/nguoi")
+@role_required("coordinator")
+def people(version_id: int):
+    """Each person's load in the version (assignments, busiest week, nights), by pool, one page at a time."""
+    record = _version(version_id)
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    pool = request.args.get("pool") or None
+    query = (request.args.get("q") or "").strip().casefold()
+    order = request.args.get("order", "id")
+    counts = dict(db.session.execute(select(AssignmentRow.person_id, func.count())
+                                     .where(AssignmentRow.version_id == version_id)
+                                     .group_by(AssignmentRow.person_id)).all())
+    chosen = [p for p in campaign.people if (pool is None or p.pool.value == pool)
+              and (not query or query in p.name.casefold() or query in p.id.casefold() or query in p.phone)]
+    idle = sum(1 for p in chosen if not counts.get(p.id))
+    if order == "most":
+        chosen.sort(key=lambda p: (-counts.get(p.id, 0), p.id))
+    elif order == "least":
+        chosen.sort(key=lambda p: (counts.get(p.id, 0), p.id))
+    page = _paginate(chosen, PEOPLE_PER_PAGE)
+    loads = _loads(campaign, version_id, page.items, counts)
+    return render_template("coordinator/people.html", version=record, campaign=campaign, page=page, loads=loads,
+                           pool=pool, q=request.args.get("q", ""), order=order, idle=idle,
+                           pool_labels=pool_labels(), ward_name=lambda code: _ward_name(campaign, code))
+
+
+def _loads(campaign: Campaign, version_id: int, persons: list, counts: dict) -> list[PersonLoad]:
+    """The load of each of ``persons`` in a version, from their assignment rows only."""
+    ids = [p.id for p in persons]
+    week_minutes: dict[str, Counter] = defaultdict(Counter)
+    nights: Counter = Counter()
+    wards: dict[str, set] = defaultdict(set)
+    if ids:
+        rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date,
+                                         AssignmentRow.shift_id, AssignmentRow.mobile_point_id)
+                                  .where(AssignmentRow.version_id == version_id, AssignmentRow.person_id.in_(ids)))
+        rules = campaign.rules
+        for person_id, ward_code, day, shift_id, point_id in rows:
+            wards[person_id].add(ward_code)
+            minutes = _slot_minutes(campaign, shift_id, point_id)
+            if minutes is None:
+                continue
+            start, end = minutes
+            week_minutes[person_id][campaign.week_index(day)] += end - start
+            if night_overlap_minutes(start, end, rules.night_start_minute, rules.night_end_minute) > 0:
+                nights[person_id] += 1
+    loads = []
+    for person in persons:
+        weeks = week_minutes.get(person.id)
+        loads.append(PersonLoad(person, counts.get(person.id, 0),
+                                max(weeks.values()) / 60 if weeks else 0.0, nights[person.id], len(wards[person.id])))
+    return loads
+
+
+@blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>")
+@role_required("coordinator")
+def ward(version_id: int, ward_code: str):
+    """One ward's roster by day and shift, with names and phone numbers, and its gaps."""
+    record = _version(version_id)
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    try:
+        place = campaign.ward(ward_code)
+    except KeyError:
+        abort(404)
+    cells: dict[tuple[date, str], list[dict]] = defaultdict(list)
+    for row in store.ward_assignments(version_id, ward_code):
+        key = row.shift_id if row.shift_id is not None else MOBILE_COLUMN
+        cells[(row.date, key)].append(_entry(campaign, row, None))
+    for row in _remote_cover(version_id, ward_code):
+        cells[(row.date, row.shift_id)].append(_entry(campaign, row, _ward_name(campaign, row.ward_code)))
+    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
+               for shift in campaign.shifts] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
+    missing = store.missing_by_ward_and_day(version_id)
+    days = [(day, day_label(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
+    return render_template("coordinator/ward.html", version=record, campaign=campaign, place=place, cells=cells,
+                           columns=columns, days=days, gaps=store.gaps(version_id, ward_code),
+                           rule_label=rule_label, pool_labels=pool_labels(), pool_short=pool_short_labels(),
+                           slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id))
+
+
+def _remote_cover(version_id: int, ward_code: str) -> list[AssignmentRow]:
+    """On-call assignments posted in another ward that list this ward among the wards they cover."""
+    rows = db.session.scalars(select(AssignmentRow).where(
+        AssignmentRow.version_id == version_id, AssignmentRow.ward_code != ward_code,
+        AssignmentRow.covered_ward_codes.like(f"%{ward_code}%")))
+    return [row for row in rows if ward_code in row.covered_ward_codes.split(",")]
+
+
+def _entry(campaign: Campaign, row: AssignmentRow, posted_at: str | None) -> dict:
+    person = _person_of(campaign, row.person_id)
+    return {"id": row.person_id, "name": person.name if person else row.person_id,
+            "pool": person.pool.value if person else "", "phone": person.phone if person else "",
+            "point": _slot_name(campaign, None, row.mobile_point_id) if row.mobile_point_id else None,
+            "posted_at": posted_at}
+
+
+# ------------------------------------------------------------------------------------------------ publish and diff
+
+
+@blueprint.post("/phien-ban/<int:version_id>/cong-bo")
+@role_required("coordinator")
+def publish(version_id: int):
+    """Publish a draft: volunteers see it from now on, and it can no longer change."""
+    record = _version(version_id)
+    if ActionForm().validate_on_submit():
+        if record.status == "published":
+            flash(_("Phiên bản này đã được công bố."), "error")
+        else:
+            store.publish(version_id, _username())
+            flash(_("Đã công bố phiên bản %(id)s.", id=version_id))
+    return redirect(url_for("coordinator.version", version_id=version_id))
+
+
+def _assignment_keys(version_id: int) -> set[tuple]:
+    rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date,
+                                     AssignmentRow.shift_id, AssignmentRow.mobile_point_id, AssignmentRow.need_index)
+                              .where(AssignmentRow.version_id == version_id))
+    return {tuple(row) for row in rows}
+
+
+def _sort_key(key: tuple) -> tuple:
+    person_id, ward_code, day, shift_id, point_id, need_index = key
+    return day, ward_code, shift_id or "", point_id or "", person_id
+
+
+@blueprint.get("/so-sanh")
+@role_required("coordinator")
+def diff():
+    """Assignments added and removed between two versions."""
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    versions = store.versions()
+    first, second = request.args.get("a", type=int), request.args.get("b", type=int)
+    if first is None and second is None and len(versions) >= 2:
+        first, second = versions[1].id, versions[0].id
+    result = None
+    if first is not None and second is not None:
+        old, new = _version(first), _version(second)
+        old_keys, new_keys = _assignment_keys(old.id), _assignment_keys(new.id)
+        added = sorted(new_keys - old_keys, key=_sort_key)
+        removed = sorted(old_keys - new_keys, key=_sort_key)
+        wards_changed = Counter(key[1] for key in added) + Counter(key[1] for key in removed)
+        result = {"old": old, "new": new, "added": [_diff_row(campaign, k) for k in added[:DIFF_ROWS_SHOWN]],
+                  "removed": [_diff_row(campaign, k) for k in removed[:DIFF_ROWS_SHOWN]],
+                  "added_count": len(added), "removed_count": len(removed), "kept_count": len(new_keys & old_keys),
+                  "wards_changed": [(_ward_name(campaign, code), count)
+                                    for code, count in wards_changed.most_common(20)]}
+    return render_template("coordinator/diff.html", versions=versions, first=first, second=second, result=result,
+                           shown=DIFF_ROWS_SHOWN)
+
+
+def _diff_row(campaign: Campaign, key: tuple) -> dict:
+    person_id, ward_code, day, shift_id, point_id, _need = key
+    person = _person_of(campaign, person_id)
+    return {"person_id": person_id, "name": person.name if person else person_id,
+            "ward": _ward_name(campaign, ward_code), "ward_code": ward_code, "date": day,
+            "slot": _slot_name(campaign, shift_id, point_id)}
+
+
+# ------------------------------------------------------------------------------------------------ exports
+
+
+def _xlsx_response(write, filename: str):
+    with tempfile.TemporaryDirectory(prefix="raquan-export-") as scratch:
+        path = Path(scratch) / "roster.xlsx"
+        write(path)
+        content = path.read_bytes()
+    return send_file(io.BytesIO(content), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
+
+
+@blueprint.get("/phien-ban/<int:version_id>/lich.xlsx")
+@role_required("coordinator")
+def export_city(version_id: int):
+    """The whole city's roster as a printable workbook (a summary sheet and one sheet per ward)."""
+    record = _version(version_id)
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    roster = store.roster_of(record)
+    report = _loaded_report(campaign, roster, record)
+    return _xlsx_response(lambda path: write_roster_xlsx(campaign, roster, path, report),
+                          f"lich-truc-phien-ban-{version_id}.xlsx")
+
+
+@blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>/lich.xlsx")
+@role_required("coordinator")
+def export_ward(version_id: int, ward_code: str):
+    """One ward's roster as a workbook: the date × shift grid, the contact list and the gaps."""
+    record = _version(version_id)
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    try:
+        place = campaign.ward(ward_code)
+    except KeyError:
+        abort(404)
+    roster = store.roster_of(record)
+    mine = tuple(a for a in roster.assignments if a.ward_code == ward_code or ward_code in a.covered_ward_codes)
+    roster = replace(roster, assignments=mine, unfilled=tuple(u for u in roster.unfilled if u.ward_code == ward_code))
+    gap_rows = store.gaps(version_id, ward_code)
+    return _xlsx_response(lambda path: write_ward_xlsx(campaign, roster, place, gap_rows, path),
+                          f"lich-truc-phien-ban-{version_id}-{ward_code}-{ascii_slug(place.name)}.xlsx")
+
+
+def write_ward_xlsx(campaign: Campaign, roster, place, gap_rows: list[UnfilledRow], path: Path) -> None:
+    """One ward's workbook: "Lịch trực" (date × shift, as in the city workbook), "Danh bạ" and "Thiếu người"."""
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Lịch trực"
+    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
+               for shift in campaign.shifts] + [(MOBILE_COLUMN, MOBILE_COLUMN)]
+    grid = ward_grids(campaign, roster).get(place.code, {})
+    sheet.append([f"{place.name} — {campaign.name}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(["Ngày"] + [heading for _key, heading in columns])
+    for cell in sheet[2]:
+        cell.font, cell.alignment = bold, wrap
+    for row, day in enumerate(campaign.dates, start=3):
+        sheet.cell(row, 1, day_label(day)).alignment = wrap
+        lines = 1
+        for column, (key, _heading) in enumerate(columns, start=2):
+            entries = grid.get((day, key), [])
+            sheet.cell(row, column, "\n".join(entries)).alignment = wrap
+            lines = max(lines, len(entries))
+        sheet.row_dimensions[row].height = 15 * lines + 3
+    sheet.column_dimensions["A"].width = 24
+    for column, (key, _heading) in enumerate(columns, start=2):
+        sheet.column_dimensions[get_column_letter(column)].width = 60 if key == MOBILE_COLUMN else 30
+    sheet.freeze_panes = "B3"
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+    contacts = workbook.create_sheet("Danh bạ")
+    contacts.append(["Mã", "Họ và tên", "Nhóm", "Đơn vị", "Điện thoại", "Số ca"])
+    for cell in contacts[1]:
+        cell.font = bold
+    shifts = Counter(a.person_id for a in roster.assignments)
+    for person_id, count in sorted(shifts.items()):
+        person = _person_of(campaign, person_id)
+        contacts.append([person_id, person.name if person else "", person.pool.label_vi if person else "",
+                         person.organisation if person else "", person.phone if person else "", count])
+    for letter, width in zip("ABCDEF", (10, 28, 20, 48, 14, 8)):
+        contacts.column_dimensions[letter].width = width
+
+    missing = workbook.create_sheet("Thiếu người")
+    missing.append(["Ngày", "Ca / điểm", "Quy tắc", "Thiếu (người)", "Lý do", "Đề xuất"])
+    for cell in missing[1]:
+        cell.font = bold
+    for gap in gap_rows:
+        name = RULES_BY_LABEL[gap.rule].name_vi if gap.rule in RULES_BY_LABEL else gap.rule
+        missing.append([format_date(gap.date), _slot_name(campaign, gap.shift_id, gap.mobile_point_id), name,
+                        gap.missing, gap.explanation, gap.suggestion])
+    for letter, width in zip("ABCDEF", (12, 24, 36, 12, 70, 70)):
+        missing.column_dimensions[letter].width = width
+    workbook.save(path)
+
+
+# ------------------------------------------------------------------------------------------------ daily report
+
+
+def _today() -> date:
+    return datetime.now(TIMEZONE).date()
+
+
+@blueprint.get("/bao-cao-ngay")
+@role_required("coordinator")
+def daily_report():
+    """Every ward's coverage on one day of the latest published roster (the 16:00 report), printable."""
+    campaign = _campaign_or_redirect()
+    if campaign is None:
+        return redirect(url_for("coordinator.import_data"))
+    record = store.latest_published()
+    day = _date_arg("date", campaign)
+    if day is None:
+        day = _today() if campaign.contains_date(_today()) else campaign.start_date
+    rows = daily_rows(campaign, record.id, day) if record else []
+    return render_template("coordinator/daily.html", campaign=campaign, version=record, day=day,
+                           day_text=day_label(day), rows=rows, generated=datetime.now(TIMEZONE))
+
+
+@dataclass
+class DailyRow:
+    code: str
+    name: str
+    assigned: int
+    missing: int
+    telecom_required: int
+    telecom_present: bool
+    oncall_required: bool
+    oncall_covered_hours: float
+    oncall_asked_hours: float
+
+
+def daily_rows(campaign: Campaign, version_id: int, day: date) -> list[DailyRow]:
+    """Per ward on ``day``: people assigned, people missing, a telecom staff present, hours with a technician."""
+    assigned: Counter = Counter()
+    telecom: set[str] = set()
+    rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.shift_id,
+                                     AssignmentRow.mobile_point_id)
+                              .where(AssignmentRow.version_id == version_id, AssignmentRow.date == day))
+    for person_id, ward_code, shift_id, point_id in rows:
+        assigned[ward_code] += 1
+        person = _person_of(campaign, person_id)
+        if person is None or person.pool is not Pool.TELECOM:
+            continue
+        if point_id is not None or _is_service(campaign, shift_id):
+            telecom.add(ward_code)
+    missing: Counter = Counter()
+    uncovered: dict[str, set] = defaultdict(set)
+    gaps = db.session.execute(select(UnfilledRow.ward_code, UnfilledRow.rule, UnfilledRow.shift_id,
+                                     UnfilledRow.missing)
+                              .where(UnfilledRow.version_id == version_id, UnfilledRow.date == day))
+    for ward_code, rule, shift_id, count in gaps:
+        missing[ward_code] += count
+        if rule == "oncall_24_7" and shift_id is not None:
+            uncovered[ward_code].add(shift_id)
+    oncall_ids = [shift.id for shift in campaign.shifts if shift.kind is ShiftKind.ONCALL]
+    result = []
+    for place in campaign.wards:
+        demand = campaign.demand(place.code)
+        duty = (*demand.service_shift_ids, *oncall_ids) if demand.oncall_24_7 else ()
+        asked_minutes = sum(_duration(campaign, shift_id) for shift_id in duty)
+        covered_minutes = sum(_duration(campaign, shift_id) for shift_id in duty
+                              if shift_id not in uncovered[place.code])
+        result.append(DailyRow(place.code, place.name, assigned[place.code], missing[place.code],
+                               demand.min_telecom_staff_per_day, place.code in telecom, demand.oncall_24_7,
+                               covered_minutes / 60, min(asked_minutes, MINUTES_PER_DAY) / 60))
+    return result
+
+
+def _is_service(campaign: Campaign, shift_id: str | None) -> bool:
+    try:
+        return shift_id is not None and campaign.shift(shift_id).kind is ShiftKind.SERVICE
+    except KeyError:
+        return False
+
+
+def _duration(campaign: Campaign, shift_id: str) -> int:
+    try:
+        return campaign.shift(shift_id).duration_minutes
+    except KeyError:
+        return 0
+
+
+# ------------------------------------------------------------------------------------------------ cancellations
+
+
+@blueprint.get("/huy-ca")
+@role_required("coordinator")
+def cancellations():
+    """The volunteers' "Tôi không thể đến" reports, newest first, with name and phone."""
+    campaign = _campaign()
+    total = db.session.scalar(select(func.count()).select_from(Cancellation)) or 0
+    count = max(1, math.ceil(total / CANCELLATIONS_PER_PAGE))
+    number = min(_page_number(), count)
+    records = list(db.session.scalars(select(Cancellation)
+                                      .order_by(Cancellation.created_at.desc(), Cancellation.id.desc())
+                                      .offset((number - 1) * CANCELLATIONS_PER_PAGE).limit(CANCELLATIONS_PER_PAGE)))
+    entries = []
+    for record in records:
+        person = _person_of(campaign, record.person_id) if campaign else None
+        entries.append({"record": record, "name": person.name if person else record.person_id,
+                        "phone": person.phone if person else "",
+                        "ward": _ward_name(campaign, record.ward_code) if campaign else record.ward_code,
+                        "slot": _slot_name(campaign, record.shift_id, record.mobile_point_id) if campaign
+                        else (record.shift_id or record.mobile_point_id or "")})
+    page = Page(entries, number, count, total)
+    return render_template("coordinator/cancellations.html", page=page)

@@ -144,12 +144,17 @@ def campaign() -> Campaign | None:
 
 def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> Campaign:
     """The campaign with each placed student preferring their team's ward, and the pins added."""
-    ward_of = {team.person_id: team.ward_code for team in teams}
+    ward_codes = {w.code for w in loaded.wards}
+    person_ids = {p.id for p in loaded.people}
+    shift_ids = {s.id for s in loaded.shifts}
+    # Placements and pins that a later import made stale (an unknown person, ward, shift or date) are left out.
+    ward_of = {team.person_id: team.ward_code for team in teams if team.ward_code in ward_codes}
     people = tuple(dataclasses.replace(person, preferred_ward_codes=(ward_of[person.id],))
                    if person.id in ward_of and person.pool is Pool.STUDENT else person
                    for person in loaded.people)
     extra = tuple(Assignment(person_id=pin.person_id, ward_code=pin.ward_code, date=pin.date, shift_id=pin.shift_id)
-                  for pin in pins)
+                  for pin in pins if pin.person_id in person_ids and pin.ward_code in ward_codes
+                  and pin.shift_id in shift_ids and loaded.contains_date(pin.date))
     return dataclasses.replace(loaded, people=people, pins=loaded.pins + extra)
 
 

@@ -1,8 +1,393 @@
-from flask import Blueprint
+"""Volunteers' pages ("Ca trực của tôi"): phone-sized screens first.
+
+- ``lookup`` / ``check``: sign in with a phone number and the six-digit personal code
+  (:func:`web.codes.personal_code`); wrong attempts are counted in ``lookup_failures`` and refused
+  with 429 past :data:`MAX_FAILURES_PER_PHONE` per phone or :data:`MAX_FAILURES_PER_ADDRESS` per
+  client address within :data:`FAILURE_WINDOW`;
+- ``link``: a signed personal link (:func:`web.codes.link_token`) signs the volunteer in;
+- ``my_shifts``: the volunteer's assignments in the latest published version, with the first names
+  of the others on the same shift at the same place (never their phone numbers) and map links;
+- ``calendar``: the same assignments as an iCalendar feed, always from the latest published version;
+- ``cancel``: "Tôi không thể đến" for one of the volunteer's own upcoming assignments.
+
+``RAQUAN_TODAY`` (an ISO date in the app's config) fixes "today" for tests and rehearsals;
+otherwise it is today's date in Hanoi.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from icalendar import Calendar, Event, Timezone
+from sqlalchemy import delete, func, select
+
+from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
+from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
+from web import store
+from web.codes import CODE_DIGITS, codes_match, link_token, person_from_token
+from web.models import AssignmentRow, Cancellation, LookupFailure, RosterVersion, db, utcnow
+
+logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("volunteer", __name__, url_prefix="/ca-truc")
+
+TIMEZONE_NAME = "Asia/Ho_Chi_Minh"
+TIMEZONE = ZoneInfo(TIMEZONE_NAME)
+FAILURE_WINDOW = timedelta(minutes=15)
+FAILURE_KEEP = timedelta(days=1)
+MAX_FAILURES_PER_PHONE = 5
+MAX_FAILURES_PER_ADDRESS = 20
+REASON_MAX_CHARS = 500
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def weekday_name(day: date) -> str:
+    names = (_("Thứ Hai"), _("Thứ Ba"), _("Thứ Tư"), _("Thứ Năm"), _("Thứ Sáu"), _("Thứ Bảy"), _("Chủ Nhật"))
+    return names[day.weekday()]
+
+
+def day_label(day: date) -> str:
+    """"Thứ Năm, 24/07/2025"."""
+    return f"{weekday_name(day)}, {format_date(day)}"
+
+
+def minutes_label(start_minute: int, end_minute: int) -> str:
+    """"07:30–11:30"; a slot that ends past midnight says so: "23:30–07:30 (hôm sau)"."""
+    text = f"{format_time(start_minute)}–{format_time(end_minute)}"
+    if end_minute > MINUTES_PER_DAY:
+        text += " " + _("(hôm sau)")
+    return text
+
+
+def shift_hours(shift: Shift) -> str:
+    return minutes_label(shift.start_minute, shift.end_minute)
+
+
+def first_name(full_name: str) -> str:
+    """The given name, which Vietnamese full names put last: "Nguyễn Văn An" -> "An"."""
+    parts = full_name.split()
+    return parts[-1] if parts else ""
+
+
+def today() -> date:
+    fixed = current_app.config.get("RAQUAN_TODAY")
+    if fixed:
+        return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
+    return datetime.now(TIMEZONE).date()
+
+
+def _local_date(utc: datetime) -> date:
+    """The Hanoi date of a naive UTC time as the database keeps it."""
+    return utc.replace(tzinfo=timezone.utc).astimezone(TIMEZONE).date()
+
+
+def _maybe(getter, key):
+    try:
+        return getter(key)
+    except KeyError:
+        return None
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _signed_in_person_id() -> str | None:
+    value = session.get("person_id")
+    return value if isinstance(value, str) and value else None
+
+
+def _sign_in(person_id: str) -> None:
+    session["person_id"] = person_id
+    session.permanent = True
+
+
+def normalised_phone(text: str) -> str | None:
+    """The national form of a Vietnamese mobile number ("+84 912 000 001" -> "0912000001"), or None."""
+    try:
+        return parse_phone(clean(text or ""))
+    except CellError:
+        return None
+
+
+# ------------------------------------------------------------------------------------------- sign-in
+
+
+def _failure_count(key: str) -> int:
+    since = utcnow() - FAILURE_WINDOW
+    return db.session.scalar(select(func.count()).select_from(LookupFailure)
+                             .where(LookupFailure.key == key, LookupFailure.at >= since)) or 0
+
+
+def _record_failure(keys: list[str]) -> None:
+    try:
+        db.session.execute(delete(LookupFailure).where(LookupFailure.at < utcnow() - FAILURE_KEEP))
+        for key in keys:
+            db.session.add(LookupFailure(key=key[:100], at=utcnow()))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _render_lookup(error: str | None = None, status: int = 200, phone: str = ""):
+    return render_template("volunteer/lookup.html", error=error, phone=phone, code_digits=CODE_DIGITS,
+                           code_pattern=f"[0-9]{{{CODE_DIGITS}}}"), status
 
 
 @blueprint.get("/")
 def lookup():
-    return "volunteer"
+    if _signed_in_person_id():
+        return redirect(url_for("volunteer.my_shifts"))
+    return _render_lookup()
+
+
+@blueprint.post("/")
+def check():
+    phone_text = request.form.get("phone", "")[:40]
+    code = request.form.get("code", "").strip()
+    phone = normalised_phone(phone_text)
+    address_key = f"ip:{request.remote_addr or 'unknown'}"
+    phone_key = f"phone:{phone or ''.join(ch for ch in phone_text if ch.isdigit())}"
+    if _failure_count(phone_key) >= MAX_FAILURES_PER_PHONE or _failure_count(address_key) >= MAX_FAILURES_PER_ADDRESS:
+        logger.warning("volunteer lookup refused: too many failures (%s)", address_key)
+        return _render_lookup(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."), 429, phone_text)
+    campaign = store.campaign()
+    person = None
+    if phone and campaign is not None:
+        person = next((p for p in campaign.people if p.phone == phone), None)
+    if person is None or not code.isdigit() or not codes_match(_secret(), person.id, code):
+        _record_failure([phone_key, address_key])
+        return _render_lookup(_("Số điện thoại hoặc mã cá nhân không đúng."), 401, phone_text)
+    _sign_in(person.id)
+    return redirect(url_for("volunteer.my_shifts"))
+
+
+@blueprint.get("/l/<token>")
+def link(token: str):
+    person_id = person_from_token(_secret(), token)
+    campaign = store.campaign()
+    if person_id is None or campaign is None or _maybe(campaign.person, person_id) is None:
+        abort(404)
+    _sign_in(person_id)
+    return redirect(url_for("volunteer.my_shifts"))
+
+
+@blueprint.post("/thoat")
+def sign_out():
+    session.pop("person_id", None)
+    flash(_("Bạn đã thoát."), "ok")
+    return redirect(url_for("volunteer.lookup"))
+
+
+# ------------------------------------------------------------------------------------------- my shifts
+
+
+def _sort_minute(campaign: Campaign | None, row: AssignmentRow) -> int:
+    if campaign is None:
+        return 0
+    if row.shift_id:
+        shift = _maybe(campaign.shift, row.shift_id)
+        return shift.start_minute if shift else 0
+    point = _maybe(campaign.mobile_point, row.mobile_point_id)
+    return point.start_minute if point else 0
+
+
+def _colleagues(version_id: int, person_id: str, rows: list[AssignmentRow]) -> dict[tuple, list[str]]:
+    """Slot (ward, date, shift, point) -> the ids of the others working it."""
+    if not rows:
+        return {}
+    others = db.session.execute(
+        select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date, AssignmentRow.shift_id,
+               AssignmentRow.mobile_point_id)
+        .where(AssignmentRow.version_id == version_id, AssignmentRow.person_id != person_id,
+               AssignmentRow.date.in_(sorted({r.date for r in rows})),
+               AssignmentRow.ward_code.in_(sorted({r.ward_code for r in rows})))
+        .order_by(AssignmentRow.person_id))
+    by_slot = defaultdict(list)
+    for other, ward_code, day, shift_id, point_id in others:
+        by_slot[(ward_code, day, shift_id, point_id)].append(other)
+    return by_slot
+
+
+def _slot(row) -> tuple:
+    return (row.ward_code, row.date, row.shift_id, row.mobile_point_id)
+
+
+def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) -> list[dict]:
+    """The person's assignments in ``version``, each ready to show (no one else's phone number)."""
+    rows = store.person_assignments(version.id, person_id)
+    rows.sort(key=lambda r: (r.date, _sort_minute(campaign, r)))
+    colleagues = _colleagues(version.id, person_id, rows)
+    reported = {(c.date, c.shift_id, c.mobile_point_id) for c in
+                db.session.scalars(select(Cancellation).where(Cancellation.person_id == person_id))}
+    now = today()
+    items = []
+    for row in rows:
+        ward = _maybe(campaign.ward, row.ward_code) if campaign else None
+        shift = _maybe(campaign.shift, row.shift_id) if campaign and row.shift_id else None
+        point = _maybe(campaign.mobile_point, row.mobile_point_id) if campaign and row.mobile_point_id else None
+        if row.shift_id:
+            title = shift.name if shift else row.shift_id
+            hours = shift_hours(shift) if shift else ""
+            start_minute, end_minute = (shift.start_minute, shift.end_minute) if shift else (None, None)
+        else:
+            title = _("Điểm phục vụ lưu động")
+            hours = minutes_label(point.start_minute, point.end_minute) if point else ""
+            start_minute, end_minute = (point.start_minute, point.end_minute) if point else (None, None)
+        names = []
+        for other in colleagues.get(_slot(row), ()):
+            person = _maybe(campaign.person, other) if campaign else None
+            if person is not None:
+                names.append(first_name(person.name))
+        covered = [c for c in row.covered_ward_codes.split(",") if c and c != row.ward_code]
+        items.append({
+            "row": row, "day": day_label(row.date), "title": title, "hours": hours,
+            "start_minute": start_minute, "end_minute": end_minute,
+            "ward": ward.name if ward else row.ward_code, "place": point.place if point else "",
+            "covered": [getattr(_maybe(campaign.ward, c), "name", c) if campaign else c for c in covered],
+            "colleagues": names,
+            "geo": f"geo:{ward.lat},{ward.lon}" if ward else "",
+            "osm": (f"https://www.openstreetmap.org/?mlat={ward.lat}&mlon={ward.lon}#map=16/{ward.lat}/{ward.lon}"
+                    if ward else ""),
+            "upcoming": row.date >= now,
+            "reported": (row.date, row.shift_id, row.mobile_point_id) in reported,
+        })
+    return items
+
+
+def _feed_urls(person_id: str) -> dict[str, str]:
+    token = link_token(_secret(), person_id)
+    https = url_for("volunteer.calendar", token=token, _external=True)
+    return {"calendar": https, "webcal": "webcal://" + https.split("://", 1)[1],
+            "link": url_for("volunteer.link", token=token, _external=True)}
+
+
+@blueprint.get("/cua-toi")
+def my_shifts():
+    person_id = _signed_in_person_id()
+    if person_id is None:
+        return redirect(url_for("volunteer.lookup"))
+    campaign = store.campaign()
+    person = _maybe(campaign.person, person_id) if campaign else None
+    version = store.latest_published()
+    items = describe(campaign, version, person_id) if version else []
+    upcoming = [item for item in items if item["upcoming"]]
+    past = [item for item in items if not item["upcoming"]]
+    return render_template("volunteer/shifts.html", person=person, greeting=first_name(person.name) if person else "",
+                           version=version, upcoming=upcoming, past=past, urls=_feed_urls(person_id),
+                           published=format_date(_local_date(version.published_at)) if version else "",
+                           reason_max=REASON_MAX_CHARS)
+
+
+@blueprint.post("/bao-nghi/<int:assignment_id>")
+def cancel(assignment_id: int):
+    """"Tôi không thể đến" for one of the signed-in volunteer's upcoming assignments."""
+    person_id = _signed_in_person_id()
+    if person_id is None:
+        return redirect(url_for("volunteer.lookup"))
+    version = store.latest_published()
+    row = db.session.get(AssignmentRow, assignment_id)
+    if row is None or version is None or row.version_id != version.id:
+        abort(404)
+    if row.person_id != person_id:
+        abort(403)
+    if row.date < today():
+        flash(_("Ca này đã qua."), "error")
+        return redirect(url_for("volunteer.my_shifts")), 303
+    already = db.session.scalar(select(Cancellation).where(
+        Cancellation.person_id == person_id, Cancellation.date == row.date,
+        Cancellation.shift_id == row.shift_id,  # None compares as IS NULL
+        Cancellation.mobile_point_id == row.mobile_point_id).limit(1))
+    if already is None:
+        reason = " ".join(request.form.get("reason", "").split())[:REASON_MAX_CHARS]
+        try:
+            db.session.add(Cancellation(person_id=person_id, version_id=version.id, ward_code=row.ward_code,
+                                        date=row.date, shift_id=row.shift_id, mobile_point_id=row.mobile_point_id,
+                                        reason=reason))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        logger.info("cancellation by %s for %s %s", person_id, row.date, row.shift_id or row.mobile_point_id)
+    flash(_("Đã ghi nhận: bạn không thể đến ca %(day)s. Điều phối viên sẽ sắp xếp người thay.",
+            day=format_date(row.date)), "ok")
+    return redirect(url_for("volunteer.my_shifts")), 303
+
+
+# ------------------------------------------------------------------------------------------- calendar
+
+
+@functools.lru_cache(maxsize=1)
+def _vtimezone() -> Timezone:
+    return Timezone.from_tzinfo(TIMEZONE, tzid=TIMEZONE_NAME)
+
+
+def event_uid(person_id: str, item: dict) -> str:
+    row = item["row"]
+    what = row.shift_id if row.shift_id else f"{row.mobile_point_id}-{row.need_index}"
+    return f"{person_id}-{row.date:%Y%m%d}-{what}@ra-quan"
+
+
+def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVersion | None) -> Calendar:
+    """The person's assignments in ``version`` as a VCALENDAR (an empty one when nothing is published)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Ra Quan//Ca truc//VI")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", _("Ca trực Ra Quân"))
+    calendar.add("x-wr-timezone", TIMEZONE_NAME)
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    calendar.add_component(_vtimezone())
+    if version is None:
+        return calendar
+    stamp = (version.published_at or version.created_at).replace(tzinfo=timezone.utc)
+    for item in describe(campaign, version, person_id):
+        row = item["row"]
+        event = Event()
+        event.add("uid", event_uid(person_id, item))
+        event.add("dtstamp", stamp)
+        event.add("sequence", version.id)
+        if item["start_minute"] is None:
+            event.add("dtstart", row.date)
+            event.add("dtend", row.date + timedelta(days=1))
+        else:
+            midnight = datetime.combine(row.date, time(0), tzinfo=TIMEZONE)
+            event.add("dtstart", midnight + timedelta(minutes=item["start_minute"]))
+            event.add("dtend", midnight + timedelta(minutes=item["end_minute"]))
+        event.add("summary", f"{item['title']} — {item['ward']}")
+        event.add("location", f"{item['place']}, {item['ward']}" if item["place"] else item["ward"])
+        ward = _maybe(campaign.ward, row.ward_code) if campaign else None
+        if ward is not None:
+            event.add("geo", (ward.lat, ward.lon))
+        lines = []
+        if item["colleagues"]:
+            lines.append(_("Cùng ca: %(names)s", names=", ".join(item["colleagues"])))
+        if item["covered"]:
+            lines.append(_("Phụ trách cả: %(wards)s", wards=", ".join(item["covered"])))
+        if lines:
+            event.add("description", "\n".join(lines))
+        calendar.add_component(event)
+    return calendar
+
+
+@blueprint.get("/lich/<token>.ics")
+def calendar(token: str):
+    person_id = person_from_token(_secret(), token)
+    if person_id is None:
+        abort(404)
+    body = build_calendar(person_id, store.campaign(), store.latest_published()).to_ical()
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": 'inline; filename="ra-quan.ics"',
+                             "Cache-Control": "no-cache, private"})

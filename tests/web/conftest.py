@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "fixtures" / "tiny"
 POSTGRES = os.environ.get("RAQUAN_TEST_POSTGRES_URL")
 
+if os.environ.get("RAQUAN_REQUIRE_POSTGRES") and not POSTGRES:
+    raise RuntimeError("RAQUAN_REQUIRE_POSTGRES is set but RAQUAN_TEST_POSTGRES_URL is not")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not POSTGRES, reason="RAQUAN_TEST_POSTGRES_URL not set (.ci/run starts a PostgreSQL server)"))]
 
@@ -111,3 +113,76 @@ def login(client, username: str, password: str = PASSWORD):
     response = client.post("/dang-nhap", data={"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+# ------------------------------------------------------------------------------------ browser tests
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian's package, driven by Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("RAQUAN_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} not found (.ci/run installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} not found; install Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path, tiny_solution):
+    """The loaded tiny app, with CSRF on, served by waitress on a free loopback port."""
+    import threading
+    from types import SimpleNamespace
+
+    from waitress import create_server
+
+    app = make_app(database_url, tmp_path / "data", WTF_CSRF_ENABLED=True)
+    version_id = load_tiny(app, tiny_solution)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.effective_port}", app=app, version_id=version_id)
+    server.close()
+    with app.app_context():
+        from web.models import db
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def open_page(browser, request):
+    """``open_page(width, height)`` -> a new page; a failed test leaves a screenshot of each page."""
+    pages = []
+
+    def factory(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        pages.append(page)
+        return page
+
+    yield factory
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for index, page in enumerate(pages):
+        if failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{index}.png"), full_page=True)
+        page.context.close()
