@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -130,6 +131,12 @@ def _version(version_id: int) -> RosterVersion:
     if version is None:
         abort(404)
     return version
+
+
+def _versions() -> list[RosterVersion]:
+    """Every version, newest first, without its roster JSON (a few MB each for Hà Nội)."""
+    return list(db.session.scalars(select(RosterVersion).options(defer(RosterVersion.roster_json))
+                                   .order_by(RosterVersion.id.desc())))
 
 
 def _username() -> str:
@@ -386,7 +393,7 @@ def dashboard():
                   "mobile_points": len(campaign.mobile_points), "days": campaign.days, "pins": len(campaign.pins)}
     jobs = list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT_JOBS)))
     return render_template("coordinator/dashboard.html", campaign=campaign, files=stored,
-                           counts=counts, jobs=jobs, versions=store.versions(), published=store.latest_published(),
+                           counts=counts, jobs=jobs, versions=_versions(), published=store.latest_published(),
                            revision=store.revision(), pool_labels=pool_labels())
 
 
@@ -697,7 +704,7 @@ def diff():
     campaign = _campaign_or_redirect()
     if campaign is None:
         return redirect(url_for("coordinator.import_data"))
-    versions = store.versions()
+    versions = _versions()
     first, second = request.args.get("a", type=int), request.args.get("b", type=int)
     if first is None and second is None and len(versions) >= 2:
         first, second = versions[1].id, versions[0].id

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.web.conftest import TINY, login
 
@@ -95,6 +95,29 @@ def test_the_dashboard_shows_the_data_set_and_the_versions(client, loaded_app):
                    re.findall(r"<strong>(\d+)</strong><span>([^<]+)</span>", page))
     assert figures["xã, phường"] == 3 and figures["Kỹ thuật viên"] == 4 and figures["Sinh viên"] == 5
     assert figures["Nhân sự viễn thông"] == 3 and figures["điểm lưu động"] == 1
+
+
+def test_with_csrf_on_every_form_carries_its_token_and_a_bare_post_is_refused(database_url, tmp_path, tiny_solution):
+    from tests.web.conftest import PASSWORD, load_tiny, make_app
+    from web.models import RosterVersion, db
+
+    app = make_app(database_url, tmp_path / "csrf", WTF_CSRF_ENABLED=True)
+    try:
+        draft_id = load_tiny(app, tiny_solution, publish=False)
+        client = app.test_client()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', text(client.get("/dang-nhap"))).group(1)
+        client.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD, "csrf_token": token})
+        pages = (f"{PREFIX}/nhap-du-lieu", f"{PREFIX}/quy-tac", f"{PREFIX}/xep-lich", f"{PREFIX}/phien-ban/{draft_id}")
+        for url in pages:
+            forms = re.findall(r"<form\b[^>]*method=\"post\"[^>]*>.*?</form>", text(client.get(url)), re.S)
+            assert forms and all('name="csrf_token"' in form for form in forms), url
+        assert client.post(f"{PREFIX}/phien-ban/{draft_id}/cong-bo").status_code == 400
+        with app.app_context():
+            assert db.session.get(RosterVersion, draft_id).status == "draft"
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 # ------------------------------------------------------------------------------------------------ import
@@ -225,7 +248,7 @@ def test_generate_runs_a_job_shows_its_progress_and_stops(client, loaded_app):
     running = text(client.get(f"{PREFIX}/cong-viec/{long_id}"))
     assert 'http-equiv="refresh"' in running and f"{PREFIX}/cong-viec/{long_id}/dung" in running
     busy = client.post(f"{PREFIX}/xep-lich", data={"time_limit_seconds": "2"})
-    assert busy.status_code == 409
+    assert busy.status_code == 409 and "Đang có một lượt xếp lịch chạy" in text(busy)
     assert client.post(f"{PREFIX}/cong-viec/{long_id}/dung").status_code == 302
     assert runner.wait(long_id, timeout=120)
     with loaded_app.app_context():
@@ -526,8 +549,10 @@ def test_ascii_slug(name, expected):
 def test_rewritten_rules_keeps_the_other_tables():
     import tomllib
 
-    from web.coordinator import rewritten_rules
+    from scheduler.loader import RULE_KEYS
+    from web.coordinator import RULE_FIELDS, rewritten_rules
 
+    assert all(RULE_KEYS[name][:2] == (name, "int") for name in RULE_FIELDS)  # the keys campaign.toml accepts
     original = (TINY / "campaign.toml").read_bytes()
     data = tomllib.loads(rewritten_rules(original, {"max_work_hours_per_day": 7}).decode())
     before = tomllib.loads(original.decode())
