@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "web" / "translations" / "en" / "LC_MESSAGES"
-METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
+# The same extraction as babel.cfg and `pybabel extract -k _l -k lazy_gettext`, scanning web/ only.
+METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
+KEYWORDS = dict(DEFAULT_KEYWORDS, _l=None, lazy_gettext=None)
 
 
 def _msgids() -> set[str]:
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS):
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT / "web"), METHODS, keywords=KEYWORDS):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
