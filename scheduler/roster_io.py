@@ -18,7 +18,8 @@ import io
 import json
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -342,8 +343,7 @@ def write_roster_xlsx(campaign: Campaign, roster: Roster, path: Path | str, repo
         shifts and a "Điểm lưu động" column; each cell lists "full name (SV|VT|KTV)".
     """
     import openpyxl
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Font
 
     path = Path(path)
     if report is None:
@@ -361,35 +361,91 @@ def write_roster_xlsx(campaign: Campaign, roster: Roster, path: Path | str, repo
         cell.font = Font(bold=True)
     _print_setup(summary)
 
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
-               for shift in campaign.shifts] + [(MOBILE_COLUMN, MOBILE_COLUMN)]
     names = sheet_names([ward.name for ward in campaign.wards], reserved=(SUMMARY_SHEET,))
     grids = ward_grids(campaign, roster)
     for ward, title in zip(campaign.wards, names):
         sheet = workbook.create_sheet(title)
-        grid = grids.get(ward.code, {})
-        sheet.append(["Ngày"] + [heading for _, heading in columns])
-        for cell in sheet[1]:
-            cell.font, cell.alignment = bold, wrap
-        for row, day in enumerate(campaign.dates, start=2):
-            sheet.cell(row, 1, day_label(day)).alignment = wrap
-            lines = 1
-            for column, (key, _) in enumerate(columns, start=2):
-                entries = grid.get((day, key), [])
-                sheet.cell(row, column, "\n".join(entries)).alignment = wrap
-                lines = max(lines, len(entries))
-            sheet.row_dimensions[row].height = 15 * lines + 3
-        sheet.column_dimensions["A"].width = 24
-        for column, (key, _) in enumerate(columns, start=2):
-            sheet.column_dimensions[get_column_letter(column)].width = 60 if key == MOBILE_COLUMN else 30
-        sheet.freeze_panes = "B2"
-        sheet.print_title_rows = "1:1"
+        _write_grid(sheet, campaign, grids.get(ward.code, {}))
         sheet.oddHeader.center.text = f"{ward.name} — {campaign.name}"
-        _print_setup(sheet)
     workbook.save(path)
     logger.info("wrote roster workbook %s (%d ward sheets)", path, len(campaign.wards))
+    return path
+
+
+def _write_grid(sheet, campaign: Campaign, grid: dict, title: str | None = None) -> None:
+    """A ward's "date × shift" grid on ``sheet``: a heading row (after an optional title row), one row a day."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
+               for shift in campaign.shifts] + [(MOBILE_COLUMN, MOBILE_COLUMN)]
+    if title:
+        sheet.append([title])
+        sheet.cell(1, 1).font = Font(bold=True, size=13)
+    heading = sheet.max_row + 1 if title else 1
+    sheet.append(["Ngày"] + [text for _, text in columns])
+    for cell in sheet[heading]:
+        cell.font, cell.alignment = bold, wrap
+    for row, day in enumerate(campaign.dates, start=heading + 1):
+        sheet.cell(row, 1, day_label(day)).alignment = wrap
+        lines = 1
+        for column, (key, _) in enumerate(columns, start=2):
+            entries = grid.get((day, key), [])
+            sheet.cell(row, column, "\n".join(entries)).alignment = wrap
+            lines = max(lines, len(entries))
+        sheet.row_dimensions[row].height = 15 * lines + 3
+    sheet.column_dimensions["A"].width = 24
+    for column, (key, _) in enumerate(columns, start=2):
+        sheet.column_dimensions[get_column_letter(column)].width = 60 if key == MOBILE_COLUMN else 30
+    sheet.freeze_panes = f"B{heading + 1}"
+    sheet.print_title_rows = f"{heading}:{heading}"
+    _print_setup(sheet)
+
+
+def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Path | str,
+                    gaps: Iterable[tuple[Unfilled, str, str]] = ()) -> Path:
+    """One ward's workbook: "Lịch trực" (date × shift, as in the city workbook), "Danh bạ" (everyone on the
+    ward's roster with their phone) and "Thiếu người" (each gap with its explanation and suggestion).
+
+    ``roster`` holds the assignments to show (those at the ward and the on-call shifts covering it);
+    ``gaps`` are ``(unfilled slot, explanation, suggestion)``.
+    """
+    import openpyxl
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    ward = campaign.ward(ward_code)
+    bold = Font(bold=True)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Lịch trực"
+    _write_grid(sheet, campaign, ward_grids(campaign, roster).get(ward_code, {}), f"{ward.name} — {campaign.name}")
+
+    contacts = workbook.create_sheet("Danh bạ")
+    contacts.append(["Mã", "Họ và tên", "Nhóm", "Đơn vị", "Điện thoại", "Số ca"])
+    for cell in contacts[1]:
+        cell.font = bold
+    people = {person.id: person for person in campaign.people}
+    for person_id, count in sorted(Counter(a.person_id for a in roster.assignments).items()):
+        person = people.get(person_id)
+        contacts.append([person_id, person.name if person else "", person.pool.label_vi if person else "",
+                         person.organisation if person else "", person.phone if person else "", count])
+    for letter, width in zip("ABCDEF", (10, 28, 20, 48, 14, 8)):
+        contacts.column_dimensions[letter].width = width
+
+    missing = workbook.create_sheet("Thiếu người")
+    missing.append(["Ngày", "Ca / điểm", "Quy tắc", "Thiếu (người)", "Lý do", "Đề xuất"])
+    for cell in missing[1]:
+        cell.font = bold
+    shifts = {shift.id: shift.name for shift in campaign.shifts}
+    for gap, explanation, suggestion in gaps:
+        rule = RULES_BY_LABEL[gap.rule].name_vi if gap.rule in RULES_BY_LABEL else gap.rule
+        slot = shifts.get(gap.shift_id, gap.shift_id) if gap.shift_id else (gap.mobile_point_id or "cả ngày")
+        missing.append([day_label(gap.date), slot, rule, gap.missing, explanation, suggestion])
+    for letter, width in zip("ABCDEF", (12, 24, 36, 12, 70, 70)):
+        missing.column_dimensions[letter].width = width
+    workbook.save(path)
     return path
 
 

@@ -31,11 +31,11 @@ from sqlalchemy.orm import defer
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
-from scheduler.cells import format_date, format_time
+from scheduler.cells import format_time
 from scheduler.loader import CAMPAIGN_FILE
-from scheduler.model import MINUTES_PER_DAY, Campaign, Pool, ShiftKind, night_overlap_minutes
+from scheduler.model import MINUTES_PER_DAY, Campaign, Pool, ShiftKind, Unfilled, night_overlap_minutes
 from scheduler.problems import CampaignLoadError
-from scheduler.roster_io import MOBILE_COLUMN, day_label, ward_grids, write_roster_xlsx
+from scheduler.roster_io import MOBILE_COLUMN, day_label, write_roster_xlsx, write_ward_xlsx
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import VerifyReport, asked_person_slots
 from web import store
@@ -772,69 +772,11 @@ def export_ward(version_id: int, ward_code: str):
     roster = store.roster_of(record)
     mine = tuple(a for a in roster.assignments if a.ward_code == ward_code or ward_code in a.covered_ward_codes)
     roster = replace(roster, assignments=mine, unfilled=tuple(u for u in roster.unfilled if u.ward_code == ward_code))
-    gap_rows = store.gaps(version_id, ward_code)
-    return _xlsx_response(lambda path: write_ward_xlsx(campaign, roster, place, gap_rows, path),
+    gaps = [(Unfilled(rule=row.rule, ward_code=row.ward_code, date=row.date, shift_id=row.shift_id,
+                      missing=row.missing, mobile_point_id=row.mobile_point_id, need=row.need),
+             row.explanation, row.suggestion) for row in store.gaps(version_id, ward_code)]
+    return _xlsx_response(lambda path: write_ward_xlsx(campaign, roster, ward_code, path, gaps),
                           f"lich-truc-phien-ban-{version_id}-{ward_code}-{ascii_slug(place.name)}.xlsx")
-
-
-def write_ward_xlsx(campaign: Campaign, roster, place, gap_rows: list[UnfilledRow], path: Path) -> None:
-    """One ward's workbook: "Lịch trực" (date × shift, as in the city workbook), "Danh bạ" and "Thiếu người"."""
-    import openpyxl
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Lịch trực"
-    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
-               for shift in campaign.shifts] + [(MOBILE_COLUMN, MOBILE_COLUMN)]
-    grid = ward_grids(campaign, roster).get(place.code, {})
-    sheet.append([f"{place.name} — {campaign.name}"])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(["Ngày"] + [heading for _key, heading in columns])
-    for cell in sheet[2]:
-        cell.font, cell.alignment = bold, wrap
-    for row, day in enumerate(campaign.dates, start=3):
-        sheet.cell(row, 1, day_label(day)).alignment = wrap
-        lines = 1
-        for column, (key, _heading) in enumerate(columns, start=2):
-            entries = grid.get((day, key), [])
-            sheet.cell(row, column, "\n".join(entries)).alignment = wrap
-            lines = max(lines, len(entries))
-        sheet.row_dimensions[row].height = 15 * lines + 3
-    sheet.column_dimensions["A"].width = 24
-    for column, (key, _heading) in enumerate(columns, start=2):
-        sheet.column_dimensions[get_column_letter(column)].width = 60 if key == MOBILE_COLUMN else 30
-    sheet.freeze_panes = "B3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-
-    contacts = workbook.create_sheet("Danh bạ")
-    contacts.append(["Mã", "Họ và tên", "Nhóm", "Đơn vị", "Điện thoại", "Số ca"])
-    for cell in contacts[1]:
-        cell.font = bold
-    shifts = Counter(a.person_id for a in roster.assignments)
-    for person_id, count in sorted(shifts.items()):
-        person = _person_of(campaign, person_id)
-        contacts.append([person_id, person.name if person else "", person.pool.label_vi if person else "",
-                         person.organisation if person else "", person.phone if person else "", count])
-    for letter, width in zip("ABCDEF", (10, 28, 20, 48, 14, 8)):
-        contacts.column_dimensions[letter].width = width
-
-    missing = workbook.create_sheet("Thiếu người")
-    missing.append(["Ngày", "Ca / điểm", "Quy tắc", "Thiếu (người)", "Lý do", "Đề xuất"])
-    for cell in missing[1]:
-        cell.font = bold
-    for gap in gap_rows:
-        name = RULES_BY_LABEL[gap.rule].name_vi if gap.rule in RULES_BY_LABEL else gap.rule
-        missing.append([format_date(gap.date), _slot_name(campaign, gap.shift_id, gap.mobile_point_id), name,
-                        gap.missing, gap.explanation, gap.suggestion])
-    for letter, width in zip("ABCDEF", (12, 24, 36, 12, 70, 70)):
-        missing.column_dimensions[letter].width = width
-    workbook.save(path)
 
 
 # ------------------------------------------------------------------------------------------------ daily report

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable
 
-from scheduler.model import MINUTES_PER_DAY, Assignment, Campaign, Person, Pool, ShiftKind
+from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
 from scheduler.timeline import interval, night_minutes, slot_minutes
 
 logger = logging.getLogger(__name__)

@@ -40,7 +40,6 @@ def database_url(request, tmp_path):
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.engine.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
     yield url
-    from web.models import db  # noqa: F401  (engines are disposed with the app)
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

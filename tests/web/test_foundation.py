@@ -23,7 +23,6 @@ def test_home_names_the_product_and_healthz_answers(client):
 
 
 def test_healthz_is_503_until_ready(database_url, tmp_path):
-    from tests.web.conftest import make_app
     from web import create_app
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"},
