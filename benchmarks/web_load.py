@@ -10,7 +10,9 @@ data directory (for its secret key and its published roster, to sign the volunte
 
 Each volunteer is a thread with one keep-alive HTTP connection. It opens its signed link
 (``/ca-truc/l/<token>``, which signs it in and redirects), then for the rest of the time loads the
-page the link redirected to ("Ca trực của tôi") and, one time in ``--wards-every``, ``/api/wards``.
+page the link redirected to ("Ca trực của tôi") and, one time in ``--wards-every``, ``/api/wards``,
+pausing ``--think-seconds`` on average between requests (0 sends them back to back: a saturation test);
+with a pause, the volunteers' arrivals are spread over the first pause.
 Prints requests, errors (non-2xx after following redirects, or exceptions) and p50/p95/p99 latency
 per route, and the throughput. Exits 1 if any request failed.
 """
@@ -36,13 +38,15 @@ ERROR_PAUSE_SECONDS = 0.1  # after a failed request, so a dead server is not ham
 class Volunteer(threading.Thread):
     """One simulated volunteer: a keep-alive connection, a session cookie, timed requests."""
 
-    def __init__(self, base_url: str, token: str, deadline: float, wards_every: int, seed: int):
+    def __init__(self, base_url: str, token: str, deadline: float, wards_every: int, seed: int,
+                 think_seconds: float = 0.0):
         super().__init__(daemon=True)
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port or 80
         self.token = token
         self.deadline = deadline
         self.wards_every = wards_every
+        self.think_seconds = think_seconds
         self.random = random.Random(seed)
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
@@ -109,6 +113,8 @@ class Volunteer(threading.Thread):
         return path
 
     def run(self) -> None:
+        if self.think_seconds:  # volunteers arrive over the first pause, not all in the same millisecond
+            time.sleep(self.random.uniform(0, self.think_seconds))
         shifts_path = self._timed("link", f"/ca-truc/l/{self.token}")
         count = 0
         while time.perf_counter() < self.deadline:
@@ -119,6 +125,9 @@ class Volunteer(threading.Thread):
                 self._timed("/api/wards", "/api/wards")
             else:
                 self._timed("my shifts", shifts_path)
+            if self.think_seconds:  # a person reading the page before the next tap: uniform 0.5x to 1.5x
+                time.sleep(min(self.random.uniform(0.5, 1.5) * self.think_seconds,
+                               max(0.0, self.deadline - time.perf_counter())))
         if self.connection is not None:
             self.connection.close()
 
@@ -205,6 +214,8 @@ def main() -> int:
     parser.add_argument("--volunteers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--time-limit", type=float, default=20.0, help="solver time limit for the roster")
+    parser.add_argument("--think-seconds", type=float, default=1.0,
+                        help="mean pause of each volunteer between requests (0: back-to-back, a saturation test)")
     parser.add_argument("--wards-every", type=int, default=10, help="one request in N is /api/wards (0: never)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (in-process server)")
     parser.add_argument("--url", help="a running server instead of an in-process one")
@@ -227,10 +238,11 @@ def main() -> int:
         base_url, app, server, holder = prepare_in_process(args.time_limit, args.threads)
     try:
         tokens = volunteer_tokens(app, args.volunteers, args.seed)
-        print(f"{args.volunteers} volunteers on {base_url} for {args.seconds:.0f} s", flush=True)
+        print(f"{args.volunteers} volunteers on {base_url} for {args.seconds:.0f} s, "
+              f"{args.think_seconds:g} s mean pause between requests", flush=True)
         start = time.perf_counter()
         deadline = start + args.seconds
-        volunteers = [Volunteer(base_url, token, deadline, args.wards_every, args.seed + i)
+        volunteers = [Volunteer(base_url, token, deadline, args.wards_every, args.seed + i, args.think_seconds)
                       for i, token in enumerate(tokens)]
         for volunteer in volunteers:
             volunteer.start()

@@ -191,13 +191,7 @@ def wards():
     if campaign is None:
         return jsonify(wards=[], version=None)
     version = store.latest_published()
-    assigned: dict[str, int] = {}
-    missing: dict[str, int] = {}
-    if version is not None:
-        for (code, _day), count in store.assigned_by_ward_and_day(version.id).items():
-            assigned[code] = assigned.get(code, 0) + count
-        for (code, _day), count in store.missing_by_ward_and_day(version.id).items():
-            missing[code] = missing.get(code, 0) + count
+    assigned, missing = store.ward_totals(version) if version is not None else ({}, {})
     listed = []
     for ward in campaign.wards:
         ward_assigned = assigned.get(ward.code, 0) if version is not None else None

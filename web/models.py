@@ -95,7 +95,7 @@ class RosterVersion(db.Model):
     assignment_count: Mapped[int] = mapped_column(default=0)
     unfilled_count: Mapped[int] = mapped_column(default=0)
     wall_seconds: Mapped[float | None] = mapped_column(nullable=True)
-    roster_json: Mapped[str] = mapped_column(db.Text)
+    roster_json: Mapped[str] = mapped_column(db.Text, deferred=True)  # loaded only when the roster is read
 
 
 class AssignmentRow(db.Model):

@@ -23,10 +23,22 @@ DEMO_USERS = (("dieuphoi", "coordinator", "Điều phối viên Sở KH&CN"),
 def serve(host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:
     """Serve the app over the configured data directory and database until interrupted."""
     app = create_app()
+    warm(app)
     mark_ready(app)
     server = create_server(app, host=host, port=port, threads=threads)
     print(f"Ra Quân: http://{host}:{server.effective_port}/ (dữ liệu: {app.config['RAQUAN_DATA_DIR']})", flush=True)
     server.run()
+
+
+def warm(app) -> None:
+    """Load the stored campaign and the latest published roster's per-person data before the first request."""
+    from web.volunteer import warm_cache
+
+    with app.app_context():
+        store.campaign()
+        version = store.latest_published()
+        if version is not None:
+            logger.info("cached the shifts of %d people", warm_cache(version))
 
 
 def load_demo(app, seed: int = 1) -> dict[str, str]:
@@ -62,6 +74,7 @@ def solve_and_publish(app, time_limit_seconds: float) -> int | None:
                 print(f"Đã công bố phiên bản {version_id}.", flush=True)
             else:
                 print(f"Giải không thành công: {job.message}", flush=True)
+        warm(app)
     except Exception:
         logger.exception("demo solve failed")
     finally:

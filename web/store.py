@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import tempfile
 import threading
+from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
@@ -120,6 +121,7 @@ def bump_revision() -> int:
 
 
 _cache_lock = threading.Lock()
+_load_lock = threading.Lock()
 _cache: dict[tuple, Campaign] = {}
 
 
@@ -132,14 +134,20 @@ def campaign() -> Campaign | None:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    with tempfile.TemporaryDirectory(prefix="raquan-load-") as scratch:
-        write_files(Path(scratch), files())
-        loaded = load_campaign(scratch)
-    loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))), list(db.session.scalars(select(Pin))))
-    with _cache_lock:
-        _cache.clear()
-        _cache[key] = loaded
-    return loaded
+    with _load_lock:  # one thread loads; the others wait for its result instead of loading it again
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        with tempfile.TemporaryDirectory(prefix="raquan-load-") as scratch:
+            write_files(Path(scratch), files())
+            loaded = load_campaign(scratch)
+        loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))),
+                                   list(db.session.scalars(select(Pin))))
+        with _cache_lock:
+            _cache.clear()
+            _cache[key] = loaded
+        return loaded
 
 
 def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> Campaign:
@@ -272,3 +280,46 @@ def person_assignments_any(version_id: int) -> str | None:
     """The id of some person with an assignment in this version (for the demo's printed example)."""
     return db.session.scalar(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id)
                              .order_by(AssignmentRow.person_id).limit(1))
+
+
+# ------------------------------------------------------------------------------ published-version cache
+
+_published_lock = threading.Lock()
+_published_cache: OrderedDict = OrderedDict()
+PUBLISHED_CACHE_ENTRIES = 20_000
+
+
+def cached_for_published(version: RosterVersion, key: tuple, compute):
+    """``compute()``, remembered per process for a published version (its rows never change again).
+
+    Drafts are computed every time (a deleted draft's id may be reused). The value must be plain data,
+    not ORM objects, since it outlives the request's session.
+    """
+    if version.status != "published":
+        return compute()
+    full_key = (db.engine.url.render_as_string(hide_password=False), version.id, *key)
+    with _published_lock:
+        if full_key in _published_cache:
+            _published_cache.move_to_end(full_key)
+            return _published_cache[full_key]
+    value = compute()
+    with _published_lock:
+        _published_cache[full_key] = value
+        while len(_published_cache) > PUBLISHED_CACHE_ENTRIES:
+            _published_cache.popitem(last=False)
+    return value
+
+
+def ward_totals(version: RosterVersion) -> tuple[dict[str, int], dict[str, int]]:
+    """People assigned and people missing per ward over the whole campaign (cached when published)."""
+
+    def compute():
+        assigned: dict[str, int] = {}
+        missing: dict[str, int] = {}
+        for (code, _day), count in assigned_by_ward_and_day(version.id).items():
+            assigned[code] = assigned.get(code, 0) + count
+        for (code, _day), count in missing_by_ward_and_day(version.id).items():
+            missing[code] = missing.get(code, 0) + count
+        return assigned, missing
+
+    return cached_for_published(version, ("ward_totals",), compute)

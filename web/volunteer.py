@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
@@ -192,7 +193,7 @@ def sign_out():
 # ------------------------------------------------------------------------------------------- my shifts
 
 
-def _sort_minute(campaign: Campaign | None, row: AssignmentRow) -> int:
+def _sort_minute(campaign: Campaign | None, row) -> int:
     if campaign is None:
         return 0
     if row.shift_id:
@@ -211,7 +212,10 @@ def _colleagues(version_id: int, person_id: str, rows: list[AssignmentRow]) -> d
                AssignmentRow.mobile_point_id)
         .where(AssignmentRow.version_id == version_id, AssignmentRow.person_id != person_id,
                AssignmentRow.date.in_(sorted({r.date for r in rows})),
-               AssignmentRow.ward_code.in_(sorted({r.ward_code for r in rows})))
+               AssignmentRow.ward_code.in_(sorted({r.ward_code for r in rows})),
+               or_(AssignmentRow.shift_id.in_(sorted({r.shift_id for r in rows if r.shift_id})),
+                   AssignmentRow.mobile_point_id.in_(sorted({r.mobile_point_id for r in rows
+                                                              if r.mobile_point_id}))))
         .order_by(AssignmentRow.person_id))
     by_slot = defaultdict(list)
     for other, ward_code, day, shift_id, point_id in others:
@@ -223,11 +227,63 @@ def _slot(row) -> tuple:
     return (row.ward_code, row.date, row.shift_id, row.mobile_point_id)
 
 
+@dataclass(frozen=True)
+class Slot:
+    """One assignment of a person as plain data (kept in the published-version cache)."""
+
+    id: int
+    ward_code: str
+    date: date
+    shift_id: str | None
+    mobile_point_id: str | None
+    need_index: int | None
+    covered_ward_codes: str
+
+
+def _rows_and_colleagues(version: RosterVersion, person_id: str) -> tuple[list[Slot], dict[tuple, list[str]]]:
+    """The person's assignments and, per slot, the ids of the others on it (cached for a published version)."""
+
+    def compute():
+        rows = store.person_assignments(version.id, person_id)
+        slots = [Slot(r.id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index, r.covered_ward_codes)
+                 for r in rows]
+        others = _colleagues(version.id, person_id, rows)
+        own = {_slot(slot) for slot in slots}
+        return slots, {key: sorted(ids) for key, ids in others.items() if key in own}
+
+    return store.cached_for_published(version, ("person", person_id), compute)
+
+
+def warm_cache(version: RosterVersion) -> int:
+    """Fill the published-version cache for everyone in ``version`` in one pass over its rows.
+
+    Called when a server starts, so the first visit of each volunteer is as fast as the next ones.
+    Returns the number of people cached.
+    """
+    if version.status != "published":
+        return 0
+    rows = db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version.id)
+                              .order_by(AssignmentRow.date, AssignmentRow.shift_id, AssignmentRow.person_id))
+    by_person: dict[str, list[Slot]] = defaultdict(list)
+    by_slot: dict[tuple, list[str]] = defaultdict(list)
+    for r in rows:
+        by_person[r.person_id].append(Slot(r.id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index,
+                                           r.covered_ward_codes))
+        by_slot[_slot(r)].append(r.person_id)
+    for person_id, slots in by_person.items():
+        colleagues = {}
+        for slot in slots:
+            others = sorted(p for p in by_slot[_slot(slot)] if p != person_id)
+            if others:
+                colleagues[_slot(slot)] = others
+        store.cached_for_published(version, ("person", person_id), lambda: (slots, colleagues))
+    return len(by_person)
+
+
 def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) -> list[dict]:
     """The person's assignments in ``version``, each ready to show (no one else's phone number)."""
-    rows = store.person_assignments(version.id, person_id)
-    rows.sort(key=lambda r: (r.date, _sort_minute(campaign, r)))
-    colleagues = _colleagues(version.id, person_id, rows)
+    rows, colleagues = _rows_and_colleagues(version, person_id)
+    rows = sorted(rows, key=lambda r: (r.date, _sort_minute(campaign, r)))
     reported = {(c.date, c.shift_id, c.mobile_point_id) for c in
                 db.session.scalars(select(Cancellation).where(Cancellation.person_id == person_id))}
     now = today()

@@ -347,3 +347,18 @@ def test_cancelling_needs_a_signed_in_volunteer_and_an_upcoming_shift(client, lo
 def test_staff_signed_in_can_still_use_the_volunteer_page(client, loaded_app):
     login(client, "dieuphoi")
     assert client.get("/ca-truc/").status_code == 200
+
+
+def test_the_warmed_cache_gives_the_same_page_as_the_lazy_one(loaded_app):
+    """warm_cache fills, in one pass, exactly what each volunteer's first visit would compute."""
+    from web import store
+    from web.volunteer import _rows_and_colleagues, warm_cache
+
+    with loaded_app.test_request_context("/"):
+        version = store.latest_published()
+        people = sorted({p.id for p in store.campaign().people})
+        lazy = {person_id: _rows_and_colleagues(version, person_id) for person_id in people}
+        store._published_cache.clear()
+        assert warm_cache(version) == sum(1 for rows, _ in lazy.values() if rows)
+        warmed = {person_id: _rows_and_colleagues(version, person_id) for person_id in people}
+    assert warmed == lazy
