@@ -28,6 +28,19 @@ def link_token(secret_key: str, person_id: str) -> str:
     return URLSafeSerializer(secret_key, salt="volunteer-link").dumps(person_id)
 
 
+def feed_token(secret_key: str, person_id: str) -> str:
+    """The token of a person's calendar feed: it reads the feed but cannot sign in (its own salt)."""
+    return URLSafeSerializer(secret_key, salt="volunteer-calendar").dumps(person_id)
+
+
+def person_from_feed_token(secret_key: str, token: str) -> str | None:
+    try:
+        value = URLSafeSerializer(secret_key, salt="volunteer-calendar").loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None
+
+
 def person_from_token(secret_key: str, token: str) -> str | None:
     try:
         value = URLSafeSerializer(secret_key, salt="volunteer-link").loads(token)

@@ -234,7 +234,8 @@ def _paginate(items: list, size: int) -> Page:
 
 def page_url(number: int) -> str:
     """The current page's URL with ``page`` set to ``number`` (other filters kept)."""
-    args = request.args.to_dict()
+    args = {key: value for key, value in request.args.items()
+            if key not in (request.view_args or {}) and not key.startswith("_")}
     args["page"] = number
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 

@@ -114,7 +114,12 @@ class JobRunner:
             context = multiprocessing.get_context("spawn")
             process = context.Process(target=run_solve, name=f"raquan-solve-{job.id}",
                                       args=(campaign, time_limit_seconds, str(folder), self.workers))
-            process.start()
+            try:
+                process.start()
+            except Exception:
+                job.status, job.message, job.finished_at = "failed", "không khởi động được tiến trình giải", utcnow()
+                db.session.commit()
+                raise
             self._processes[job.id] = process
             job_id = job.id
         threading.Thread(target=self._watch, args=(job_id, process, folder), daemon=True,

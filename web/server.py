@@ -12,6 +12,7 @@ from pathlib import Path
 from waitress import create_server
 
 from web import create_app, mark_ready, store
+from scheduler.problems import CampaignLoadError
 from web.auth import create_user
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ def warm(app) -> None:
     from web.volunteer import warm_cache
 
     with app.app_context():
-        store.campaign()
+        try:
+            store.campaign()
+        except CampaignLoadError as error:  # the app still serves its other pages
+            logger.error("the stored campaign does not load: %s", error)
+            return
         version = store.latest_published()
         if version is not None:
             logger.info("cached the shifts of %d people", warm_cache(version))

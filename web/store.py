@@ -17,7 +17,7 @@ from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
 
 from scheduler.loader import CAMPAIGN_FILE, check_campaign, load_campaign
 from scheduler.model import Assignment, Campaign, Pool
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 TABLES = ("wards", "people", "mobile_points")
 SUFFIXES = (".csv", ".xlsx")
+
+
+_import_lock = threading.Lock()
 
 
 class ImportRejected(ValueError):
@@ -76,6 +79,11 @@ def import_files(uploads: dict[str, bytes], username: str = "") -> None:
 
     Raises :class:`ImportRejected` with every problem, storing nothing, otherwise commits.
     """
+    with _import_lock:  # checked and stored as one step: two uploads at once cannot pass each other's check
+        _import_checked(uploads, username)
+
+
+def _import_checked(uploads: dict[str, bytes], username: str) -> None:
     contents = files()
     for name, content in uploads.items():
         contents = _replaced(contents, name, content)
@@ -115,9 +123,13 @@ def revision() -> int:
 
 
 def bump_revision() -> int:
-    value = revision() + 1
-    db.session.merge(Setting(key="dataset_revision", value=str(value)))
-    return value
+    """Raise the data revision in the database itself, so two changes at once never share a number."""
+    raised = db.session.execute(update(Setting).where(Setting.key == "dataset_revision")
+                                .values(value=cast(cast(Setting.value, Integer) + 1, Text)))
+    if raised.rowcount == 0:
+        db.session.add(Setting(key="dataset_revision", value="1"))
+        db.session.flush()
+    return revision()
 
 
 _cache_lock = threading.Lock()

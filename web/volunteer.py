@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, or_, select
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
 from web import store
-from web.codes import CODE_DIGITS, codes_match, link_token, person_from_token
+from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
 from web.models import AssignmentRow, Cancellation, LookupFailure, RosterVersion, db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ def check():
     person = None
     if phone and campaign is not None:
         person = next((p for p in campaign.people if p.phone == phone), None)
-    if person is None or not code.isdigit() or not codes_match(_secret(), person.id, code):
+    if person is None or not (code.isascii() and code.isdigit()) or not codes_match(_secret(), person.id, code):
         _record_failure([phone_key, address_key])
         return _render_lookup(_("Số điện thoại hoặc mã cá nhân không đúng."), 401, phone_text)
     _sign_in(person.id)
@@ -323,7 +323,7 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
 
 def _feed_urls(person_id: str) -> dict[str, str]:
     token = link_token(_secret(), person_id)
-    https = url_for("volunteer.calendar", token=token, _external=True)
+    https = url_for("volunteer.calendar", token=feed_token(_secret(), person_id), _external=True)
     return {"calendar": https, "webcal": "webcal://" + https.split("://", 1)[1],
             "link": url_for("volunteer.link", token=token, _external=True)}
 
@@ -440,7 +440,7 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
 
 @blueprint.get("/lich/<token>.ics")
 def calendar(token: str):
-    person_id = person_from_token(_secret(), token)
+    person_id = person_from_feed_token(_secret(), token)
     if person_id is None:
         abort(404)
     body = build_calendar(person_id, store.campaign(), store.latest_published()).to_ical()

@@ -561,3 +561,11 @@ def test_rewritten_rules_keeps_the_other_tables():
         {k: v for k, v in before["rules"].items() if k != "max_work_hours_per_day"}
     assert data["shifts"] == before["shifts"] and data["weights"] == before["weights"]
 
+
+
+def test_paged_pages_ignore_a_query_argument_named_like_the_route(client, loaded_app):
+    login(client, "dieuphoi")
+    version_id = loaded_app.config["TEST_VERSION_ID"]
+    for page in ("nguoi", "thieu"):
+        response = client.get(f"/dieu-phoi/phien-ban/{version_id}/{page}?version_id=999&page=1")
+        assert response.status_code == 200, page

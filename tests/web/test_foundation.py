@@ -40,6 +40,30 @@ def test_login_accepts_the_password_and_refuses_a_wrong_one(client):
     login(client, "dieuphoi")
 
 
+@pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "https://evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_the_site(client, target):
+    response = client.post(f"/dang-nhap?next={target}", data={"username": "dieuphoi", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/dieu-phoi/"
+
+
+def test_login_goes_back_to_the_page_asked_for(client):
+    response = client.post("/dang-nhap?next=/dieu-phoi/quy-tac", data={"username": "dieuphoi", "password": PASSWORD})
+    assert response.headers["Location"] == "/dieu-phoi/quy-tac"
+
+
+def test_the_revision_rises_once_per_change(loaded_app):
+    from web import store
+    from web.models import db
+
+    with loaded_app.app_context():
+        before = store.revision()
+        assert store.bump_revision() == before + 1
+        db.session.commit()
+        assert store.bump_revision() == before + 2
+        db.session.rollback()
+        assert store.revision() == before + 1
+
+
 def test_passwords_are_stored_as_argon2_hashes(loaded_app):
     from web.models import User, db
 

@@ -27,6 +27,11 @@ def _token(app, person_id: str) -> str:
     return link_token(app.config["SECRET_KEY"], person_id)
 
 
+def _feed(app, person_id: str) -> str:
+    from web.codes import feed_token
+    return feed_token(app.config["SECRET_KEY"], person_id)
+
+
 def _rows(app, person_id: str, version_id: int | None = None):
     from web import store
     with app.app_context():
@@ -211,7 +216,7 @@ def test_my_shifts_says_when_nothing_is_published(app, tiny_solution):
 
 
 def _calendar(client, app, person_id: str) -> Calendar:
-    response = client.get(f"/ca-truc/lich/{_token(app, person_id)}.ics")
+    response = client.get(f"/ca-truc/lich/{_feed(app, person_id)}.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     return Calendar.from_ical(response.get_data())
 
@@ -246,13 +251,25 @@ def test_calendar_feed_has_the_timezone_and_one_event_per_assignment(client, loa
         assert "DTSTAMP" in event and "SUMMARY" in event and str(event["LOCATION"])
     assert any("Nhà văn hóa thôn 3" in str(e["LOCATION"]) for e in events)
     # no phone numbers in the feed either
-    text = client.get(f"/ca-truc/lich/{_token(loaded_app, person_id)}.ics").get_data(as_text=True)
+    text = client.get(f"/ca-truc/lich/{_feed(loaded_app, person_id)}.ics").get_data(as_text=True)
     assert not any(p.phone in text for p in campaign.people)
 
 
 def test_calendar_feed_refuses_a_tampered_token(client, loaded_app):
-    token = _token(loaded_app, "SV0001")
+    token = _feed(loaded_app, "SV0001")
     assert client.get(f"/ca-truc/lich/{token}x.ics").status_code == 404
+
+
+def test_the_feed_token_cannot_sign_in_and_the_link_token_cannot_read_the_feed(client, loaded_app):
+    """A calendar URL shared with a calendar service must not let anyone act as the volunteer."""
+    assert client.get(f"/ca-truc/l/{_feed(loaded_app, 'SV0001')}").status_code == 404
+    assert client.get(f"/ca-truc/lich/{_token(loaded_app, 'SV0001')}.ics").status_code == 404
+    assert client.get(f"/ca-truc/lich/{_feed(loaded_app, 'SV0001')}.ics").status_code == 200
+
+
+def test_a_code_in_other_digits_is_refused_not_a_crash(client):
+    response = client.post("/ca-truc/", data={"phone": "0987000001", "code": "١٢٣٤٥٦"})
+    assert response.status_code == 401
 
 
 def test_calendar_follows_the_latest_published_version_and_night_shifts_end_next_day(client, loaded_app,
@@ -293,7 +310,7 @@ def test_calendar_follows_the_latest_published_version_and_night_shifts_end_next
 def test_the_shifts_page_links_the_feed(client, loaded_app):
     _sign_in(client, loaded_app, "SV0001")
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
-    token = _token(loaded_app, "SV0001")
+    token = _feed(loaded_app, "SV0001")
     assert f"/ca-truc/lich/{token}.ics" in page and f"webcal://localhost/ca-truc/lich/{token}.ics" in page
 
 
