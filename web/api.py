@@ -80,6 +80,13 @@ def _ward_or_404(campaign, code: str):
     return ward
 
 
+def _job_or_404(job_id: int) -> Job:
+    found = db.session.get(Job, job_id)
+    if found is None:
+        abort(404, f"no job {job_id}")
+    return found
+
+
 def _version_or_404(version_id: int) -> RosterVersion:
     version = db.session.get(RosterVersion, version_id)
     if version is None:
@@ -298,19 +305,14 @@ def submit_job():
 @blueprint.get("/jobs/<int:job_id>")
 @role_required("coordinator")
 def job(job_id: int):
-    found = db.session.get(Job, job_id)
-    if found is None:
-        abort(404, f"no job {job_id}")
-    return jsonify(_job(found))
+    return jsonify(_job(_job_or_404(job_id)))
 
 
 @blueprint.post("/jobs/<int:job_id>/stop")
 @role_required("coordinator")
 def stop_job(job_id: int):
     """Ask a running job to stop; its status turns ``stopped`` once its process has ended."""
-    found = db.session.get(Job, job_id)
-    if found is None:
-        abort(404, f"no job {job_id}")
+    found = _job_or_404(job_id)
     if not current_app.extensions["raquan_jobs"].stop(job_id):
         abort(409, f"job {job_id} is not running")
     db.session.refresh(found)

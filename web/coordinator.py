@@ -118,11 +118,20 @@ def _campaign() -> Campaign | None:
         return None
 
 
-def _campaign_or_redirect():
+def _campaign_or_redirect() -> Campaign:
+    """The stored campaign; without one, the request ends in a redirect to the import page."""
     campaign = _campaign()
     if campaign is None:
         flash(_("Chưa có dữ liệu chiến dịch: hãy nhập dữ liệu trước."), "error")
+        abort(redirect(url_for("coordinator.import_data")))
     return campaign
+
+
+def _ward_or_404(campaign: Campaign, ward_code: str):
+    try:
+        return campaign.ward(ward_code)
+    except KeyError:
+        abort(404)
 
 
 def _version(version_id: int) -> RosterVersion:
@@ -442,8 +451,6 @@ def rewritten_rules(toml_bytes: bytes, values: dict) -> bytes:
 def rules():
     """The campaign's rules: stored back into campaign.toml, checked like any upload."""
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     current = campaign.rules
     form = RulesForm(data={name: getattr(current, name) for name in (*RULE_FIELDS, "oncall_24_7")})
     if request.method == "POST":
@@ -524,8 +531,6 @@ def version(version_id: int):
     """A version's figures, its coverage map and the ward × day grid."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     figures, missing = ward_figures(campaign, version_id)
     asked = sum(f.asked for f in figures)
     grid = [(f, [missing.get((f.code, day), 0) for day in campaign.dates]) for f in figures]
@@ -542,8 +547,6 @@ def gaps(version_id: int):
     """The version's unfilled slots with their explanations, filtered by ward and rule, one page at a time."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     ward = request.args.get("ward") or None
     rule = request.args.get("rule") or None
     day = _date_arg("date", campaign)
@@ -575,8 +578,6 @@ def people(version_id: int):
     """Each person's load in the version (assignments, busiest week, nights), by pool, one page at a time."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     pool = request.args.get("pool") or None
     query = (request.args.get("q") or "").strip().casefold()
     order = request.args.get("order", "id")
@@ -631,12 +632,7 @@ def ward(version_id: int, ward_code: str):
     """One ward's roster by day and shift, with names and phone numbers, and its gaps."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
-    try:
-        place = campaign.ward(ward_code)
-    except KeyError:
-        abort(404)
+    place = _ward_or_404(campaign, ward_code)
     cells: dict[tuple[date, str], list[dict]] = defaultdict(list)
     for row in store.ward_assignments(version_id, ward_code):
         key = row.shift_id if row.shift_id is not None else MOBILE_COLUMN
@@ -703,8 +699,6 @@ def _sort_key(key: tuple) -> tuple:
 def diff():
     """Assignments added and removed between two versions."""
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     versions = _versions()
     first, second = request.args.get("a", type=int), request.args.get("b", type=int)
     if first is None and second is None and len(versions) >= 2:
@@ -750,8 +744,6 @@ def export_city(version_id: int):
     """The whole city's roster as a printable workbook (a summary sheet and one sheet per ward)."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     roster = store.roster_of(record)
     report = _loaded_report(campaign, roster, record)
     return _xlsx_response(lambda path: write_roster_xlsx(campaign, roster, path, report),
@@ -764,12 +756,7 @@ def export_ward(version_id: int, ward_code: str):
     """One ward's roster as a workbook: the date × shift grid, the contact list and the gaps."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
-    try:
-        place = campaign.ward(ward_code)
-    except KeyError:
-        abort(404)
+    place = _ward_or_404(campaign, ward_code)
     roster = store.roster_of(record)
     mine = tuple(a for a in roster.assignments if a.ward_code == ward_code or ward_code in a.covered_ward_codes)
     roster = replace(roster, assignments=mine, unfilled=tuple(u for u in roster.unfilled if u.ward_code == ward_code))
@@ -792,8 +779,6 @@ def _today() -> date:
 def daily_report():
     """Every ward's coverage on one day of the latest published roster (the 16:00 report), printable."""
     campaign = _campaign_or_redirect()
-    if campaign is None:
-        return redirect(url_for("coordinator.import_data"))
     record = store.latest_published()
     day = _date_arg("date", campaign)
     if day is None:
