@@ -52,150 +52,239 @@ class CurtoisResult:
     seconds: float
 
 
-class _Model:
-    """The CP-SAT model of one instance with its variables."""
+@dataclass(frozen=True)
+class _RunRules:
+    """The states of one employee's run network and the moves between them.
 
-    def __init__(self, instance: Instance):
+    A state is ``(kind, k, exempt)``: ``("W", k, …)`` after the k-th worked day in a row, ``("O", k, …)``
+    after the k-th day off (k capped at the minimum, where it means "at least"). ``exempt`` marks a run of
+    work that started on day 0, which may end before the minimum length.
+    """
+
+    longest: int
+    shortest: int
+    rest: int
+
+    @classmethod
+    def of(cls, employee) -> "_RunRules":
+        return cls(employee.max_consecutive_shifts, max(1, employee.min_consecutive_shifts),
+                   max(1, employee.min_consecutive_days_off))
+
+    def first_states(self) -> list[tuple]:
+        """The states of day 0: working (exempt from the minimum run) or off (the rest already complete)."""
+        return [("W", 1, self.shortest > 1), ("O", self.rest, False)]
+
+    def next_state(self, state: tuple | None, works: bool) -> tuple | None:
+        """The state after a day worked or not, or None if that day breaks a run rule."""
+        if state is None:
+            return self.first_states()[0 if works else 1]
+        kind, k, exempt = state
+        if kind == "W" and works:
+            return ("W", k + 1, exempt and k + 1 < self.shortest) if k < self.longest else None
+        if kind == "W":
+            return ("O", 1, False) if k >= self.shortest or exempt else None
+        if works:
+            return ("W", 1, False) if k >= self.rest else None
+        return ("O", min(k + 1, self.rest), False)
+
+    def successors(self, state: tuple) -> list[tuple]:
+        return [nxt for nxt in (self.next_state(state, True), self.next_state(state, False)) if nxt is not None]
+
+
+class _Model:
+    """The CP-SAT model of one instance, or of a part of it with the rest of a roster held fixed.
+
+    ``members`` are the employees (indices into ``instance.staff``) whose shifts are variables, by default
+    all; ``days`` is the window ``(first, end)`` of days on which they are variables, by default the whole
+    horizon. ``around`` holds the schedules of everything that is not free: the members' days outside the
+    window and other employees, who count towards the cover rows as constants and whose requests are left
+    out. An employee who is neither a member nor in ``around`` is ignored, which lets a roster be built
+    one employee at a time. With the defaults this is the whole benchmark, and the objective is exactly the
+    benchmark's; in a part, it is the members' requests in the window plus the cover cost of the window.
+    """
+
+    def __init__(self, instance: Instance, members: list[int] | None = None, days: tuple[int, int] | None = None,
+                 around: Solution | None = None):
         self.instance = instance
         self.model = cp_model.CpModel()
-        horizon = instance.horizon_days
+        self.members = list(range(len(instance.staff))) if members is None else sorted(members)
+        self.first_day, self.end_day = days if days is not None else (0, instance.horizon_days)
+        self.window = range(self.first_day, self.end_day)
+        self.around = around or {}
+        member_ids = {instance.staff[e].id for e in self.members}
+        self.context = {e: self.around[instance.staff[e].id] for e in self.members
+                        if instance.staff[e].id in self.around}
+        if len(self.window) < instance.horizon_days and len(self.context) < len(self.members):
+            raise ValueError("a window of days needs the members' schedules in 'around'")
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
-        for e, employee in enumerate(instance.staff):
-            for d in range(horizon):
+        for e in self.members:
+            employee = instance.staff[e]
+            for d in self.window:
                 if d in employee.days_off:
                     continue
                 for s, shift in enumerate(instance.shifts):
                     if employee.limit(shift.id) > 0:
                         self.x[e, d, s] = self.model.new_bool_var(f"x_{employee.id}_{d}_{shift.id}")
-        # work[e][d]: a Boolean, or None when e can work nothing that day (a constant day off).
-        self.work: list[list[cp_model.IntVar | None]] = []
-        for e in range(len(instance.staff)):
-            row = []
-            for d in range(horizon):
-                options = [self.x[e, d, s] for s in range(len(instance.shifts)) if (e, d, s) in self.x]
+        # work[e][d] for d in the window: a Boolean, or None when e can work nothing that day.
+        self.work: dict[int, dict[int, cp_model.IntVar | None]] = {}
+        for e in self.members:
+            row = {}
+            for d in self.window:
+                options = self.x_of(e, d)
                 if not options:
-                    row.append(None)
+                    row[d] = None
                 elif len(options) == 1:
-                    row.append(options[0])
+                    row[d] = options[0]
                 else:
                     var = self.model.new_bool_var(f"w_{e}_{d}")
                     self.model.add(sum(options) == var)  # also at most one shift a day
-                    row.append(var)
-            self.work.append(row)
+                    row[d] = var
+            self.work[e] = row
         self.objective_constant = 0
         self.cover_slacks: list[tuple[cp_model.IntVar, cp_model.IntVar, object]] = []
         self.terms: list[tuple[cp_model.IntVar, int]] = []
-        for e in range(len(instance.staff)):
+        self.network: dict[int, tuple] = {}  # e -> (run rules, state before the window, nodes, arcs per day)
+        self.weekend_flags: dict[int, list[tuple[tuple[int, ...], cp_model.IntVar]]] = {}
+        self.others = {k: v for k, v in self.around.items() if k not in member_ids}
+        for e in self.members:
             self._add_employee_rules(e)
             self._add_run_network(e)
         self._add_cover()
         self._add_requests()
         self.model.minimize(self.objective_constant + sum(weight * var for var, weight in self.terms))
 
+    def x_of(self, e: int, d: int) -> list:
+        """The shift variables of employee ``e`` on day ``d``."""
+        return [self.x[e, d, s] for s in range(len(self.instance.shifts)) if (e, d, s) in self.x]
+
+    def _outside(self, e: int) -> list[tuple[int, str]]:
+        """The shifts employee ``e`` works outside the window (from ``around``)."""
+        days = self.context.get(e)
+        if days is None:
+            return []
+        return [(d, shift_id) for d, shift_id in enumerate(days) if shift_id is not None and d not in self.window]
+
     # ------------------------------------------------------------------------------------ rules
     def _add_employee_rules(self, e: int) -> None:
         instance, model, x = self.instance, self.model, self.x
         employee = instance.staff[e]
-        horizon = instance.horizon_days
         shifts = instance.shifts
         index = {shift.id: s for s, shift in enumerate(shifts)}
         work = self.work[e]
+        outside = self._outside(e)
+        context = self.context.get(e)
 
-        # Rotation: s on d forbids each of forbidden_next(s) on d+1.
-        for d in range(horizon - 1):
+        # Rotation: s on d forbids each of forbidden_next(s) on d+1, also across the window's edges.
+        for d in self.window:
             for s, shift in enumerate(shifts):
                 if (e, d, s) not in x:
                     continue
-                for following in shift.forbidden_next:
-                    t = index[following]
-                    if (e, d + 1, t) in x:
-                        model.add_bool_or([x[e, d, s].Not(), x[e, d + 1, t].Not()])
+                if d + 1 in self.window:
+                    for following in shift.forbidden_next:
+                        t = index[following]
+                        if (e, d + 1, t) in x:
+                            model.add_bool_or([x[e, d, s].Not(), x[e, d + 1, t].Not()])
+                elif context is not None and d + 1 < instance.horizon_days and context[d + 1] in shift.forbidden_next:
+                    model.add(x[e, d, s] == 0)
+                if d == self.first_day and d > 0 and context is not None and context[d - 1] is not None \
+                        and shift.id in instance.shift(context[d - 1]).forbidden_next:
+                    model.add(x[e, d, s] == 0)
 
         # MaxShifts per type (only where the limit can bind).
         for s, shift in enumerate(shifts):
-            vars_ = [x[e, d, s] for d in range(horizon) if (e, d, s) in x]
-            if len(vars_) > employee.limit(shift.id):
-                model.add(sum(vars_) <= employee.limit(shift.id))
+            vars_ = [x[e, d, s] for d in self.window if (e, d, s) in x]
+            left = employee.limit(shift.id) - sum(1 for _, shift_id in outside if shift_id == shift.id)
+            if len(vars_) > left:
+                model.add(sum(vars_) <= left)
 
         # Total minutes.
-        minutes = sum(shifts[s].length_minutes * var for (e2, _, s), var in x.items() if e2 == e)
-        model.add_linear_constraint(minutes, employee.min_total_minutes, employee.max_total_minutes)
+        done = sum(instance.shift(shift_id).length_minutes for _, shift_id in outside)
+        minutes = sum(shifts[s].length_minutes * x[e, d, s] for d in self.window for s in range(len(shifts))
+                      if (e, d, s) in x)
+        model.add_linear_constraint(minutes, employee.min_total_minutes - done, employee.max_total_minutes - done)
 
         # Redundant: the number of worked days, from the total minutes and the shift lengths.
-        lengths = [shifts[s].length_minutes for s in range(len(shifts)) if employee.limit(shifts[s].id) > 0]
-        day_vars = [var for var in work if var is not None]
+        lengths = [shift.length_minutes for shift in shifts if employee.limit(shift.id) > 0]
+        day_vars = [var for var in work.values() if var is not None]
         if lengths:
-            fewest = -(-employee.min_total_minutes // max(lengths))
-            most = employee.max_total_minutes // min(lengths)
-            model.add_linear_constraint(sum(day_vars), fewest, min(most, len(day_vars)))
+            fewest = -(-(employee.min_total_minutes - done) // max(lengths))
+            most = (employee.max_total_minutes - done) // min(lengths)
+            model.add_linear_constraint(sum(day_vars), max(0, fewest), max(0, min(most, len(day_vars))))
 
-        # Max weekends.
-        weekends = [[work[d] for d in days if work[d] is not None] for days in instance.weekends()]
-        weekends = [days for days in weekends if days]
-        if len(weekends) > employee.max_weekends:
-            flags = []
-            for days in weekends:
-                if len(days) == 1:
-                    flags.append(days[0])
-                    continue
-                flag = model.new_bool_var("")
-                for var in days:
-                    model.add_implication(var, flag)
-                flags.append(flag)
-            model.add(sum(flags) <= employee.max_weekends)
+        # Max weekends: a weekend with a shift outside the window counts as worked.
+        worked_outside = {d for d, _ in outside}
+        flags, already = [], 0
+        for weekend in instance.weekends():
+            if any(d in worked_outside for d in weekend):
+                already += 1
+                continue
+            days = [d for d in weekend if d in work and work[d] is not None]
+            if not days:
+                continue
+            if len(days) == 1:
+                flags.append(work[days[0]])
+                continue
+            flag = model.new_bool_var("")
+            for d in days:
+                model.add_implication(work[d], flag)
+            flags.append(flag)
+            self.weekend_flags.setdefault(e, []).append((tuple(days), flag))
+        if len(flags) > employee.max_weekends - already:
+            model.add(sum(flags) <= employee.max_weekends - already)
 
     def _add_run_network(self, e: int) -> None:
         """The runs of worked days and days off of employee ``e`` as a path through a layered network.
 
-        A node of day ``d`` is the state after that day: working for ``k`` days in a row (``k`` up to the
-        maximum run), or off for ``k`` days (``k`` capped at the minimum days off, where it means "at least").
-        A run that starts on day 0 is exempt from the minimum length, so day 0 has its own working states
-        and its off state starts satisfied; every state may end the horizon, since a run touching day H-1 is
-        exempt too. One unit of flow crosses the layers; ``work[e][d]`` is the flow through the working
-        states of day ``d``. The linear relaxation of a path is integral, so the LP sees the run rules
-        exactly rather than through sliding windows.
+        A node of day ``d`` is the state after that day (see :class:`_RunRules`): working for ``k`` days in a
+        row, or off for ``k`` days. A run that starts on day 0 is exempt from the minimum length, so day 0 has
+        its own working states and its off state starts satisfied; every state may end the horizon, since a
+        run touching day H-1 is exempt too. One unit of flow crosses the layers; ``work[e][d]`` is the flow
+        through the working states of day ``d``. The linear relaxation of a path is integral, so the LP sees
+        the run rules exactly rather than through sliding windows.
+
+        In a window, the path starts from the state the fixed days before it lead to, and may end only in a
+        state from which the fixed days after it keep every run rule.
         """
-        model, employee, horizon = self.model, self.instance.staff[e], self.instance.horizon_days
+        model, horizon = self.model, self.instance.horizon_days
         work = self.work[e]
-        longest = employee.max_consecutive_shifts
-        shortest = max(1, employee.min_consecutive_shifts)
-        rest = max(1, employee.min_consecutive_days_off)
-
-        def successors(state):
-            kind, k, exempt = state
-            if kind == "W":
-                if k < longest:
-                    yield ("W", k + 1, exempt and k + 1 < shortest)
-                if k >= shortest or exempt:
-                    yield ("O", 1 if rest > 1 else rest, False)
-            else:
-                yield ("O", min(k + 1, rest), False)
-                if k >= rest:
-                    yield ("W", 1, False)
-
-        first = [("W", 1, shortest > 1), ("O", rest, False)]
+        rules = _RunRules.of(self.instance.staff[e])
+        context = self.context.get(e)
+        start = None
+        for d in range(self.first_day):
+            start = rules.next_state(start, context[d] is not None)
+        first = rules.first_states() if start is None else rules.successors(start)
         layer = {state: model.new_bool_var("") for state in first}
         model.add_exactly_one(layer.values())
-        self._tie_work(work[0], layer)
-        for d in range(1, horizon):
+        self._tie_work(work[self.first_day], layer)
+        nodes, arcs_by_day = {self.first_day: layer}, {self.first_day: {}}
+        for d in self.window[1:]:
             arcs: dict = {}
-            out: dict = {state: [] for state in layer}
+            into: dict = {}
             for state, var in layer.items():
-                for nxt in successors(state):
+                out = []
+                for nxt in rules.successors(state):
                     arc = model.new_bool_var("")
-                    arcs.setdefault(nxt, []).append(arc)
-                    out[state].append(arc)
-            for state, var in layer.items():
-                if out[state]:
-                    model.add(sum(out[state]) == var)
-                else:
-                    model.add(var == 0)
+                    arcs[state, nxt] = arc
+                    into.setdefault(nxt, []).append(arc)
+                    out.append(arc)
+                model.add(sum(out) == var) if out else model.add(var == 0)
             layer = {}
-            for state, ins in arcs.items():
+            for state, ins in into.items():
                 var = model.new_bool_var("")
                 model.add(sum(ins) == var)
                 layer[state] = var
             self._tie_work(work[d], layer)
+            nodes[d] = layer
+            arcs_by_day[d] = arcs
+        if self.end_day < horizon:
+            for state, var in layer.items():
+                after = state
+                for d in range(self.end_day, horizon):
+                    after = rules.next_state(after, context[d] is not None)
+                    if after is None:
+                        model.add(var == 0)
+                        break
+        self.network[e] = (rules, start, nodes, arcs_by_day)
 
     def _tie_work(self, work_var, layer: dict) -> None:
         """``work`` of a day equals the flow through that day's working states."""
@@ -209,23 +298,34 @@ class _Model:
     def _add_cover(self) -> None:
         instance, model = self.instance, self.model
         index = {shift.id: s for s, shift in enumerate(instance.shifts)}
-        staff = range(len(instance.staff))
+        staffed = self.staffed_by_others = {}  # (day, shift id) -> how many fixed employees work it
+        for days in self.others.values():
+            for d, shift_id in enumerate(days):
+                if shift_id is not None:
+                    staffed[d, shift_id] = staffed.get((d, shift_id), 0) + 1
         for row in instance.cover:
+            if row.day not in self.window:
+                continue
             s = index[row.shift]
-            on = [self.x[e, row.day, s] for e in staff if (e, row.day, s) in self.x]
-            under = model.new_int_var(0, row.requirement, f"under_{row.day}_{row.shift}")
-            over = model.new_int_var(0, max(0, len(on) - row.requirement), f"over_{row.day}_{row.shift}")
-            model.add(sum(on) + under - over == row.requirement)
+            on = [self.x[e, row.day, s] for e in self.members if (e, row.day, s) in self.x]
+            need = row.requirement - staffed.get((row.day, row.shift), 0)
+            under = model.new_int_var(0, max(0, need), f"under_{row.day}_{row.shift}")
+            over = model.new_int_var(0, max(0, len(on) - need), f"over_{row.day}_{row.shift}")
+            model.add(sum(on) + under - over == need)
             self.terms += [(under, row.weight_under), (over, row.weight_over)]
             self.cover_slacks.append((under, over, row))
 
     def _add_requests(self) -> None:
         instance = self.instance
-        employee_index = {employee.id: e for e, employee in enumerate(instance.staff)}
         shift_index = {shift.id: s for s, shift in enumerate(instance.shifts)}
+        employee_index = {employee.id: e for e, employee in enumerate(instance.staff)}
+        members = set(self.members)
         for request in instance.shift_on_requests:
+            e = employee_index[request.employee]
+            if e not in members or request.day not in self.window:
+                continue
             self.objective_constant += request.weight  # paid unless granted
-            key = (employee_index[request.employee], request.day, shift_index[request.shift])
+            key = (e, request.day, shift_index[request.shift])
             if key in self.x:
                 self.terms.append((self.x[key], -request.weight))
         for request in instance.shift_off_requests:
@@ -235,11 +335,34 @@ class _Model:
 
     # ----------------------------------------------------------------------------------- values
     def hint(self, solution: Solution) -> None:
-        """Hint every variable of the model from a complete solution."""
-        self.model.clear_hints()
-        instance = self.instance
+        """Hint every variable of the model from a roster that gives (at least) the members' schedules.
+
+        The hint is complete — shifts, worked days, network states and arcs, weekend flags and cover
+        slacks — so when the roster is feasible CP-SAT starts from it as a first solution.
+        """
+        model, instance = self.model, self.instance
+        model.clear_hints()
         for (e, d, s), var in self.x.items():
-            self.model.add_hint(var, solution[instance.staff[e].id][d] == instance.shifts[s].id)
+            model.add_hint(var, solution[instance.staff[e].id][d] == instance.shifts[s].id)
+        for e in self.members:
+            days = solution[instance.staff[e].id]
+            for d, var in self.work[e].items():
+                if var is not None and len(self.x_of(e, d)) > 1:
+                    model.add_hint(var, days[d] is not None)
+            rules, state, nodes, arcs = self.network[e]
+            for d in self.window:
+                previous, state = state, rules.next_state(state, days[d] is not None)
+                for node, var in nodes[d].items():
+                    model.add_hint(var, node == state)
+                for (source, target), var in arcs[d].items():
+                    model.add_hint(var, source == previous and target == state)
+            for weekend, flag in self.weekend_flags.get(e, ()):
+                model.add_hint(flag, any(days[d] is not None for d in weekend))
+        for under, over, row in self.cover_slacks:
+            staffed = self.staffed_by_others.get((row.day, row.shift), 0) + sum(
+                1 for e in self.members if solution[instance.staff[e].id][row.day] == row.shift)
+            model.add_hint(under, max(0, row.requirement - staffed))
+            model.add_hint(over, max(0, staffed - row.requirement))
 
     def exact_objective(self, solver: cp_model.CpSolver) -> int:
         """The objective of the solver's solution with each cover row paying only its true shortfall or surplus.
@@ -254,8 +377,14 @@ class _Model:
         return value
 
     def solution(self, solver: cp_model.CpSolver) -> Solution:
+        """The members' whole schedules: the solver's shifts in the window, ``around`` outside it."""
         instance = self.instance
-        plan = {employee.id: [None] * instance.horizon_days for employee in instance.staff}
+        plan = {}
+        for e in self.members:
+            days = list(self.context.get(e, (None,) * instance.horizon_days))
+            for d in self.window:
+                days[d] = None
+            plan[instance.staff[e].id] = days
         for (e, d, s), var in self.x.items():
             if solver.boolean_value(var):
                 plan[instance.staff[e].id][d] = instance.shifts[s].id

@@ -1,0 +1,227 @@
+"""A first roster built employee by employee, then improved by re-solving a few employees at a time.
+
+CP-SAT on the whole model of a large instance (Instance13 has 120 employees and 18 shift types,
+Instance19 84 days) spends its time on the LP and finds poor first solutions, or none. Every hard rule
+of the benchmark is about one employee, and employees meet only in the cover rows, so:
+
+- :func:`greedy_start` schedules the employees one after another, each optimally (a small CP-SAT model)
+  against the cover left by those already placed;
+- :func:`improve` is a large neighbourhood search: it frees a few employees, fixes the rest, and lets
+  CP-SAT find the best schedules of the freed ones given the others (``_Model`` with ``members`` and
+  ``fixed``). A move is kept when the roster's objective does not get worse, so the search can walk
+  along plateaus.
+
+Neighbourhoods are chosen three ways: employees at random; employees who may work the shift of a cover
+row that is short or over-staffed; and employees with an unmet request.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from scheduler.curtois import Instance, Solution, evaluate
+from scheduler.solver.curtois_model import _Model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchStats:
+    """What a search did: moves tried and kept, and the objective after each phase."""
+
+    start_objective: int | None = None
+    tries: int = 0
+    kept: int = 0
+    improved: int = 0
+    by_kind: dict = field(default_factory=dict)  # kind -> (tries, improved, seconds, final size)
+
+
+def _solve_part(instance: Instance, members: list[int], around: Solution, hint: Solution | None,
+                time_limit_seconds: float, seed: int, days: tuple[int, int] | None = None) -> Solution | None:
+    """The best schedules of ``members`` on ``days`` with the rest of ``around`` as it is.
+
+    Returns the members' whole schedules (None if CP-SAT found none in time) and whether they are proven
+    the best for this part.
+    """
+    built = _Model(instance, members, days, around)
+    if hint is not None:
+        built.hint(hint)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_seconds)
+    solver.parameters.num_workers = 1
+    # With the LP of the run network a lone worker proves a single employee's optimum in a tenth of a second;
+    # with the default linearization it may search for many seconds.
+    solver.parameters.linearization_level = 2
+    solver.parameters.random_seed = seed
+    status = solver.solve(built.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False
+    return built.solution(solver), status == cp_model.OPTIMAL
+
+
+def greedy_start(instance: Instance, seed: int = 0, time_limit_seconds: float = 60.0) -> Solution:
+    """A feasible roster: each employee in turn gets their best schedule given those already placed.
+
+    Employees who can work fewer shift types go first, since they have fewer ways to fill a gap.
+
+    Raises
+    ------
+    RuntimeError
+        If an employee has no schedule that keeps their own rules, or time runs out.
+    """
+    deadline = time.perf_counter() + time_limit_seconds
+    rng = random.Random(seed)
+    order = list(range(len(instance.staff)))
+    rng.shuffle(order)
+    order.sort(key=lambda e: sum(1 for shift in instance.shifts if instance.staff[e].limit(shift.id) > 0))
+    placed: Solution = {}
+    for e in order:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            raise RuntimeError(f"{instance.name}: no first roster within {time_limit_seconds:.0f} s")
+        found, _ = _solve_part(instance, [e], placed, None, min(left, 10.0), seed)
+        if found is None:
+            raise RuntimeError(f"{instance.name}: employee {instance.staff[e].id} has no schedule "
+                               "that keeps their own rules")
+        placed.update(found)
+    return {employee.id: placed[employee.id] for employee in instance.staff}
+
+
+@dataclass
+class _Kind:
+    """One kind of neighbourhood and its size, which adapts so that about half its sub-solves are proven optimal."""
+
+    name: str
+    size: float
+    smallest: int
+    largest: int
+    tries: int = 0
+    improved: int = 0
+    seconds: float = 0.0
+
+    def adapt(self, proven: bool) -> None:
+        self.size = min(self.largest, self.size * 1.1) if proven else max(self.smallest, self.size / 1.1)
+
+
+class _Neighbourhoods:
+    """Picks what to free in each move: every employee over a window of days, or a few employees over
+    the whole horizon (chosen at random, around a costly cover row, or around an unmet request)."""
+
+    def __init__(self, instance: Instance, rng: random.Random):
+        self.instance = instance
+        self.rng = rng
+        staff, horizon = len(instance.staff), instance.horizon_days
+        self.kinds = [_Kind("window", min(7, horizon), 2, horizon), _Kind("employees", min(3, staff), 1, staff)]
+        self.can_work = {shift.id: [e for e, employee in enumerate(instance.staff) if employee.limit(shift.id) > 0]
+                         for shift in instance.shifts}
+        self.index = {employee.id: e for e, employee in enumerate(instance.staff)}
+
+    def pick(self, solution: Solution) -> tuple[_Kind, list[int], tuple[int, int] | None]:
+        kind = self.rng.choice(self.kinds)
+        size = round(kind.size)
+        if kind.name == "window":
+            first = self.rng.randrange(self.instance.horizon_days - size + 1)
+            return kind, list(range(len(self.instance.staff))), (first, first + size)
+        return kind, self._employees(solution, size), None
+
+    def _employees(self, solution: Solution, size: int) -> list[int]:
+        staff = len(self.instance.staff)
+        size = min(size, staff)
+        draw = self.rng.random()
+        chosen: set[int] = set()
+        if draw < 0.4:
+            rows = self._costly_rows(solution)
+            if rows:
+                row = self.rng.choice(rows)
+                pool = self.can_work[row.shift]
+                chosen.update(self.rng.sample(pool, min(len(pool), max(1, size - 1))))
+        elif draw < 0.6:
+            unmet = [self.index[r.employee] for r in self.instance.shift_on_requests
+                     if solution[r.employee][r.day] != r.shift]
+            unmet += [self.index[r.employee] for r in self.instance.shift_off_requests
+                      if solution[r.employee][r.day] == r.shift]
+            if unmet:
+                chosen.add(self.rng.choice(unmet))
+        while len(chosen) < size:
+            chosen.add(self.rng.randrange(staff))
+        return sorted(chosen)
+
+    def _costly_rows(self, solution: Solution) -> list:
+        counts: dict[tuple[int, str], int] = {}
+        for days in solution.values():
+            for d, shift_id in enumerate(days):
+                if shift_id is not None:
+                    counts[d, shift_id] = counts.get((d, shift_id), 0) + 1
+        return [row for row in self.instance.cover if counts.get((row.day, row.shift), 0) != row.requirement]
+
+
+def _merge(instance: Instance, roster: Solution, found: Solution, days: tuple[int, int] | None) -> Solution:
+    """``roster`` with the free part of a move (the members' days in its window) taken from ``found``."""
+    merged = dict(roster)
+    first, end = days if days is not None else (0, instance.horizon_days)
+    for employee_id, schedule in found.items():
+        merged[employee_id] = roster[employee_id][:first] + schedule[first:end] + roster[employee_id][end:]
+    return merged
+
+
+def improve(instance: Instance, solution: Solution, time_limit_seconds: float, seed: int = 0,
+            move_seconds: float = 1.0, threads: int = 2, stats: SearchStats | None = None) -> Solution:
+    """Large neighbourhood search from a feasible ``solution``; returns the best roster found.
+
+    Each move frees a neighbourhood, gives CP-SAT ``move_seconds`` to re-solve it from the current roster,
+    and keeps the result unless the objective gets worse. A kind of neighbourhood grows while its
+    sub-solves end proven optimal and shrinks while they run out of time. ``threads`` moves run at once
+    (CP-SAT releases the interpreter while it solves); a move that finishes after another has changed the
+    roster is merged into the new roster and kept only if the evaluator still finds it feasible and no worse.
+    """
+    deadline = time.perf_counter() + time_limit_seconds
+    rng = random.Random(seed)
+    neighbourhoods = _Neighbourhoods(instance, rng)
+    stats = stats if stats is not None else SearchStats()
+    best = dict(solution)
+    best_objective = evaluate(instance, best).objective
+    stats.start_objective = best_objective
+
+    def submit(pool, running) -> None:
+        left = deadline - time.perf_counter()
+        if left <= 0.05:
+            return
+        kind, members, days = neighbourhoods.pick(best)
+        future = pool.submit(_solve_part, instance, members, best, best, min(left, move_seconds),
+                             rng.randrange(1 << 30), days)
+        running[future] = (kind, days, time.perf_counter())
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        running: dict = {}
+        for _ in range(threads):
+            submit(pool, running)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                kind, days, began = running.pop(future)
+                found, proven = future.result()
+                kind.tries += 1
+                kind.seconds += time.perf_counter() - began
+                kind.adapt(proven)
+                stats.tries += 1
+                if found is not None:
+                    candidate = _merge(instance, best, found, days)
+                    evaluation = evaluate(instance, candidate)
+                    if evaluation.feasible and evaluation.objective <= best_objective:
+                        stats.kept += 1
+                        if evaluation.objective < best_objective:
+                            stats.improved += 1
+                            kind.improved += 1
+                            logger.info("%s: LNS objective %d (%s of %d)", instance.name, evaluation.objective,
+                                        kind.name, round(kind.size))
+                        best, best_objective = candidate, evaluation.objective
+                submit(pool, running)
+    stats.by_kind = {kind.name: (kind.tries, kind.improved, round(kind.seconds, 1), round(kind.size, 1))
+                     for kind in neighbourhoods.kinds}
+    return best
