@@ -257,7 +257,7 @@ def _read_best_known(data: Path) -> dict[str, int]:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Solve Curtois–Qu instances, re-check every solution with the evaluator, print one row each."""
     from scheduler.curtois import CurtoisFormatError, evaluate, read_instance, write_solution
-    from scheduler.solver.curtois_model import solve_instance
+    from scheduler.solver.curtois_search import solve_instance
 
     if args.data:
         data = Path(args.data)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -391,15 +392,65 @@ class _Model:
         return {employee_id: tuple(days) for employee_id, days in plan.items()}
 
 
-def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
-                   hint: Solution | None = None, log: bool = False) -> CurtoisResult:
-    """Solve one benchmark instance with CP-SAT.
+class _Watch(cp_model.CpSolverSolutionCallback):
+    """Follows a whole-model solve and stops it at a checkpoint unless it is close to a proof.
+
+    At ``first_solution_seconds`` a search that has found nothing stops; at ``checkpoint_seconds`` one whose
+    best objective is more than ``gap`` above its proven bound stops, so that the time left can go to the
+    neighbourhood search. Both times count from the start of the search.
+    """
+
+    def __init__(self, solver: cp_model.CpSolver, first_solution_seconds: float | None,
+                 checkpoint_seconds: float | None, gap: float):
+        super().__init__()
+        self.solver = solver
+        self.gap = gap
+        self.objective: float | None = None
+        self.bound = -math.inf
+        self.stopped_early = False
+        self._timers = [threading.Timer(at, check) for at, check in
+                        ((first_solution_seconds, self._check_found), (checkpoint_seconds, self._check_gap))
+                        if at is not None]
+
+    def on_solution_callback(self) -> None:
+        self.objective = self.objective_value
+
+    def on_bound(self, bound: float) -> None:
+        self.bound = bound
+
+    def _check_found(self) -> None:
+        if self.objective is None:
+            self._stop()
+
+    def _check_gap(self) -> None:
+        if self.objective is None or self.objective - self.bound > self.gap * max(1.0, abs(self.objective)):
+            self._stop()
+
+    def _stop(self) -> None:
+        self.stopped_early = True
+        self.solver.stop_search()
+
+    def __enter__(self):
+        for timer in self._timers:
+            timer.daemon = True
+            timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
+                hint: Solution | None = None, log: bool = False, first_solution_seconds: float | None = None,
+                checkpoint_seconds: float | None = None, gap: float = 0.01) -> tuple[CurtoisResult | None, int]:
+    """Solve one benchmark instance with CP-SAT on the whole model.
 
     Parameters
     ----------
     instance : Instance
     time_limit_seconds : float
-        Wall-time limit of the CP-SAT search.
+        Wall-time limit, model building included.
     num_workers : int
         CP-SAT search workers.
     seed : int
@@ -408,15 +459,14 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
         A complete solution to start from (checked by the evaluator; ignored if infeasible).
     log : bool
         Print CP-SAT's search log.
+    first_solution_seconds, checkpoint_seconds, gap : optional
+        Stop early if nothing is found by ``first_solution_seconds``, or if at ``checkpoint_seconds`` the best
+        objective is more than ``gap`` (a fraction) above the proven bound.
 
     Returns
     -------
-    CurtoisResult
-
-    Raises
-    ------
-    RuntimeError
-        If CP-SAT finds no solution in time (or proves the instance infeasible).
+    (CurtoisResult or None, int)
+        The best roster found (None if none was) and the proven lower bound.
     """
     started = time.perf_counter()
     built = _Model(instance)
@@ -425,10 +475,10 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
             built.hint(hint)
         else:
             logger.warning("%s: the hint breaks a hard rule; solving without it", instance.name)
-    logger.info("%s: model with %d shift variables built in %.2f s", instance.name, len(built.x),
-                time.perf_counter() - started)
+    build_seconds = time.perf_counter() - started
+    logger.info("%s: model with %d shift variables built in %.2f s", instance.name, len(built.x), build_seconds)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit_seconds - (time.perf_counter() - started))
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_seconds - build_seconds)
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
@@ -438,12 +488,19 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
     # the bound of Instance6 stays near 200 against an optimum of 1950.
     solver.parameters.subsolvers.append("max_lp")
     solver.parameters.linearization_level = 2
-    status = solver.solve(built.model)
+    watch = _Watch(solver, first_solution_seconds, checkpoint_seconds, gap)
+    solver.best_bound_callback = watch.on_bound
+    with watch:
+        status = solver.solve(built.model, watch)
     seconds = time.perf_counter() - started
     name = solver.status_name(status)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise RuntimeError(f"{instance.name}: no solution found ({name}) in {seconds:.1f} s")
-    objective = built.exact_objective(solver)
     bound = math.ceil(solver.best_objective_bound - 1e-6)  # the objective is a whole number
-    logger.info("%s: %s objective %d bound %d in %.1f s", instance.name, name, objective, bound, seconds)
-    return CurtoisResult(built.solution(solver), objective, bound, name, seconds)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        logger.info("%s: CP-SAT found no roster (%s) in %.1f s", instance.name, name, seconds)
+        if status == cp_model.INFEASIBLE:
+            raise RuntimeError(f"{instance.name}: CP-SAT proves that no roster keeps every hard rule")
+        return None, bound
+    objective = built.exact_objective(solver)
+    logger.info("%s: CP-SAT %s objective %d bound %d in %.1f s%s", instance.name, name, objective, bound, seconds,
+                ", stopped at a checkpoint" if watch.stopped_early else "")
+    return CurtoisResult(built.solution(solver), objective, bound, name, seconds), bound

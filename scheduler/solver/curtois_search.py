@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.curtois import Instance, Solution, evaluate
-from scheduler.solver.curtois_model import _Model
+from scheduler.solver.curtois_model import CurtoisResult, _Model, solve_whole
 
 logger = logging.getLogger(__name__)
 
@@ -225,3 +225,44 @@ def improve(instance: Instance, solution: Solution, time_limit_seconds: float, s
     stats.by_kind = {kind.name: (kind.tries, kind.improved, round(kind.seconds, 1), round(kind.size, 1))
                      for kind in neighbourhoods.kinds}
     return best
+
+
+def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
+                   hint: Solution | None = None, log: bool = False) -> CurtoisResult:
+    """Solve one benchmark instance: CP-SAT on the whole model, then the neighbourhood search if it stalls.
+
+    CP-SAT gets the whole time unless, halfway, its best roster is more than 1% above its proven bound, or it
+    has found nothing by a fifth of the time. Then the better of its roster and :func:`greedy_start` goes
+    to :func:`improve` for the time left. The instances up to about 20 employees end in the first phase,
+    usually proven optimal; the large ones are solved by the search, with CP-SAT's bound kept.
+
+    Raises
+    ------
+    RuntimeError
+        If no roster is found in time, or the instance has none.
+    """
+    started = time.perf_counter()
+    deadline = started + time_limit_seconds
+    whole, bound = solve_whole(instance, time_limit_seconds, num_workers, seed, hint, log,
+                               first_solution_seconds=0.2 * time_limit_seconds,
+                               checkpoint_seconds=0.5 * time_limit_seconds)
+    if whole is not None and whole.status == "OPTIMAL":
+        return whole
+    candidates = [] if whole is None else [whole.solution]
+    if deadline - time.perf_counter() > 1.0:
+        try:
+            candidates.append(greedy_start(instance, seed, time_limit_seconds=deadline - time.perf_counter()))
+        except RuntimeError as error:
+            logger.info("%s", error)
+    if not candidates:
+        raise RuntimeError(f"{instance.name}: no roster found in {time.perf_counter() - started:.1f} s")
+    best = min(candidates, key=lambda roster: evaluate(instance, roster).objective)
+    left = deadline - time.perf_counter()
+    if left > 0.5:
+        stats = SearchStats()
+        best = improve(instance, best, left, seed=seed, threads=max(1, num_workers), stats=stats)
+        logger.info("%s: search %d moves, %d kept, %d improving: %s", instance.name, stats.tries, stats.kept,
+                    stats.improved, stats.by_kind)
+    objective = evaluate(instance, best).objective
+    status = "OPTIMAL" if objective <= bound else "FEASIBLE"
+    return CurtoisResult(best, objective, min(bound, objective), status, time.perf_counter() - started)

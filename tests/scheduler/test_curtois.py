@@ -280,7 +280,7 @@ def test_read_solution_rejects_bad_files(tmp_path):
 
 
 def test_solver_respects_every_rule_on_a_tight_small_case():
-    from scheduler.solver.curtois_model import solve_instance
+    from scheduler.solver.curtois_search import solve_instance
 
     # Cover wants one D every day of 14, but A may work at most 5 in a row, runs of at least 2,
     # at least 2 days off together and one weekend: the evaluator must agree with the solver.
@@ -329,7 +329,7 @@ def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(max_consec
 
 @needs_data
 def test_solver_reaches_the_optimum_of_instance1_and_the_evaluator_agrees():
-    from scheduler.solver.curtois_model import solve_instance
+    from scheduler.solver.curtois_search import solve_instance
 
     instance = read_instance(DATA / "Instance1.txt")
     result = solve_instance(instance, time_limit_seconds=20, num_workers=2)
