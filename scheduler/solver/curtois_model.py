@@ -443,7 +443,7 @@ class _Watch(cp_model.CpSolverSolutionCallback):
 
 def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
                 hint: Solution | None = None, log: bool = False, first_solution_seconds: float | None = None,
-                checkpoint_seconds: float | None = None, gap: float = 0.01) -> tuple[CurtoisResult | None, int]:
+                checkpoint_seconds: float | None = None, gap: float = 0.05) -> tuple[CurtoisResult | None, int]:
     """Solve one benchmark instance with CP-SAT on the whole model.
 
     Parameters

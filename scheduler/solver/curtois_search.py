@@ -110,14 +110,17 @@ class _Kind:
 
 
 class _Neighbourhoods:
-    """Picks what to free in each move: every employee over a window of days, or a few employees over
-    the whole horizon (chosen at random, around a costly cover row, or around an unmet request)."""
+    """Picks what to free in each move: every employee over a window of days; a few employees over the
+    whole horizon (chosen at random, around a costly cover row, or around an unmet request); or a block of
+    employees who may work the shift of a costly cover row, over a third of the horizon around its day."""
 
     def __init__(self, instance: Instance, rng: random.Random):
         self.instance = instance
         self.rng = rng
         staff, horizon = len(instance.staff), instance.horizon_days
-        self.kinds = [_Kind("window", min(7, horizon), 2, horizon), _Kind("employees", min(3, staff), 1, staff)]
+        self.kinds = [_Kind("window", min(7, horizon), 2, horizon), _Kind("employees", min(3, staff), 1, staff),
+                      _Kind("block", min(8, staff), 2, staff)]
+        self.block_days = min(horizon, max(14, horizon // 3))
         self.can_work = {shift.id: [e for e, employee in enumerate(instance.staff) if employee.limit(shift.id) > 0]
                          for shift in instance.shifts}
         self.index = {employee.id: e for e, employee in enumerate(instance.staff)}
@@ -125,9 +128,23 @@ class _Neighbourhoods:
     def pick(self, solution: Solution) -> tuple[_Kind, list[int], tuple[int, int] | None]:
         kind = self.rng.choice(self.kinds)
         size = round(kind.size)
+        horizon = self.instance.horizon_days
         if kind.name == "window":
-            first = self.rng.randrange(self.instance.horizon_days - size + 1)
+            first = self.rng.randrange(horizon - size + 1)
             return kind, list(range(len(self.instance.staff))), (first, first + size)
+        if kind.name == "block":
+            rows = self._costly_rows(solution)
+            if rows:
+                row = self.rng.choice(rows)
+                pool = self.can_work[row.shift]
+                members = set(self.rng.sample(pool, min(len(pool), size)))
+                centre = row.day
+            else:
+                members, centre = set(), self.rng.randrange(horizon)
+            while len(members) < min(size, len(self.instance.staff)):
+                members.add(self.rng.randrange(len(self.instance.staff)))
+            first = max(0, min(horizon - self.block_days, centre - self.block_days // 2))
+            return kind, sorted(members), (first, first + self.block_days)
         return kind, self._employees(solution, size), None
 
     def _employees(self, solution: Solution, size: int) -> list[int]:
@@ -231,8 +248,8 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
                    hint: Solution | None = None, log: bool = False) -> CurtoisResult:
     """Solve one benchmark instance: CP-SAT on the whole model, then the neighbourhood search if it stalls.
 
-    CP-SAT gets the whole time unless, halfway, its best roster is more than 1% above its proven bound, or it
-    has found nothing by a fifth of the time. Then the better of its roster and :func:`greedy_start` goes
+    CP-SAT gets the whole time unless, at a quarter of it, its best roster is more than 5% above its proven
+    bound, or it has found nothing by then. Then the better of its roster and :func:`greedy_start` goes
     to :func:`improve` for the time left. The instances up to about 20 employees end in the first phase,
     usually proven optimal; the large ones are solved by the search, with CP-SAT's bound kept.
 
@@ -244,8 +261,7 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
     started = time.perf_counter()
     deadline = started + time_limit_seconds
     whole, bound = solve_whole(instance, time_limit_seconds, num_workers, seed, hint, log,
-                               first_solution_seconds=0.2 * time_limit_seconds,
-                               checkpoint_seconds=0.5 * time_limit_seconds)
+                               checkpoint_seconds=0.25 * time_limit_seconds)
     if whole is not None and whole.status == "OPTIMAL":
         return whole
     candidates = [] if whole is None else [whole.solution]
