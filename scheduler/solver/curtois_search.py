@@ -85,7 +85,7 @@ def greedy_start(instance: Instance, seed: int = 0, time_limit_seconds: float = 
         left = deadline - time.perf_counter()
         if left <= 0:
             raise RuntimeError(f"{instance.name}: no first roster within {time_limit_seconds:.0f} s")
-        found, _ = _solve_part(instance, [e], placed, None, min(left, 10.0), seed)
+        found, _ = _solve_part(instance, [e], placed, None, min(left, 1.0), seed)
         if found is None:
             raise RuntimeError(f"{instance.name}: employee {instance.staff[e].id} has no schedule "
                                "that keeps their own rules")
@@ -126,7 +126,11 @@ class _Neighbourhoods:
         self.index = {employee.id: e for e, employee in enumerate(instance.staff)}
 
     def pick(self, solution: Solution) -> tuple[_Kind, list[int], tuple[int, int] | None]:
-        kind = self.rng.choice(self.kinds)
+        # Each kind is drawn in proportion to its improvements per second so far, and never less than a
+        # fifth as often as the others, so a kind that stops paying off fades without vanishing.
+        rates = [(kind.improved + 1) / (kind.seconds + 1) for kind in self.kinds]
+        floor = 0.2 * max(rates)
+        kind = self.rng.choices(self.kinds, weights=[max(rate, floor) for rate in rates])[0]
         size = round(kind.size)
         horizon = self.instance.horizon_days
         if kind.name == "window":
@@ -187,13 +191,18 @@ def _merge(instance: Instance, roster: Solution, found: Solution, days: tuple[in
     return merged
 
 
+_STALE_MOVES = 50
+_LONGEST_MOVE_SECONDS = 8.0
+
+
 def improve(instance: Instance, solution: Solution, time_limit_seconds: float, seed: int = 0,
             move_seconds: float = 1.0, threads: int = 2, stats: SearchStats | None = None) -> Solution:
     """Large neighbourhood search from a feasible ``solution``; returns the best roster found.
 
     Each move frees a neighbourhood, gives CP-SAT ``move_seconds`` to re-solve it from the current roster,
     and keeps the result unless the objective gets worse. A kind of neighbourhood grows while its
-    sub-solves end proven optimal and shrinks while they run out of time. ``threads`` moves run at once
+    sub-solves end proven optimal and shrinks while they run out of time; after a long run of moves without
+    an improvement the time per move doubles (up to 8 s), which lets every kind grow. ``threads`` moves run at once
     (CP-SAT releases the interpreter while it solves); a move that finishes after another has changed the
     roster is merged into the new roster and kept only if the evaluator still finds it feasible and no worse.
     """
@@ -205,12 +214,14 @@ def improve(instance: Instance, solution: Solution, time_limit_seconds: float, s
     best_objective = evaluate(instance, best).objective
     stats.start_objective = best_objective
 
+    limit = {"seconds": move_seconds, "stale": 0}
+
     def submit(pool, running) -> None:
         left = deadline - time.perf_counter()
         if left <= 0.05:
             return
         kind, members, days = neighbourhoods.pick(best)
-        future = pool.submit(_solve_part, instance, members, best, best, min(left, move_seconds),
+        future = pool.submit(_solve_part, instance, members, best, best, min(left, limit["seconds"]),
                              rng.randrange(1 << 30), days)
         running[future] = (kind, days, time.perf_counter())
 
@@ -230,14 +241,21 @@ def improve(instance: Instance, solution: Solution, time_limit_seconds: float, s
                 if found is not None:
                     candidate = _merge(instance, best, found, days)
                     evaluation = evaluate(instance, candidate)
+                    limit["stale"] += 1
                     if evaluation.feasible and evaluation.objective <= best_objective:
                         stats.kept += 1
                         if evaluation.objective < best_objective:
                             stats.improved += 1
                             kind.improved += 1
+                            limit["stale"] = 0
                             logger.info("%s: LNS objective %d (%s of %d)", instance.name, evaluation.objective,
                                         kind.name, round(kind.size))
                         best, best_objective = candidate, evaluation.objective
+                    if limit["stale"] >= _STALE_MOVES:
+                        # A long run without improvement: give the moves more time, so that the
+                        # neighbourhoods grow past the local optimum the small ones are stuck in.
+                        limit["seconds"] = min(_LONGEST_MOVE_SECONDS, 2 * limit["seconds"])
+                        limit["stale"] = 0
                 submit(pool, running)
     stats.by_kind = {kind.name: (kind.tries, kind.improved, round(kind.seconds, 1), round(kind.size, 1))
                      for kind in neighbourhoods.kinds}
@@ -248,8 +266,8 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
                    hint: Solution | None = None, log: bool = False) -> CurtoisResult:
     """Solve one benchmark instance: CP-SAT on the whole model, then the neighbourhood search if it stalls.
 
-    CP-SAT gets the whole time unless, at a quarter of it, its best roster is more than 5% above its proven
-    bound, or it has found nothing by then. Then the better of its roster and :func:`greedy_start` goes
+    CP-SAT gets the whole time unless, at a quarter of it (at most 30 s), its best roster is more than 5%
+    above its proven bound, or it has found nothing by then. Then the better of its roster and :func:`greedy_start` goes
     to :func:`improve` for the time left. The instances up to about 20 employees end in the first phase,
     usually proven optimal; the large ones are solved by the search, with CP-SAT's bound kept.
 
@@ -261,7 +279,7 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
     started = time.perf_counter()
     deadline = started + time_limit_seconds
     whole, bound = solve_whole(instance, time_limit_seconds, num_workers, seed, hint, log,
-                               checkpoint_seconds=0.25 * time_limit_seconds)
+                               checkpoint_seconds=min(30.0, 0.25 * time_limit_seconds))
     if whole is not None and whole.status == "OPTIMAL":
         return whole
     candidates = [] if whole is None else [whole.solution]
