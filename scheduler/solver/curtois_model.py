@@ -1,4 +1,4 @@
-"""The Curtois–Qu shift-scheduling benchmark as one CP-SAT model.
+"""The Curtois–Qu shift-scheduling benchmark as a CP-SAT model: the whole instance, or a part of it.
 
 The campaign engine (:mod:`scheduler.solver.engine`) works on timed tasks with rest
 minutes; the benchmark's rules are about runs of days (min/max consecutive shifts,
@@ -25,6 +25,12 @@ A redundant constraint bounds each employee's worked days between ``ceil(min min
 longest shift)`` and ``floor(max minutes / shortest shift)``. No two employees of the 14
 instances are interchangeable (contracts, days off or requests differ), so there is no
 staff symmetry to break.
+
+The same class models a part of a roster — some employees, a window of days, or both — with
+the rest held fixed: the rules of a member count what the fixed days already hold, the run
+network starts from the state the days before the window lead to and may only end where the
+days after it stay legal, and the cover rows count fixed employees as constants. The
+neighbourhood search of :mod:`scheduler.solver.curtois_search` re-solves such parts.
 """
 
 from __future__ import annotations
@@ -395,22 +401,19 @@ class _Model:
 class _Watch(cp_model.CpSolverSolutionCallback):
     """Follows a whole-model solve and stops it at a checkpoint unless it is close to a proof.
 
-    At ``first_solution_seconds`` a search that has found nothing stops; at ``checkpoint_seconds`` one whose
-    best objective is more than ``gap`` above its proven bound stops, so that the time left can go to the
-    neighbourhood search. Both times count from the start of the search.
+    At ``checkpoint_seconds`` (from the start of the search) a search that has found nothing, or whose best
+    objective is more than ``gap`` (a fraction) above its proven bound, stops, so that the time left can go
+    to the neighbourhood search.
     """
 
-    def __init__(self, solver: cp_model.CpSolver, first_solution_seconds: float | None,
-                 checkpoint_seconds: float | None, gap: float):
+    def __init__(self, solver: cp_model.CpSolver, checkpoint_seconds: float | None, gap: float):
         super().__init__()
         self.solver = solver
         self.gap = gap
         self.objective: float | None = None
         self.bound = -math.inf
         self.stopped_early = False
-        self._timers = [threading.Timer(at, check) for at, check in
-                        ((first_solution_seconds, self._check_found), (checkpoint_seconds, self._check_gap))
-                        if at is not None]
+        self._timer = threading.Timer(checkpoint_seconds, self._check) if checkpoint_seconds is not None else None
 
     def on_solution_callback(self) -> None:
         self.objective = self.objective_value
@@ -418,32 +421,25 @@ class _Watch(cp_model.CpSolverSolutionCallback):
     def on_bound(self, bound: float) -> None:
         self.bound = bound
 
-    def _check_found(self) -> None:
-        if self.objective is None:
-            self._stop()
-
-    def _check_gap(self) -> None:
+    def _check(self) -> None:
         if self.objective is None or self.objective - self.bound > self.gap * max(1.0, abs(self.objective)):
-            self._stop()
-
-    def _stop(self) -> None:
-        self.stopped_early = True
-        self.solver.stop_search()
+            self.stopped_early = True
+            self.solver.stop_search()
 
     def __enter__(self):
-        for timer in self._timers:
-            timer.daemon = True
-            timer.start()
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        for timer in self._timers:
-            timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
-                hint: Solution | None = None, log: bool = False, first_solution_seconds: float | None = None,
-                checkpoint_seconds: float | None = None, gap: float = 0.05) -> tuple[CurtoisResult | None, int]:
+                hint: Solution | None = None, log: bool = False, checkpoint_seconds: float | None = None,
+                gap: float = 0.05) -> tuple[CurtoisResult | None, int]:
     """Solve one benchmark instance with CP-SAT on the whole model.
 
     Parameters
@@ -459,9 +455,9 @@ def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_worker
         A complete solution to start from (checked by the evaluator; ignored if infeasible).
     log : bool
         Print CP-SAT's search log.
-    first_solution_seconds, checkpoint_seconds, gap : optional
-        Stop early if nothing is found by ``first_solution_seconds``, or if at ``checkpoint_seconds`` the best
-        objective is more than ``gap`` (a fraction) above the proven bound.
+    checkpoint_seconds, gap : optional
+        Stop early if at ``checkpoint_seconds`` nothing is found or the best objective is more than ``gap``
+        (a fraction) above the proven bound.
 
     Returns
     -------
@@ -488,7 +484,7 @@ def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_worker
     # the bound of Instance6 stays near 200 against an optimum of 1950.
     solver.parameters.subsolvers.append("max_lp")
     solver.parameters.linearization_level = 2
-    watch = _Watch(solver, first_solution_seconds, checkpoint_seconds, gap)
+    watch = _Watch(solver, checkpoint_seconds, gap)
     solver.best_bound_callback = watch.on_bound
     with watch:
         status = solver.solve(built.model, watch)
