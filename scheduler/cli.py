@@ -376,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--instances", type=parse_instance_numbers, default=parse_instance_numbers("1-6"),
                        help="instance numbers, e.g. 1-10,13 (default 1-6)")
     bench.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance (default 30)")
-    bench.add_argument("--workers", type=int, default=2, help="CP-SAT workers (default 2)")
+    bench.add_argument("--workers", type=int, default=2,
+                       help="CP-SAT workers, and moves of the neighbourhood search at a time (default 2)")
     bench.add_argument("--format", choices=("table", "csv"), default="table")
     bench.add_argument("--data", help=f"directory of the instance files (default {CURTOIS_DATA} if present)")
     bench.add_argument("--out", help="directory to write each solution (InstanceN.csv)")

@@ -193,7 +193,8 @@ def test_rotation_holds_across_the_edges_of_a_window(fixed_pattern, days, wanted
     horizon = len(fixed_pattern)
     cover = [f"{d},{s},0,1,1" for d in range(horizon) for s in "DN" if (d, s) != (wanted_day, wanted_shift)]
     cover.append(f"{wanted_day},{wanted_shift},1,100,1")  # the cover asks for the forbidden shift
-    text = (f"SECTION_HORIZON\n{horizon}\nSECTION_SHIFTS\nD,480,\nN,480,D\nSECTION_STAFF\nA,D=99|N=99,99999,0,99,1,1,99\n"
+    text = (f"SECTION_HORIZON\n{horizon}\nSECTION_SHIFTS\nD,480,\nN,480,D\n"
+            "SECTION_STAFF\nA,D=99|N=99,99999,0,99,1,1,99\n"
             "SECTION_DAYS_OFF\nSECTION_SHIFT_ON_REQUESTS\nSECTION_SHIFT_OFF_REQUESTS\nSECTION_COVER\n"
             + "\n".join(cover) + "\n")
     instance = parse_instance(text, source="t.txt", name="t")
