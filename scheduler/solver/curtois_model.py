@@ -492,7 +492,8 @@ def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_worker
     name = solver.status_name(status)
     bound = math.ceil(solver.best_objective_bound - 1e-6)  # the objective is a whole number
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        logger.info("%s: CP-SAT found no roster (%s) in %.1f s", instance.name, name, seconds)
+        logger.info("%s: CP-SAT found no roster (%s) in %.1f s%s", instance.name, name, seconds,
+                    ", stopped at a checkpoint" if watch.stopped_early else "")
         if status == cp_model.INFEASIBLE:
             raise RuntimeError(f"{instance.name}: CP-SAT proves that no roster keeps every hard rule")
         return None, bound

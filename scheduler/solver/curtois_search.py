@@ -1,4 +1,4 @@
-"""A first roster built employee by employee, then improved by re-solving a few employees at a time.
+"""The Curtois–Qu solve: CP-SAT on the whole model, then a large neighbourhood search where that stalls.
 
 CP-SAT on the whole model of a large instance (Instance13 has 120 employees and 18 shift types,
 Instance19 84 days) spends its time on the LP and finds poor first solutions, or none. Every hard rule
@@ -6,13 +6,14 @@ of the benchmark is about one employee, and employees meet only in the cover row
 
 - :func:`greedy_start` schedules the employees one after another, each optimally (a small CP-SAT model)
   against the cover left by those already placed;
-- :func:`improve` is a large neighbourhood search: it frees a few employees, fixes the rest, and lets
-  CP-SAT find the best schedules of the freed ones given the others (``_Model`` with ``members`` and
-  ``fixed``). A move is kept when the roster's objective does not get worse, so the search can walk
-  along plateaus.
+- :func:`improve` is a large neighbourhood search: each move frees a part of the roster (``_Model`` with
+  ``members``, ``days`` and ``around``) and lets CP-SAT find its best schedules given the rest. A move
+  is kept when the roster's objective does not get worse, so the search can walk along plateaus.
+- :func:`solve_instance` puts them together with CP-SAT on the whole model (see its docstring).
 
-Neighbourhoods are chosen three ways: employees at random; employees who may work the shift of a cover
-row that is short or over-staffed; and employees with an unmet request.
+A move frees every employee over a window of days; a few employees over the whole horizon (at random,
+around a short or over-staffed cover row, or around an unmet request); or a block of employees who may
+work the shift of such a cover row, over a third of the horizon.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class SearchStats:
-    """What a search did: moves tried and kept, and the objective after each phase."""
+    """What a search did: the objective it started from, and its moves tried, kept and improving."""
 
     start_objective: int | None = None
     tries: int = 0
@@ -43,7 +44,8 @@ class SearchStats:
 
 
 def _solve_part(instance: Instance, members: list[int], around: Solution, hint: Solution | None,
-                time_limit_seconds: float, seed: int, days: tuple[int, int] | None = None) -> Solution | None:
+                time_limit_seconds: float, seed: int,
+                days: tuple[int, int] | None = None) -> tuple[Solution | None, bool]:
     """The best schedules of ``members`` on ``days`` with the rest of ``around`` as it is.
 
     Returns the members' whole schedules (None if CP-SAT found none in time) and whether they are proven

@@ -174,7 +174,8 @@ def test_a_large_model_goes_from_cp_sat_to_the_search_and_the_evaluator_agrees(c
     assert result.objective == evaluation.objective
     assert result.bound <= result.objective
     assert result.seconds < 14
-    # CP-SAT's bound is far below its roster at the checkpoint (a quarter of the time), so the search ran.
+    # At the checkpoint (a quarter of the time) CP-SAT's bound is far below its roster, or it has none yet on a
+    # busy machine; either way it stops there and the search runs.
     assert any("stopped at a checkpoint" in record.getMessage() for record in caplog.records)
     assert any(record.getMessage().startswith("generated: search") for record in caplog.records)
 
