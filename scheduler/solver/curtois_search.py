@@ -139,31 +139,18 @@ class _Neighbourhoods:
             first = self.rng.randrange(horizon - size + 1)
             return kind, list(range(len(self.instance.staff))), (first, first + size)
         if kind.name == "block":
-            rows = self._costly_rows(solution)
-            if rows:
-                row = self.rng.choice(rows)
-                pool = self.can_work[row.shift]
-                members = set(self.rng.sample(pool, min(len(pool), size)))
-                centre = row.day
-            else:
-                members, centre = set(), self.rng.randrange(horizon)
-            while len(members) < min(size, len(self.instance.staff)):
-                members.add(self.rng.randrange(len(self.instance.staff)))
+            members, centre = self._around_costly_row(solution, size)
+            if centre is None:
+                centre = self.rng.randrange(horizon)
             first = max(0, min(horizon - self.block_days, centre - self.block_days // 2))
-            return kind, sorted(members), (first, first + self.block_days)
+            return kind, self._filled(members, size), (first, first + self.block_days)
         return kind, self._employees(solution, size), None
 
     def _employees(self, solution: Solution, size: int) -> list[int]:
-        staff = len(self.instance.staff)
-        size = min(size, staff)
         draw = self.rng.random()
         chosen: set[int] = set()
         if draw < 0.4:
-            rows = self._costly_rows(solution)
-            if rows:
-                row = self.rng.choice(rows)
-                pool = self.can_work[row.shift]
-                chosen.update(self.rng.sample(pool, min(len(pool), max(1, size - 1))))
+            chosen, _ = self._around_costly_row(solution, max(1, min(size, len(self.instance.staff)) - 1))
         elif draw < 0.6:
             unmet = [self.index[r.employee] for r in self.instance.shift_on_requests
                      if solution[r.employee][r.day] != r.shift]
@@ -171,7 +158,22 @@ class _Neighbourhoods:
                       if solution[r.employee][r.day] == r.shift]
             if unmet:
                 chosen.add(self.rng.choice(unmet))
-        while len(chosen) < size:
+        return self._filled(chosen, size)
+
+    def _around_costly_row(self, solution: Solution, count: int) -> tuple[set[int], int | None]:
+        """Up to ``count`` employees who may work the shift of a random short or over-staffed cover row, and
+        that row's day (no one and None when every row is met exactly)."""
+        rows = self._costly_rows(solution)
+        if not rows:
+            return set(), None
+        row = self.rng.choice(rows)
+        pool = self.can_work[row.shift]
+        return set(self.rng.sample(pool, min(len(pool), count))), row.day
+
+    def _filled(self, chosen: set[int], size: int) -> list[int]:
+        """``chosen`` topped up with employees at random to ``size`` (at most the whole staff)."""
+        staff = len(self.instance.staff)
+        while len(chosen) < min(size, staff):
             chosen.add(self.rng.randrange(staff))
         return sorted(chosen)
 
@@ -310,8 +312,8 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
     if left > 0.5:
         stats = SearchStats()
         best = improve(instance, best, left, seed=seed, threads=max(1, num_workers), stats=stats)
-        logger.info("%s: search %d moves, %d kept, %d improving: %s", instance.name, stats.tries, stats.kept,
-                    stats.improved, stats.by_kind)
+        logger.info("%s: search from %d, %d moves, %d kept, %d improving: %s", instance.name,
+                    stats.start_objective, stats.tries, stats.kept, stats.improved, stats.by_kind)
     objective = evaluate(instance, best).objective
     status = "OPTIMAL" if objective <= bound else "FEASIBLE"
     return CurtoisResult(best, objective, min(bound, objective), status, time.perf_counter() - started)
