@@ -28,6 +28,11 @@ class Problem:
     heading : str or None
         The column's header as the file wrote it, when it differs from ``column``
         (a Vietnamese header such as ``"Ngày bận"``); shown to the user.
+    severity : str
+        ``"error"`` (the default: the campaign does not load), ``"warning"`` (it loads, but something
+        looks wrong, such as a table with a header and no rows) or ``"note"`` (what the reader did on
+        the user's behalf: the header line it found, a column it ignored, an old ward name it
+        converted). Only errors block a load.
     """
 
     file: str
@@ -35,6 +40,11 @@ class Problem:
     column: str | None
     message: str
     heading: str | None = None
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     @property
     def line(self) -> int | None:
