@@ -49,16 +49,24 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a campaign directory; print every problem; non-zero exit if any."""
-    from scheduler.io import CampaignLoadError, load_campaign
+    """Validate a campaign directory; print its errors, warnings and notes under a heading each.
+
+    The exit code is 1 when there is an error, 0 otherwise (warnings and notes do not block a load).
+    """
+    from scheduler.loader import load_campaign_report
+    from scheduler.problems import number_vi
     from scheduler.summary import format_summary, summarise
 
-    try:
-        campaign = load_campaign(Path(args.directory))
-    except CampaignLoadError as error:
-        for problem in error.problems:
-            print(problem)
-        print(f"Từ chối: {len(error.problems)} lỗi trong {args.directory}; không dữ liệu nào được nạp.",
+    campaign, report = load_campaign_report(Path(args.directory))
+    for heading, problems, count in (("Lỗi", report.errors, report.error_count),
+                                     ("Cảnh báo", report.warnings, report.warning_count),
+                                     ("Ghi chú", report.notes, report.note_count)):
+        if problems:
+            print(f"{heading} ({number_vi(count)}):")
+            for problem in problems:
+                print(f"  {problem}")
+    if report.errors:
+        print(f"Từ chối: {number_vi(report.error_count)} lỗi trong {args.directory}; không dữ liệu nào được nạp.",
               file=sys.stderr)
         return 1
     print(format_summary(summarise(campaign)))
@@ -90,7 +98,7 @@ def _load_or_report(directory: Path):
     except CampaignLoadError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
-        print(f"Từ chối: {len(error.problems)} lỗi trong {directory}.", file=sys.stderr)
+        print(f"Từ chối: {error.count} lỗi trong {directory}.", file=sys.stderr)
         return None
 
 

@@ -9,15 +9,26 @@ describes every column)::
     mobile_points.csv | .xlsx     the mobile service points
     pins.csv | pins.xlsx          optional: assignments the roster must keep
 
-:func:`check_campaign` returns the problems; :func:`load_campaign` returns the
-:class:`~scheduler.model.Campaign` or raises :class:`CampaignLoadError` with
-all of them. Nothing is half-loaded: one problem anywhere and no campaign is
-built. Bad cell content never raises anything but that error.
+:func:`check_campaign` returns the errors; :func:`check_campaign_report` returns
+them with the warnings and notes (a table with a header and no rows, what the
+table reader did on the user's behalf), which never block a load, and
+:func:`load_campaign_report` the campaign too. :func:`load_campaign` returns the
+:class:`~scheduler.model.Campaign` or raises :class:`CampaignLoadError` with the
+errors. Nothing is half-loaded: one error anywhere and no campaign is built.
+Bad cell content never raises anything but that error.
+
+Checking costs time and memory linear in the rows: rows sharing an id or a
+phone each name the first of them, and what is reported is bounded per column
+and per file by :func:`scheduler.problems.bounded` (the rest counted, the
+count exact), in the one place every caller goes through (:func:`_load`). A
+value repeated down a column is parsed once, and once a table has an error its
+remaining rows are checked but not built into model objects.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +42,7 @@ from scheduler.model import (
     Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, SoftWeights,
     StaffNeed, Ward, WardDemand,
 )
-from scheduler.problems import CampaignLoadError, Problem
+from scheduler.problems import CampaignLoadError, CheckReport, Problem
 from scheduler.tables import (
     MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, Table, TableSchema, find_table_file, read_table,
 )
@@ -68,6 +79,10 @@ MAX_STAFF = 50
 MAX_POINT_STAFF = 100
 MAX_RESPONSE_MINUTES = 1440
 MAX_WEEK_HOURS = 168
+# The rows a duplicate's first row names; it counts the others.
+MAX_DUPLICATE_ROWS_NAMED = 5
+# The distinct texts of one column whose reading is remembered while a table is read.
+MEMO_VALUES_PER_COLUMN = 4096
 
 
 def load_campaign(directory: Path | str) -> Campaign:
@@ -85,15 +100,51 @@ def load_campaign(directory: Path | str) -> Campaign:
         When anything is wrong; ``error.problems`` lists every problem found, each
         with its file, data row and column. No other exception comes from bad content.
     """
-    campaign, problems = _load(Path(directory))
-    if problems:
-        raise CampaignLoadError(problems)
+    campaign, report = _load(Path(directory))
+    if report.errors:
+        raise CampaignLoadError(report.errors)
     return campaign
 
 
 def check_campaign(directory: Path | str) -> list[Problem]:
-    """Every problem of a campaign directory; an empty list means :func:`load_campaign` succeeds."""
+    """The errors of a campaign directory; an empty list means :func:`load_campaign` succeeds.
+
+    The list is bounded as :func:`check_campaign_report` says; warnings and notes are left out.
+    """
+    return list(_load(Path(directory))[1].errors)
+
+
+def check_campaign_report(directory: Path | str) -> CheckReport:
+    """Check a campaign directory: its errors, warnings and notes apart.
+
+    Parameters
+    ----------
+    directory
+        A campaign directory, as :func:`load_campaign` takes.
+
+    Returns
+    -------
+    CheckReport
+        ``errors`` (the campaign does not load), ``warnings`` (it loads but something looks wrong,
+        such as a table with a header and no rows) and ``notes`` (what the table reader did on the
+        user's behalf), each in file order and bounded by :func:`scheduler.problems.bounded`:
+        at most :data:`~scheduler.problems.MAX_PROBLEMS_PER_COLUMN` per column and
+        :data:`~scheduler.problems.MAX_PROBLEMS_PER_FILE` per file are listed, the rest are
+        counted in a summary, and ``report.error_count`` is exact.
+    """
     return _load(Path(directory))[1]
+
+
+def load_campaign_report(directory: Path | str) -> tuple[Campaign | None, CheckReport]:
+    """Load a campaign directory and say what was found, in one pass.
+
+    Returns
+    -------
+    campaign, report
+        The campaign, or None when ``report.errors`` is not empty, and the report as
+        :func:`check_campaign_report` gives it.
+    """
+    return _load(Path(directory))
 
 
 # --- campaign.toml -----------------------------------------------------------------------------
@@ -133,7 +184,7 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
         problem(None, "tệp không phải UTF-8")
         return settings, problems
     except tomllib.TOMLDecodeError as error:
-        problem(None, f"không đọc được TOML ({error})")
+        problem(None, toml_error_vi(error, text))
         return settings, problems
 
     for key in data:
@@ -175,6 +226,53 @@ def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
     settings.rules = _read_rules(data.get("rules", {}), problem)
     settings.weights = _read_weights(data.get("weights", {}), problem)
     return settings, problems
+
+
+# tomllib's messages (Python 3.11–3.13 word them so) -> Vietnamese; the first pattern that matches wins.
+_TOML_MESSAGES_VI = (
+    (r"Invalid value", "giá trị không hợp lệ (chuỗi phải trong dấu nháy \"...\", danh sách trong [...])"),
+    (r"Cannot overwrite a value|Cannot declare .* twice|Duplicate inline table key|Cannot redefine namespace",
+     "khoá này đã được khai báo trước đó"),
+    (r"Cannot mutate immutable namespace", "không thể thêm khoá vào bảng đã đóng"),
+    (r"Expected '=' after a key", "thiếu dấu '=' sau tên khoá"),
+    (r"Expected newline or end of document after a statement", "sau một giá trị phải xuống dòng"),
+    (r"Expected '\]\]' at the end of an array declaration", "thiếu ']]' cuối dòng khai báo [[...]]"),
+    (r"Expected '\]' at the end of a table declaration", "thiếu ']' cuối dòng khai báo bảng [...]"),
+    (r"Unterminated string", "chuỗi chưa đóng dấu nháy"),
+    (r"Unclosed array", "danh sách chưa đóng ']'"),
+    (r"Unclosed inline table", "bảng trên một dòng chưa đóng '}'"),
+    (r"Invalid date or datetime", "ngày hoặc giờ không hợp lệ"),
+    (r"Invalid initial character for a key part|Invalid statement", "dòng không phải khoá = giá trị"),
+    (r"Illegal character|Found invalid character", "có ký tự không được phép"),
+    (r"Unescaped '\\'|Invalid hex value|Escaped character", "dấu '\\' trong chuỗi không hợp lệ"),
+)
+
+
+def toml_error_vi(error: tomllib.TOMLDecodeError, text: str) -> str:
+    """A TOML syntax error in Vietnamese, with its line and column.
+
+    Parameters
+    ----------
+    error
+        What :func:`tomllib.loads` raised for ``text``.
+    text
+        The document, to place an error "at end of document".
+    """
+    message = str(error)
+    line = column = None
+    if getattr(error, "lineno", None):  # Python 3.14 and later
+        line, column = error.lineno, error.colno
+    else:
+        found = re.search(r"\(at line (\d+), column (\d+)\)$", message)
+        if found:
+            line, column = int(found[1]), int(found[2])
+        elif message.endswith("(at end of document)"):
+            lines = text.split("\n")
+            line, column = len(lines), len(lines[-1]) + 1
+    reason = next((vietnamese for pattern, vietnamese in _TOML_MESSAGES_VI if re.match(pattern, message)),
+                  "cú pháp không hợp lệ")
+    where = f" ở dòng {line}, cột {column}" if line is not None else ""
+    return f"không đọc được TOML{where}: {reason}"
 
 
 def _toml_text(value) -> str:
@@ -375,15 +473,45 @@ class _Context:
         return tuple(s.id for s in self.settings.shifts or () if s.kind is ShiftKind.SERVICE)
 
 
+class _TableState:
+    """What the rows of one table share while it is read.
+
+    Attributes
+    ----------
+    memo : dict
+        Column -> cell text -> what the column's parser made of it, so a value repeated down a
+        column (a pool, a ward, yes/no) is read once. A column's parser must depend on the text
+        alone, and what it returns is shared between rows and must not be changed. At most
+        :data:`MEMO_VALUES_PER_COLUMN` texts are remembered per column.
+    keys : dict
+        Column -> key -> the rows that have it, for the duplicates.
+    failed : bool
+        The table has an error (its header, a row, a key on two rows): the campaign will not load,
+        so the readers still check the rows that follow but no longer build them into model objects.
+    """
+
+    def __init__(self, problems: list[Problem]):
+        self.memo: dict[str, dict] = {}
+        self.keys: dict[str, dict] = defaultdict(lambda: defaultdict(list))
+        self.failed = _has_error(problems)
+
+    def key(self, column: str, key, number: int) -> None:
+        """Row ``number`` has ``key`` in ``column``; a key on two rows is an error of the table."""
+        rows = self.keys[column][key]
+        rows.append(number)
+        if len(rows) > 1:
+            self.failed = True
+
+
 class _RowReader:
     """Reads the cells of one row, turning every failure into a problem of that row and column."""
 
-    def __init__(self, table: Table, row, problems: list[Problem]):
-        self.table, self.row, self.problems = table, row, problems
+    def __init__(self, table: Table, row, problems: list[Problem], state: _TableState):
+        self.table, self.row, self.problems, self.state = table, row, problems, state
         self.failed = False
 
     def problem(self, column: str | None, message: str) -> None:
-        self.failed = True
+        self.failed = self.state.failed = True
         heading = self.table.headings.get(column) if column else None
         self.problems.append(Problem(self.table.file, self.row.number, column, message, heading))
 
@@ -391,47 +519,78 @@ class _RowReader:
         if column not in self.table.columns:
             self.failed = self.failed or required  # the missing column is reported once, at the header
             return default
-        text = self.row.get(column)
-        try:
-            text = clean(text)
-            if not text:
-                if required:
-                    self.problem(column, "ô bắt buộc đang trống")
-                return default
-            return parse(text)
-        except CellError as error:
-            self.problem(column, str(error))
-        except _Unknown:
+        raw = self.row.get(column)
+        seen = self.state.memo.setdefault(column, {})
+        outcome = seen.get(raw)
+        if outcome is None:
+            outcome = self._parse(column, raw, parse)
+            if len(seen) < MEMO_VALUES_PER_COLUMN:
+                seen[raw] = outcome
+        kind, value = outcome
+        if kind == "value":
+            return value
+        if kind == "empty":
+            if required:
+                self.problem(column, "ô bắt buộc đang trống")
+            return default
+        if kind == "unknown":
             self.failed = True
+        else:
+            self.problem(column, value)
+        return None
+
+    def _parse(self, column: str, raw: str, parse) -> tuple[str, object]:
+        """("value", parsed), ("empty", None), ("unknown", None) or ("error", message)."""
+        try:
+            text = clean(raw)
+            if not text:
+                return "empty", None
+            return "value", parse(text)
+        except CellError as error:
+            return "error", str(error)
+        except _Unknown:
+            return "unknown", None
         except Exception as error:  # a bug, never the user's fault: report it at the cell, do not crash
             logger.exception("reading %s row %s column %s", self.table.file, self.row.number, column)
-            self.problem(column, f"lỗi nội bộ khi đọc ô ({type(error).__name__}: {error})")
-        return None
+            return "error", f"lỗi nội bộ khi đọc ô ({type(error).__name__}: {error})"
 
 
 def _duplicates(table: Table, column: str, rows_by_key: dict, describe, problems: list[Problem]) -> None:
-    """Report each group of rows sharing a key, on every row of the group, naming the others."""
+    """Report each group of rows sharing a key: a problem on every row of the group, in time linear in the rows.
+
+    Each later row names the first; the first names up to :data:`MAX_DUPLICATE_ROWS_NAMED` of the
+    later ones and counts the rest ("và N hàng khác").
+    """
+    heading = table.headings.get(column)
     for key, numbers in rows_by_key.items():
         if len(numbers) < 2:
             continue
-        for number in numbers:
-            others = ", ".join(f"hàng {other} (dòng {other + 1})" for other in numbers if other != number)
-            problems.append(Problem(table.file, number, column, f"{describe(key)} trùng với {others}",
-                                    table.headings.get(column)))
+        first, later = numbers[0], numbers[1:]
+        described = describe(key)
+        named = ", ".join(_row_name(number) for number in later[:MAX_DUPLICATE_ROWS_NAMED])
+        more = len(later) - MAX_DUPLICATE_ROWS_NAMED
+        problems.append(Problem(table.file, first, column, f"{described} trùng với {named}"
+                                + (f" và {more} hàng khác" if more > 0 else ""), heading))
+        message = f"{described} trùng với {_row_name(first)}"  # one string shared by every later row
+        problems.extend(Problem(table.file, number, column, message, heading) for number in later)
+
+
+def _row_name(number: int) -> str:
+    return f"hàng {number} (dòng {number + 1})"
 
 
 def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tuple[Ward, WardDemand]]:
     rules, result = ctx.rules, []
-    by_code: dict[str, list[int]] = defaultdict(list)
     names: dict[str, str] = {}
     all_resolved = "ward" in table.columns
+    state = _TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems)
+        r = _RowReader(table, row, problems, state)
         unit = r.cell("ward", ctx.commune, required=True)
         if unit is None:
             all_resolved = False
         else:
-            by_code[unit.code].append(row.number)
+            state.key("ward", unit.code, row.number)
             names[unit.code] = unit.name
         services = r.cell("service_shifts", lambda t: cells.parse_list(t, lambda s: ctx.shift_id(s, True)), [])
         staff = r.cell("min_support_staff", lambda t: cells.parse_int(t, 0, MAX_STAFF),
@@ -443,7 +602,7 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
                           rules.night_response_limit_minutes)
         peaks = r.cell("peak_dates", lambda t: cells.parse_list(t, ctx.campaign_date), [])
         extra = r.cell("extra_students_on_peak", lambda t: cells.parse_int(t, 0, MAX_STAFF), 0)
-        if r.failed:
+        if r.failed or state.failed:
             continue
         order = {shift.id: index for index, shift in enumerate(ctx.settings.shifts or ())}
         services = tuple(sorted(services, key=lambda s: order.get(s, len(order)))) if services \
@@ -452,7 +611,8 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
         result.append((row.number, ward, dict(
             ward_code=unit.code, service_shift_ids=services, min_support_staff=staff,
             min_telecom_staff_per_day=telecom, oncall_24_7=oncall, night_response_limit_minutes=response,
-            peak_dates=frozenset(peaks), extra_students_on_peak=extra)))
+            peak_dates=_frozen(peaks), extra_students_on_peak=extra)))
+    by_code = state.keys["ward"]
     _duplicates(table, "ward", by_code, lambda code: f"xã/phường '{names[code]}' ({code})", problems)
     ctx.campaign_wards = set(by_code) if all_resolved else None
     built = []
@@ -465,14 +625,13 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
 
 def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[Person]:
     people = []
-    by_id: dict[str, list[int]] = defaultdict(list)
-    by_phone: dict[str, list[int]] = defaultdict(list)
     ids: dict[str, str] = {}
+    state = _TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems)
+        r = _RowReader(table, row, problems, state)
         person_id = r.cell("person_id", cells.parse_identifier, required=True)
         if person_id is not None:
-            by_id[person_id.casefold()].append(row.number)
+            state.key("person_id", person_id.casefold(), row.number)
             ids.setdefault(person_id.casefold(), person_id)
         name = r.cell("full_name", cells.parse_person_name, required=True)
         pool = r.cell("pool", cells.parse_pool, required=True)
@@ -480,7 +639,7 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
         home = r.cell("home_ward", ctx.commune, required=True)
         phone = r.cell("phone", cells.parse_phone, required=True)
         if phone is not None:
-            by_phone[phone].append(row.number)
+            state.key("phone", phone, row.number)
         skills = r.cell("skills", lambda t: cells.parse_list(t, cells.parse_skill), [])
         unavailable = r.cell("unavailable_dates", lambda t: cells.parse_list(t, ctx.campaign_date), [])
         shifts = r.cell("available_shifts", lambda t: cells.parse_list(t, ctx.shift_id), [])
@@ -488,29 +647,29 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
         night = r.cell("night_eligible", cells.parse_bool, False)
         preferred = r.cell("preferred_wards",
                            lambda t: cells.parse_list(t, ctx.campaign_ward, key=lambda u: u.code), [])
-        if r.failed:
+        if r.failed or state.failed:
             continue
         person = _build(Person, dict(
             id=person_id, name=name, pool=pool, organisation=organisation, home_ward_code=home.code,
-            phone=phone, skills=frozenset(skills), unavailable_dates=frozenset(unavailable),
-            available_shift_ids=frozenset(shifts), weekly_cap_hours=cap, night_eligible=night,
+            phone=phone, skills=_frozen(skills), unavailable_dates=_frozen(unavailable),
+            available_shift_ids=_frozen(shifts), weekly_cap_hours=cap, night_eligible=night,
             preferred_ward_codes=tuple(unit.code for unit in preferred)), table.file, row.number, problems)
         if person is not None:
             people.append(person)
-    _duplicates(table, "person_id", by_id, lambda key: f"mã '{ids[key]}'", problems)
-    _duplicates(table, "phone", by_phone, lambda phone: f"số điện thoại {phone}", problems)
+    _duplicates(table, "person_id", state.keys["person_id"], lambda key: f"mã '{ids[key]}'", problems)
+    _duplicates(table, "phone", state.keys["phone"], lambda phone: f"số điện thoại {phone}", problems)
     return people
 
 
 def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) -> list[MobilePoint]:
     points = []
-    by_id: dict[str, list[int]] = defaultdict(list)
     ids: dict[str, str] = {}
+    state = _TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems)
+        r = _RowReader(table, row, problems, state)
         point_id = r.cell("point_id", lambda t: cells.parse_identifier(t, "mã điểm"), required=True)
         if point_id is not None:
-            by_id[point_id.casefold()].append(row.number)
+            state.key("point_id", point_id.casefold(), row.number)
             ids.setdefault(point_id.casefold(), point_id)
         unit = r.cell("ward", ctx.campaign_ward, required=True)
         place = r.cell("place", lambda t: cells.parse_free_text(t, "địa điểm"), required=True)
@@ -533,22 +692,24 @@ def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) ->
             r.problem(None, "điểm lưu động cần ít nhất một người (students_needed, telecom_needed, "
                             "technicians_needed hoặc skills_needed)")
             continue
+        if state.failed:
+            continue
         point = _build(MobilePoint, dict(
             id=point_id, ward_code=unit.code, place=place, date=day, start_minute=start, end_minute=end,
             staff_needed=tuple(needs), priority_group=group), table.file, row.number, problems)
         if point is not None:
             points.append(point)
-    _duplicates(table, "point_id", by_id, lambda key: f"mã điểm '{ids[key]}'", problems)
+    _duplicates(table, "point_id", state.keys["point_id"], lambda key: f"mã điểm '{ids[key]}'", problems)
     return points
 
 
 def _read_pins(table: Table, ctx: _Context, problems: list[Problem]) -> list[Assignment]:
     """Pinned assignments: a known person, a campaign ward, a campaign date, a shift they declared free."""
     pins = []
-    by_slot: dict[tuple, list[int]] = defaultdict(list)
     kinds = {shift.id: shift.kind for shift in ctx.settings.shifts or ()}
+    state = _TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems)
+        r = _RowReader(table, row, problems, state)
         person = r.cell("person_id", lambda t: _pinned_person(t, ctx), required=True)
         unit = r.cell("ward", ctx.campaign_ward, required=True)
         day = r.cell("date", ctx.campaign_date, required=True)
@@ -567,10 +728,12 @@ def _read_pins(table: Table, ctx: _Context, problems: list[Problem]) -> list[Ass
                                f"{person.pool.label_vi}")
         if r.failed:
             continue
-        by_slot[(person.id, day, shift_id)].append(row.number)
+        state.key("person_id", (person.id, day, shift_id), row.number)
+        if state.failed:
+            continue
         covered = (unit.code,) if kinds.get(shift_id) is ShiftKind.ONCALL else ()
         pins.append(Assignment(person.id, unit.code, day, shift_id, covered_ward_codes=covered))
-    _duplicates(table, "person_id", by_slot,
+    _duplicates(table, "person_id", state.keys["person_id"],
                 lambda key: f"ghim {key[0]} ngày {cells.format_date(key[1])} ca {key[2]}", problems)
     return pins
 
@@ -584,6 +747,14 @@ def _pinned_person(text: str, ctx: _Context) -> Person | None:
     if person is None:
         raise CellError(f"không có người mã '{person_id}' trong {ctx.people_file}")
     return person
+
+
+_EMPTY: frozenset = frozenset()
+
+
+def _frozen(values) -> frozenset:
+    """``frozenset(values)``; one shared empty set, so a large table of mostly empty lists stays small."""
+    return frozenset(values) if values else _EMPTY
 
 
 def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
@@ -606,6 +777,10 @@ def _read(directory: Path, schema: TableSchema, problems: list[Problem], optiona
         return None
     table, read = read_table(path, schema)
     problems.extend(read)
+    if table.columns and not table.rows and not any(problem.is_error for problem in read):
+        # Pins are optional: a header alone says there are none (the exporter writes one so).
+        problems.append(Problem(table.file, None, None, "bảng có dòng tiêu đề nhưng không có hàng dữ liệu nào",
+                                severity="note" if optional else "warning"))
     return table
 
 
@@ -632,7 +807,18 @@ def pin_sort_key(pin: Assignment) -> tuple:
     return (pin.date, pin.ward_code, pin.shift_id or "", pin.person_id)
 
 
-def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
+def _has_error(problems: list[Problem]) -> bool:
+    return any(problem.is_error for problem in problems)
+
+
+def _load(directory: Path) -> tuple[Campaign | None, CheckReport]:
+    """The campaign (None when there is an error) and the bounded report; every public function goes through here."""
+    campaign, problems = _load_all(directory)
+    return campaign, CheckReport.of(problems)
+
+
+def _load_all(directory: Path) -> tuple[Campaign | None, list[Problem]]:
+    """The campaign (None when there is an error) and every problem found, of any severity, in file order."""
     if not directory.is_dir():
         return None, [Problem(str(directory), None, None, "không có thư mục chiến dịch này")]
     try:
@@ -655,14 +841,14 @@ def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
     points = _safely(_read_mobile_points, tables["mobile_points"], ctx, file_problems["mobile_points"])
     if tables["people"] is not None:
         ctx.people_file = tables["people"].file
-        if not file_problems["people"]:
+        if not _has_error(file_problems["people"]):
             ctx.people = {person.id.casefold(): person for person in people}
     pins = _safely(_read_pins, tables["pins"], ctx, file_problems["pins"])
 
     problems = list(toml_problems)
     for schema in (WARDS, PEOPLE, MOBILE_POINTS, PINS):
         problems += _in_file_order(file_problems[schema.name], schema)
-    if problems:
+    if _has_error(problems):
         return None, problems
 
     wards.sort(key=lambda pair: pair[0].code)
@@ -677,5 +863,5 @@ def _load(directory: Path) -> tuple[Campaign | None, list[Problem]]:
             people=tuple(people), mobile_points=tuple(points), weights=settings.weights, pins=tuple(pins))
     except ValueError as error:  # the loader's checks should make this unreachable
         logger.error("model refused the campaign: %s", error)
-        return None, [Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi tạo chiến dịch ({error})")]
-    return campaign, []
+        return None, [*problems, Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi tạo chiến dịch ({error})")]
+    return campaign, problems

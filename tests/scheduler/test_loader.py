@@ -287,7 +287,7 @@ def test_unknown_column(io_dir):
     assert (problem.row, problem.column) == (None, "ghi chú") and "cột không được hỗ trợ" in problem.message
 
 
-# --- duplicates: on both rows, each naming the other ---
+# --- duplicates: on every row; a later row names the first, the first names the later ones ---
 
 def test_duplicate_person_id_ignores_case(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 9, "person_id", "sv01")
@@ -306,14 +306,15 @@ def test_duplicate_phone_in_another_form(io_dir, io_edit):
     assert problems[1].message == "số điện thoại 0912345601 trùng với hàng 1 (dòng 2)"
 
 
-def test_three_rows_with_one_id_each_name_the_two_others(io_dir, io_edit):
+def test_three_rows_with_one_id_the_first_names_the_two_others_and_they_name_the_first(io_dir, io_edit):
     rows = io_edit.read_rows(io_dir, "people")
     for index in (1, 5):
         rows[index]["person_id"] = rows[0]["person_id"]
     io_edit.write_rows(io_dir, "people", rows)
     messages = {p.row: p.message for p in check_campaign(io_dir)}
     assert messages[1].endswith("trùng với hàng 2 (dòng 3), hàng 6 (dòng 7)")
-    assert messages[6].endswith("trùng với hàng 1 (dòng 2), hàng 2 (dòng 3)")
+    assert messages[2].endswith("trùng với hàng 1 (dòng 2)")
+    assert messages[6].endswith("trùng với hàng 1 (dòng 2)")
 
 
 def test_duplicate_ward_by_code_and_name(io_dir, io_edit):
