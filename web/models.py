@@ -134,9 +134,19 @@ class UnfilledRow(db.Model):
 
 
 class Job(db.Model):
-    """A solve job run off the request thread by :mod:`web.jobs`."""
+    """A solve job run off the request thread by :mod:`web.jobs`.
+
+    ``host``, ``server_pid``/``server_start`` (the web process that watches the job) and
+    ``solver_pid``/``solver_start`` (the solve process) name who runs it; a ``*_start`` is the
+    process's start time, so a pid reused by another process is told apart. The watcher renews
+    ``heartbeat_at``; an active job whose heartbeat is stale has lost its server. At most one job per
+    ``dataset`` is queued or running (a unique partial index).
+    """
 
     __tablename__ = "jobs"
+    __table_args__ = (db.Index("uq_jobs_active_dataset", "dataset", unique=True,
+                               sqlite_where=db.text("status IN ('queued', 'running')"),
+                               postgresql_where=db.text("status IN ('queued', 'running')")),)
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(db.String(20), default="queued")  # queued|running|done|failed|stopped
     time_limit_seconds: Mapped[float] = mapped_column(default=60.0)
@@ -149,6 +159,13 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     version_id: Mapped[int | None] = mapped_column(db.ForeignKey("roster_versions.id"), nullable=True)
     dataset_revision: Mapped[int] = mapped_column(default=0)
+    dataset: Mapped[str] = mapped_column(db.String(40), default="campaign", server_default="campaign")
+    host: Mapped[str | None] = mapped_column(db.String(255), nullable=True)
+    server_pid: Mapped[int | None] = mapped_column(nullable=True)
+    server_start: Mapped[str | None] = mapped_column(db.String(80), nullable=True)
+    solver_pid: Mapped[int | None] = mapped_column(nullable=True)
+    solver_start: Mapped[str | None] = mapped_column(db.String(80), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Cancellation(db.Model):
@@ -166,13 +183,35 @@ class Cancellation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LookupFailure(db.Model):
-    """A wrong phone number or personal code, kept to rate-limit guessing."""
+class RateCounter(db.Model):
+    """Attempts of one kind by one key in one fixed window, counted atomically (:mod:`web.limits`)."""
 
-    __tablename__ = "lookup_failures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(db.String(100), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    __tablename__ = "rate_counters"
+    key: Mapped[str] = mapped_column(db.String(200), primary_key=True)  # kind:subject:window start
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    hits: Mapped[int] = mapped_column(default=0)
+
+
+class AuthSession(db.Model):
+    """A signed-in browser: the session cookie names it, and signing out or a revocation ends it here."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
+                                                index=True)
+    person_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PersonCredential(db.Model):
+    """A volunteer's credential generation: raising it revokes their code, links, calendar feed and sessions."""
+
+    __tablename__ = "person_credentials"
+    person_id: Mapped[str] = mapped_column(db.String(40), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_by: Mapped[str] = mapped_column(db.String(80), default="")
 
 
 class PublishedVersionError(RuntimeError):
