@@ -9,7 +9,8 @@ published. With ``--url`` it targets a running server; ``--data-dir`` must then 
 data directory (for its secret key and its published roster, to sign the volunteers' links).
 
 Each volunteer is a thread with one keep-alive HTTP connection. It opens its signed link
-(``/ca-truc/l/<token>``, which signs it in and redirects), then for the rest of the time loads the
+(``/ca-truc/l/<token>``: a confirm page, then its POST signs it in and redirects; timed together as
+"link"), then for the rest of the time loads the
 page the link redirected to ("Ca trực của tôi") and, one time in ``--wards-every``, ``/api/wards``,
 pausing ``--think-seconds`` on average between requests (0 sends them back to back: a saturation test);
 with a pause, the volunteers' arrivals are spread over the first pause.
@@ -23,13 +24,14 @@ import argparse
 import http.client
 import logging
 import random
+import re
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 MAX_REDIRECTS = 5
 ERROR_PAUSE_SECONDS = 0.1  # after a failed request, so a dead server is not hammered
@@ -51,6 +53,7 @@ class Volunteer(threading.Thread):
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
         self.timings: dict[str, list[float]] = defaultdict(list)  # route -> seconds
+        self.body: bytes | None = None
         self.errors: dict[str, int] = defaultdict(int)
         self.samples: dict[str, str] = {}  # route -> the first error seen
 
@@ -59,17 +62,22 @@ class Volunteer(threading.Thread):
             self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         return self.connection
 
-    def _request(self, path: str) -> tuple[int, str | None]:
-        """One GET on the kept-alive connection; returns (status, Location). Reconnects once if dropped."""
+    def _request(self, path: str, form: dict | None = None) -> tuple[int, str | None]:
+        """One GET (or a POST of ``form``) on the kept-alive connection; returns (status, Location).
+        Reconnects once if dropped; the last page's body is kept in ``self.body``."""
         headers = {"Accept": "text/html,application/json"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         for attempt in (1, 2):
             connection = self._connect()
             try:
-                connection.request("GET", path, headers=headers)
+                connection.request("POST" if form is not None else "GET", path, body=body, headers=headers)
                 response = connection.getresponse()
-                response.read()
+                self.body = response.read()
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 connection.close()
@@ -84,12 +92,14 @@ class Volunteer(threading.Thread):
             self.connection = None
         return response.status, response.headers.get("Location")
 
-    def _timed(self, route: str, path: str) -> str | None:
-        """GET ``path`` following redirects, timed as one request of ``route``; returns the final path."""
+    def _timed(self, route: str, path: str, form: dict | None = None) -> str | None:
+        """GET ``path`` (or POST ``form`` to it) following redirects, timed as one request of ``route``;
+        returns the final path."""
         start = time.perf_counter()
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                status, location = self._request(path)
+                status, location = self._request(path, form)
+                form = None
                 if status in (301, 302, 303, 307, 308) and location:
                     target = urlsplit(urljoin(f"http://{self.host}:{self.port}{path}", location))
                     path = target.path + (f"?{target.query}" if target.query else "")
@@ -112,15 +122,28 @@ class Volunteer(threading.Thread):
             return None
         return path
 
+    def _open_link(self) -> str | None:
+        """The signed link: its confirm page, then the confirming POST (timed together as "link")."""
+        start = time.perf_counter()
+        if self._timed("link page", f"/ca-truc/l/{self.token}") is None:
+            return None
+        found = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', self.body or b"")
+        path = self._timed("link", f"/ca-truc/l/{self.token}", {"csrf_token": found.group(1).decode() if found else ""})
+        self.timings["link"][-1] = time.perf_counter() - start
+        self.timings["link page"].pop()
+        if not self.timings["link page"]:
+            del self.timings["link page"]
+        return path
+
     def run(self) -> None:
         if self.think_seconds:  # volunteers arrive over the first pause, not all in the same millisecond
             time.sleep(self.random.uniform(0, self.think_seconds))
-        shifts_path = self._timed("link", f"/ca-truc/l/{self.token}")
+        shifts_path = self._open_link()
         count = 0
         while time.perf_counter() < self.deadline:
             count += 1
             if shifts_path is None:  # the link failed: try it again, so the errors count up honestly
-                shifts_path = self._timed("link", f"/ca-truc/l/{self.token}")
+                shifts_path = self._open_link()
             elif self.wards_every and count % self.wards_every == 0:
                 self._timed("/api/wards", "/api/wards")
             else:

@@ -52,7 +52,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         Bring the database schema up to date at start (Alembic ``upgrade``).
     """
     directory = Path(data_dir) if data_dir else config.data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    config.make_private(directory)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=config.secret_key(directory),
@@ -65,6 +65,10 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies(),
+        RAQUAN_LINK_MAX_AGE_DAYS=config.link_max_age_days(),
+        RAQUAN_DB_TIMEOUT_SECONDS=config.database_timeout_seconds(),
+        RAQUAN_TRUSTED_PROXIES=config.trusted_proxies(),
         BABEL_DEFAULT_LOCALE="vi",
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
@@ -72,8 +76,12 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     )
     if overrides:
         app.config.update(overrides)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                                    app.config["RAQUAN_DB_TIMEOUT_SECONDS"])
+    if app.config["RAQUAN_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["RAQUAN_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
@@ -81,26 +89,19 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     babel.init_app(app, locale_selector=select_locale)
     _sqlite_pragmas(app)
 
-    from web import api, coordinator, public, volunteer, youth
+    from web import api, coordinator, edge, public, volunteer, youth
     from web.jobs import JobRunner
 
+    edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
     for module in (public, coordinator, youth, volunteer, api):
         app.register_blueprint(module.blueprint)
 
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    def not_found(error):
-        """Unknown URLs and methods: JSON under /api (blueprint handlers miss routing errors), a page elsewhere."""
-        if request.path.startswith("/api/"):
-            return jsonify(error=error.name), error.code
-        return render_template("error.html", error=error), error.code
     app.extensions["raquan_ready"] = threading.Event()
     app.extensions["raquan_jobs"] = JobRunner(app, directory / "jobs", app.config["RAQUAN_SOLVE_WORKERS"])
 
     @app.context_processor
     def inject():
-        from web.auth import current_user
-        return {"current_user": current_user(), "lang": select_locale(), "languages": LANGUAGES}
+        return {"current_user": edge.safe_current_user(), "lang": select_locale(), "languages": LANGUAGES}
 
     @app.before_request
     def remember_language():
@@ -108,6 +109,12 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         if lang in LANGUAGES:
             session["lang"] = lang
         g.lang = select_locale()
+
+    from web import sessions
+    app.before_request(sessions.check)
+    app.after_request(security_headers)
+    from sqlalchemy.exc import OperationalError
+    app.register_error_handler(OperationalError, database_unavailable)
 
     if migrate_db:
         with app.app_context():
@@ -131,6 +138,40 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                           "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+
+
+def security_headers(response):
+    """Headers on every answer: no framing, no sniffing, no referrer (links carry personal tokens), a CSP."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.blueprint in ("coordinator", "youth", "volunteer") or session.get("user_id") or session.get("person_id"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def database_unavailable(error):
+    """A locked, full or unreachable database: a clear 503 (JSON under /api), never a bare 500."""
+    from flask_babel import gettext
+
+    logger.error("database unavailable: %s", error)
+    try:
+        from web.models import db
+        db.session.rollback()
+    except Exception:  # the session may be unusable too; the answer below needs no database
+        logger.exception("rollback after a database error")
+    g.user = None  # the page below must not ask the database who is signed in
+    message = gettext("Cơ sở dữ liệu đang bận hoặc đầy. Vui lòng thử lại sau ít phút; dữ liệu đã lưu không mất.")
+    if request.path.startswith("/api/"):
+        return jsonify(error="database unavailable", message=message), 503, {"Retry-After": "10"}
+    return render_template("unavailable.html", message=message), 503, {"Retry-After": "10"}
 
 
 def jobs(app: Flask):

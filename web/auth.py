@@ -2,21 +2,51 @@
 
 Coordinators (``coordinator``) and Youth Union officers (``youth_union``) sign in with a password.
 A volunteer is identified by ``session["person_id"]`` after giving their phone number and personal
-code, or opening a signed link (:mod:`web.volunteer`).
+code, or opening a signed link (:mod:`web.volunteer`). Every sign-in is recorded server-side
+(:mod:`web.sessions`).
+
+Password attempts are limited like volunteers' codes (:mod:`web.limits`: per client address, per
+account from one address, per account from all addresses), counted before any hashing. An argon2
+check costs about 0.1 s of one core and 64 MiB, so at most :data:`HASHING_SLOTS` run at once in a
+process; an attempt that finds no free slot within :data:`HASHING_WAIT_SECONDS` is told to retry,
+and the server's other threads keep serving pages.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import select
 
+from web import sessions
+from web.limits import Limit, client_address, give_back, take_all
 from web.models import ROLES, User, db
 
 _hasher = PasswordHasher()
+
+ADDRESS_LIMIT = Limit("password-address", 30, timedelta(minutes=15))
+PAIR_LIMIT = Limit("password-pair", 5, timedelta(minutes=15))
+ACCOUNT_LIMIT = Limit("password-account", 50, timedelta(hours=1))
+HASHING_SLOTS = 1
+HASHING_WAIT_SECONDS = 2.0
+_hashing = threading.BoundedSemaphore(HASHING_SLOTS)
+
+
+class TooManyAttempts(Exception):
+    """The attempt was over a limit; ``limit`` says which."""
+
+    def __init__(self, limit: Limit):
+        super().__init__(limit.name)
+        self.limit = limit
+
+
+class HashingBusy(Exception):
+    """No hashing slot came free in time; the client should retry shortly."""
 
 
 def hash_password(password: str) -> str:
@@ -46,17 +76,42 @@ def create_user(username: str, password: str, role: str, display_name: str = "")
 
 
 def authenticate(username: str, password: str) -> User | None:
+    """The user with this name and password, or None.
+
+    Raises
+    ------
+    TooManyAttempts
+        This address or account is over a limit (nothing was hashed).
+    web.limits.LimitUnavailable
+        The attempt could not be counted (the caller refuses it).
+    HashingBusy
+        Every hashing slot stayed busy for :data:`HASHING_WAIT_SECONDS`.
+    """
+    account = username.casefold()[:80]
+    checks = [(ADDRESS_LIMIT, client_address(request.remote_addr)),
+              (PAIR_LIMIT, f"{account}|{client_address(request.remote_addr)}"), (ACCOUNT_LIMIT, account)]
+    exceeded = take_all(checks)
+    if exceeded is not None:
+        raise TooManyAttempts(exceeded)
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        _hasher.hash(password)  # the same work whether or not the name exists
-        return None
-    return user if check_password(user, password) else None
+    db.session.commit()  # end the read before the slow hash: no transaction is held while waiting
+    if not _hashing.acquire(timeout=HASHING_WAIT_SECONDS):
+        raise HashingBusy()
+    try:
+        if user is None:
+            _hasher.hash(password)  # the same work whether or not the name exists
+            return None
+        ok = check_password(user, password)
+    finally:
+        _hashing.release()
+    if ok:
+        give_back(checks)
+        return user
+    return None
 
 
 def sign_in(user: User) -> None:
-    session.clear()
-    session["user_id"] = user.id
-    session.permanent = True
+    sessions.start(user_id=user.id)
 
 
 def current_user() -> User | None:

@@ -6,13 +6,28 @@
   (default: ``sqlite:///<data dir>/raquan.db``).
 - ``RAQUAN_SECRET_KEY``: signs sessions, CSRF tokens, volunteers' links and codes (default: a random
   key written once to ``<data dir>/secret_key``).
+- ``RAQUAN_SECURE_COOKIES``: ``1`` (the default) sends the session cookie over HTTPS only; ``0`` for plain
+  HTTP on loopback (``raquan demo`` sets it off for its own server).
+- ``RAQUAN_LINK_MAX_AGE_DAYS``: how long volunteers' personal links and calendar feeds stay valid (90).
+- ``RAQUAN_DB_TIMEOUT_SECONDS``: how long a write waits for a locked database, and PostgreSQL's lock
+  and connect timeouts (5); past it the request answers 503 instead of hanging.
+- ``RAQUAN_TRUSTED_PROXIES``: the number of reverse proxies in front of the app whose
+  ``X-Forwarded-For`` is trusted (0); rate limits count per client address, so behind a proxy this
+  must be set, or every client shares the proxy's address.
+
+The data directory holds personal data (phones, password hashes, rosters): :func:`make_private`
+keeps it mode 0700 and everything the process writes there 0600.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 def data_dir() -> Path:
@@ -41,3 +56,73 @@ def secret_key(directory: Path) -> str:
         with os.fdopen(descriptor, "w") as stream:
             stream.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0, not {value!r}")
+
+
+def _number(name: str, default: float, minimum: float, maximum: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if not minimum <= number <= maximum:
+        raise ValueError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}")
+    return number
+
+
+def secure_cookies() -> bool:
+    """``RAQUAN_SECURE_COOKIES`` (default on): the session cookie goes over HTTPS only."""
+    return _flag("RAQUAN_SECURE_COOKIES", True)
+
+
+def link_max_age_days() -> float:
+    return _number("RAQUAN_LINK_MAX_AGE_DAYS", 90, 1, 3650)
+
+
+def database_timeout_seconds() -> float:
+    return _number("RAQUAN_DB_TIMEOUT_SECONDS", 5, 0.1, 300)
+
+
+def trusted_proxies() -> int:
+    return int(_number("RAQUAN_TRUSTED_PROXIES", 0, 0, 10))
+
+
+def engine_options(url: str, timeout_seconds: float) -> dict:
+    """SQLAlchemy engine options: short waits for locks and connections, so a busy database answers 503."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": timeout_seconds}}
+    options = {"pool_pre_ping": True, "pool_timeout": timeout_seconds}
+    if url.startswith("postgresql"):
+        milliseconds = int(timeout_seconds * 1000)
+        options["connect_args"] = {"connect_timeout": max(1, round(timeout_seconds)),
+                                   "options": f"-c lock_timeout={milliseconds}"}
+    return options
+
+
+def make_private(directory: Path) -> None:
+    """Create the data directory 0700, make what is already in it private, and have the process create
+    every later file 0600 (``umask 077``): the SQLite file and its journal, job files, the demo's tables."""
+    os.umask(0o077)
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in (directory, *directory.rglob("*")):
+        try:
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            mode = stat.S_IMODE(info.st_mode)
+            if mode & 0o077:
+                os.chmod(path, (mode & 0o700) | (0o700 if stat.S_ISDIR(info.st_mode) else 0))
+        except OSError as error:
+            logger.warning("could not make %s private: %s", path, error)

@@ -24,11 +24,10 @@ import tomli_w
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, SubmitField
+from wtforms import BooleanField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from scheduler.cells import format_time
@@ -40,9 +39,11 @@ from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import VerifyReport, asked_person_slots
 from web import store
 from web.auth import current_user, role_required
-from web.forms import ActionForm
+from web.edge import parse_id
+from web.forms import ActionForm, Form, WholeNumberField
 from web.jobs import JobBusy
-from web.models import AssignmentRow, CampaignFile, Cancellation, Job, RosterVersion, UnfilledRow, db
+from web.models import (AssignmentRow, CampaignFile, Cancellation, Job, PersonCredential, RosterVersion, UnfilledRow,
+                        db)
 
 logger = logging.getLogger(__name__)
 
@@ -76,33 +77,33 @@ RULE_FIELDS = ("min_support_staff_per_shift", "min_telecom_staff_per_day", "nigh
                "min_rest_between_shifts_hours", "min_weekly_rest_hours", "student_weekly_cap_hours")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     table = SelectField(_l("Bảng dữ liệu"), choices=TABLE_CHOICES)
     file = FileField(_l("Tệp (CSV hoặc XLSX; campaign.toml cho thông tin chiến dịch)"),
                      validators=[FileRequired(_l("Hãy chọn một tệp."))])
     submit = SubmitField(_l("Tải lên và kiểm tra"))
 
 
-class RulesForm(FlaskForm):
-    min_support_staff_per_shift = IntegerField(_l("Số nhân sự hỗ trợ tối thiểu mỗi ca"), [InputRequired()])
-    min_telecom_staff_per_day = IntegerField(_l("Số nhân sự viễn thông tối thiểu mỗi ngày"), [InputRequired()])
+class RulesForm(Form):
+    min_support_staff_per_shift = WholeNumberField(_l("Số nhân sự hỗ trợ tối thiểu mỗi ca"), [InputRequired()])
+    min_telecom_staff_per_day = WholeNumberField(_l("Số nhân sự viễn thông tối thiểu mỗi ngày"), [InputRequired()])
     oncall_24_7 = BooleanField(_l("Kỹ thuật viên túc trực 24/7"))
-    night_response_limit_minutes = IntegerField(_l("Thời gian ứng cứu ban đêm tối đa (phút)"), [InputRequired()])
-    mobile_point_travel_limit_minutes = IntegerField(_l("Thời gian di chuyển tối đa đến điểm lưu động (phút)"),
+    night_response_limit_minutes = WholeNumberField(_l("Thời gian ứng cứu ban đêm tối đa (phút)"), [InputRequired()])
+    mobile_point_travel_limit_minutes = WholeNumberField(_l("Thời gian di chuyển tối đa đến điểm lưu động (phút)"),
+                                                         [InputRequired()])
+    max_work_hours_per_day = WholeNumberField(_l("Số giờ làm việc tối đa mỗi ngày"), [InputRequired()])
+    max_work_hours_per_week = WholeNumberField(_l("Số giờ làm việc tối đa mỗi tuần"), [InputRequired()])
+    min_rest_between_shifts_hours = WholeNumberField(_l("Số giờ nghỉ tối thiểu giữa hai ngày làm việc"),
                                                      [InputRequired()])
-    max_work_hours_per_day = IntegerField(_l("Số giờ làm việc tối đa mỗi ngày"), [InputRequired()])
-    max_work_hours_per_week = IntegerField(_l("Số giờ làm việc tối đa mỗi tuần"), [InputRequired()])
-    min_rest_between_shifts_hours = IntegerField(_l("Số giờ nghỉ tối thiểu giữa hai ngày làm việc"),
-                                                 [InputRequired()])
-    min_weekly_rest_hours = IntegerField(_l("Số giờ nghỉ liên tục tối thiểu mỗi tuần"), [InputRequired()])
-    student_weekly_cap_hours = IntegerField(_l("Số giờ tối đa mỗi tuần của sinh viên (mặc định)"),
-                                            [InputRequired()])
+    min_weekly_rest_hours = WholeNumberField(_l("Số giờ nghỉ liên tục tối thiểu mỗi tuần"), [InputRequired()])
+    student_weekly_cap_hours = WholeNumberField(_l("Số giờ tối đa mỗi tuần của sinh viên (mặc định)"),
+                                                [InputRequired()])
     submit = SubmitField(_l("Lưu quy tắc"))
 
 
-class GenerateForm(FlaskForm):
-    time_limit_seconds = IntegerField(_l("Giới hạn thời gian (giây)"),
-                                      [InputRequired(), NumberRange(min=1, max=MAX_TIME_LIMIT_SECONDS)])
+class GenerateForm(Form):
+    time_limit_seconds = WholeNumberField(_l("Giới hạn thời gian (giây)"),
+                                          [InputRequired(), NumberRange(min=1, max=MAX_TIME_LIMIT_SECONDS)])
     submit = SubmitField(_l("Xếp lịch"))
 
 
@@ -413,26 +414,51 @@ def dashboard():
 @blueprint.route("/nhap-du-lieu", methods=["GET", "POST"])
 @role_required("coordinator")
 def import_data():
-    """Upload one file of the data set; every problem is shown and nothing is stored when there is one."""
+    """Upload one file of the data set; nothing is stored when the data set would have an error.
+
+    A file over :func:`web.store.max_upload_file_bytes` is refused before any check. The errors are
+    shown bounded with their exact count; warnings and notes are shown apart, after a good upload
+    too (the page is shown instead of going to the dashboard).
+    """
     form = ImportForm()
+    limit_bytes = store.max_upload_file_bytes()
+
+    def page(report=None, error_count=0, filename=None):
+        return render_template("coordinator/import.html", form=form, limit=store.size_text(limit_bytes),
+                               filename=filename, problems=report.errors if report else None,
+                               error_count=error_count, warnings=report.warnings if report else (),
+                               notes=report.notes if report else (),
+                               warning_count=report.warning_count if report else 0,
+                               note_count=report.note_count if report else 0)
+
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render_template("coordinator/import.html", form=form, problems=None), 400
+            return page(), 400
         upload = form.file.data
         try:
             name = store.stored_name(form.table.data, upload.filename or "")
         except ValueError:
             form.file.errors.append(_("Tệp phải là .csv hoặc .xlsx (campaign.toml cho bảng chiến dịch)."))
-            return render_template("coordinator/import.html", form=form, problems=None), 400
+            return page(), 400
+        upload.stream.seek(0, io.SEEK_END)
+        size_bytes = upload.stream.tell()
+        upload.stream.seek(0)
+        if size_bytes > limit_bytes:
+            form.file.errors.append(_("Tệp %(name)s lớn %(size)s, vượt giới hạn %(limit)s của một tệp tải lên. Hãy bỏ "
+                                      "các cột, trang tính không cần thiết hoặc lưu dạng .xlsx (nhỏ hơn CSV).",
+                                      name=upload.filename, size=store.size_text(size_bytes),
+                                      limit=store.size_text(limit_bytes)))
+            return page(), 413
         try:
-            store.import_files({name: upload.read()}, _username())
+            report = store.import_files({name: upload.read()}, _username())
         except store.ImportRejected as rejected:
-            flash(_("Tệp bị từ chối, chưa lưu gì: %(count)s lỗi.", count=len(rejected.problems)), "error")
-            return render_template("coordinator/import.html", form=form, problems=rejected.problems,
-                                   filename=upload.filename), 422
+            flash(_("Tệp bị từ chối, chưa lưu gì: %(count)s lỗi.", count=rejected.count), "error")
+            return page(rejected.report, rejected.count, upload.filename), 422
         flash(_("Đã lưu %(name)s.", name=name))
+        if report.warnings or report.notes:
+            return page(report, 0, upload.filename)
         return redirect(url_for("coordinator.dashboard"))
-    return render_template("coordinator/import.html", form=form, problems=None)
+    return page()
 
 
 def rewritten_rules(toml_bytes: bytes, values: dict) -> bytes:
@@ -462,7 +488,7 @@ def rules():
         try:
             store.import_files({CAMPAIGN_FILE: content}, _username())
         except store.ImportRejected as rejected:
-            flash(_("Quy tắc bị từ chối, chưa lưu gì: %(count)s lỗi.", count=len(rejected.problems)), "error")
+            flash(_("Quy tắc bị từ chối, chưa lưu gì: %(count)s lỗi.", count=rejected.count), "error")
             return render_template("coordinator/rules.html", form=form, problems=rejected.problems), 422
         flash(_("Đã lưu quy tắc. Hãy xếp lịch lại để áp dụng."))
         return redirect(url_for("coordinator.rules"))
@@ -480,6 +506,7 @@ def _runner():
 @role_required("coordinator")
 def generate():
     """Start a solve job (one at a time)."""
+    _runner().reap()
     form = GenerateForm(data={"time_limit_seconds": int(current_app.config["RAQUAN_DEFAULT_TIME_LIMIT"])})
     jobs = list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT_JOBS)))
     if request.method == "POST":
@@ -500,7 +527,11 @@ def generate():
 @blueprint.get("/cong-viec/<int:job_id>")
 @role_required("coordinator")
 def job(job_id: int):
-    """A solve job's progress; the page reloads itself while the job runs."""
+    """A solve job's progress; the page reloads itself while the job runs.
+
+    A job whose server is gone is ended first (:meth:`web.jobs.JobRunner.reap`), with the reason.
+    """
+    _runner().reap()
     record = db.session.get(Job, job_id)
     if record is None:
         abort(404)
@@ -674,10 +705,9 @@ def publish(version_id: int):
     """Publish a draft: volunteers see it from now on, and it can no longer change."""
     record = _version(version_id)
     if ActionForm().validate_on_submit():
-        if record.status == "published":
+        if record.status == "published" or not store.publish_once(version_id, _username()):
             flash(_("Phiên bản này đã được công bố."), "error")
         else:
-            store.publish(version_id, _username())
             flash(_("Đã công bố phiên bản %(id)s.", id=version_id))
     return redirect(url_for("coordinator.version", version_id=version_id))
 
@@ -700,7 +730,7 @@ def diff():
     """Assignments added and removed between two versions."""
     campaign = _campaign_or_redirect()
     versions = _versions()
-    first, second = request.args.get("a", type=int), request.args.get("b", type=int)
+    first, second = request.args.get("a", type=parse_id), request.args.get("b", type=parse_id)
     if first is None and second is None and len(versions) >= 2:
         first, second = versions[1].id, versions[0].id
     result = None
@@ -876,3 +906,66 @@ def cancellations():
                         else (record.shift_id or record.mobile_point_id or "")})
     page = Page(entries, number, count, total)
     return render_template("coordinator/cancellations.html", page=page)
+
+
+# ------------------------------------------------------------------------------------------------ one person
+
+
+@blueprint.get("/nguoi/<person_id>")
+@role_required("coordinator")
+def person(person_id: str):
+    """A person's details, their code, personal link and calendar feed to send, and their revocation."""
+    from web.codes import feed_token, format_code, link_token, personal_code
+    from web.volunteer import generation
+
+    campaign = _campaign_or_redirect()
+    found = _person_of(campaign, person_id)
+    if found is None:
+        abort(404)
+    current = generation(person_id)
+    secret = current_app.config["SECRET_KEY"]
+    credential = db.session.get(PersonCredential, person_id)
+    version = store.latest_published()
+    shifts = len(store.person_assignments(version.id, person_id)) if version else 0
+    return render_template(
+        "coordinator/person.html", person=found, pool_label=pool_labels().get(found.pool.value, ""),
+        ward=_ward_name(campaign, found.home_ward_code),
+        code=format_code(personal_code(secret, person_id, current)),
+        link=url_for("volunteer.link", token=link_token(secret, person_id, current), _external=True),
+        feed=url_for("volunteer.calendar", token=feed_token(secret, person_id, current), _external=True),
+        credential=credential, version=version, shifts=shifts,
+        link_days=int(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]))
+
+
+@blueprint.post("/nguoi/<person_id>/thu-hoi")
+@role_required("coordinator")
+def revoke_person(person_id: str):
+    """A new code, link and calendar feed for one person; the old ones and their open sessions stop working."""
+    from web.sessions import renew_credentials
+
+    campaign = _campaign_or_redirect()
+    if _person_of(campaign, person_id) is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        renew_credentials(person_id, _username())
+        logger.info("credentials of %s renewed by %s", person_id, _username())
+        flash(_("Đã cấp mã, liên kết và lịch mới; mã, liên kết và lịch cũ không còn dùng được."))
+    return redirect(url_for("coordinator.person", person_id=person_id))
+
+
+@blueprint.post("/nguoi/<person_id>/mo-khoa")
+@role_required("coordinator")
+def unlock_person(person_id: str):
+    """Forget the wrong-code attempts on a person's phone, so they can sign in with their code again."""
+    from web.limits import reset
+    from web.volunteer import PAIR_LIMIT, PHONE_LIMIT
+
+    campaign = _campaign_or_redirect()
+    found = _person_of(campaign, person_id)
+    if found is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        reset(PHONE_LIMIT, found.phone)
+        reset(PAIR_LIMIT, found.phone)
+        flash(_("Đã mở khoá đăng nhập bằng mã cho số %(phone)s.", phone=found.phone))
+    return redirect(url_for("coordinator.person", person_id=person_id))

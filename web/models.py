@@ -183,13 +183,35 @@ class Cancellation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class LookupFailure(db.Model):
-    """A wrong phone number or personal code, kept to rate-limit guessing."""
+class RateCounter(db.Model):
+    """Attempts of one kind by one key in one fixed window, counted atomically (:mod:`web.limits`)."""
 
-    __tablename__ = "lookup_failures"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(db.String(100), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    __tablename__ = "rate_counters"
+    key: Mapped[str] = mapped_column(db.String(200), primary_key=True)  # kind:subject:window start
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    hits: Mapped[int] = mapped_column(default=0)
+
+
+class AuthSession(db.Model):
+    """A signed-in browser: the session cookie names it, and signing out or a revocation ends it here."""
+
+    __tablename__ = "auth_sessions"
+    id: Mapped[str] = mapped_column(db.String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
+                                                index=True)
+    person_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class PersonCredential(db.Model):
+    """A volunteer's credential generation: raising it revokes their code, links, calendar feed and sessions."""
+
+    __tablename__ = "person_credentials"
+    person_id: Mapped[str] = mapped_column(db.String(40), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_by: Mapped[str] = mapped_column(db.String(80), default="")
 
 
 class PublishedVersionError(RuntimeError):

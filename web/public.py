@@ -7,11 +7,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web import store
-from web.auth import authenticate, current_user, sign_in
+from scheduler.problems import CampaignLoadError
+from web import sessions, store
+from web.auth import HashingBusy, TooManyAttempts, authenticate, current_user, sign_in
+from web.limits import LimitUnavailable
 from web.forms import ActionForm, LoginForm
 
 blueprint = Blueprint("public", __name__)
+
+HEALTHZ_PROBLEMS = 5  # problems of a stored data set that does not load, named in /healthz
 
 
 @blueprint.get("/")
@@ -22,8 +26,19 @@ def home():
 
 @blueprint.get("/healthz")
 def healthz():
+    """Readiness: 200 when serving; 503 with a JSON reason while starting or when the stored data set does not load.
+
+    The data set is checked through :func:`web.store.campaign`, which remembers per data revision
+    whether it loads, so a probe costs two small queries once the revision has been loaded.
+    """
     if not current_app.extensions["raquan_ready"].is_set():
         return jsonify(status="starting"), 503
+    try:
+        store.campaign()
+    except CampaignLoadError as error:
+        return jsonify(status="dataset_invalid", reason="the stored data set does not load",
+                       revision=store.revision(), errors=error.count,
+                       problems=[str(problem) for problem in error.problems[:HEALTHZ_PROBLEMS]]), 503
     return jsonify(status="ok")
 
 
@@ -41,7 +56,15 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data.strip(), form.password.data)
+        try:
+            user = authenticate(form.username.data.strip(), form.password.data)
+        except TooManyAttempts as refused:
+            minutes = int(refused.limit.window.total_seconds() // 60)
+            flash(_("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút.", minutes=minutes), "error")
+            return render_template("login.html", form=form), 429
+        except (HashingBusy, LimitUnavailable):
+            flash(_("Hệ thống đang bận. Vui lòng thử lại sau ít phút."), "error")
+            return render_template("login.html", form=form), 503, {"Retry-After": "5"}
         if user is None:
             flash(_("Sai tên đăng nhập hoặc mật khẩu."), "error")
             return render_template("login.html", form=form), 401
@@ -55,8 +78,7 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
-        from flask import session
-        session.clear()
+        sessions.end()
     return redirect(url_for("public.home"))
 
 

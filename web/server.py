@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import tempfile
 import threading
@@ -91,7 +92,9 @@ def demo(port: int = 8080, time_limit_seconds: float = 60.0, open_browser: bool 
          host: str = "127.0.0.1", data_dir: str | None = None) -> None:
     """Load the Hanoi scenario into a fresh data directory, solve, publish and serve."""
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="raquan-demo-"))
-    app = create_app(data_dir=directory)
+    # The demo serves plain HTTP on loopback, so its cookie cannot be HTTPS-only unless asked for.
+    overrides = {} if os.environ.get("RAQUAN_SECURE_COOKIES") else {"SESSION_COOKIE_SECURE": False}
+    app = create_app(overrides, data_dir=directory)
     passwords = load_demo(app, seed)
     server = create_server(app, host=host, port=port, threads=8)
     url = f"http://{host}:{server.effective_port}/"
@@ -111,7 +114,7 @@ def demo(port: int = 8080, time_limit_seconds: float = 60.0, open_browser: bool 
 
 
 def _print_sample_volunteer(app) -> None:
-    from web.codes import personal_code
+    from web.codes import format_code, personal_code
 
     with app.app_context():
         version = store.latest_published()
@@ -122,5 +125,5 @@ def _print_sample_volunteer(app) -> None:
         if rows is None:
             return
         person = campaign.person(rows)
-        print(f"  thử 'Ca trực của tôi': số điện thoại {person.phone}, mã {personal_code(app.config['SECRET_KEY'], person.id)}",
+        print(f"  thử 'Ca trực của tôi': số điện thoại {person.phone}, mã {format_code(personal_code(app.config['SECRET_KEY'], person.id))}",
               flush=True)

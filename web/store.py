@@ -3,8 +3,11 @@
 The data set is the files the loader reads (``campaign.toml`` and the ``wards``, ``people``,
 ``mobile_points`` tables as CSV or XLSX), kept whole in ``campaign_files``. An upload is checked
 together with the stored files in a scratch directory by the same loader as ``raquan check``; a
-file with any problem is rejected and nothing is stored. The Youth Union's pins and team wards live
-in their own tables and are applied to the loaded campaign.
+file with any error is rejected and nothing is stored (warnings and notes come back beside it).
+The check and the store are serialised in the database, across server processes: the upload is
+checked against the files of one data revision and stored only if a compare-and-set raises that
+same revision by one; otherwise it is checked again against the newer files. The Youth Union's
+pins and team wards live in their own tables and are applied to the loaded campaign.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from scheduler.loader import CAMPAIGN_FILE, check_campaign, load_campaign
+from scheduler.loader import CAMPAIGN_FILE, check_campaign_report, load_campaign
 from scheduler.model import Assignment, Campaign, Pool
-from scheduler.problems import Problem
+from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_from_json, roster_json
 from web.models import (AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db,
                         utcnow)
@@ -30,17 +35,54 @@ logger = logging.getLogger(__name__)
 
 TABLES = ("wards", "people", "mobile_points")
 SUFFIXES = (".csv", ".xlsx")
-
-
-_import_lock = threading.Lock()
+# One uploaded file, at most (app setting RAQUAN_MAX_UPLOAD_FILE_BYTES); MAX_CONTENT_LENGTH bounds the request.
+MAX_UPLOAD_FILE_BYTES = 10 * 1024 * 1024
+# Checks of one import against a data set that others keep changing, before it is refused.
+IMPORT_ATTEMPTS = 3
+REVISION_KEY = "dataset_revision"
 
 
 class ImportRejected(ValueError):
-    """An uploaded file has problems; ``problems`` lists each with file, row and column."""
+    """An upload is refused and nothing was stored.
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problems")
+    Attributes
+    ----------
+    problems : list of Problem
+        The errors, each with file, row and column, bounded (see :func:`scheduler.problems.bounded`).
+    count : int
+        The exact number of errors.
+    report : CheckReport
+        The check's errors, warnings and notes (empty when the upload was refused before any check).
+    """
+
+    def __init__(self, problems: list[Problem], report: CheckReport | None = None):
+        self.problems = bounded(problems)
+        self.count = problem_count(self.problems)
+        self.report = report or CheckReport(errors=tuple(self.problems))
+        super().__init__(f"{self.count} problems")
+
+
+def max_upload_file_bytes() -> int:
+    """The largest file an import takes, in bytes (``RAQUAN_MAX_UPLOAD_FILE_BYTES``, default 10 MB)."""
+    return int(current_app.config.get("RAQUAN_MAX_UPLOAD_FILE_BYTES", MAX_UPLOAD_FILE_BYTES))
+
+
+def size_text(size_bytes: int) -> str:
+    """A file size as Vietnamese writes it: whole KB under 1 MB, then MB with one decimal under 10 ("2,5 MB")."""
+    if size_bytes < 1024 * 1024:
+        return f"{-(-size_bytes // 1024)} KB"
+    size = size_bytes / (1024 * 1024)
+    text = f"{size:.1f}".replace(".", ",").removesuffix(",0") if size < 10 else f"{size:.0f}"
+    return f"{text} MB"
+
+
+def too_large(filename: str, size_bytes: int) -> str | None:
+    """Why a file of ``size_bytes`` cannot be imported, in Vietnamese, or None when its size is fine."""
+    limit = max_upload_file_bytes()
+    if size_bytes <= limit:
+        return None
+    return (f"tệp {filename} lớn {size_text(size_bytes)}, vượt giới hạn {size_text(limit)} của một tệp tải lên; "
+            "hãy bỏ các cột, trang tính không cần thiết hoặc lưu dạng .xlsx (nhỏ hơn CSV)")
 
 
 def stored_name(table: str, filename: str) -> str:
@@ -74,43 +116,107 @@ def _replaced(contents: dict[str, bytes], name: str, content: bytes) -> dict[str
     return kept
 
 
-def import_files(uploads: dict[str, bytes], username: str = "") -> None:
-    """Replace stored files by ``uploads`` (stored name -> bytes) if the whole data set then loads.
+def import_files(uploads: dict[str, bytes], username: str = "") -> CheckReport:
+    """Replace stored files by ``uploads`` if the whole data set then loads.
 
-    Raises :class:`ImportRejected` with every problem, storing nothing, otherwise commits.
+    Parameters
+    ----------
+    uploads
+        Stored name (see :func:`stored_name`) -> the file's bytes.
+    username
+        Who uploaded them.
+
+    Returns
+    -------
+    CheckReport
+        The check of the data set as stored: no errors, and its warnings and notes to show.
+
+    Raises
+    ------
+    ImportRejected
+        A file is over :func:`max_upload_file_bytes`, the data set would have an error (every one is
+        listed, bounded), or others changed the data set during each of :data:`IMPORT_ATTEMPTS`
+        checks. Nothing is stored then.
+
+    Notes
+    -----
+    The check and the store hold together across server processes and on PostgreSQL: the upload
+    is checked against the files of the revision read first, and stored in the transaction whose
+    compare-and-set raises exactly that revision; when another change came first, it is checked
+    again against the new files.
     """
-    with _import_lock:  # checked and stored as one step: two uploads at once cannot pass each other's check
-        _import_checked(uploads, username)
+    oversized = [Problem(name, None, None, message) for name, content in uploads.items()
+                 if (message := too_large(name, len(content)))]
+    if oversized:
+        raise ImportRejected(oversized)
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):
+        report = _import_checked(uploads, username)
+        if report is not None:
+            return report
+        logger.info("the data set changed while %s was checked (attempt %d); checking again",
+                    ", ".join(sorted(uploads)), attempt)
+    raise ImportRejected([Problem(", ".join(sorted(uploads)), None, None,
+                                  "dữ liệu vừa được người khác thay đổi, hãy thử lại")])
 
 
-def _import_checked(uploads: dict[str, bytes], username: str) -> None:
+def _import_checked(uploads: dict[str, bytes], username: str) -> CheckReport | None:
+    """One check and store: the report when stored, None when the data set changed since it was read.
+
+    Raises :class:`ImportRejected` when the data set with the uploads has an error.
+    """
+    seen = revision()  # read before the files: files read after it are this revision's or newer
     contents = files()
+    db.session.commit()  # end the reading transaction, so the compare-and-set below sees the latest revision
     for name, content in uploads.items():
         contents = _replaced(contents, name, content)
     with tempfile.TemporaryDirectory(prefix="raquan-import-") as scratch:
         write_files(Path(scratch), contents)
-        problems = check_campaign(scratch)
-    if problems:
-        raise ImportRejected(problems)
+        report = check_campaign_report(scratch)
+    if report.errors:
+        raise ImportRejected(list(report.errors), report)
     try:
+        if not _raise_revision_from(seen):
+            db.session.rollback()
+            return None
         for name, content in uploads.items():
             stem = Path(name).stem
             for row in db.session.scalars(select(CampaignFile)):
                 if Path(row.name).stem == stem and row.name != name:
                     db.session.delete(row)
             db.session.merge(CampaignFile(name=name, content=content, uploaded_at=utcnow(), uploaded_by=username))
-        bump_revision()
         db.session.commit()
+    except IntegrityError:  # another first import created the revision at the same time
+        db.session.rollback()
+        return None
     except Exception:
         db.session.rollback()
         raise
+    return report
 
 
-def import_directory(directory: Path, username: str = "") -> None:
-    """Import a whole campaign directory (as ``raquan scenario`` writes it)."""
+def _raise_revision_from(seen: int) -> bool:
+    """Set the data revision to ``seen + 1`` if it is still ``seen``; whether it was.
+
+    The row stays locked until the transaction ends (a row lock on PostgreSQL, the write lock on
+    SQLite), so of two imports that read the same revision exactly one raises it. The first import
+    creates the row; a second first import then fails on its key (``IntegrityError``).
+    """
+    raised = db.session.execute(update(Setting).where(Setting.key == REVISION_KEY, Setting.value == str(seen))
+                                .values(value=str(seen + 1)).execution_options(synchronize_session=False))
+    if raised.rowcount == 1:
+        return True
+    if seen == 0:  # no row yet, or one that another import has just created (then the key refuses this one)
+        db.session.add(Setting(key=REVISION_KEY, value="1"))
+        db.session.flush()
+        return True
+    return False
+
+
+def import_directory(directory: Path, username: str = "") -> CheckReport:
+    """Import a whole campaign directory (as ``raquan scenario`` writes it); see :func:`import_files`."""
     uploads = {p.name: p.read_bytes() for p in Path(directory).iterdir()
                if p.name == CAMPAIGN_FILE or (p.stem in TABLES and p.suffix in SUFFIXES)}
-    import_files(uploads, username)
+    return import_files(uploads, username)
 
 
 def has_campaign() -> bool:
@@ -118,42 +224,56 @@ def has_campaign() -> bool:
 
 
 def revision() -> int:
-    row = db.session.get(Setting, "dataset_revision")
-    return int(row.value) if row else 0
+    """The data revision as stored now (0 before the first import), read from the database, not the session."""
+    value = db.session.scalar(select(Setting.value).where(Setting.key == REVISION_KEY))
+    return int(value) if value is not None else 0
 
 
 def bump_revision() -> int:
     """Raise the data revision in the database itself, so two changes at once never share a number."""
-    raised = db.session.execute(update(Setting).where(Setting.key == "dataset_revision")
+    raised = db.session.execute(update(Setting).where(Setting.key == REVISION_KEY)
                                 .values(value=cast(cast(Setting.value, Integer) + 1, Text)))
     if raised.rowcount == 0:
-        db.session.add(Setting(key="dataset_revision", value="1"))
+        db.session.add(Setting(key=REVISION_KEY, value="1"))
         db.session.flush()
     return revision()
 
 
 _cache_lock = threading.Lock()
 _load_lock = threading.Lock()
-_cache: dict[tuple, Campaign] = {}
+_cache: dict[tuple, Campaign | CampaignLoadError] = {}
 
 
 def campaign() -> Campaign | None:
-    """The stored campaign with the Youth Union's pins and team wards applied (cached per revision)."""
+    """The stored campaign with the Youth Union's pins and team wards applied (cached per revision).
+
+    Raises :class:`CampaignLoadError` when the stored files do not load; that too is remembered per revision.
+    """
     if not has_campaign():
         return None
     key = (db.engine.url.render_as_string(hide_password=False), revision())
     with _cache_lock:
         cached = _cache.get(key)
+    if isinstance(cached, CampaignLoadError):  # a data set that does not load is not loaded again
+        raise cached.with_traceback(None)
     if cached is not None:
         return cached
     with _load_lock:  # one thread loads; the others wait for its result instead of loading it again
         with _cache_lock:
             cached = _cache.get(key)
+        if isinstance(cached, CampaignLoadError):
+            raise cached.with_traceback(None)
         if cached is not None:
             return cached
         with tempfile.TemporaryDirectory(prefix="raquan-load-") as scratch:
             write_files(Path(scratch), files())
-            loaded = load_campaign(scratch)
+            try:
+                loaded = load_campaign(scratch)
+            except CampaignLoadError as error:
+                with _cache_lock:
+                    _cache.clear()
+                    _cache[key] = error
+                raise
         loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))),
                                    list(db.session.scalars(select(Pin))))
         with _cache_lock:
@@ -214,15 +334,35 @@ def store_roster(roster, report, explanations, dataset_revision: int) -> RosterV
 
 
 def publish(version_id: int, username: str) -> RosterVersion:
-    version = db.session.get(RosterVersion, version_id)
-    if version is None:
-        raise LookupError(f"no roster version {version_id}")
-    if version.status != "published":
-        version.status = "published"
-        version.published_at = utcnow()
-        version.published_by = username
+    """Publish a draft (see :func:`publish_once`); returns the version, published now or before."""
+    publish_once(version_id, username)
+    return db.session.get(RosterVersion, version_id)
+
+
+def publish_once(version_id: int, username: str) -> bool:
+    """Publish a draft in one conditional UPDATE; whether this call published it.
+
+    Only a draft row changes, so of many simultaneous requests (in any number of server processes)
+    exactly one publishes, and a published version's time and author are never rewritten.
+    Raises LookupError if there is no such version.
+    """
+    try:
+        changed = db.session.execute(
+            update(RosterVersion).where(RosterVersion.id == version_id, RosterVersion.status == "draft")
+            .values(status="published", published_at=utcnow(), published_by=username)
+            .execution_options(synchronize_session=False)).rowcount
         db.session.commit()
-    return version
+    except Exception:
+        db.session.rollback()
+        raise
+    if changed:
+        version = db.session.get(RosterVersion, version_id)
+        if version is not None:
+            db.session.refresh(version)
+        return True
+    if db.session.get(RosterVersion, version_id) is None:
+        raise LookupError(f"no roster version {version_id}")
+    return False
 
 
 def latest_published() -> RosterVersion | None:

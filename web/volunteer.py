@@ -1,10 +1,11 @@
 """Volunteers' pages ("Ca trực của tôi"): phone-sized screens first.
 
-- ``lookup`` / ``check``: sign in with a phone number and the six-digit personal code
-  (:func:`web.codes.personal_code`); wrong attempts are counted in ``lookup_failures`` and refused
-  with 429 past :data:`MAX_FAILURES_PER_PHONE` per phone or :data:`MAX_FAILURES_PER_ADDRESS` per
-  client address within :data:`FAILURE_WINDOW`;
-- ``link``: a signed personal link (:func:`web.codes.link_token`) signs the volunteer in;
+- ``lookup`` / ``check``: sign in with a phone number and the ten-digit personal code
+  (:func:`web.codes.personal_code`); attempts are counted atomically in the database
+  (:mod:`web.limits`) before the code is checked and refused with 429 past :data:`ADDRESS_LIMIT`,
+  :data:`PAIR_LIMIT` or :data:`PHONE_LIMIT`; if they cannot be counted the attempt is refused (503);
+- ``link`` / ``link_confirm``: a signed, expiring personal link (:func:`web.codes.link_token`) shows a
+  confirm button, and its POST signs the volunteer in;
 - ``my_shifts``: the volunteer's assignments in the latest published version, with the first names
   of the others on the same shift at the same place (never their phone numbers) and map links;
 - ``calendar``: the same assignments as an iCalendar feed, always from the latest published version;
@@ -27,13 +28,16 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    url_for)
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import or_, select
 
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
 from web import store
+from web import sessions
 from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
-from web.models import AssignmentRow, Cancellation, LookupFailure, RosterVersion, db, utcnow
+from web.forms import ActionForm
+from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
+from web.models import AssignmentRow, Cancellation, PersonCredential, RosterVersion, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +45,12 @@ blueprint = Blueprint("volunteer", __name__, url_prefix="/ca-truc")
 
 TIMEZONE_NAME = "Asia/Ho_Chi_Minh"
 TIMEZONE = ZoneInfo(TIMEZONE_NAME)
-FAILURE_WINDOW = timedelta(minutes=15)
-FAILURE_KEEP = timedelta(days=1)
-MAX_FAILURES_PER_PHONE = 5
-MAX_FAILURES_PER_ADDRESS = 20
+# Code attempts: per client address, per phone from one address, and per phone from all addresses. A stranger
+# who knows a phone locks out only their own address; the phone's own cap (which bounds guessing over the
+# campaign, see web.codes) takes more than one address to reach, and the signed link still works then.
+ADDRESS_LIMIT = Limit("code-address", 20, timedelta(minutes=15))
+PAIR_LIMIT = Limit("code-pair", 5, timedelta(minutes=15))
+PHONE_LIMIT = Limit("code-phone", 100, timedelta(hours=1))
 REASON_MAX_CHARS = 500
 
 
@@ -102,14 +108,19 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
+def _link_max_age_seconds() -> float:
+    return float(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]) * 86400
+
+
 def _signed_in_person_id() -> str | None:
     value = session.get("person_id")
     return value if isinstance(value, str) and value else None
 
 
-def _sign_in(person_id: str) -> None:
-    session["person_id"] = person_id
-    session.permanent = True
+def generation(person_id: str) -> int:
+    """The person's credential generation (0 until a coordinator revokes their code, links and feed)."""
+    record = db.session.get(PersonCredential, person_id)
+    return record.generation if record else 0
 
 
 def normalised_phone(text: str) -> str | None:
@@ -123,26 +134,13 @@ def normalised_phone(text: str) -> str | None:
 # ------------------------------------------------------------------------------------------- sign-in
 
 
-def _failure_count(key: str) -> int:
-    since = utcnow() - FAILURE_WINDOW
-    return db.session.scalar(select(func.count()).select_from(LookupFailure)
-                             .where(LookupFailure.key == key, LookupFailure.at >= since)) or 0
-
-
-def _record_failure(keys: list[str]) -> None:
-    try:
-        db.session.execute(delete(LookupFailure).where(LookupFailure.at < utcnow() - FAILURE_KEEP))
-        for key in keys:
-            db.session.add(LookupFailure(key=key[:100], at=utcnow()))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-
-
 def _render_lookup(error: str | None = None, status: int = 200, phone: str = ""):
-    return render_template("volunteer/lookup.html", error=error, phone=phone, code_digits=CODE_DIGITS,
-                           code_pattern=f"[0-9]{{{CODE_DIGITS}}}"), status
+    return render_template("volunteer/lookup.html", error=error, phone=phone, code_digits=CODE_DIGITS), status
+
+
+def code_checks(phone_subject: str, address: str) -> list[tuple[Limit, str]]:
+    """The limits one code attempt counts against, in order: the address, the phone from that address, the phone."""
+    return [(ADDRESS_LIMIT, address), (PAIR_LIMIT, f"{phone_subject}|{address}"), (PHONE_LIMIT, phone_subject)]
 
 
 @blueprint.get("/")
@@ -155,38 +153,68 @@ def lookup():
 @blueprint.post("/")
 def check():
     phone_text = request.form.get("phone", "")[:40]
-    code = request.form.get("code", "").strip()
+    code = request.form.get("code", "")[:40]
     phone = normalised_phone(phone_text)
-    address_key = f"ip:{request.remote_addr or 'unknown'}"
-    phone_key = f"phone:{phone or ''.join(ch for ch in phone_text if ch.isdigit())}"
-    if _failure_count(phone_key) >= MAX_FAILURES_PER_PHONE or _failure_count(address_key) >= MAX_FAILURES_PER_ADDRESS:
-        logger.warning("volunteer lookup refused: too many failures (%s)", address_key)
-        return _render_lookup(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."), 429, phone_text)
+    phone_subject = phone or "".join(ch for ch in phone_text if ch.isascii() and ch.isdigit())[:20]
+    checks = code_checks(phone_subject, client_address(request.remote_addr))
+    try:
+        exceeded = take_all(checks)
+    except LimitUnavailable:
+        return _render_lookup(_("Hệ thống đang bận, chưa kiểm tra được mã. Vui lòng thử lại sau ít phút."), 503,
+                              phone_text)
+    if exceeded is not None:
+        logger.warning("volunteer sign-in refused: %s limit", exceeded.name)
+        wait = int(exceeded.window.total_seconds() // 60)
+        return _render_lookup(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút, hoặc mở "
+                                "liên kết cá nhân mà điều phối viên đã gửi.", minutes=wait), 429, phone_text)
     campaign = store.campaign()
     person = None
     if phone and campaign is not None:
         person = next((p for p in campaign.people if p.phone == phone), None)
-    if person is None or not (code.isascii() and code.isdigit()) or not codes_match(_secret(), person.id, code):
-        _record_failure([phone_key, address_key])
+    if person is None or not codes_match(_secret(), person.id, code, generation(person.id)):
         return _render_lookup(_("Số điện thoại hoặc mã cá nhân không đúng."), 401, phone_text)
-    _sign_in(person.id)
+    give_back(checks)
+    sessions.start(person_id=person.id)
     return redirect(url_for("volunteer.my_shifts"))
+
+
+def _linked_person(token: str) -> str:
+    """The person of a valid, unexpired, unrevoked link token; 404 otherwise."""
+    found = person_from_token(_secret(), token, _link_max_age_seconds())
+    campaign = store.campaign()
+    if found is None or campaign is None or _maybe(campaign.person, found[0]) is None:
+        abort(404)
+    person_id, token_generation = found
+    if token_generation != generation(person_id):
+        abort(404)
+    return person_id
 
 
 @blueprint.get("/l/<token>")
 def link(token: str):
-    person_id = person_from_token(_secret(), token)
+    """A personal link shows a confirm button: a plain GET (a link preview, a scanner) signs no one in."""
+    person_id = _linked_person(token)
     campaign = store.campaign()
-    if person_id is None or campaign is None or _maybe(campaign.person, person_id) is None:
-        abort(404)
-    _sign_in(person_id)
-    return redirect(url_for("volunteer.my_shifts"))
+    person = campaign.person(person_id)
+    return render_template("volunteer/link.html", token=token, greeting=first_name(person.name))
+
+
+@blueprint.post("/l/<token>")
+def link_confirm(token: str):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    person_id = _linked_person(token)
+    sessions.start(person_id=person_id)
+    return redirect(url_for("volunteer.my_shifts"), 303)
 
 
 @blueprint.post("/thoat")
 def sign_out():
-    session.pop("person_id", None)
-    flash(_("Bạn đã thoát."), "ok")
+    form = ActionForm()
+    if form.validate_on_submit():
+        sessions.end()
+        flash(_("Bạn đã thoát."), "ok")
     return redirect(url_for("volunteer.lookup"))
 
 
@@ -322,8 +350,9 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
 
 
 def _feed_urls(person_id: str) -> dict[str, str]:
-    token = link_token(_secret(), person_id)
-    https = url_for("volunteer.calendar", token=feed_token(_secret(), person_id), _external=True)
+    current = generation(person_id)
+    token = link_token(_secret(), person_id, current)
+    https = url_for("volunteer.calendar", token=feed_token(_secret(), person_id, current), _external=True)
     return {"calendar": https, "webcal": "webcal://" + https.split("://", 1)[1],
             "link": url_for("volunteer.link", token=token, _external=True)}
 
@@ -440,9 +469,10 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
 
 @blueprint.get("/lich/<token>.ics")
 def calendar(token: str):
-    person_id = person_from_feed_token(_secret(), token)
-    if person_id is None:
+    found = person_from_feed_token(_secret(), token, _link_max_age_seconds())
+    if found is None or found[1] != generation(found[0]):
         abort(404)
+    person_id = found[0]
     body = build_calendar(person_id, store.campaign(), store.latest_published()).to_ical()
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": 'inline; filename="ra-quan.ics"',

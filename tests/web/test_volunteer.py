@@ -41,14 +41,17 @@ def _rows(app, person_id: str, version_id: int | None = None):
 
 
 def _failures(app) -> int:
-    from web.models import LookupFailure, db
+    """Failed attempts still counted against any limit."""
+    from web.models import RateCounter, db
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(LookupFailure))
+        return db.session.scalar(select(func.coalesce(func.sum(RateCounter.hits), 0)))
 
 
 def _sign_in(client, app, person_id: str):
-    response = client.get(f"/ca-truc/l/{_token(app, person_id)}")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/ca-truc/cua-toi")
+    token = _token(app, person_id)
+    assert client.get(f"/ca-truc/l/{token}").status_code == 200  # a confirm page: a GET signs no one in
+    response = client.post(f"/ca-truc/l/{token}")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/ca-truc/cua-toi")
     return response
 
 
@@ -92,10 +95,11 @@ def test_a_wrong_code_and_an_unknown_phone_get_the_same_error_and_are_recorded(c
     assert message in wrong_code.get_data(as_text=True) and message in unknown.get_data(as_text=True)
     with client.session_transaction() as session:
         assert "person_id" not in session
-    from web.models import LookupFailure, db
+    from web.models import RateCounter, db
     with loaded_app.app_context():
-        keys = {row.key for row in db.session.scalars(select(LookupFailure))}
-    assert {"phone:0912000001", "phone:0999999999"} <= keys and any(k.startswith("ip:") for k in keys)
+        keys = {row.key.rsplit(":", 3)[0] for row in db.session.scalars(select(RateCounter))}
+    assert {"code-phone:0912000001", "code-phone:0999999999"} <= keys
+    assert any(k.startswith("code-address:") for k in keys)
 
 
 def test_five_failures_for_a_phone_then_429_even_with_the_right_code(client, loaded_app):
@@ -123,10 +127,13 @@ def test_twenty_failures_from_one_address_then_429(client, loaded_app):
 
 
 def test_old_failures_do_not_count(client, loaded_app):
-    from web.models import LookupFailure, db, utcnow
+    from web.models import RateCounter, db, utcnow
+    from web.volunteer import PAIR_LIMIT, PHONE_LIMIT
     with loaded_app.app_context():
-        for _ in range(5):
-            db.session.add(LookupFailure(key="phone:0912000001", at=utcnow() - timedelta(minutes=16)))
+        for limit, subject in ((PAIR_LIMIT, "0912000001|127.0.0.1"), (PHONE_LIMIT, "0912000001")):
+            earlier = utcnow() - limit.window - timedelta(minutes=1)
+            db.session.add(RateCounter(key=limit.key(subject, earlier), window_start=limit.window_start(earlier),
+                                       hits=limit.attempts))
         db.session.commit()
     response = client.post("/ca-truc/", data={"phone": "0912000001", "code": _code(loaded_app, "SV0001")})
     assert response.status_code == 302

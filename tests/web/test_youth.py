@@ -45,7 +45,8 @@ def test_anonymous_posts_change_nothing(client, loaded_app):
 
 def test_a_volunteer_session_cannot_use_youth_pages(client, loaded_app):
     from web.codes import link_token
-    client.get(f"/ca-truc/l/{link_token(loaded_app.config['SECRET_KEY'], 'SV0001')}")
+    signed_in = client.post(f"/ca-truc/l/{link_token(loaded_app.config['SECRET_KEY'], 'SV0001')}")
+    assert signed_in.status_code == 303
     for path in ("/thanh-doan/", "/thanh-doan/ghim", "/thanh-doan/so-luong"):
         response = client.get(path)
         assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]

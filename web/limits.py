@@ -1,0 +1,127 @@
+"""Rate limits counted in the database: atomic, shared by every server process, and failing closed.
+
+An attempt raises the counter of its key in the current fixed window with one statement
+(``INSERT … ON CONFLICT DO UPDATE … RETURNING``, on SQLite and PostgreSQL alike) in a transaction of
+its own, *before* the attempt is checked. Simultaneous requests therefore each see a distinct count,
+and no burst gets more attempts through than the limit. If the counter cannot be written (a locked
+database, a full disk) :func:`take` raises :class:`LimitUnavailable` and the caller refuses the
+attempt: a security counter never fails open.
+
+A :class:`Limit` says how many attempts one subject (a phone, an account, a client address, or a pair
+of them) may make per window. Windows are fixed (aligned to the epoch), so the most attempts a subject
+can ever make over a period is ``attempts × number of windows`` — the figure the guessing arithmetic
+in the README uses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from web.models import RateCounter, db, utcnow
+
+logger = logging.getLogger(__name__)
+
+KEEP_COUNTERS = timedelta(days=2)
+_EPOCH = datetime(2000, 1, 1)
+
+_UPSERT = text(
+    "INSERT INTO rate_counters (key, window_start, hits) VALUES (:key, :window_start, 1) "
+    "ON CONFLICT (key) DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits")
+
+
+class LimitUnavailable(RuntimeError):
+    """The counter could not be written; the attempt must be refused."""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` per ``window`` for one subject of the kind ``name``."""
+
+    name: str
+    attempts: int
+    window: timedelta
+
+    def window_start(self, now: datetime) -> datetime:
+        seconds = int(self.window.total_seconds())
+        elapsed = int((now - _EPOCH).total_seconds())
+        return _EPOCH + timedelta(seconds=elapsed - elapsed % seconds)
+
+    def key(self, subject: str, now: datetime) -> str:
+        return f"{self.name}:{subject}:{self.window_start(now).isoformat()}"[:200]
+
+
+def client_address(remote_addr: str | None) -> str:
+    """The client's address as a rate-limit subject: IPv4 as is, IPv6 by its /64 network."""
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def take(limit: Limit, subject: str) -> bool:
+    """Count one attempt of ``subject``; whether it is within the limit.
+
+    Raises
+    ------
+    LimitUnavailable
+        The counter could not be written (the caller refuses the attempt).
+    """
+    now = utcnow()
+    try:
+        with db.engine.begin() as connection:
+            hits = connection.execute(_UPSERT, {"key": limit.key(subject, now),
+                                                "window_start": limit.window_start(now)}).scalar_one()
+            if random.random() < 0.02:  # now and then, forget old windows
+                connection.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP_COUNTERS))
+    except SQLAlchemyError as error:
+        logger.error("rate counter %s unavailable: %s", limit.name, error)
+        raise LimitUnavailable(str(error)) from error
+    return hits <= limit.attempts
+
+
+def take_all(checks: list[tuple[Limit, str]]) -> Limit | None:
+    """Count an attempt against each (limit, subject) in order; the first limit exceeded, or None.
+
+    The counting stops at the first limit exceeded, so a client refused by its own address limit
+    adds nothing to the counters of the account or phone it was trying.
+    """
+    for limit, subject in checks:
+        if not take(limit, subject):
+            return limit
+    return None
+
+
+def reset(limit: Limit, subject: str) -> None:
+    """Forget the attempts of ``subject`` under ``limit``, alone or paired (``subject|address``).
+
+    A coordinator's reset of a volunteer's code lockout.
+    """
+    escaped = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with db.engine.begin() as connection:
+        for pattern in (f"{limit.name}:{escaped}:%", f"{limit.name}:{escaped}|%"):
+            connection.execute(delete(RateCounter).where(RateCounter.key.like(pattern, escape="\\")))
+
+
+def give_back(checks: list[tuple[Limit, str]]) -> None:
+    """Take back one attempt of each (limit, subject): the attempt succeeded, so it was no failure.
+
+    The counters then count failures (and attempts still in flight), which is what the limits bound.
+    """
+    now = utcnow()
+    with db.engine.begin() as connection:
+        for limit, subject in checks:
+            connection.execute(update(RateCounter).where(RateCounter.key == limit.key(subject, now),
+                                                         RateCounter.hits > 0)
+                               .values(hits=RateCounter.hits - 1))

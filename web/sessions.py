@@ -1,0 +1,96 @@
+"""Server-side sessions: signing in records a session, and only a recorded, unrevoked one counts.
+
+Flask keeps the session in a signed cookie, so by itself a copied cookie would keep working after
+its owner signed out. Here every sign-in (a coordinator's or Youth Union officer's password, a
+volunteer's code or confirmed link) creates an :class:`web.models.AuthSession` row whose id the cookie
+carries; :func:`check` runs before every request and forgets a cookie whose row is missing, revoked
+or older than the session lifetime. Signing out revokes the row, and a coordinator's revocation of
+a volunteer's credentials revokes all of that volunteer's sessions.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, session
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from web.models import AuthSession, PersonCredential, db, utcnow
+
+SIGNED_IN_KEYS = ("user_id", "person_id")
+
+
+def start(*, user_id: int | None = None, person_id: str | None = None) -> None:
+    """Record a new session for a user or a volunteer and put its id in the cookie (after clearing it)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    record = AuthSession(id=secrets.token_urlsafe(32), user_id=user_id, person_id=person_id, created_at=utcnow())
+    db.session.add(record)
+    db.session.commit()
+    session["sid"] = record.id
+    if user_id is not None:
+        session["user_id"] = user_id
+    if person_id is not None:
+        session["person_id"] = person_id
+    session.permanent = True
+
+
+def end() -> None:
+    """Sign out: revoke the recorded session and clear the cookie (the language stays)."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        db.session.execute(update(AuthSession).where(AuthSession.id == sid, AuthSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+        db.session.commit()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+def check() -> None:
+    """Forget the signed-in identity of a cookie whose recorded session is not valid any more."""
+    if not any(key in session for key in SIGNED_IN_KEYS):
+        return
+    sid = session.get("sid")
+    record = db.session.get(AuthSession, sid) if isinstance(sid, str) else None
+    lifetime = current_app.permanent_session_lifetime
+    valid = (record is not None and record.revoked_at is None and record.created_at > utcnow() - lifetime
+             and record.user_id == session.get("user_id") and record.person_id == session.get("person_id"))
+    if not valid:
+        for key in (*SIGNED_IN_KEYS, "sid"):
+            session.pop(key, None)
+
+
+def revoke_person(person_id: str) -> int:
+    """Revoke every session of a volunteer; returns how many were open (the caller commits)."""
+    result = db.session.execute(update(AuthSession)
+                                .where(AuthSession.person_id == person_id, AuthSession.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
+    return result.rowcount or 0
+
+
+def renew_credentials(person_id: str, username: str) -> int:
+    """Revoke a volunteer's code, links, calendar feed and open sessions; returns the new generation.
+
+    The generation is raised in the database itself, so two revocations at once both count.
+    """
+    try:
+        raised = db.session.execute(update(PersonCredential).where(PersonCredential.person_id == person_id)
+                                    .values(generation=PersonCredential.generation + 1, revoked_at=utcnow(),
+                                            revoked_by=username)).rowcount
+        if not raised:
+            db.session.add(PersonCredential(person_id=person_id, generation=1, revoked_at=utcnow(),
+                                            revoked_by=username))
+        revoke_person(person_id)
+        db.session.commit()
+    except IntegrityError:  # another revocation created the row first: raise it instead
+        db.session.rollback()
+        return renew_credentials(person_id, username)
+    except Exception:
+        db.session.rollback()
+        raise
+    return db.session.get(PersonCredential, person_id, populate_existing=True).generation
