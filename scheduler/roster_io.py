@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from scheduler.cells import format_date, format_time
+from scheduler.formulas import csv_cell, text_only
 from scheduler.model import Assignment, Campaign, Roster, Unfilled
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import (
@@ -367,7 +368,7 @@ def write_roster_xlsx(campaign: Campaign, roster: Roster, path: Path | str, repo
         sheet = workbook.create_sheet(title)
         _write_grid(sheet, campaign, grids.get(ward.code, {}))
         sheet.oddHeader.center.text = f"{ward.name} — {campaign.name}"
-    workbook.save(path)
+    _save(workbook, path)
     logger.info("wrote roster workbook %s (%d ward sheets)", path, len(campaign.wards))
     return path
 
@@ -445,8 +446,15 @@ def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Pa
         missing.append([day_label(gap.date), slot, rule, gap.missing, explanation, suggestion])
     for letter, width in zip("ABCDEF", (12, 24, 36, 12, 70, 70)):
         missing.column_dimensions[letter].width = width
-    workbook.save(path)
+    _save(workbook, path)
     return path
+
+
+def _save(workbook, path: Path | str) -> None:
+    """Save a workbook with every text cell marked as text (a name starting with "=" is no formula)."""
+    for sheet in workbook.worksheets:
+        text_only(sheet)
+    workbook.save(path)
 
 
 def _print_setup(sheet) -> None:
@@ -487,6 +495,6 @@ def write_roster_csv(campaign: Campaign, roster: Roster, path: Path | str) -> Pa
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(roster_csv_rows(campaign, roster))
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in roster_csv_rows(campaign, roster))
     path.write_bytes(("\ufeff" + buffer.getvalue()).encode("utf-8"))
     return path

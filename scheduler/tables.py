@@ -8,29 +8,80 @@ date cell becomes "2025-08-26", a number 2.0 becomes "2") together with the
 problems of the file and of its header; what a cell means is the loader's
 business (:mod:`scheduler.loader`).
 
+Reading takes the lists offices really send:
+
+* The header need not be the first line. It is the first of the first
+  :data:`HEADER_SEARCH_LINES` lines that names every required column (else the
+  one naming the most columns), so title lines ("DANH SÁCH SINH VIÊN…", "Kèm
+  theo Công văn số…") and blank lines above it are skipped, with a note.
+* A workbook's table may be on any sheet: the first sheet that has the columns
+  is read, with a note when it is not the first.
+* A cell merged down a column (one organisation for four rows) gives its value
+  to every row it covers.
+* A row-number column ("STT") and a remarks column ("Ghi chú") are ignored, with
+  a note; any other unknown column is an error suggesting the nearest known one.
+
+What the reader did on the user's behalf comes back as problems of severity
+``"note"``. Row numbers: ``Row.number`` is the line as a spreadsheet numbers it
+minus one, so that :attr:`Problem.line <scheduler.problems.Problem.line>`
+(``row + 1``) is the true line whatever stands above the header; with the header
+on line 1 it is the data row's number.
+
+Limits, checked while reading and quoted by the web: a CSV of more than
+:data:`MAX_CSV_BYTES`, a workbook whose members unzip to more than
+:data:`MAX_XLSX_UNPACKED_BYTES` (read from the zip directory before openpyxl
+opens anything), or a table of more than :data:`MAX_TABLE_ROWS` data rows is
+refused. Reading streams and is linear in the file: a CSV is decoded and split
+as it is read, and a workbook is opened in openpyxl's read-only mode, which
+parses a sheet's XML as its lines are taken, so reading stops at the row limit
+without building the rest. Read-only mode does not parse merged ranges, which
+need the full workbook in openpyxl; they are read instead in a second streaming
+pass over the chosen sheet's XML, once its lines are known to be within the
+limit. Only the first :data:`MAX_TABLE_COLUMNS` columns of a sheet are read.
+
 The schemas of the campaign tables (three required, ``pins`` optional) are at
 the bottom of this module and documented in ``docs/data-format.md``.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import difflib
+import functools
 import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from geo.units import fold
+from scheduler.formulas import csv_cell, read_csv_cell, text_only
 from scheduler.problems import Problem
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 _BOM = "\ufeff"
 # Fixed timestamp of every XLSX member, so equal tables give byte-identical files.
 _XLSX_TIMESTAMP = datetime(2025, 1, 1)
+
+# --- What the readers accept ---------------------------------------------------------------------
+MAX_CSV_BYTES = 20 * 1024 * 1024  # a CSV table's size on disk
+MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024  # the sum of a workbook's members once unzipped
+MAX_TABLE_ROWS = 50_000  # non-blank data rows below the header
+MAX_TABLE_COLUMNS = 100  # columns of a sheet that are read; later ones are not looked at
+MAX_SHEET_LINES = 1_048_576  # Excel's last line; a sheet with lines beyond it is refused
+HEADER_SEARCH_LINES = 20  # the header is looked for among this many first lines of each sheet
+
+# Columns lists often have and a campaign does not use: row numbers and remarks. Ignored, with a note.
+IGNORED_HEADERS = ("STT", "TT", "Số TT", "Số thứ tự", "Ghi chú")
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 @dataclass(frozen=True)
@@ -56,26 +107,43 @@ class TableSchema:
                 key = header_key(header)
                 if keys.setdefault(key, column.name) != column.name:
                     raise ValueError(f"{self.name}: header {header!r} means two columns")
+            if header_key(column.name) in _IGNORED_KEYS:
+                raise ValueError(f"{self.name}: column {column.name!r} is an ignored header")
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns if column.required)
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
 
     def canonical(self, header: str) -> str | None:
         """The canonical column a header names, or None."""
-        key = header_key(header)
-        for column in self.columns:
-            if key in (header_key(column.name), *(header_key(h) for h in column.vietnamese)):
-                return column.name
-        return None
+        return self._by_key.get(header_key(header))
+
+    def nearest(self, header: str) -> tuple[str, str] | None:
+        """The header most like ``header`` (as the schema writes it) and its column, or None when none is close."""
+        close = difflib.get_close_matches(header_key(header), list(self._written), n=1, cutoff=0.6)
+        return self._written[close[0]] if close else None
+
+    @functools.cached_property
+    def _by_key(self) -> dict[str, str]:
+        return {key: name for key, (_, name) in self._written.items()}
+
+    @functools.cached_property
+    def _written(self) -> dict[str, tuple[str, str]]:
+        """Every header's key → (the header as written, its column)."""
+        return {header_key(header): (header, column.name)
+                for column in self.columns for header in (column.name, *column.vietnamese)}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One data row: its 1-based number (header not counted) and its cells by canonical column."""
+    """One data row: its number (the spreadsheet line minus one) and its cells by canonical column."""
 
     number: int
     cells: Mapping[str, str]
@@ -99,6 +167,9 @@ def header_key(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(header)).strip()
 
 
+_IGNORED_KEYS = frozenset(header_key(header) for header in IGNORED_HEADERS)
+
+
 def find_table_file(directory: Path, stem: str) -> tuple[Path | None, list[Problem]]:
     """The one ``stem.csv`` or ``stem.xlsx`` of a directory; a problem when there are both or neither."""
     found = [Path(directory) / f"{stem}{suffix}" for suffix in TABLE_SUFFIXES]
@@ -113,53 +184,153 @@ def find_table_file(directory: Path, stem: str) -> tuple[Path | None, list[Probl
 
 
 def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Problem]]:
-    """Read a CSV or XLSX table and map its header to the schema's canonical columns.
+    """Read a CSV or XLSX table, find its header and map it to the schema's canonical columns.
 
     Parameters
     ----------
     path
         A ``.csv`` file (UTF-8, with or without BOM, ``,`` or ``;`` delimited) or a
-        ``.xlsx`` workbook (its first sheet). The first line is the header.
+        ``.xlsx`` workbook (the first sheet that has the schema's columns).
     schema
         The columns the table may have.
 
     Returns
     -------
     table, problems
-        The rows that are not blank, numbered from 1 after the header (blank rows
-        keep their number), and the problems of the file: unreadable, missing
-        or unknown or repeated columns, cells beyond the header.
+        The rows that are not blank, each numbered by its spreadsheet line minus one
+        (the first data row under a header on line 1 is row 1), and the problems of
+        the file: unreadable or over a limit (:data:`MAX_CSV_BYTES`,
+        :data:`MAX_XLSX_UNPACKED_BYTES`, :data:`MAX_TABLE_ROWS`), missing or unknown
+        or repeated columns, cells without a header; and notes (severity ``"note"``)
+        saying which line was taken as the header, which sheet was read, which
+        columns were ignored and which merged cells were spread.
     """
     path = Path(path)
     file = path.name
     try:
         if path.suffix.lower() == ".xlsx":
-            records, problems = _read_xlsx_records(path)
-        else:
-            records, problems = _read_csv_records(path)
+            return _read_workbook(path, schema)
+        return _read_csv(path, schema)
     except OSError as error:
         return Table(file, (), ()), [Problem(file, None, None, f"không đọc được tệp: {error.strerror or error}")]
-    if not records and not problems:
-        problems.append(Problem(file, None, None, "tệp trống; dòng đầu tiên phải là tiêu đề cột"))
-    if not records:
+
+
+# --- Lines of a CSV file or a worksheet ----------------------------------------------------------
+
+class _Unreadable(Exception):
+    """The lines of a sheet cannot be read on; ``problem`` says why."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """A CSV file or one worksheet, as lines of text cells."""
+
+    title: str | None  # the worksheet's name; None for a CSV
+    lines: Callable[[], Iterator[list[str]]]  # every line from line 1, read as taken; may raise _Unreadable
+    merged: Callable[[], list[tuple[int, int, int, int]]]  # merged ranges: (min_col, min_row, max_col, max_row)
+    ragged: bool  # a line may run past the header (CSV); a worksheet's columns all exist
+
+
+@dataclass(frozen=True)
+class _Header:
+    """A line that names columns of the schema."""
+
+    line: int  # 1-based
+    cells: tuple[str, ...]
+    known: int  # how many columns of the schema it names
+    complete: bool  # it names every required column
+
+
+def _find_header(head: Sequence[Sequence[str]], schema: TableSchema) -> _Header | None:
+    """The first line naming every required column, else the first naming the most columns, else None."""
+    required = set(schema.required)
+    best = None
+    for line, record in enumerate(head, 1):
+        names = {schema.canonical(cell) for cell in record if cell.strip()} - {None}
+        if not names:
+            continue
+        header = _Header(line, tuple(record), len(names), required <= names)
+        if header.complete:
+            return header
+        if best is None or header.known > best.known:
+            best = header
+    return best
+
+
+def _head(sheet: _Sheet) -> list[list[str]]:
+    """The first HEADER_SEARCH_LINES lines of a sheet (fewer when it is shorter or cannot be read on)."""
+    head: list[list[str]] = []
+    try:
+        with closing(sheet.lines()) as lines:
+            for record in lines:
+                head.append(record)
+                if len(head) == HEADER_SEARCH_LINES:
+                    break
+    except _Unreadable:
+        pass  # reported when the sheet is read
+    return head
+
+
+def _score(header: _Header | None) -> tuple[bool, int]:
+    return (header.complete, header.known) if header else (False, 0)
+
+
+def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
+                header: _Header | None) -> tuple[Table, list[Problem]]:
+    """The rows under the header (the first non-blank line when no line names a column), streamed.
+
+    A line is blank when it has nothing but in ignored columns (a template numbered down its STT column).
+    """
+    problems: list[Problem] = []
+    header_line, header_cells = (header.line, list(header.cells)) if header else (None, [])
+    ignored = _ignored_columns(header_cells)
+    records: list[tuple[int, list[str]]] = []  # (line, cells) of the non-blank lines under the header
+    try:
+        with closing(sheet.lines()) as lines:
+            for line, record in enumerate(lines, 1):
+                if not any(cell.strip() for index, cell in enumerate(record) if index not in ignored):
+                    continue
+                if header_line is None:
+                    header_line, header_cells = line, record
+                    ignored = _ignored_columns(header_cells)
+                elif line > header_line:
+                    if len(records) == MAX_TABLE_ROWS:
+                        return Table(file, (), ()), [Problem(
+                            file, None, None,
+                            f"tệp {file} có hơn {_number(MAX_TABLE_ROWS)} hàng dữ liệu, vượt giới hạn "
+                            f"{_number(MAX_TABLE_ROWS)} hàng của một bảng; hãy chia danh sách thành nhiều đợt "
+                            "hoặc xoá các hàng thừa")]
+                    records.append((line, record))
+    except _Unreadable as error:
+        problems.append(error.problem)
+    if header_line is None:
+        if not problems:
+            problems.append(Problem(file, None, None, "tệp trống; cần một dòng tiêu đề cột"))
         return Table(file, (), ()), problems
 
-    header, data = records[0], records[1:]
+    if header_line > 1:
+        above = _first_text(sheet, header_line)
+        problems.append(Problem(
+            file, None, None,
+            f"dòng {header_line} được lấy làm dòng tiêu đề cột; {header_line - 1} dòng phía trên"
+            + (f" (tiêu đề văn bản {_quote(above)})" if above else "") + " được bỏ qua", severity="note"))
+
     positions: dict[str, int] = {}
     headings: dict[str, str] = {}
-    for index, text in enumerate(header):
+    for index, text in enumerate(header_cells):
         heading = text.strip()
-        if not heading:
-            filled = next((n for n, record in enumerate(data, 1)
-                           if index < len(record) and record[index].strip()), None)
-            if filled is not None:
-                problems.append(Problem(file, None, None,
-                                        f"cột thứ {index + 1} không có tiêu đề nhưng có dữ liệu (hàng {filled})"))
+        if not heading or index in ignored:
             continue
         name = schema.canonical(heading)
         if name is None:
+            nearest = schema.nearest(heading)
+            hint = f" — có phải '{nearest[0]}' ({nearest[1]})?" if nearest else ""
             problems.append(Problem(file, None, heading,
-                                    f"cột không được hỗ trợ '{heading}'; các cột của {schema.name}: "
+                                    f"cột không được hỗ trợ '{heading}'{hint}; các cột của {schema.name}: "
                                     + ", ".join(schema.names)))
         elif name in positions:
             problems.append(Problem(file, None, name,
@@ -171,44 +342,177 @@ def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Probl
         if column.required and column.name not in positions:
             problems.append(Problem(file, None, column.name,
                                     f"thiếu cột bắt buộc '{column.name}' (tiếng Việt: '{column.vietnamese[0]}')"))
+    if ignored:
+        shown = ", ".join(_quote(header_cells[index].strip()) for index in sorted(ignored))
+        problems.append(Problem(file, None, None, f"bỏ qua cột {shown}: số thứ tự và ghi chú không phải dữ liệu "
+                                                  "của chiến dịch", severity="note"))
 
+    spread = _spread_merged(file, sheet, records, header_line, problems)
+    if spread:
+        problems.append(Problem(
+            file, None, None,
+            f"{spread[0]} ô gộp theo cột (như {spread[1]}): giá trị của ô gộp được dùng cho mọi hàng ô đó phủ",
+            severity="note"))
+
+    width = len(header_cells)
+    filled: dict[int, int] = {}  # a column without a header → the first line with data in it
     rows = []
-    width = len(header)
-    for number, record in enumerate(data, 1):
-        if not any(cell.strip() for cell in record):
-            continue
-        extra = [cell for cell in record[width:] if cell.strip()]
-        if extra:
+    for line, record in records:
+        number = line - 1
+        if sheet.ragged and len(record) > width and any(cell.strip() for cell in record[width:]):
             problems.append(Problem(file, number, None,
                                     f"hàng có {len(record)} ô, nhiều hơn {width} cột của tiêu đề"))
+        for index, cell in enumerate(record):
+            unnamed = not header_cells[index].strip() if index < width else not sheet.ragged
+            if unnamed and index not in filled and cell.strip():
+                filled[index] = line
         cells = {name: (record[index] if index < len(record) else "") for name, index in positions.items()}
         rows.append(Row(number, cells))
+    for index, line in sorted(filled.items()):
+        problems.append(Problem(file, None, None,
+                                f"cột thứ {index + 1} không có tiêu đề nhưng có dữ liệu (dòng {line})"))
     columns = tuple(sorted(positions, key=positions.get))
     return Table(file, columns, tuple(rows), headings), problems
 
 
-def _read_csv_records(path: Path) -> tuple[list[list[str]], list[Problem]]:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        return [], [Problem(path.name, None, None,
-                            f"tệp không phải UTF-8 (byte lạ ở dòng {line}); trong Excel hãy lưu bằng "
-                            "'CSV UTF-8' hoặc dùng tệp .xlsx")]
-    text = text.removeprefix(_BOM)
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[list[str]] = []
-    try:
-        for record in reader:
-            records.append(record)
-    except csv.Error as error:
-        row = len(records)  # the record being read; the header is record 0
-        return records, [Problem(path.name, row or None, None, f"không đọc được CSV: {error}")]
-    return records, []
+def _ignored_columns(header_cells: Sequence[str]) -> set[int]:
+    """The positions of a header's row-number and remarks columns (IGNORED_HEADERS)."""
+    return {index for index, text in enumerate(header_cells) if header_key(text) in _IGNORED_KEYS}
 
+
+def _first_text(sheet: _Sheet, before: int) -> str:
+    """The first non-blank cell of the lines above ``before``: a title line, usually."""
+    try:
+        with closing(sheet.lines()) as lines:
+            for line, record in enumerate(lines, 1):
+                if line >= before:
+                    break
+                text = next((cell.strip() for cell in record if cell.strip()), "")
+                if text:
+                    return " ".join(text.split())
+    except _Unreadable:
+        pass
+    return ""
+
+
+def _spread_merged(file: str, sheet: _Sheet, records: list[tuple[int, list[str]]], header_line: int,
+                   problems: list[Problem]) -> tuple[int, str] | None:
+    """Give each range merged down a column its top cell's value on every line it covers (in its first column).
+
+    Ranges that start on or above the header are left alone. Returns how many ranges were spread and the
+    first of them ("D6:D9"), or None.
+    """
+    try:
+        ranges = sheet.merged()
+    except Exception as error:  # a damaged sheet part; its lines were readable
+        problems.append(Problem(file, None, None, f"không đọc được các ô gộp của trang tính "
+                                                  f"({type(error).__name__}); hãy bỏ gộp ô và ghi đủ từng hàng"))
+        return None
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)  # column index → (top, bottom) lines
+    for min_col, min_row, _, max_row in ranges:
+        if min_row > header_line and max_row > min_row and min_col <= MAX_TABLE_COLUMNS:
+            spans[min_col - 1].append((min_row, max_row))
+    if not spans:
+        return None
+    by_line = dict(records)
+    used: set[tuple[int, int, int]] = set()
+    for index, column_spans in spans.items():
+        column_spans.sort()
+        tops = [top for top, _ in column_spans]
+        for line, record in records:
+            k = bisect_right(tops, line) - 1
+            if k < 0:
+                continue
+            top, bottom = column_spans[k]
+            if not top < line <= bottom or (index < len(record) and record[index].strip()):
+                continue
+            source = by_line.get(top, [])
+            value = source[index] if index < len(source) else ""
+            if not value.strip():
+                continue
+            record.extend([""] * (index + 1 - len(record)))
+            record[index] = value
+            used.add((index, top, bottom))
+    if not used:
+        return None
+    from openpyxl.utils.cell import get_column_letter
+
+    index, top, bottom = min(used, key=lambda span: (span[1], span[0]))
+    letter = get_column_letter(index + 1)
+    return len(used), f"{letter}{top}:{letter}{bottom}"
+
+
+def _number(count: int) -> str:
+    """A count as Vietnamese writes it: 50.000."""
+    return f"{count:,}".replace(",", ".")
+
+
+def _megabytes(size_bytes: int) -> str:
+    return f"{size_bytes / (1024 * 1024):.0f} MB" if size_bytes >= 1024 * 1024 else f"{size_bytes} byte"
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return f"'{text if len(text) <= limit else text[:limit] + '…'}'"
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+def _read_csv(path: Path, schema: TableSchema) -> tuple[Table, list[Problem]]:
+    file = path.name
+    size_bytes = path.stat().st_size
+    if size_bytes > MAX_CSV_BYTES:
+        return Table(file, (), ()), [Problem(
+            file, None, None,
+            f"tệp {file} lớn {_megabytes(size_bytes)}, vượt giới hạn {_megabytes(MAX_CSV_BYTES)} của một bảng CSV; "
+            "hãy chia danh sách thành nhiều đợt")]
+    problem = _utf8_problem(path)
+    if problem is not None:
+        return Table(file, (), ()), [problem]
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        first_line = handle.readline()
+    # Excel in a Vietnamese locale writes ';'. The delimiter is the one under which a header is found, the
+    # first line's more frequent one when both find the same.
+    usual = ";" if first_line.count(";") > first_line.count(",") else ","
+    sheets = {delimiter: _csv_sheet(path, delimiter) for delimiter in (usual, "," if usual == ";" else ";")}
+    headers = {delimiter: _find_header(_head(sheet), schema) for delimiter, sheet in sheets.items()}
+    delimiter = max(headers, key=lambda d: _score(headers[d]))
+    return _read_sheet(file, schema, sheets[delimiter], headers[delimiter])
+
+
+def _csv_sheet(path: Path, delimiter: str) -> _Sheet:
+    def lines() -> Iterator[list[str]]:
+        line = 0
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            try:
+                for record in csv.reader(handle, delimiter=delimiter):
+                    line += 1
+                    yield [read_csv_cell(cell) for cell in record]  # the writers' formula apostrophe off
+            except csv.Error as error:  # the record after `line` records
+                raise _Unreadable(Problem(path.name, line or None, None, f"không đọc được CSV: {error}")) from None
+    return _Sheet(None, lines, lambda: [], ragged=True)
+
+
+def _utf8_problem(path: Path) -> Problem | None:
+    """A problem naming the line of the first byte that is not UTF-8, or None; reads the file in chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(1 << 16)
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                line += (pending + chunk)[:error.start].count(b"\n")
+                return Problem(path.name, None, None,
+                               f"tệp không phải UTF-8 (byte lạ ở dòng {line}); trong Excel hãy lưu bằng "
+                               "'CSV UTF-8' hoặc dùng tệp .xlsx")
+            if not chunk:
+                return None
+            line += chunk.count(b"\n")
+
+
+# --- XLSX ----------------------------------------------------------------------------------------
 
 def cell_text(value) -> str:
     """The text of a spreadsheet cell value: dates ISO, whole numbers without ".0", times HH:MM."""
@@ -243,28 +547,125 @@ def _clock(value: time) -> str:
     return text + (f":{value.second:02d}" if value.second else "")
 
 
-def _read_xlsx_records(path: Path) -> tuple[list[list[str]], list[Problem]]:
+def _unopenable(file: str, error: Exception) -> Problem:
+    return Problem(file, None, None, f"không mở được tệp Excel ({type(error).__name__}); hãy lưu lại dạng .xlsx")
+
+
+def _read_workbook(path: Path, schema: TableSchema) -> tuple[Table, list[Problem]]:
     import openpyxl
 
+    file = path.name
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked_bytes = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as error:
+        return Table(file, (), ()), [_unopenable(file, error)]
+    if unpacked_bytes > MAX_XLSX_UNPACKED_BYTES:
+        return Table(file, (), ()), [Problem(
+            file, None, None,
+            f"tệp {file} khi giải nén lớn {_megabytes(unpacked_bytes)}, vượt giới hạn "
+            f"{_megabytes(MAX_XLSX_UNPACKED_BYTES)} của một tệp Excel; hãy bỏ các trang tính, ảnh và định dạng "
+            "không cần, hoặc lưu bảng dạng CSV UTF-8")]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(path, data_only=True)
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except OSError:
         raise
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
-        return [], [Problem(path.name, None, None,
-                            f"không mở được tệp Excel ({type(error).__name__}); hãy lưu lại dạng .xlsx")]
+        return Table(file, (), ()), [_unopenable(file, error)]
     try:
-        if not workbook.worksheets:
-            return [], []
-        sheet = workbook.worksheets[0]
-        records = [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        sheets = [_worksheet(file, workbook, worksheet) for worksheet in workbook.worksheets]
+        if not sheets:
+            return Table(file, (), ()), [Problem(file, None, None, "tệp trống; cần một dòng tiêu đề cột")]
+        index, header = 0, None
+        for position, sheet in enumerate(sheets):
+            found = _find_header(_head(sheet), schema)
+            if _score(found) > _score(header):
+                index, header = position, found
+            if header is not None and header.complete:
+                break
+        table, problems = _read_sheet(file, schema, sheets[index], header)
     finally:
         workbook.close()
-    while records and not any(cell.strip() for cell in records[-1]):
-        records.pop()
-    return records, []
+    titles = ", ".join(_quote(sheet.title or "") for sheet in sheets)
+    if header is not None and header.complete and index > 0:
+        problems.insert(0, Problem(
+            file, None, None,
+            f"đọc bảng ở trang tính {_quote(sheets[index].title or '')} (trang thứ {index + 1}); "
+            f"các trang trước không có các cột của {schema.name}: "
+            + ", ".join(_quote(sheet.title or "") for sheet in sheets[:index]), severity="note"))
+    elif len(sheets) > 1 and (header is None or not header.complete):
+        problems.insert(0, Problem(
+            file, None, None,
+            f"không trang tính nào có dòng tiêu đề đủ các cột bắt buộc của {schema.name} "
+            f"({', '.join(schema.required)}) trong {HEADER_SEARCH_LINES} dòng đầu; các trang tính: {titles}; "
+            f"đã đọc trang {_quote(sheets[index].title or '')}"))
+    return table, problems
+
+
+def _mentions(source, word: bytes) -> bool:
+    """Whether a stream holds ``word``, read in chunks."""
+    tail = b""
+    while chunk := source.read(1 << 20):
+        if word in tail + chunk[:len(word)] or word in chunk:
+            return True
+        tail = chunk[-len(word):]
+    return False
+
+
+def _worksheet(file: str, workbook, worksheet) -> _Sheet:
+    """A read-only worksheet as a sheet of lines: every line from line 1, at most MAX_TABLE_COLUMNS wide."""
+    worksheet.reset_dimensions()  # the stored dimensions may be wrong, or claim a million empty lines
+
+    def lines() -> Iterator[list[str]]:
+        line = 0
+        try:
+            for values in worksheet.iter_rows(max_col=MAX_TABLE_COLUMNS, values_only=True):
+                line += 1
+                if line > MAX_SHEET_LINES:
+                    raise _Unreadable(Problem(
+                        file, None, None,
+                        f"trang tính {_quote(worksheet.title)} của tệp {file} có dòng sau dòng "
+                        f"{_number(MAX_SHEET_LINES)}, nhiều hơn Excel cho phép; hãy mở và lưu lại tệp bằng Excel"))
+                if values.count(None) == len(values):  # a blank line: the common case below the table
+                    yield []
+                    continue
+                end = len(values)
+                while values[end - 1] is None:
+                    end -= 1
+                yield [cell_text(value) for value in values[:end]]
+        except _Unreadable:
+            raise
+        except Exception as error:  # a damaged sheet part
+            raise _Unreadable(Problem(file, line or None, None,
+                                      f"không đọc được trang tính {_quote(worksheet.title)} "
+                                      f"({type(error).__name__}); hãy lưu lại dạng .xlsx")) from None
+
+    def merged() -> list[tuple[int, int, int, int]]:
+        # openpyxl's read-only worksheet does not parse merged ranges; they follow the lines in the same
+        # XML part, which is read here with the archive and part name openpyxl 3.1 keeps for that sheet.
+        from xml.etree.ElementTree import iterparse
+
+        from openpyxl.utils.cell import range_boundaries
+
+        ranges = []
+        with workbook._archive.open(worksheet._worksheet_path) as source:
+            if not _mentions(source, b"mergeCell"):  # most sheets: one quick pass over the bytes
+                return ranges
+        with workbook._archive.open(worksheet._worksheet_path) as source:
+            data = None
+            for event, element in iterparse(source, events=("start", "end")):
+                if event == "start":
+                    if element.tag == f"{_SHEET_NS}sheetData":
+                        data = element
+                elif element.tag == f"{_SHEET_NS}mergeCell":
+                    ranges.append(range_boundaries(element.get("ref", "")))
+                elif element.tag == f"{_SHEET_NS}row" and data is not None:
+                    data.clear()  # keep memory flat over a long sheet
+        return ranges
+
+    return _Sheet(worksheet.title, lines, merged, ragged=False)
 
 
 def write_table(path: Path | str, schema: TableSchema, rows: Iterable[Mapping[str, str]]) -> None:
@@ -283,6 +684,7 @@ def write_table(path: Path | str, schema: TableSchema, rows: Iterable[Mapping[st
         plain = csv.writer(buffer, lineterminator="\n")
         quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
         for record in records:
+            record = [csv_cell(cell) for cell in record]  # no cell starts a spreadsheet formula
             # A lone "\r" is not quoted by the minimal writer under "\n" line ends, yet a reader breaks on it.
             (quoted if any("\r" in cell for cell in record) else plain).writerow(record)
         path.write_bytes(buffer.getvalue().encode("utf-8"))
@@ -297,9 +699,7 @@ def _xlsx_bytes(title: str, records: Sequence[Sequence[str]]) -> bytes:
     sheet.title = title
     for record in records:
         sheet.append(record)
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.data_type = "s"  # text, never a formula, even when it starts with "="
+    text_only(sheet)  # text, never a formula, even when it starts with "="
     sheet.freeze_panes = "A2"
     workbook.properties.creator = "Ra Quân"
     workbook.properties.created = workbook.properties.modified = _XLSX_TIMESTAMP
