@@ -2,15 +2,34 @@
 
 Each job runs :func:`scheduler.solver.solve.solve_campaign` in its own process (a new process
 group, so a stop also ends the solver's worker processes), writes its progress to a small JSON
-file and its result to a pickle in the job's work directory. A monitor thread in the web process
+file and its result to a pickle in the job's work directory. A watcher thread in the web process
 copies the progress into the ``jobs`` table and, when the process ends well, stores the roster as
-a draft version in one transaction. A solve that crashes, is killed or is stopped leaves the job
-``failed`` or ``stopped`` and stores nothing; the web process never runs solver code itself.
-One job runs at a time (the solver already uses every core).
+a draft version in one transaction. The web process never runs solver code itself.
+
+A job survives nothing it should not:
+
+- **The solve dies with its server.** The job process asks Linux for a death signal
+  (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) tied to the watcher thread that started it, and forks a
+  small guard that kills the job's whole process group (the solver's workers too) as soon as the
+  job process ends for any reason.
+- **One solve per data set, across restarts and server processes.** A unique partial index on the
+  ``jobs`` table admits one ``queued`` or ``running`` job per data set; a second submit, from any
+  process, gets :class:`JobBusy`.
+- **A job's state always ends.** The watcher renews the job's heartbeat (``heartbeat_at``) while the
+  solve runs. Whoever next looks at the jobs (the job page, the API, a submit, a server starting)
+  ends an active job whose server is gone: its server process has ended (same host, told apart from
+  a reused pid by its start time) or its heartbeat is older than ``RAQUAN_JOB_LEASE_SECONDS``. A
+  solver still running for a server that is gone is killed; a result it left on disk is stored as
+  a draft if the data set has not changed since, and discarded with the reason otherwise. Each end
+  is a compare-and-set on the job still being active, so of a watcher and a reaper only one ends
+  it. An end that cannot be written is retried with a fresh session for
+  ``RAQUAN_JOB_END_RETRY_SECONDS``, then written as a bare status and message; a job whose end
+  still could not be written is ended by the lease.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import multiprocessing
@@ -18,22 +37,93 @@ import os
 import pickle
 import shutil
 import signal
+import socket
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from web import store
 from web.models import Job, db, utcnow
 
 logger = logging.getLogger(__name__)
 
+ACTIVE = ("queued", "running")
+DATASET = "campaign"  # the app holds one data set
+RESULT = "result.pickle"
 POLL_SECONDS = 0.3
+HEARTBEAT_SECONDS = 1.0
+DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_END_RETRY_SECONDS = 20.0
+REASON_CHARS = 300
+SERVER_GONE = "máy chủ giải đã dừng"
+STOPPED = "đã dừng theo yêu cầu"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class JobBusy(RuntimeError):
     """Another solve job is queued or running."""
+
+
+# ------------------------------------------------------------------------------------ processes
+
+
+def process_start(pid: int) -> str | None:
+    """A process's identity beyond its pid: ``"<boot id>:<start time in clock ticks>"``.
+
+    Parameters
+    ----------
+    pid
+        The process id.
+
+    Returns
+    -------
+    str or None
+        The identity, equal for the same process only; None when no such process is running (a
+        zombie counts as ended) or ``/proc`` cannot tell (not Linux).
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (command) ": state is field 3
+    if fields[0] in ("Z", "X"):
+        return None
+    return f"{boot}:{fields[19]}"  # field 22, starttime
+
+
+def _set_death_signal(signum: int) -> bool:
+    """Ask Linux to send ``signum`` to this process when the thread that started it ends."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0
+    except (OSError, AttributeError):  # not Linux
+        return False
+
+
+def _guard_group(job_pid: int) -> None:
+    """The guard's body (a child of the job process): when the job process ends, kill its group."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    _set_death_signal(signal.SIGTERM)
+    wait = getattr(signal, "sigtimedwait", None)
+    while os.getppid() == job_pid:  # polling as well covers a system without death signals
+        if wait is None:
+            time.sleep(1.0)
+        elif wait({signal.SIGTERM}, 1.0) is not None:
+            break
+    os.killpg(0, signal.SIGKILL)
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the process group that ``pid`` leads (a job process and everything it started)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -42,9 +132,23 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(scratch, path)
 
 
-def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int) -> None:
-    """The body of a job process: solve, check, explain, and pickle the result into ``workdir``."""
+def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, server_pid: int) -> None:
+    """The body of a job process: solve, check, explain, and pickle the result into ``workdir``.
+
+    The process leads its own process group, dies with the thread of ``server_pid`` that started
+    it, and forks a guard that kills the group (the solver's pool too) when it ends.
+    """
     os.setsid()  # its own process group: a stop ends the solver's pool too
+    _set_death_signal(signal.SIGKILL)
+    if os.getppid() != server_pid:  # the server died before the death signal was set
+        os._exit(1)
+    job_pid = os.getpid()
+    if os.fork() == 0:  # no threads yet, so forking is safe
+        try:
+            _guard_group(job_pid)
+        finally:
+            os._exit(0)
+
     from geo.travel import province_travel
     from scheduler.explain import explain
     from scheduler.solver.solve import SolveSettings, solve_campaign
@@ -73,66 +177,127 @@ def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int) -
     scratch = folder / "result.tmp"
     with open(scratch, "wb") as stream:
         pickle.dump((roster, report, explanations), stream)
-    os.replace(scratch, folder / "result.pickle")
+    os.replace(scratch, folder / RESULT)
+
+
+def _reason(error: BaseException) -> str:
+    """An error in one short line, the database driver's own message when there is one."""
+    cause = getattr(error, "orig", None) or error
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text[:REASON_CHARS]
+
+
+def _server() -> tuple[str, int, str | None]:
+    """This web process: host, pid and start time."""
+    pid = os.getpid()
+    return socket.gethostname(), pid, process_start(pid)
+
+
+# ------------------------------------------------------------------------------------------ runner
 
 
 class JobRunner:
-    """Starts, watches and stops solve processes for one Flask app."""
+    """Starts, watches, stops and ends solve jobs for one Flask app.
+
+    Parameters
+    ----------
+    app
+        The Flask app; ``RAQUAN_JOB_LEASE_SECONDS`` (default 30) and ``RAQUAN_JOB_END_RETRY_SECONDS``
+        (default 20) are read from its config.
+    workdir
+        Where each job gets its folder ``job-<id>``.
+    workers
+        Worker processes of each solve.
+    """
 
     def __init__(self, app, workdir: Path, workers: int = 2):
         self.app = app
         self.workdir = Path(workdir)
         self.workers = workers
+        self.lease_seconds = float(app.config.get("RAQUAN_JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+        self.end_retry_seconds = float(app.config.get("RAQUAN_JOB_END_RETRY_SECONDS", DEFAULT_END_RETRY_SECONDS))
         self._lock = threading.Lock()
         self._processes: dict[int, multiprocessing.Process] = {}
         self._stopping: set[int] = set()
         self._finished = threading.Condition(self._lock)
 
+    # -------------------------------------------------------------------------------- public
+
     def recover(self) -> None:
-        """Mark the jobs a previous server left queued or running as failed."""
-        for job in db.session.scalars(select(Job).where(Job.status.in_(("queued", "running")))):
-            job.status = "failed"
-            job.message = "máy chủ đã khởi động lại khi đang giải"
-            job.finished_at = utcnow()
-        db.session.commit()
+        """At start: end the jobs of servers that are gone and remove the folders of ended jobs."""
+        self.reap()
+        folders = list(self.workdir.glob("job-*"))  # listed before the active jobs: a job's row comes first
+        try:
+            active = set(db.session.scalars(select(Job.id).where(Job.status.in_(ACTIVE))))
+            db.session.commit()
+        except SQLAlchemyError:
+            logger.exception("listing the active solve jobs")
+            self._discard_session()
+            return
+        for folder in folders:
+            job_id = folder.name.removeprefix("job-")
+            if not (job_id.isdigit() and int(job_id) in active):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def submit(self, time_limit_seconds: float, username: str = "") -> int:
-        """Start a solve of the stored campaign; returns the job id. Raises JobBusy or LookupError."""
+        """Start a solve of the stored campaign.
+
+        Returns
+        -------
+        int
+            The job id. A job whose process could not start is already ``failed``, with the reason
+            in its message.
+
+        Raises
+        ------
+        JobBusy
+            A job of the data set is queued or running, in this or any other server process.
+        LookupError
+            No campaign data has been imported.
+        """
         with self._lock:
             if any(p.is_alive() for p in self._processes.values()):
                 raise JobBusy("a solve is already running")
             campaign = store.campaign()
             if campaign is None:
                 raise LookupError("no campaign data has been imported")
-            job = Job(status="running", time_limit_seconds=time_limit_seconds, created_by=username,
-                      started_at=utcnow(), dataset_revision=store.revision(), message="đang khởi động")
+            self.reap()
+            host, pid, started = _server()
+            job = Job(status="running", dataset=DATASET, time_limit_seconds=time_limit_seconds,
+                      created_by=username, started_at=utcnow(), dataset_revision=store.revision(),
+                      message="đang khởi động", host=host, server_pid=pid, server_start=started,
+                      heartbeat_at=utcnow())
             db.session.add(job)
-            db.session.commit()
-            folder = self.workdir / f"job-{job.id}"
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            context = multiprocessing.get_context("spawn")
-            process = context.Process(target=run_solve, name=f"raquan-solve-{job.id}",
-                                      args=(campaign, time_limit_seconds, str(folder), self.workers))
             try:
-                process.start()
-            except Exception:
-                job.status, job.message, job.finished_at = "failed", "không khởi động được tiến trình giải", utcnow()
                 db.session.commit()
-                raise
-            self._processes[job.id] = process
+            except IntegrityError:  # the unique partial index: another process's job is active
+                db.session.rollback()
+                raise JobBusy("a solve of this data set is already queued or running") from None
             job_id = job.id
-        threading.Thread(target=self._watch, args=(job_id, process, folder), daemon=True,
-                         name=f"raquan-watch-{job_id}").start()
+            try:
+                folder = self.workdir / f"job-{job_id}"
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir(parents=True)
+                self._processes[job_id] = self._start(job_id, campaign, time_limit_seconds, folder)
+            except Exception as error:
+                logger.exception("starting solve job %s", job_id)
+                self._end(job_id, "failed", f"không khởi động được tiến trình giải: {_reason(error)}")
         return job_id
 
     def stop(self, job_id: int) -> bool:
-        """Stop a running job (its whole process group). Returns whether it was running."""
+        """Stop an active job. Returns whether it was active.
+
+        A job watched here is stopped at once (its whole process group); a job of another server
+        process is ended in the database, and its watcher stops the solve at its next heartbeat.
+        """
         with self._lock:
             process = self._processes.get(job_id)
-            if process is None or not process.is_alive():
-                return False
-            self._stopping.add(job_id)
+            if process is not None:
+                if not process.is_alive():
+                    return False
+                self._stopping.add(job_id)
+        if process is None:
+            return self._end(job_id, "stopped", STOPPED)
         try:
             os.killpg(process.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -150,57 +315,268 @@ class JobRunner:
                 self._finished.wait(remaining)
         return True
 
-    def _watch(self, job_id: int, process, folder: Path) -> None:
+    def reap(self) -> list[int]:
+        """End the active jobs whose server is gone; returns their ids.
+
+        A server is gone when its process has ended (on this host) or its heartbeat is older than
+        the lease. Its solver, if still running on this host, is killed; a result it left is stored
+        as a draft when the data set is the one it solved, else discarded with the reason.
+        Database errors are logged, not raised: the caller's page still shows.
+        """
+        ended = []
+        try:
+            jobs = db.session.execute(select(Job.id, Job.host, Job.server_pid, Job.server_start, Job.solver_pid,
+                                             Job.solver_start, Job.heartbeat_at, Job.dataset_revision)
+                                      .where(Job.status.in_(ACTIVE))).all()
+            for job in jobs:
+                if job.id in self._processes:
+                    continue
+                why = self._owner_gone(job)
+                if why is not None and self._take_over(job, why):
+                    ended.append(job.id)
+        except SQLAlchemyError:
+            logger.exception("ending the solve jobs of servers that are gone")
+            self._discard_session()
+        return ended
+
+    # -------------------------------------------------------------------------------- start and watch
+
+    def _start(self, job_id: int, campaign, time_limit_seconds: float, folder: Path):
+        """Start the job's process from its watcher thread (the death signal follows that thread)."""
+        ready = threading.Event()
+        started: dict = {}
+        threading.Thread(target=self._watch, args=(job_id, campaign, time_limit_seconds, folder, started, ready),
+                         daemon=True, name=f"raquan-watch-{job_id}").start()
+        ready.wait()
+        if "error" in started:
+            raise started["error"]
+        return started["process"]
+
+    def _watch(self, job_id: int, campaign, time_limit_seconds: float, folder: Path, started: dict,
+               ready: threading.Event) -> None:
+        context = multiprocessing.get_context("spawn")
+        process = context.Process(target=run_solve, name=f"raquan-solve-{job_id}",
+                                  args=(campaign, time_limit_seconds, str(folder), self.workers, os.getpid()))
+        try:
+            process.start()
+        except BaseException as error:
+            started["error"] = error
+            ready.set()
+            return
+        started["process"] = process
+        ready.set()
         with self.app.app_context():
             try:
-                while process.is_alive():
-                    self._copy_progress(job_id, folder)
+                active = self._renew(job_id, solver_pid=process.pid, solver_start=process_start(process.pid),
+                                     message="đang giải")
+                last_state, last_renewal = None, time.monotonic()
+                while active is not False and process.is_alive():
                     process.join(POLL_SECONDS)
-                self._record_end(job_id, process, folder)
-            except Exception:
+                    state = self._progress(folder)
+                    if state != last_state or time.monotonic() - last_renewal >= HEARTBEAT_SECONDS:
+                        active = self._renew(job_id, **(state or {}))
+                        last_state, last_renewal = state, time.monotonic()
+                if active is False:
+                    logger.warning("solve job %s was ended elsewhere; stopping its process", job_id)
+                else:
+                    self._record_end(job_id, process, folder)
+            except Exception as error:
                 logger.exception("watching solve job %s", job_id)
-                db.session.rollback()
-                self._set(job_id, status="failed", message="lỗi khi lưu kết quả", finished_at=utcnow())
+                self._end(job_id, "failed", f"lỗi khi theo dõi lượt giải: {_reason(error)}")
             finally:
-                # kill whatever is left of the group (the solver's pool after a crash)
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                db.session.remove()
+                _kill_group(process.pid)  # whatever is left of the group
+                process.join(POLL_SECONDS)
+                if not self._still_active(job_id):  # else its result waits for whoever ends the job
+                    shutil.rmtree(folder, ignore_errors=True)
+                self._discard_session()
                 with self._finished:
                     self._processes.pop(job_id, None)
                     self._stopping.discard(job_id)
                     self._finished.notify_all()
 
-    def _copy_progress(self, job_id: int, folder: Path) -> None:
+    def _still_active(self, job_id: int) -> bool:
+        """Whether the job is still queued or running (True when the database cannot tell)."""
+        try:
+            return db.session.scalar(select(Job.status).where(Job.id == job_id)) in ACTIVE
+        except SQLAlchemyError:
+            self._discard_session()
+            return True
+
+    @staticmethod
+    def _progress(folder: Path) -> dict | None:
         try:
             state = json.loads((folder / "progress.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return
+            return None
         message = "đang kiểm tra và giải thích" if state.get("phase") == "checking" else "đang giải"
-        self._set(job_id, progress_done=state.get("done", 0), progress_total=state.get("total", 0), message=message)
+        return {"progress_done": state.get("done", 0), "progress_total": state.get("total", 0), "message": message}
+
+    def _renew(self, job_id: int, **values) -> bool | None:
+        """Renew the job's heartbeat (and progress): True, False when the job was ended elsewhere,
+        None when it could not be written (retried at the next beat)."""
+        try:
+            renewed = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
+                                         .values(heartbeat_at=utcnow(), **values)
+                                         .execution_options(synchronize_session=False))
+            db.session.commit()
+            return renewed.rowcount == 1
+        except SQLAlchemyError:
+            logger.warning("could not renew the heartbeat of solve job %s", job_id, exc_info=True)
+            self._discard_session()
+            return None
 
     def _record_end(self, job_id: int, process, folder: Path) -> None:
-        result = folder / "result.pickle"
         if job_id in self._stopping:
-            self._set(job_id, status="stopped", message="đã dừng theo yêu cầu", finished_at=utcnow())
-        elif process.exitcode == 0 and result.exists():
-            with open(result, "rb") as stream:
-                roster, report, explanations = pickle.load(stream)
-            job = db.session.get(Job, job_id)
-            version = store.store_roster(roster, report, explanations, job.dataset_revision)
-            self._set(job_id, status="done", version_id=version.id, finished_at=utcnow(),
-                      progress_done=job.progress_total, message=f"xong: phiên bản {version.id}")
+            self._end(job_id, "stopped", STOPPED)
+        elif process.exitcode == 0 and (folder / RESULT).exists():
+            self._store_result(job_id, folder)
         else:
-            self._set(job_id, status="failed", finished_at=utcnow(),
-                      message=f"tiến trình giải dừng bất thường (mã {process.exitcode})")
-        shutil.rmtree(folder, ignore_errors=True)
+            self._end(job_id, "failed", f"tiến trình giải dừng bất thường (mã {process.exitcode})")
 
-    def _set(self, job_id: int, **values) -> None:
-        job = db.session.get(Job, job_id)
-        if job is None:
-            return
-        for key, value in values.items():
-            setattr(job, key, value)
+    # -------------------------------------------------------------------------------- ending
+
+    def _store_result(self, job_id: int, folder: Path, prefix: str = "") -> bool:
+        """Store the job's result as a draft and end the job ``done``; or end it ``failed`` with why."""
+        try:
+            with open(folder / RESULT, "rb") as stream:
+                roster, report, explanations = pickle.load(stream)
+        except Exception as error:
+            return self._end(job_id, "failed", f"{prefix}không đọc được kết quả: {_reason(error)}")
+
+        def claim_and_store():
+            """The job's end and the draft in one transaction: of two writers only one stores."""
+            claimed = db.session.execute(
+                update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
+                .values(status="done", finished_at=utcnow(), progress_done=Job.progress_total,
+                        message=f"{prefix}xong")
+                .execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:
+                db.session.rollback()
+                return None
+            revision = db.session.scalar(select(Job.dataset_revision).where(Job.id == job_id))
+            return store.store_roster(roster, report, explanations, revision).id
+
+        try:
+            version_id = self._retrying(claim_and_store)
+        except Exception as error:
+            logger.exception("storing the result of solve job %s", job_id)
+            return self._end(job_id, "failed", f"{prefix}không lưu được kết quả: {_reason(error)}")
+        if version_id is None:
+            logger.warning("solve job %s was ended elsewhere; its result is not stored", job_id)
+            return False
+
+        def link():
+            db.session.execute(update(Job).where(Job.id == job_id)
+                               .values(version_id=version_id, message=f"{prefix}xong: phiên bản {version_id}")
+                               .execution_options(synchronize_session=False))
+            db.session.commit()
+
+        try:
+            self._retrying(link)
+        except Exception:
+            logger.exception("solve job %s stored version %s but could not name it", job_id, version_id)
+        return True
+
+    def _end(self, job_id: int, status: str, message: str) -> bool:
+        """End an active job with ``status`` and ``message``; returns whether this call ended it.
+
+        Retried with a fresh session for the end-retry time, then tried once as a bare UPDATE of
+        status and message on its own connection; failing that the lease ends the job.
+        """
+        def write() -> bool:
+            ended = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
+                                       .values(status=status, message=message, finished_at=utcnow())
+                                       .execution_options(synchronize_session=False))
+            db.session.commit()
+            return ended.rowcount == 1
+
+        try:
+            return self._retrying(write)
+        except Exception as error:
+            logger.error("could not write the end of solve job %s (%s); trying a bare update", job_id,
+                         _reason(error))
+        try:
+            with db.engine.begin() as connection:
+                ended = connection.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
+                                           .values(status=status, message=message[:REASON_CHARS]))
+            return ended.rowcount == 1
+        except Exception:
+            logger.exception("could not end solve job %s; the lease will end it", job_id)
+            return False
+
+    def _retrying(self, write):
+        """Run ``write`` and return its value, again with a fresh session after an operational error
+        (a lost connection, a locked or full database) until the end-retry time has passed."""
+        deadline = time.monotonic() + self.end_retry_seconds
+        delay_seconds = 0.2
+        while True:
+            try:
+                return write()
+            except OperationalError as error:
+                self._discard_session()
+                if time.monotonic() + delay_seconds > deadline:
+                    raise
+                logger.warning("database write failed (%s); retrying in %.1f s", _reason(error), delay_seconds)
+                time.sleep(delay_seconds)
+                delay_seconds = min(2 * delay_seconds, 2.0)
+            except Exception:
+                self._discard_session()
+                raise
+
+    @staticmethod
+    def _discard_session() -> None:
+        try:
+            db.session.rollback()
+        except Exception:
+            logger.debug("rollback failed", exc_info=True)
+        db.session.remove()
+
+    # -------------------------------------------------------------------------------- reaping
+
+    def _owner_gone(self, job) -> str | None:
+        """Why the job's server is gone, or None while it may still be running the job."""
+        if job.host is None or job.server_pid is None:
+            return "no server recorded"
+        if job.host == socket.gethostname() and job.server_start is not None \
+                and process_start(job.server_pid) != job.server_start:
+            return f"server process {job.server_pid} has ended"
+        if job.heartbeat_at is None or utcnow() - job.heartbeat_at > timedelta(seconds=self.lease_seconds):
+            return f"no heartbeat since {job.heartbeat_at}"
+        return None
+
+    def _take_over(self, job, why: str) -> bool:
+        """End a job whose server is gone; returns whether this call ended it."""
+        logger.warning("solve job %s: %s; ending it", job.id, why)
+        if job.host == socket.gethostname() and job.solver_pid and job.solver_start is not None \
+                and process_start(job.solver_pid) == job.solver_start:
+            logger.warning("killing the solver of job %s left running (pid %s)", job.id, job.solver_pid)
+            _kill_group(job.solver_pid)
+        folder = self.workdir / f"job-{job.id}"
+        seen = job.heartbeat_at
+        if (folder / RESULT).exists():
+            revision = store.revision()
+            if revision == job.dataset_revision:
+                ended = self._store_result(job.id, folder, prefix=f"{SERVER_GONE}, kết quả đã giải được lưu: ")
+            else:
+                ended = self._end(job.id, "failed", f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi "
+                                                    f"(đã giải bản {job.dataset_revision}, nay là bản {revision})")
+        else:
+            ended = self._end_if_unrenewed(job.id, seen)
+        if ended or db.session.scalar(select(Job.status).where(Job.id == job.id)) not in ACTIVE:
+            shutil.rmtree(folder, ignore_errors=True)
         db.session.commit()
+        return ended
+
+    def _end_if_unrenewed(self, job_id: int, seen) -> bool:
+        """End the job as failed unless its heartbeat moved since ``seen`` (its server came back)."""
+        renewal = Job.heartbeat_at.is_(None) if seen is None else Job.heartbeat_at == seen
+        try:
+            ended = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE), renewal)
+                                       .values(status="failed", message=SERVER_GONE, finished_at=utcnow())
+                                       .execution_options(synchronize_session=False))
+            db.session.commit()
+            return ended.rowcount == 1
+        except SQLAlchemyError:
+            logger.exception("ending solve job %s", job_id)
+            self._discard_session()
+            return False
