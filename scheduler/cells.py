@@ -5,16 +5,24 @@ Every parser takes the text of one cell, already cleaned by :func:`clean`
 :class:`CellError` whose message says in Vietnamese what is wrong and why.
 Formatters do the reverse, in the one canonical form the exporter writes.
 
+A parser may also say what it did on the user's behalf (an old ward name it
+converted): it calls :func:`note`, and whoever reads the cell collects those
+notes with :func:`collecting_notes` to report them.
+
 The accepted forms, with examples, are listed in ``docs/data-format.md``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
-from geo.units import fold
+from geo.units import AdminUnit, UnknownPlaceError, fold, match_commune
 from scheduler.model import MINUTES_PER_DAY, Pool, PriorityGroup, ShiftKind
 
 LIST_SEPARATOR = ";"
@@ -33,6 +41,10 @@ _ISO_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _VN_DATE_RE = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4})")
 _TIME_RE = re.compile(r"([0-9]{1,2})(?::([0-9]{2})(?::00)?|[hHgG]([0-9]{2})?)")
 _INT_RE = re.compile(r"[0-9]+")
+# A phone a spreadsheet kept as a number and a program then wrote as a float: "912000001.0".
+_FLOAT_PHONE_RE = re.compile(r"([0-9]{9,12})\.0+")
+# A number in scientific notation, as a narrow numeric column shows a phone: "9.12E+08".
+_SCIENTIFIC_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+")
 
 MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
 
@@ -55,12 +67,47 @@ SHIFT_KIND_NAMES = {
     ShiftKind.SERVICE: ("service", "phục vụ", "ca phục vụ"),
     ShiftKind.ONCALL: ("oncall", "on-call", "trực", "ca trực"),
 }
+# The skills the campaign knows, by id, with the names coordinators write for them. A skill written with
+# other words is kept as written, in lower case.
+SKILL_NAMES = {
+    "vneid": ("VNeID", "cài đặt VNeID", "cài VNeID", "kích hoạt VNeID", "định danh điện tử",
+              "tài khoản định danh điện tử"),
+    "ihanoi": ("iHanoi", "cài đặt iHanoi", "cài iHanoi", "ứng dụng iHanoi"),
+    "dich_vu_cong": ("dịch vụ công", "dịch vụ công trực tuyến", "cổng dịch vụ công", "DVC"),
+    "ai_co_ban": ("AI cơ bản", "trí tuệ nhân tạo cơ bản", "kỹ năng AI cơ bản"),
+    "sim_chinh_chu": ("SIM chính chủ", "chuẩn hóa thông tin thuê bao", "chuẩn hóa thuê bao"),
+    "chu_ky_so": ("chữ ký số", "chữ kí số", "ký số", "kí số"),
+    "mang": ("mạng", "hạ tầng mạng", "mạng máy tính", "kỹ thuật mạng"),
+    "may_tinh": ("máy tính", "sửa máy tính", "phần cứng máy tính"),
+    "mot_cua_dien_tu": ("một cửa điện tử", "hệ thống một cửa điện tử"),
+}
 TRUE_WORDS = ("yes", "y", "true", "1", "x", "có", "đúng")
 FALSE_WORDS = ("no", "n", "false", "0", "không", "sai")
 
 
 class CellError(ValueError):
     """The text of a cell cannot be read; the message says why, in Vietnamese."""
+
+
+_NOTES: ContextVar[list[str] | None] = ContextVar("cell_notes", default=None)
+
+
+@contextmanager
+def collecting_notes() -> Iterator[list[str]]:
+    """Collect, in the list it yields, the notes the parsers called within make (see :func:`note`)."""
+    notes: list[str] = []
+    token = _NOTES.set(notes)
+    try:
+        yield notes
+    finally:
+        _NOTES.reset(token)
+
+
+def note(message: str) -> None:
+    """Say what a parser did on the user's behalf (Vietnamese); kept when someone is collecting notes."""
+    notes = _NOTES.get()
+    if notes is not None:
+        notes.append(message)
 
 
 def _key(text: str) -> str:
@@ -158,7 +205,19 @@ def parse_date(text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError(f"ngày không tồn tại {_show(text)}") from None
+        pass
+    if not _ISO_DATE_RE.fullmatch(text) and month > 12 and _exists(year, day, month):
+        raise CellError(f"ngày không tồn tại {_show(text)}: có vẻ ghi theo kiểu tháng/ngày (ngày {month} "
+                        f"tháng {day}); hãy ghi ngày trước, tháng sau: {month:02d}/{day:02d}/{year:04d}")
+    raise CellError(f"ngày không tồn tại {_show(text)}")
+
+
+def _exists(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def format_date(value: date) -> str:
@@ -191,8 +250,15 @@ def parse_phone(text: str) -> str:
     """A Vietnamese mobile number in any usual form, normalised to "0912345678".
 
     Accepts spaces, dots, dashes and brackets between digits, the +84 / 84 / 0084
-    country prefix, and the nine digits left when a spreadsheet dropped the leading 0.
+    country prefix, and the nine digits left when a spreadsheet dropped the leading 0 (also
+    written as a float, "912345678.0", by a program that read the number cell).
     """
+    floating = _FLOAT_PHONE_RE.fullmatch(text)
+    if floating:
+        text = floating.group(1)
+    elif _SCIENTIFIC_RE.fullmatch(text):
+        raise CellError(f"số điện thoại {_show(text)} bị ghi dạng số khoa học nên đã mất chữ số; hãy định dạng "
+                        "cột là Văn bản (Text) rồi gõ lại số, ví dụ 0912345678")
     bad = [ch for ch in text if ch not in _DIGITS + " .-()+"]
     if bad:
         raise CellError(f"số điện thoại {_show(text)} có ký tự không hợp lệ '{bad[0]}'")
@@ -263,7 +329,9 @@ def parse_free_text(text: str, what: str, max_length: int = 200) -> str:
 
 
 def parse_skill(text: str) -> str:
-    """A skill name, lower-cased: letters, digits, spaces, '-', '_', '.'."""
+    """A skill: the id of a known skill written by its id or a Vietnamese name ("Chữ ký số" → "chu_ky_so",
+    "Cài đặt VNeID" → "vneid", see :data:`SKILL_NAMES`), else the name lower-cased; letters, digits,
+    spaces, '-', '_', '.'."""
     for ch in text:
         if not (_is_letter(ch) or ch in _DIGITS or ch == " " or ch in "-_."):
             raise CellError(f"kỹ năng {_show(text)} có ký tự không hợp lệ '{ch}'")
@@ -271,7 +339,37 @@ def parse_skill(text: str) -> str:
         raise CellError(f"kỹ năng {_show(text)} phải bắt đầu bằng chữ hoặc số")
     if len(text) > 50:
         raise CellError(f"kỹ năng {_show(text)} dài quá 50 ký tự")
-    return _collapse(text).lower()
+    return _SKILL_KEYS.get(_skill_key(text)) or _collapse(text).lower()
+
+
+def _skill_key(text: str) -> str:
+    """Folded, with '_', '-', '.' and runs of spaces as one space: "Chữ ký số" and "chu_ky_so" → "chu ky so"."""
+    return " ".join(re.split(r"[\s_.\-]+", fold(text))).strip()
+
+
+_SKILL_KEYS = {_skill_key(name): skill for skill, names in SKILL_NAMES.items() for name in (skill, *names)}
+
+
+def parse_ward(text: str, province: str) -> AdminUnit:
+    """A 2025 commune of ``province`` written as people write it (see :func:`geo.units.match_commune`):
+    code, name, "P.Định Công", "Phường Định Công, Quận Hoàng Mai, Hà Nội", or a pre-2025 name, which
+    is converted and noted (:func:`note`)."""
+    unit, message = _ward(text, province)
+    if unit is None:
+        raise CellError(message)
+    if message:
+        note(message)
+    return unit
+
+
+@functools.lru_cache(maxsize=8192)
+def _ward(text: str, province: str) -> tuple[AdminUnit | None, str | None]:
+    """(unit, note) or (None, error message); cached, as a list names the same wards again and again."""
+    try:
+        match = match_commune(text, province)
+    except UnknownPlaceError as error:
+        return None, str(error)
+    return match.unit, match.note
 
 
 def split_list(text: str) -> list[str]:

@@ -31,11 +31,11 @@ import logging
 import re
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from geo.units import AdminUnit, Province, UnknownPlaceError, commune_by_code, find_commune, find_province
+from geo.units import AdminUnit, Province, UnknownPlaceError, find_province
 from scheduler import cells
 from scheduler.cells import CellError, clean
 from scheduler.model import (
@@ -410,34 +410,17 @@ class _Context:
     campaign_wards: set[str] | None = None  # codes; None while unknown
     people_file: str = "people.csv"
     people: dict[str, Person] | None = None  # by case-folded id; None while unknown
-    _communes: dict[str, AdminUnit | CellError] = field(default_factory=dict)
 
     @property
     def rules(self) -> CampaignRules:
         return self.settings.rules or CampaignRules()
 
     def commune(self, text: str) -> AdminUnit:
-        """The commune of the campaign's province named or coded by ``text``."""
+        """The commune of the campaign's province named or coded by ``text`` (see :func:`cells.parse_ward`)."""
         province = self.settings.province
         if province is None:
             raise _Unknown
-        if text not in self._communes:
-            try:
-                self._communes[text] = find_commune(text, province.name)
-            except UnknownPlaceError as error:
-                message = str(error)
-                if text.isascii() and text.isdigit():
-                    try:
-                        other = commune_by_code(text)
-                    except KeyError:
-                        pass
-                    else:
-                        message = f"mã {other.code} là {other.name}, {other.province} — không thuộc {province.name}"
-                self._communes[text] = CellError(message)
-        found = self._communes[text]
-        if isinstance(found, CellError):
-            raise CellError(str(found))
-        return found
+        return cells.parse_ward(text, province.name)
 
     def campaign_ward(self, text: str) -> AdminUnit:
         """A commune that must also be one of the campaign's wards (listed in wards.csv)."""
@@ -545,7 +528,12 @@ class _RowReader:
             text = clean(raw)
             if not text:
                 return "empty", None
-            return "value", parse(text)
+            with cells.collecting_notes() as notes:  # what the parser did for the user (an old ward name)
+                value = parse(text)
+            heading = self.table.headings.get(column)
+            self.problems.extend(Problem(self.table.file, self.row.number, column, note, heading, severity="note")
+                                 for note in notes)  # once per text of a column, at its first row (the memo)
+            return "value", value
         except CellError as error:
             return "error", str(error)
         except _Unknown:
@@ -757,6 +745,18 @@ def _frozen(values) -> frozenset:
     return frozenset(values) if values else _EMPTY
 
 
+def _unneeded_skills(table: Table, people: list[Person], points: list[MobilePoint]) -> list[Problem]:
+    """A note for each skill people have that no mobile point asks for: skills only place people at points."""
+    needed = {need.skill for point in points for need in point.staff_needed if need.skill}
+    holders: dict[str, int] = defaultdict(int)
+    for person in people:
+        for skill in person.skills - needed:
+            holders[skill] += 1
+    return [Problem(table.file, None, "skills", f"kỹ năng '{skill}' ({count} người) không có điểm lưu động nào "
+                    "cần; kỹ năng chỉ dùng để xếp người vào điểm lưu động cần nó", table.headings.get("skills"),
+                    severity="note") for skill, count in sorted(holders.items())]
+
+
 def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
     """A model object; the model's own checks should never fail after the loader's, but if one does it is
     reported at the row rather than raised."""
@@ -839,6 +839,9 @@ def _load_all(directory: Path) -> tuple[Campaign | None, list[Problem]]:
     wards = _safely(_read_wards, tables["wards"], ctx, file_problems["wards"])
     people = _safely(_read_people, tables["people"], ctx, file_problems["people"])
     points = _safely(_read_mobile_points, tables["mobile_points"], ctx, file_problems["mobile_points"])
+    if tables["people"] is not None and tables["mobile_points"] is not None \
+            and not _has_error(file_problems["mobile_points"]):
+        file_problems["people"] += _unneeded_skills(tables["people"], people, points)
     if tables["people"] is not None:
         ctx.people_file = tables["people"].file
         if not _has_error(file_problems["people"]):

@@ -281,10 +281,10 @@ def test_optional_columns_may_be_left_out(io_dir, io_edit, io_campaign):
 
 def test_unknown_column(io_dir):
     text = (io_dir / "wards.csv").read_text(encoding="utf-8").splitlines()
-    text = [line + (",ghi chú" if i == 0 else ",") for i, line in enumerate(text)]
+    text = [line + (",quê quán" if i == 0 else ",") for i, line in enumerate(text)]
     (io_dir / "wards.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
     problem = only_problem(io_dir)
-    assert (problem.row, problem.column) == (None, "ghi chú") and "cột không được hỗ trợ" in problem.message
+    assert (problem.row, problem.column) == (None, "quê quán") and "cột không được hỗ trợ" in problem.message
 
 
 # --- duplicates: on every row; a later row names the first, the first names the later ones ---

@@ -77,10 +77,10 @@ def test_blank_rows_are_skipped_but_keep_their_number(tmp_path):
 
 
 def test_unknown_missing_and_repeated_columns_are_problems(tmp_path):
-    path = write_text(tmp_path / "people.csv", "mã,Họ tên,person_id,ghi chú\nSV01,An,SV01,x\n")
+    path = write_text(tmp_path / "people.csv", "mã,Họ tên,person_id,quê quán\nSV01,An,SV01,x\n")
     table, problems = read_table(path, PEOPLE)
     messages = {(p.column, p.row): p.message for p in problems}
-    assert "cột không được hỗ trợ 'ghi chú'" in messages[("ghi chú", None)]
+    assert "cột không được hỗ trợ 'quê quán'" in messages[("quê quán", None)]
     assert "có hai lần (cột thứ 1 và 3)" in messages[("person_id", None)]
     for missing in ("pool", "organisation", "home_ward", "phone"):
         assert f"thiếu cột bắt buộc '{missing}'" in messages[(missing, None)]
