@@ -9,15 +9,14 @@ header (from ``GET /api/csrf-token`` or any page's form). The OpenAPI descriptio
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from flask_wtf.csrf import generate_csrf
-from werkzeug.exceptions import HTTPException
 
 from web import store
 from web.auth import current_user, role_required
+from web.edge import MAX_ID, parse_id
 from web.jobs import JobBusy
 from web.models import Job, RosterVersion, db
 from web.volunteer import first_name
@@ -27,20 +26,6 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 MIN_TIME_LIMIT_SECONDS = 1
 MAX_TIME_LIMIT_SECONDS = 3600
 MINUTES_PER_DAY = 24 * 60
-ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429, 500)
-
-
-# ------------------------------------------------------------------------------------------- errors
-
-
-def _json_error(error: HTTPException):
-    default = type(error).description
-    message = error.description if error.description and error.description != default else error.name
-    return jsonify(error=message), error.code
-
-
-for _code in ERROR_CODES:
-    blueprint.register_error_handler(_code, _json_error)
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -255,27 +240,31 @@ def version_ward(version_id: int, code: str):
 @role_required("coordinator")
 def person_shifts(person_id: str):
     """A person's shifts in the latest published roster, or in ``?version=<id>``."""
-    version_id = request.args.get("version", type=int)
+    version_id = request.args.get("version", type=parse_id)
     if "version" in request.args and version_id is None:
-        abort(422, "version must be a whole number")
+        abort(422, f"version must be a roster version's id (a whole number from 1 to {MAX_ID})")
     version = _version_or_404(version_id) if version_id is not None else store.latest_published()
     return jsonify(_person_shifts(person_id, version, _campaign_or_404(), with_phone=True))
 
 
-def _time_limit_seconds() -> float:
-    """The ``time_limit_seconds`` of the request body (the app's default when absent), checked."""
-    body = request.get_json(silent=True)
-    if body is None:
-        if request.get_data(cache=True):
-            abort(422, "the body must be a JSON object")
-        body = {}
+def _json_object() -> dict:
+    """The request's JSON object body, ``{}`` without a body; 400 when it is not JSON, 422 when not an object."""
+    if not request.get_data(cache=True):
+        return {}
+    body = request.get_json(force=True)  # web.edge refuses malformed, non-finite, huge or deeply nested JSON
     if not isinstance(body, dict):
         abort(422, "the body must be a JSON object")
+    return body
+
+
+def _time_limit_seconds() -> float:
+    """The ``time_limit_seconds`` of the request body (the app's default when absent), checked."""
+    body = _json_object()
     unknown = sorted(set(body) - {"time_limit_seconds"})
     if unknown:
         abort(422, f"unknown fields: {', '.join(unknown)}")
     value = body.get("time_limit_seconds", current_app.config["RAQUAN_DEFAULT_TIME_LIMIT"])
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         abort(422, "time_limit_seconds must be a number")
     if not MIN_TIME_LIMIT_SECONDS <= value <= MAX_TIME_LIMIT_SECONDS:
         abort(422, f"time_limit_seconds must be between {MIN_TIME_LIMIT_SECONDS} and "
@@ -305,6 +294,8 @@ def submit_job():
 @blueprint.get("/jobs/<int:job_id>")
 @role_required("coordinator")
 def job(job_id: int):
+    """A solve job; one whose server is gone is ended first, with the reason in its message."""
+    current_app.extensions["raquan_jobs"].reap()
     return jsonify(_job(_job_or_404(job_id)))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from web.edge import JSON_INT_RANGE, MAX_ID, MAX_JSON_DEPTH
+
 OPENAPI_VERSION = "3.1.0"
 
 
@@ -170,12 +172,14 @@ SCHEMAS = {
 }
 
 RESPONSES = {
-    "BadRequest": _json(_ref("Error"), "Bad request, e.g. a POST without a valid CSRF token."),
+    "BadRequest": _json(_ref("Error"), "Bad request: a POST without a valid CSRF token, or a body that is not JSON "
+                                       "the API reads (see the description of the API)."),
     "Unauthorized": _json(_ref("Error"), "Not signed in."),
     "Forbidden": _json(_ref("Error"), "Signed in with a role that may not do this."),
     "NotFound": _json(_ref("Error"), "No such ward, version, person or job."),
     "Conflict": _json(_ref("Error"), "The request conflicts with a job's state."),
     "Unprocessable": _json(_ref("Error"), "The request is well formed but cannot be done."),
+    "PayloadTooLarge": _json(_ref("Error"), "The body is larger than the server accepts."),
 }
 
 COORDINATOR = [{"session": []}]
@@ -183,15 +187,17 @@ COORDINATOR_POST = [{"session": [], "csrfToken": []}]
 PUBLIC: list = [{}]
 
 
-def _path_parameter(name: str, schema_type: str, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": schema_type},
-            "description": description}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-VERSION_ID = _path_parameter("version_id", "integer", "A roster version's id.")
-WARD_CODE = _path_parameter("code", "string", "A ward's five-digit code.")
-JOB_ID = _path_parameter("job_id", "integer", "A solve job's id.")
-PERSON_ID = _path_parameter("person_id", "string", "A person's id from the people table.")
+def _path_parameter(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+VERSION_ID = _path_parameter("version_id", ID_SCHEMA, "A roster version's id (a larger number is 404).")
+WARD_CODE = _path_parameter("code", {"type": "string"}, "A ward's five-digit code.")
+JOB_ID = _path_parameter("job_id", ID_SCHEMA, "A solve job's id (a larger number is 404).")
+PERSON_ID = _path_parameter("person_id", {"type": "string"}, "A person's id from the people table.")
 
 PATHS = {
     "/api/openapi.json": {"get": {
@@ -264,7 +270,7 @@ PATHS = {
         "operationId": "personShifts", "summary": "A person's shifts (coordinators).",
         "security": COORDINATOR,
         "parameters": [PERSON_ID, {"name": "version", "in": "query", "required": False,
-                                   "schema": {"type": "integer"},
+                                   "schema": ID_SCHEMA,
                                    "description": "A version id; the latest published version by default."}],
         "responses": {"200": _json(_ref("PersonShifts"), "The shifts, with the person's phone."),
                       "401": _error("Unauthorized"), "403": _error("Forbidden"), "404": _error("NotFound"),
@@ -280,7 +286,7 @@ PATHS = {
             "202": {**_json(_ref("Job"), "The job has started."),
                     "headers": {"Location": {"description": "The job's URL.", "schema": {"type": "string"}}}},
             "400": _error("BadRequest"), "401": _error("Unauthorized"), "403": _error("Forbidden"),
-            "409": _error("Conflict"),
+            "409": _error("Conflict"), "413": _error("PayloadTooLarge"),
             "422": _json(_ref("Error"), "A bad time limit, or no campaign data imported yet."),
         },
     }},
@@ -317,7 +323,12 @@ def document(session_cookie_name: str = "session") -> dict:
                 "number and personal code on the volunteer pages.\n\n"
                 "CSRF: every POST must carry the session's CSRF token in the `X-CSRFToken` header (get it from "
                 "`GET /api/csrf-token` with the same cookie, or from any page's form field `csrf_token`). "
-                "A POST without a valid token is refused with 400."
+                "A POST without a valid token is refused with 400.\n\n"
+                "Input: a JSON body holding `NaN` or `Infinity`, a whole number outside "
+                f"[{JSON_INT_RANGE[0]}, {JSON_INT_RANGE[1]}], a number too large for a double, or arrays and "
+                f"objects nested more than {MAX_JSON_DEPTH} levels deep is refused with 400. Strings are read in "
+                "Unicode NFC without control characters (tab and newline kept) or bidirectional overrides. "
+                f"An id above {MAX_ID} names nothing (404)."
             ),
         },
         "servers": [{"url": "/"}],
