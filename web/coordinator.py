@@ -416,9 +416,10 @@ def dashboard():
 def import_data():
     """Upload one file of the data set; nothing is stored when the data set would have an error.
 
-    A file over :func:`web.store.max_upload_file_bytes` is refused before any check. The errors are
-    shown bounded with their exact count; warnings and notes are shown apart, after a good upload
-    too (the page is shown instead of going to the dashboard).
+    A file over :func:`web.store.max_upload_file_bytes` is refused before any check. A refused
+    upload's errors are shown bounded with their exact count, and its warnings and notes apart. The
+    page also shows the stored data set's warnings and notes, so a good upload that has some comes
+    back here (otherwise it goes to the dashboard).
     """
     form = ImportForm()
     limit_bytes = store.max_upload_file_bytes()
@@ -456,9 +457,12 @@ def import_data():
             return page(rejected.report, rejected.count, upload.filename), 422
         flash(_("Đã lưu %(name)s.", name=name))
         if report.warnings or report.notes:
-            return page(report, 0, upload.filename)
+            flash(_("Dữ liệu có %(warnings)s cảnh báo và %(notes)s ghi chú, xem bên dưới.",
+                    warnings=report.warning_count, notes=report.note_count))
+            return redirect(url_for("coordinator.import_data"))
         return redirect(url_for("coordinator.dashboard"))
-    return page()
+    stored = store.stored_report()
+    return page(stored, stored.error_count if stored else 0)
 
 
 def rewritten_rules(toml_bytes: bytes, values: dict) -> bytes:

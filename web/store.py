@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.loader import CAMPAIGN_FILE, check_campaign_report, load_campaign
+from scheduler.loader import CAMPAIGN_FILE, check_campaign_report, load_campaign_report
 from scheduler.model import Assignment, Campaign, Pool
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_from_json, roster_json
@@ -114,6 +114,14 @@ def _replaced(contents: dict[str, bytes], name: str, content: bytes) -> dict[str
     kept = {n: c for n, c in contents.items() if Path(n).stem != stem}
     kept[name] = content
     return kept
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stored:
+    """The stored data set as read for one revision."""
+
+    campaign: Campaign | None  # None when it does not load
+    report: CheckReport
 
 
 def import_files(uploads: dict[str, bytes], username: str = "") -> CheckReport:
@@ -241,45 +249,60 @@ def bump_revision() -> int:
 
 _cache_lock = threading.Lock()
 _load_lock = threading.Lock()
-_cache: dict[tuple, Campaign | CampaignLoadError] = {}
+_cache: dict[tuple, _Stored] = {}
 
 
-def campaign() -> Campaign | None:
-    """The stored campaign with the Youth Union's pins and team wards applied (cached per revision).
+def _stored() -> _Stored | None:
+    """The stored data set read once per data revision (and database): the campaign or None, and the check's report.
 
-    Raises :class:`CampaignLoadError` when the stored files do not load; that too is remembered per revision.
+    None when nothing is stored. One thread loads; the others wait for its result instead of loading it again.
     """
     if not has_campaign():
         return None
     key = (db.engine.url.render_as_string(hide_password=False), revision())
     with _cache_lock:
         cached = _cache.get(key)
-    if isinstance(cached, CampaignLoadError):  # a data set that does not load is not loaded again
-        raise cached.with_traceback(None)
     if cached is not None:
         return cached
-    with _load_lock:  # one thread loads; the others wait for its result instead of loading it again
+    with _load_lock:
         with _cache_lock:
             cached = _cache.get(key)
-        if isinstance(cached, CampaignLoadError):
-            raise cached.with_traceback(None)
         if cached is not None:
             return cached
         with tempfile.TemporaryDirectory(prefix="raquan-load-") as scratch:
             write_files(Path(scratch), files())
-            try:
-                loaded = load_campaign(scratch)
-            except CampaignLoadError as error:
-                with _cache_lock:
-                    _cache.clear()
-                    _cache[key] = error
-                raise
-        loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))),
-                                   list(db.session.scalars(select(Pin))))
+            loaded, report = load_campaign_report(scratch)
+        if loaded is not None:
+            loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))),
+                                       list(db.session.scalars(select(Pin))))
+        stored = _Stored(loaded, report)
         with _cache_lock:
             _cache.clear()
-            _cache[key] = loaded
-        return loaded
+            _cache[key] = stored
+        return stored
+
+
+def campaign() -> Campaign | None:
+    """The stored campaign with the Youth Union's pins and team wards applied (cached per revision).
+
+    Raises :class:`CampaignLoadError` when the stored files do not load; that too is remembered per
+    revision, so asking again does not read the files again.
+    """
+    stored = _stored()
+    if stored is None:
+        return None
+    if stored.campaign is None:
+        raise CampaignLoadError(stored.report.errors)
+    return stored.campaign
+
+
+def stored_report() -> CheckReport | None:
+    """The check of the stored data set: its warnings and notes (and its errors, if it does not load).
+
+    None when nothing is stored; cached per revision with :func:`campaign`.
+    """
+    stored = _stored()
+    return None if stored is None else stored.report
 
 
 def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> Campaign:
