@@ -42,7 +42,7 @@ from scheduler.model import (
     Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, SoftWeights,
     StaffNeed, Ward, WardDemand,
 )
-from scheduler.problems import CampaignLoadError, CheckReport, Problem
+from scheduler.problems import CampaignLoadError, CheckReport, Problem, number_vi
 from scheduler.tables import (
     MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, Table, TableSchema, find_table_file, read_table,
 )
@@ -558,7 +558,7 @@ def _duplicates(table: Table, column: str, rows_by_key: dict, describe, problems
         named = ", ".join(_row_name(number) for number in later[:MAX_DUPLICATE_ROWS_NAMED])
         more = len(later) - MAX_DUPLICATE_ROWS_NAMED
         problems.append(Problem(table.file, first, column, f"{described} trùng với {named}"
-                                + (f" và {more} hàng khác" if more > 0 else ""), heading))
+                                + (f" và {number_vi(more)} hàng khác" if more > 0 else ""), heading))
         message = f"{described} trùng với {_row_name(first)}"  # one string shared by every later row
         problems.extend(Problem(table.file, number, column, message, heading) for number in later)
 
