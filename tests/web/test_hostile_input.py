@@ -135,7 +135,7 @@ def test_an_over_size_request_is_413_as_json_under_the_api_and_a_page_elsewhere(
 
 def test_a_nul_in_the_sign_in_forms_never_reaches_the_database(client):
     response = client.post("/dang-nhap", data={"username": "dieu\x00phoi", "password": PASSWORD})
-    assert response.status_code in (302, 401)
+    assert response.status_code == 302  # the NUL is dropped at the edge: the name the officer meant
     response = client.post("/ca-truc/", data={"phone": "0912\x00000001", "code": "12\x0034"})
     assert response.status_code in (401, 429)
 
@@ -367,13 +367,15 @@ JSON_BODIES = [NESTED_JSON, b'{"time_limit_seconds": ' + TEN_TO_400.encode() + b
 SESSION_CHANGING = ("volunteer.link", "volunteer.link_confirm", "public.logout", "volunteer.sign_out")
 
 
-def _valid_path_values(app, rule, person, ward_code: str) -> dict:
+def _valid_path_values(app, rule, person, ward_code: str, assignment_id: int) -> dict:
     from web.codes import feed_token, link_token
 
     secret = app.config["SECRET_KEY"]
     values = {}
     for name, converter in rule._converters.items():
-        if isinstance(converter, IntegerConverter):
+        if name == "assignment_id":
+            values[name] = str(assignment_id)  # the volunteer's own: "Tôi không thể đến" stores a reason
+        elif isinstance(converter, IntegerConverter):
             values[name] = str(app.config["TEST_VERSION_ID"])
         elif name in ("code", "ward_code"):
             values[name] = ward_code
@@ -417,11 +419,11 @@ class Crawl:
             assert _in_layout(response.get_data(as_text=True)), where
 
 
-def _crawl_role(app, client, crawl: Crawl, person, ward_code: str) -> None:
+def _crawl_role(app, client, crawl: Crawl, person, ward_code: str, assignment_id: int) -> None:
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in SESSION_CHANGING, r.rule))
     query_sets = [urlencode([(name, value) for name in QUERY_NAMES]) for value in VALUE_SETS[:3]]
     for rule in rules:
-        valid = _valid_path_values(app, rule, person, ward_code)
+        valid = _valid_path_values(app, rule, person, ward_code, assignment_id)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             body = {"data": {name: HOSTILE_TEXT for name in FORM_NAMES}} if method == "POST" else {}
             for name in rule.arguments:
@@ -462,7 +464,7 @@ def _stored_text_problems(app) -> list[str]:
 
 
 def test_every_route_survives_hostile_input_as_every_role(loaded_app):
-    from web.models import Job, db
+    from web.models import Cancellation, Job, db
 
     assignment_id, person, day = _volunteer_with_upcoming_shift(loaded_app)
     loaded_app.config["RAQUAN_TODAY"] = day.isoformat()
@@ -480,10 +482,11 @@ def test_every_route_survives_hostile_input_as_every_role(loaded_app):
     crawl = Crawl()
     started = time.perf_counter()
     for role, client in clients.items():
-        _crawl_role(loaded_app, client, crawl, person, ward_code)
+        _crawl_role(loaded_app, client, crawl, person, ward_code, assignment_id)
     elapsed = time.perf_counter() - started
     print(f"hostile crawl: {crawl.count} requests in {elapsed:.1f} s; statuses {sorted(crawl.statuses.items())}")
     assert crawl.count > 1000
     assert _stored_text_problems(loaded_app) == []
     with loaded_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0  # nothing hostile started a solve
+        assert db.session.scalar(select(func.count()).select_from(Cancellation)) == 1  # a hostile reason, cleaned
