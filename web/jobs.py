@@ -300,8 +300,8 @@ class JobRunner:
             return self._end(job_id, "stopped", STOPPED)
         try:
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        except ProcessLookupError:  # still starting: it leads no group yet and has started nothing
+            process.terminate()
         return True
 
     def wait(self, job_id: int, timeout: float | None = None) -> bool:
@@ -435,8 +435,13 @@ class JobRunner:
 
     # -------------------------------------------------------------------------------- ending
 
-    def _store_result(self, job_id: int, folder: Path, prefix: str = "") -> bool:
-        """Store the job's result as a draft and end the job ``done``; or end it ``failed`` with why."""
+    def _store_result(self, job_id: int, folder: Path, server_gone: bool = False) -> bool:
+        """Store the job's result as a draft and end the job ``done``; or end it ``failed`` with why.
+
+        ``server_gone``: the result was left by a server that is gone (the messages say so).
+        """
+        prefix = f"{SERVER_GONE}; " if server_gone else ""
+        suffix = f", lưu sau khi {SERVER_GONE}" if server_gone else ""
         try:
             with open(folder / RESULT, "rb") as stream:
                 roster, report, explanations = pickle.load(stream)
@@ -448,7 +453,7 @@ class JobRunner:
             claimed = db.session.execute(
                 update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
                 .values(status="done", finished_at=utcnow(), progress_done=Job.progress_total,
-                        message=f"{prefix}xong")
+                        message=f"xong{suffix}")
                 .execution_options(synchronize_session=False))
             if claimed.rowcount != 1:
                 db.session.rollback()
@@ -467,7 +472,7 @@ class JobRunner:
 
         def link():
             db.session.execute(update(Job).where(Job.id == job_id)
-                               .values(version_id=version_id, message=f"{prefix}xong: phiên bản {version_id}")
+                               .values(version_id=version_id, message=f"xong: phiên bản {version_id}{suffix}")
                                .execution_options(synchronize_session=False))
             db.session.commit()
 
@@ -556,7 +561,7 @@ class JobRunner:
         if (folder / RESULT).exists():
             revision = store.revision()
             if revision == job.dataset_revision:
-                ended = self._store_result(job.id, folder, prefix=f"{SERVER_GONE}, kết quả đã giải được lưu: ")
+                ended = self._store_result(job.id, folder, server_gone=True)
             else:
                 ended = self._end(job.id, "failed", f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi "
                                                     f"(đã giải bản {job.dataset_revision}, nay là bản {revision})")

@@ -239,6 +239,7 @@ def _job_process_of(server_pid: int) -> int | None:
 def test_a_solve_that_finished_as_its_server_died_is_stored_or_discarded_on_restart(
         database_url, tmp_path, tiny_solution, servers, data_changed):
     from web import create_app, store
+    from web.jobs import SERVER_GONE
     from web.models import RosterVersion, db
 
     app, data_dir = loaded(database_url, tmp_path, tiny_solution)
@@ -265,11 +266,11 @@ def test_a_solve_that_finished_as_its_server_died_is_stored_or_discarded_on_rest
     assert not result.parent.exists()
     if data_changed:
         assert ended["status"] == "failed" and ended["version_id"] is None
-        assert "dữ liệu đã thay đổi" in ended["message"], ended["message"]
+        assert ended["message"].startswith(f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi"), ended["message"]
         assert version_count(restarted) == before
     else:
         assert ended["status"] == "done", ended["message"]
-        assert ended["message"].endswith(f"phiên bản {ended['version_id']}")
+        assert ended["message"] == f"xong: phiên bản {ended['version_id']}, lưu sau khi {SERVER_GONE}"
         with restarted.app_context():
             version = db.session.get(RosterVersion, ended["version_id"])
             assert version.status == "draft" and version.dataset_revision == ended["dataset_revision"]
@@ -335,6 +336,42 @@ def test_a_server_that_stops_answering_loses_its_job_when_its_lease_runs_out(dat
     after = job_row(app, job_id)
     assert (after["status"], after["message"], after["version_id"]) == ("failed", SERVER_GONE, None)
     dispose(app)
+
+
+def test_a_job_of_another_server_process_is_stopped_through_the_database(database_url, tmp_path, tiny_solution,
+                                                                          servers):
+    from web.jobs import STOPPED
+
+    app, data_dir = loaded(database_url, tmp_path, tiny_solution)
+    server = servers(database_url, data_dir)
+    server.said()
+    job_id = server.said()["job"]
+    solver = solver_of(app, job_id)
+    servers.groups.append(solver)
+    until(lambda: group_members(solver), 30, "the job process leads its process group", every_seconds=0.002)
+    os.killpg(solver, signal.SIGSTOP)  # still solving when the stop comes
+    client = app.test_client()
+    login(client, "dieuphoi")
+    stopped = client.post(f"/api/jobs/{job_id}/stop")
+    assert stopped.status_code == 200 and stopped.get_json()["status"] == "stopped"
+    until(lambda: not group_members(solver), 5, "the server ends the solve at its next heartbeat")
+    server.process.stdin.write("stop\n")
+    server.process.stdin.flush()
+    assert server.process.wait(timeout=60) == 0
+    after = job_row(app, job_id)
+    assert (after["status"], after["message"], after["version_id"]) == ("stopped", STOPPED, None)
+    dispose(app)
+
+
+def test_a_job_stopped_while_its_process_starts_is_killed_not_run_to_its_end(client, loaded_app):
+    runner = loaded_app.extensions["raquan_jobs"]
+    login(client, "dieuphoi")
+    job_id = client.post("/api/jobs", json={"time_limit_seconds": 30}).get_json()["id"]
+    process = runner._processes[job_id]  # the job's process, to read its exit code
+    assert client.post(f"/api/jobs/{job_id}/stop").status_code == 200
+    assert runner.wait(job_id, timeout=60)
+    assert process.exitcode in (-signal.SIGTERM, -signal.SIGKILL)
+    assert client.get(f"/api/jobs/{job_id}").get_json()["status"] == "stopped"
 
 
 # ------------------------------------------------------------------------------------ ends that fail
