@@ -6,7 +6,7 @@ file and its result to a pickle in the job's work directory. A watcher thread in
 copies the progress into the ``jobs`` table and, when the process ends well, stores the roster as
 a draft version in one transaction. The web process never runs solver code itself.
 
-A job survives nothing it should not:
+Crashes leave no solve running and no job unended:
 
 - **The solve dies with its server.** The job process asks Linux for a death signal
   (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) tied to the watcher thread that started it, and forks a
@@ -22,9 +22,10 @@ A job survives nothing it should not:
   solver still running for a server that is gone is killed; a result it left on disk is stored as
   a draft if the data set has not changed since, and discarded with the reason otherwise. Each end
   is a compare-and-set on the job still being active, so of a watcher and a reaper only one ends
-  it. An end that cannot be written is retried with a fresh session for
-  ``RAQUAN_JOB_END_RETRY_SECONDS``, then written as a bare status and message; a job whose end
-  still could not be written is ended by the lease.
+  it. An end that cannot be written is retried on a fresh connection for
+  ``RAQUAN_JOB_END_RETRY_SECONDS``, then written as a bare status and message outside the session;
+  a job whose end still could not be written is ended by the lease. A stop of a job watched by
+  another server process is written to the database; that watcher ends the solve at its next beat.
 """
 
 from __future__ import annotations
@@ -388,7 +389,7 @@ class JobRunner:
                 process.join(POLL_SECONDS)
                 if not self._still_active(job_id):  # else its result waits for whoever ends the job
                     shutil.rmtree(folder, ignore_errors=True)
-                self._discard_session()
+                db.session.remove()
                 with self._finished:
                     self._processes.pop(job_id, None)
                     self._stopping.discard(job_id)
@@ -485,8 +486,9 @@ class JobRunner:
     def _end(self, job_id: int, status: str, message: str) -> bool:
         """End an active job with ``status`` and ``message``; returns whether this call ended it.
 
-        Retried with a fresh session for the end-retry time, then tried once as a bare UPDATE of
-        status and message on its own connection; failing that the lease ends the job.
+        Retried on a fresh connection for the end-retry time, then tried once as a bare UPDATE of
+        status and message on its own connection, outside the session; failing that the lease ends
+        the job.
         """
         def write() -> bool:
             ended = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
@@ -510,8 +512,9 @@ class JobRunner:
             return False
 
     def _retrying(self, write):
-        """Run ``write`` and return its value, again with a fresh session after an operational error
-        (a lost connection, a locked or full database) until the end-retry time has passed."""
+        """Run ``write`` and return its value; after an operational error (a lost connection, a locked
+        or full database) roll back and run it again on a fresh connection until the end-retry time
+        has passed."""
         deadline = time.monotonic() + self.end_retry_seconds
         delay_seconds = 0.2
         while True:
@@ -530,11 +533,12 @@ class JobRunner:
 
     @staticmethod
     def _discard_session() -> None:
+        """End the session's transaction after an error: its next statement takes a fresh connection."""
         try:
             db.session.rollback()
         except Exception:
             logger.debug("rollback failed", exc_info=True)
-        db.session.remove()
+            db.session.remove()
 
     # -------------------------------------------------------------------------------- reaping
 
@@ -563,8 +567,9 @@ class JobRunner:
             if revision == job.dataset_revision:
                 ended = self._store_result(job.id, folder, server_gone=True)
             else:
-                ended = self._end(job.id, "failed", f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi "
-                                                    f"(đã giải bản {job.dataset_revision}, nay là bản {revision})")
+                ended = self._end(job.id, "failed",
+                                  f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi "
+                                  f"(đã giải bản {job.dataset_revision}, nay là bản {revision})")
         else:
             ended = self._end_if_unrenewed(job.id, seen)
         if ended or db.session.scalar(select(Job.status).where(Job.id == job.id)) not in ACTIVE:
