@@ -114,7 +114,9 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     app.before_request(sessions.check)
     app.after_request(security_headers)
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
     app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(PoolTimeout, database_unavailable)
 
     if migrate_db:
         with app.app_context():

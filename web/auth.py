@@ -33,7 +33,7 @@ ADDRESS_LIMIT = Limit("password-address", 30, timedelta(minutes=15))
 PAIR_LIMIT = Limit("password-pair", 5, timedelta(minutes=15))
 ACCOUNT_LIMIT = Limit("password-account", 50, timedelta(hours=1))
 HASHING_SLOTS = 1
-HASHING_WAIT_SECONDS = 2.0
+HASHING_WAIT_SECONDS = 0.25
 _hashing = threading.BoundedSemaphore(HASHING_SLOTS)
 
 

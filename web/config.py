@@ -100,10 +100,16 @@ def trusted_proxies() -> int:
 
 
 def engine_options(url: str, timeout_seconds: float) -> dict:
-    """SQLAlchemy engine options: short waits for locks and connections, so a busy database answers 503."""
+    """SQLAlchemy engine options: short waits for locks and connections, so a busy database answers 503.
+
+    A request may hold two connections at once (its session's, and the rate counter's own transaction,
+    see :mod:`web.limits`), so the pool allows more than twice the server's threads before a request
+    waits; it never waits longer than the timeout.
+    """
+    pool = {"pool_size": 10, "max_overflow": 30, "pool_timeout": timeout_seconds}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": timeout_seconds}}
-    options = {"pool_pre_ping": True, "pool_timeout": timeout_seconds}
+        return {"connect_args": {"timeout": timeout_seconds}, **pool}
+    options = {"pool_pre_ping": True, **pool}
     if url.startswith("postgresql"):
         milliseconds = int(timeout_seconds * 1000)
         options["connect_args"] = {"connect_timeout": max(1, round(timeout_seconds)),

@@ -18,6 +18,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +31,9 @@ from web.models import RateCounter, db, utcnow
 logger = logging.getLogger(__name__)
 
 KEEP_COUNTERS = timedelta(days=2)
+REMEMBER_OVER_SECONDS = 5.0
+_over: dict[tuple[str, str], float] = {}  # (database, key) found over its limit -> refuse it unasked until then
+_over_lock = threading.Lock()
 _EPOCH = datetime(2000, 1, 1)
 
 _UPSERT = text(
@@ -73,22 +78,38 @@ def client_address(remote_addr: str | None) -> str:
 def take(limit: Limit, subject: str) -> bool:
     """Count one attempt of ``subject``; whether it is within the limit.
 
+    A key found over its limit is remembered in this process for :data:`REMEMBER_OVER_SECONDS`, and
+    attempts on it meanwhile are refused without touching the database, so a flood from a refused
+    client costs next to nothing. (Counts only rise within a window, so this never lets an attempt
+    through; a coordinator's reset reaches every process within those seconds.)
+
     Raises
     ------
     LimitUnavailable
         The counter could not be written (the caller refuses the attempt).
     """
     now = utcnow()
+    key = limit.key(subject, now)
+    remembered = (str(db.engine.url), key)
+    with _over_lock:
+        until = _over.get(remembered)
+    if until is not None and time.monotonic() < until:
+        return False
     try:
         with db.engine.begin() as connection:
-            hits = connection.execute(_UPSERT, {"key": limit.key(subject, now),
-                                                "window_start": limit.window_start(now)}).scalar_one()
+            hits = connection.execute(_UPSERT, {"key": key, "window_start": limit.window_start(now)}).scalar_one()
             if random.random() < 0.02:  # now and then, forget old windows
                 connection.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP_COUNTERS))
     except SQLAlchemyError as error:
         logger.error("rate counter %s unavailable: %s", limit.name, error)
         raise LimitUnavailable(str(error)) from error
-    return hits <= limit.attempts
+    if hits > limit.attempts:
+        with _over_lock:
+            if len(_over) > 10_000:
+                _over.clear()
+            _over[remembered] = time.monotonic() + REMEMBER_OVER_SECONDS
+        return False
+    return True
 
 
 def take_all(checks: list[tuple[Limit, str]]) -> Limit | None:
@@ -108,6 +129,10 @@ def reset(limit: Limit, subject: str) -> None:
 
     A coordinator's reset of a volunteer's code lockout.
     """
+    with _over_lock:
+        prefixes = (f"{limit.name}:{subject}:", f"{limit.name}:{subject}|")
+        for remembered in [item for item in _over if item[1].startswith(prefixes)]:
+            del _over[remembered]
     escaped = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     with db.engine.begin() as connection:
         for pattern in (f"{limit.name}:{escaped}:%", f"{limit.name}:{escaped}|%"):

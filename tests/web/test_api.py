@@ -180,8 +180,8 @@ def test_my_shifts_needs_a_volunteer_session(client, loaded_app):
     assert response.status_code == 401 and response.get_json()["error"]
     version = loaded_app.config["TEST_VERSION_ID"]
     person_id = _someone_assigned(loaded_app, version)
-    with client.session_transaction() as session:
-        session["person_id"] = person_id
+    from web.codes import link_token
+    assert client.post(f"/ca-truc/l/{link_token(loaded_app.config['SECRET_KEY'], person_id)}").status_code == 303
     body = client.get("/api/me/shifts").get_json()
     mine = [row for row in _rows(loaded_app, AssignmentRow, version) if row.person_id == person_id]
     assert body["person"]["id"] == person_id and "phone" not in body["person"]
