@@ -57,9 +57,17 @@ REASON_MAX_CHARS = 500
 # ------------------------------------------------------------------------------------------- helpers
 
 
+def N_(text: str) -> str:
+    """Marks a string for the catalogue without translating it yet (Babel's ``N_`` keyword)."""
+    return text
+
+
+WEEKDAY_NAMES = (N_("Thứ Hai"), N_("Thứ Ba"), N_("Thứ Tư"), N_("Thứ Năm"), N_("Thứ Sáu"), N_("Thứ Bảy"), N_("Chủ Nhật"))
+
+
 def weekday_name(day: date) -> str:
-    names = (_("Thứ Hai"), _("Thứ Ba"), _("Thứ Tư"), _("Thứ Năm"), _("Thứ Sáu"), _("Thứ Bảy"), _("Chủ Nhật"))
-    return names[day.weekday()]
+    """The weekday in the page's language (one catalogue lookup, not seven: this runs for every shift listed)."""
+    return _(WEEKDAY_NAMES[day.weekday()])
 
 
 def day_label(day: date) -> str:
