@@ -33,8 +33,9 @@ class Problem:
     file : str
         The file's name, e.g. ``"people.csv"`` or ``"campaign.toml"``.
     row : int or None
-        The 1-based data row (the header is not counted); ``None`` for a problem of
-        the whole file or of a column. The spreadsheet line is ``row + 1``.
+        The spreadsheet line minus one, so that :attr:`line` is the line a spreadsheet shows: with the
+        header on line 1 (the usual case) it is the 1-based data row; under title rows it keeps
+        counting the lines above the header. ``None`` for a problem of the whole file or of a column.
     column : str or None
         The canonical (English) column name, or the TOML key such as ``"rules.night_start"``.
     message : str
