@@ -23,6 +23,7 @@ from flask_migrate import Migrate, upgrade
 from flask_wtf.csrf import CSRFProtect
 
 from web import config
+from web.edge import wants_json
 from web.models import db
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     from sqlalchemy.exc import TimeoutError as PoolTimeout
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(PoolTimeout, database_unavailable)
+    from scheduler.problems import CampaignLoadError
+    app.register_error_handler(CampaignLoadError, campaign_unavailable)
 
     if migrate_db:
         with app.app_context():
@@ -171,9 +174,24 @@ def database_unavailable(error):
         logger.exception("rollback after a database error")
     g.user = None  # the page below must not ask the database who is signed in
     message = gettext("Cơ sở dữ liệu đang bận hoặc đầy. Vui lòng thử lại sau ít phút; dữ liệu đã lưu không mất.")
-    if request.path.startswith("/api/"):
+    if wants_json():
         return jsonify(error="database unavailable", message=message), 503, {"Retry-After": "10"}
     return render_template("unavailable.html", message=message), 503, {"Retry-After": "10"}
+
+
+def campaign_unavailable(error):
+    """The stored data set does not load (a page that needs it): a clear 503, never a bare 500.
+
+    Only the count is shown: the problems quote cells, and the coordinator's import page lists them.
+    """
+    from flask_babel import gettext
+
+    logger.error("the stored campaign does not load: %s problems", getattr(error, "count", len(error.problems)))
+    message = gettext("Dữ liệu chiến dịch đã lưu đang có lỗi nên trang này tạm thời không hiển thị được. Điều "
+                      "phối viên xem các lỗi ở trang Nhập dữ liệu.")
+    if wants_json():
+        return jsonify(error="campaign data does not load", message=message), 503
+    return render_template("unavailable.html", message=message), 503
 
 
 def jobs(app: Flask):

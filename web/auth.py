@@ -90,9 +90,9 @@ def authenticate(username: str, password: str) -> User | None:
     account = username.casefold()[:80]
     checks = [(ADDRESS_LIMIT, client_address(request.remote_addr)),
               (PAIR_LIMIT, f"{account}|{client_address(request.remote_addr)}"), (ACCOUNT_LIMIT, account)]
-    exceeded = take_all(checks)
-    if exceeded is not None:
-        raise TooManyAttempts(exceeded)
+    attempt = take_all(checks)
+    if attempt.exceeded is not None:
+        raise TooManyAttempts(attempt.exceeded)
     user = db.session.scalar(select(User).where(User.username == username))
     db.session.commit()  # end the read before the slow hash: no transaction is held while waiting
     if not _hashing.acquire(timeout=HASHING_WAIT_SECONDS):
@@ -105,7 +105,7 @@ def authenticate(username: str, password: str) -> User | None:
     finally:
         _hashing.release()
     if ok:
-        give_back(checks)
+        give_back(checks, attempt)
         return user
     return None
 

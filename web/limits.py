@@ -75,20 +75,21 @@ def client_address(remote_addr: str | None) -> str:
     return str(address)
 
 
-def take(limit: Limit, subject: str) -> bool:
-    """Count one attempt of ``subject``; whether it is within the limit.
+def take(limit: Limit, subject: str, now: datetime | None = None) -> bool:
+    """Count one attempt of ``subject`` at ``now`` (default: the current time); whether it is within the limit.
 
     A key found over its limit is remembered in this process for :data:`REMEMBER_OVER_SECONDS`, and
     attempts on it meanwhile are refused without touching the database, so a flood from a refused
-    client costs next to nothing. (Counts only rise within a window, so this never lets an attempt
-    through; a coordinator's reset reaches every process within those seconds.)
+    client costs next to nothing. Within a window a count falls only by a success given back (which
+    a refused client cannot have) or by a coordinator's reset, which clears this process's memory at
+    once and reaches other processes within those seconds; so this never lets a failure through.
 
     Raises
     ------
     LimitUnavailable
         The counter could not be written (the caller refuses the attempt).
     """
-    now = utcnow()
+    now = now or utcnow()
     key = limit.key(subject, now)
     remembered = (str(db.engine.url), key)
     with _over_lock:
@@ -112,16 +113,25 @@ def take(limit: Limit, subject: str) -> bool:
     return True
 
 
-def take_all(checks: list[tuple[Limit, str]]) -> Limit | None:
-    """Count an attempt against each (limit, subject) in order; the first limit exceeded, or None.
+@dataclass(frozen=True)
+class Attempt:
+    """An attempt counted by :func:`take_all`: when, and the first limit it exceeded (None if none)."""
+
+    at: datetime
+    exceeded: Limit | None
+
+
+def take_all(checks: list[tuple[Limit, str]]) -> Attempt:
+    """Count an attempt against each (limit, subject) in order, all in the same windows.
 
     The counting stops at the first limit exceeded, so a client refused by its own address limit
     adds nothing to the counters of the account or phone it was trying.
     """
+    now = utcnow()
     for limit, subject in checks:
-        if not take(limit, subject):
-            return limit
-    return None
+        if not take(limit, subject, now):
+            return Attempt(now, limit)
+    return Attempt(now, None)
 
 
 def reset(limit: Limit, subject: str) -> None:
@@ -139,14 +149,14 @@ def reset(limit: Limit, subject: str) -> None:
             connection.execute(delete(RateCounter).where(RateCounter.key.like(pattern, escape="\\")))
 
 
-def give_back(checks: list[tuple[Limit, str]]) -> None:
-    """Take back one attempt of each (limit, subject): the attempt succeeded, so it was no failure.
+def give_back(checks: list[tuple[Limit, str]], attempt: Attempt) -> None:
+    """Take back one ``attempt`` of each (limit, subject): it succeeded, so it was no failure.
 
+    The counts come off the windows the attempt was counted in, even if a window has ended since.
     The counters then count failures (and attempts still in flight), which is what the limits bound.
     """
-    now = utcnow()
     with db.engine.begin() as connection:
         for limit, subject in checks:
-            connection.execute(update(RateCounter).where(RateCounter.key == limit.key(subject, now),
+            connection.execute(update(RateCounter).where(RateCounter.key == limit.key(subject, attempt.at),
                                                          RateCounter.hits > 0)
                                .values(hits=RateCounter.hits - 1))

@@ -10,19 +10,32 @@ a volunteer's credentials revokes all of that volunteer's sessions.
 
 from __future__ import annotations
 
+import random
 import secrets
+from datetime import timedelta
 
 from flask import current_app, session
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from web.models import AuthSession, PersonCredential, db, utcnow
 
 SIGNED_IN_KEYS = ("user_id", "person_id")
+KEEP_ENDED = timedelta(days=7)  # sessions past their lifetime are kept this long, then deleted
 
 
 def start(*, user_id: int | None = None, person_id: str | None = None) -> None:
-    """Record a new session for a user or a volunteer and put its id in the cookie (after clearing it)."""
+    """Record a new session for a user or a volunteer and put its id in the cookie (after clearing it).
+
+    The browser's earlier session, if any, is revoked; now and then, sessions long over are forgotten.
+    """
+    earlier = session.get("sid")
+    if isinstance(earlier, str):
+        db.session.execute(update(AuthSession).where(AuthSession.id == earlier, AuthSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+    if random.random() < 0.02:
+        db.session.execute(delete(AuthSession).where(
+            AuthSession.created_at < utcnow() - current_app.permanent_session_lifetime - KEEP_ENDED))
     language = session.get("lang")
     session.clear()
     if language:

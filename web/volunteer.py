@@ -37,7 +37,7 @@ from web import sessions
 from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
 from web.forms import ActionForm
 from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
-from web.models import AssignmentRow, Cancellation, PersonCredential, RosterVersion, db, utcnow
+from web.models import AssignmentRow, Cancellation, PersonCredential, RosterVersion, db
 
 logger = logging.getLogger(__name__)
 
@@ -166,13 +166,13 @@ def check():
     phone_subject = phone or "".join(ch for ch in phone_text if ch.isascii() and ch.isdigit())[:20]
     checks = code_checks(phone_subject, client_address(request.remote_addr))
     try:
-        exceeded = take_all(checks)
+        attempt = take_all(checks)
     except LimitUnavailable:
         return _render_lookup(_("Hệ thống đang bận, chưa kiểm tra được mã. Vui lòng thử lại sau ít phút."), 503,
                               phone_text)
-    if exceeded is not None:
-        logger.warning("volunteer sign-in refused: %s limit", exceeded.name)
-        wait = int(exceeded.window.total_seconds() // 60)
+    if attempt.exceeded is not None:
+        logger.warning("volunteer sign-in refused: %s limit", attempt.exceeded.name)
+        wait = int(attempt.exceeded.window.total_seconds() // 60)
         return _render_lookup(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút, hoặc mở "
                                 "liên kết cá nhân mà điều phối viên đã gửi.", minutes=wait), 429, phone_text)
     campaign = store.campaign()
@@ -181,7 +181,7 @@ def check():
         person = next((p for p in campaign.people if p.phone == phone), None)
     if person is None or not codes_match(_secret(), person.id, code, generation(person.id)):
         return _render_lookup(_("Số điện thoại hoặc mã cá nhân không đúng."), 401, phone_text)
-    give_back(checks)
+    give_back(checks, attempt)
     sessions.start(person_id=person.id)
     return redirect(url_for("volunteer.my_shifts"))
 

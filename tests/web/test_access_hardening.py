@@ -57,8 +57,7 @@ def test_a_burst_of_simultaneous_guesses_gets_no_more_than_the_limit_through(loa
     wrong = _wrong(loaded_app, "SV0001")
     statuses = _burst(loaded_app, 16, lambda c: c.post("/ca-truc/", data={"phone": PHONE, "code": wrong}))
     checked = statuses.count(401)
-    assert checked <= PAIR_LIMIT.attempts and statuses.count(429) == len(statuses) - checked
-    assert set(statuses) <= {401, 429}
+    assert checked == PAIR_LIMIT.attempts and statuses.count(429) == len(statuses) - checked
 
 
 def test_a_stranger_with_the_phone_locks_out_only_their_own_address(client, loaded_app):
@@ -129,7 +128,9 @@ def test_a_burst_of_password_guesses_gets_no_more_than_the_limit_through(loaded_
     from web.auth import PAIR_LIMIT
     statuses = _burst(loaded_app, 12, lambda c: c.post("/dang-nhap", data={"username": "thanhdoan",
                                                                           "password": "not-it-at-all"}))
-    assert statuses.count(401) <= PAIR_LIMIT.attempts and set(statuses) <= {401, 429, 503}
+    # each of the limit's attempts is checked or told to retry (one hash at a time); the rest are refused
+    assert statuses.count(401) + statuses.count(503) == PAIR_LIMIT.attempts
+    assert statuses.count(429) == len(statuses) - PAIR_LIMIT.attempts
 
 
 def test_password_hashing_waits_for_a_free_slot_and_then_says_busy(loaded_app, monkeypatch):
@@ -164,6 +165,16 @@ def test_a_copied_session_cookie_stops_working_after_sign_out(loaded_app):
     thief.set_cookie("session", copied)
     response = thief.get("/dieu-phoi/")
     assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(loaded_app):
+    client = loaded_app.test_client()
+    login(client, "dieuphoi")
+    earlier = _cookie(client)
+    login(client, "thanhdoan")
+    thief = loaded_app.test_client()
+    thief.set_cookie("session", earlier)
+    assert thief.get("/dieu-phoi/").status_code == 302
 
 
 def test_a_copied_volunteer_cookie_stops_working_after_sign_out(loaded_app):
@@ -267,8 +278,8 @@ def test_session_cookies_are_https_only_unless_turned_off(database_url, tmp_path
     app = make_app(database_url, tmp_path / "a")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     client = app.test_client()
-    client.get("/?lang=en")
-    assert "Secure" in client.get("/?lang=vi").headers.get("Set-Cookie", "Secure")
+    cookie = client.get("/?lang=en").headers.get("Set-Cookie")
+    assert cookie is not None and "; Secure" in cookie and "HttpOnly" in cookie
     monkeypatch.setenv("RAQUAN_SECURE_COOKIES", "0")
     assert make_app(database_url, tmp_path / "b").config["SESSION_COOKIE_SECURE"] is False
     with app.app_context():
@@ -384,3 +395,33 @@ def test_the_data_directory_and_its_files_are_private(tmp_path):
     with app.app_context():
         from web.models import db
         db.engine.dispose()
+
+
+# ------------------------------------------------------------------------------- a data set that does not load
+
+
+def test_pages_that_need_a_data_set_that_does_not_load_answer_503_not_500(client, loaded_app):
+    from tests.web.conftest import TINY
+    from web import store
+    from web.models import CampaignFile, db
+    broken = (TINY / "people.csv").read_text(encoding="utf-8").replace(",technician,", ",phi công,", 1)
+    with loaded_app.app_context():
+        db.session.get(CampaignFile, "people.csv").content = broken.encode()
+        store.bump_revision()
+        db.session.commit()
+    form = client.post("/ca-truc/", data={"phone": PHONE, "code": _code(loaded_app, "SV0001")})
+    assert form.status_code == 503 and "Nhập dữ liệu" in form.get_data(as_text=True)
+    api = client.get("/api/wards")
+    assert api.status_code == 503 and api.get_json()["error"]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "phi công" not in health.get_data(as_text=True)
+
+
+def test_no_template_has_inline_script_that_the_policy_would_block():
+    from pathlib import Path
+    templates = Path(__file__).resolve().parents[2] / "web" / "templates"
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\son[a-z]+\s*=", text), path  # onclick= and the like
+        assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text), path
+        assert "javascript:" not in text, path
