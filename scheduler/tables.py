@@ -37,7 +37,10 @@ parses a sheet's XML as its lines are taken, so reading stops at the row limit
 without building the rest. Read-only mode does not parse merged ranges, which
 need the full workbook in openpyxl; they are read instead in a second streaming
 pass over the chosen sheet's XML, once its lines are known to be within the
-limit. Only the first :data:`MAX_TABLE_COLUMNS` columns of a sheet are read.
+limit. Only the first :data:`MAX_TABLE_COLUMNS` columns of a sheet are read; a
+CSV line longer than :data:`MAX_CSV_LINE_CHARS` and a sheet with more than
+:data:`MAX_MERGED_RANGES` merged ranges are refused, so that neither can cost
+memory out of proportion to the file.
 
 The schemas of the campaign tables (three required, ``pins`` optional) are at
 the bottom of this module and documented in ``docs/data-format.md``.
@@ -75,6 +78,8 @@ MAX_CSV_BYTES = 20 * 1024 * 1024  # a CSV table's size on disk
 MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024  # the sum of a workbook's members once unzipped
 MAX_TABLE_ROWS = 50_000  # non-blank data rows below the header
 MAX_TABLE_COLUMNS = 100  # columns of a sheet that are read; later ones are not looked at
+MAX_MERGED_RANGES = 100_000  # merged ranges of one sheet (two merged columns over the most rows)
+MAX_CSV_LINE_CHARS = 1_000_000  # one line of a CSV file; a list of people never comes near it
 MAX_SHEET_LINES = 1_048_576  # Excel's last line; a sheet with lines beyond it is refused
 HEADER_SEARCH_LINES = 20  # the header is looked for among this many first lines of each sheet
 
@@ -216,6 +221,10 @@ def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Probl
 
 
 # --- Lines of a CSV file or a worksheet ----------------------------------------------------------
+
+class _TooManyMerged(Exception):
+    """A sheet has more than :data:`MAX_MERGED_RANGES` merged ranges."""
+
 
 class _Unreadable(Exception):
     """The lines of a sheet cannot be read on; ``problem`` says why."""
@@ -404,6 +413,10 @@ def _spread_merged(file: str, sheet: _Sheet, records: list[tuple[int, list[str]]
     """
     try:
         ranges = sheet.merged()
+    except _TooManyMerged:
+        problems.append(Problem(file, None, None, f"trang tính có hơn {MAX_MERGED_RANGES:,} vùng ô gộp".replace(",", ".")
+                                + "; hãy bỏ gộp ô và ghi đủ từng hàng"))
+        return None
     except Exception as error:  # a damaged sheet part; its lines were readable
         problems.append(Problem(file, None, None, f"không đọc được các ô gộp của trang tính "
                                                   f"({type(error).__name__}); hãy bỏ gộp ô và ghi đủ từng hàng"))
@@ -484,12 +497,22 @@ def _csv_sheet(path: Path, delimiter: str) -> _Sheet:
         line = 0
         with open(path, encoding="utf-8-sig", newline="") as handle:
             try:
-                for record in csv.reader(handle, delimiter=delimiter):
+                for record in csv.reader(_bounded_lines(handle, path.name), delimiter=delimiter):
                     line += 1
                     yield [read_csv_cell(cell) for cell in record]  # the writers' formula apostrophe off
             except csv.Error as error:  # the record after `line` records
                 raise _Unreadable(Problem(path.name, line or None, None, f"không đọc được CSV: {error}")) from None
     return _Sheet(None, lines, lambda: [], ragged=True)
+
+
+def _bounded_lines(handle, file: str) -> Iterator[str]:
+    """The file's lines, refusing one longer than :data:`MAX_CSV_LINE_CHARS` before the CSV reader splits it
+    (a line of millions of empty cells would otherwise become millions of strings)."""
+    for number, line in enumerate(iter(lambda: handle.readline(MAX_CSV_LINE_CHARS + 1), ""), start=1):
+        if len(line) > MAX_CSV_LINE_CHARS:
+            raise _Unreadable(Problem(file, None, None, f"dòng {number} dài hơn {MAX_CSV_LINE_CHARS:,} ký tự"
+                                      .replace(",", ".") + "; đây không phải một danh sách"))
+        yield line
 
 
 def _utf8_problem(path: Path) -> Problem | None:
@@ -654,13 +677,19 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
             if not _mentions(source, b"mergeCell"):  # most sheets: one quick pass over the bytes
                 return ranges
         with workbook._archive.open(worksheet._worksheet_path) as source:
-            data = None
+            data = merges = None
             for event, element in iterparse(source, events=("start", "end")):
                 if event == "start":
                     if element.tag == f"{_SHEET_NS}sheetData":
                         data = element
+                    elif element.tag == f"{_SHEET_NS}mergeCells":
+                        merges = element
                 elif element.tag == f"{_SHEET_NS}mergeCell":
                     ranges.append(range_boundaries(element.get("ref", "")))
+                    if len(ranges) > MAX_MERGED_RANGES:
+                        raise _TooManyMerged()
+                    if merges is not None:
+                        merges.clear()  # the ranges read so far are kept as numbers, not as elements
                 elif element.tag == f"{_SHEET_NS}row" and data is not None:
                     data.clear()  # keep memory flat over a long sheet
         return ranges
