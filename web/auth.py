@@ -89,7 +89,9 @@ def authenticate(username: str, password: str) -> User | None:
     """
     account = username.casefold()[:80]
     checks = [(ADDRESS_LIMIT, client_address(request.remote_addr)),
-              (PAIR_LIMIT, f"{account}|{client_address(request.remote_addr)}"), (ACCOUNT_LIMIT, account)]
+              (PAIR_LIMIT, f"{account}|{client_address(request.remote_addr)}")]
+    if device_identity(account) not in sessions.known_identities():  # a known browser skips the account's cap
+        checks.append((ACCOUNT_LIMIT, account))
     attempt = take_all(checks)
     if attempt.exceeded is not None:
         raise TooManyAttempts(attempt.exceeded)
@@ -108,6 +110,11 @@ def authenticate(username: str, password: str) -> User | None:
         give_back(checks, attempt)
         return user
     return None
+
+
+def device_identity(account: str) -> str:
+    """The known-device identity of an account name (:func:`web.sessions.remember_device`)."""
+    return f"user:{account.casefold()[:80]}"
 
 
 def sign_in(user: User) -> None:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from scheduler.problems import CampaignLoadError
 from web import sessions, store
-from web.auth import HashingBusy, TooManyAttempts, authenticate, current_user, sign_in
+from web.auth import HashingBusy, TooManyAttempts, authenticate, current_user, device_identity, sign_in
 from web.limits import LimitUnavailable
 from web.forms import ActionForm, LoginForm
 
@@ -71,7 +71,9 @@ def login():
             return render_template("login.html", form=form), 401
         sign_in(user)
         default = url_for("coordinator.dashboard") if user.role == "coordinator" else url_for("youth.students")
-        return redirect(_safe_next(request.args.get("next")) or default)
+        response = redirect(_safe_next(request.args.get("next")) or default)
+        sessions.remember_device(response, device_identity(user.username))
+        return response
     return render_template("login.html", form=form)
 
 

@@ -107,3 +107,40 @@ def renew_credentials(person_id: str, username: str) -> int:
         db.session.rollback()
         raise
     return db.session.get(PersonCredential, person_id, populate_existing=True).generation
+
+
+# A browser that has signed someone in before is a "known device" for them: its attempts skip the cap
+# shared by every address (per phone, per account), so a stranger who exhausts that cap from many
+# addresses cannot lock the owner out of their own phone or computer. The cookie only exempts from that
+# cap; it signs no one in, and the per-address limits still apply to it.
+DEVICE_COOKIE = "raquan_device"
+_DEVICE_SALT = "known-device"
+
+
+def _device_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
+
+
+def remember_device(response, identity: str) -> None:
+    """Mark this browser as known for ``identity`` (``"person:SV0001:0"``, ``"user:dieuphoi"``)."""
+    max_age = int(float(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]) * 86400)
+    known = [item for item in known_identities() if item != identity][-4:] + [identity]
+    response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(known), max_age=max_age, httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+
+
+def known_identities() -> list[str]:
+    """The identities this browser has signed in before (a valid, unexpired device cookie), else none."""
+    from flask import request
+    from itsdangerous import BadSignature
+
+    token = request.cookies.get(DEVICE_COOKIE)
+    if not token:
+        return []
+    max_age = float(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]) * 86400
+    try:
+        value = _device_serializer().loads(token, max_age=max_age)
+    except BadSignature:
+        return []
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []

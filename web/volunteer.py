@@ -146,9 +146,15 @@ def _render_lookup(error: str | None = None, status: int = 200, phone: str = "")
     return render_template("volunteer/lookup.html", error=error, phone=phone, code_digits=CODE_DIGITS), status
 
 
-def code_checks(phone_subject: str, address: str) -> list[tuple[Limit, str]]:
-    """The limits one code attempt counts against, in order: the address, the phone from that address, the phone."""
-    return [(ADDRESS_LIMIT, address), (PAIR_LIMIT, f"{phone_subject}|{address}"), (PHONE_LIMIT, phone_subject)]
+def code_checks(phone_subject: str, address: str, known_device: bool = False) -> list[tuple[Limit, str]]:
+    """The limits one code attempt counts against, in order: the address, the phone from that address, and
+    the phone from all addresses unless this browser has signed the phone's owner in before."""
+    checks = [(ADDRESS_LIMIT, address), (PAIR_LIMIT, f"{phone_subject}|{address}")]
+    return checks if known_device else checks + [(PHONE_LIMIT, phone_subject)]
+
+
+def _device_identity(person_id: str) -> str:
+    return f"person:{person_id}:{generation(person_id)}"
 
 
 @blueprint.get("/")
@@ -164,7 +170,12 @@ def check():
     code = request.form.get("code", "")[:40]
     phone = normalised_phone(phone_text)
     phone_subject = phone or "".join(ch for ch in phone_text if ch.isascii() and ch.isdigit())[:20]
-    checks = code_checks(phone_subject, client_address(request.remote_addr))
+    campaign = store.campaign()
+    person = None
+    if phone and campaign is not None:
+        person = next((p for p in campaign.people if p.phone == phone), None)
+    known = person is not None and _device_identity(person.id) in sessions.known_identities()
+    checks = code_checks(phone_subject, client_address(request.remote_addr), known)
     try:
         attempt = take_all(checks)
     except LimitUnavailable:
@@ -175,15 +186,13 @@ def check():
         wait = int(attempt.exceeded.window.total_seconds() // 60)
         return _render_lookup(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút, hoặc mở "
                                 "liên kết cá nhân mà điều phối viên đã gửi.", minutes=wait), 429, phone_text)
-    campaign = store.campaign()
-    person = None
-    if phone and campaign is not None:
-        person = next((p for p in campaign.people if p.phone == phone), None)
     if person is None or not codes_match(_secret(), person.id, code, generation(person.id)):
         return _render_lookup(_("Số điện thoại hoặc mã cá nhân không đúng."), 401, phone_text)
     give_back(checks, attempt)
     sessions.start(person_id=person.id)
-    return redirect(url_for("volunteer.my_shifts"))
+    response = redirect(url_for("volunteer.my_shifts"))
+    sessions.remember_device(response, _device_identity(person.id))
+    return response
 
 
 def _linked_person(token: str) -> str:
@@ -214,7 +223,9 @@ def link_confirm(token: str):
         abort(400)
     person_id = _linked_person(token)
     sessions.start(person_id=person_id)
-    return redirect(url_for("volunteer.my_shifts"), 303)
+    response = redirect(url_for("volunteer.my_shifts"), 303)
+    sessions.remember_device(response, _device_identity(person_id))
+    return response
 
 
 @blueprint.post("/thoat")

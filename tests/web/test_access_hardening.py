@@ -425,3 +425,55 @@ def test_no_template_has_inline_script_that_the_policy_would_block():
         assert not re.search(r"\son[a-z]+\s*=", text), path  # onclick= and the like
         assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", text), path
         assert "javascript:" not in text, path
+
+
+# ------------------------------------------------------------------------------------------ known devices
+
+
+def test_a_volunteers_own_browser_still_signs_in_when_strangers_exhaust_the_phones_cap(loaded_app):
+    from web.volunteer import PHONE_LIMIT
+    right = {"phone": PHONE, "code": _code(loaded_app, "SV0001")}
+    own = loaded_app.test_client()
+    home = {"REMOTE_ADDR": "198.51.100.40"}
+    assert own.post("/ca-truc/", data=right, environ_base=home).status_code == 302
+    assert own.post("/ca-truc/thoat", environ_base=home).status_code == 302
+    stranger = loaded_app.test_client()
+    wrong = _wrong(loaded_app, "SV0001")
+    for i in range(PHONE_LIMIT.attempts):
+        address = {"REMOTE_ADDR": f"10.2.{i // 4}.{i % 4 + 1}"}
+        assert stranger.post("/ca-truc/", data={"phone": PHONE, "code": wrong}, environ_base=address).status_code == 401
+    elsewhere = {"REMOTE_ADDR": "198.51.100.41"}  # the volunteer's phone on another network
+    assert loaded_app.test_client().post("/ca-truc/", data=right, environ_base=elsewhere).status_code == 429
+    assert own.post("/ca-truc/", data=right, environ_base=elsewhere).status_code == 302
+
+
+def test_a_known_browser_cookie_does_not_sign_in_and_cannot_be_forged(loaded_app):
+    own = loaded_app.test_client()
+    assert own.post("/ca-truc/", data={"phone": PHONE, "code": _code(loaded_app, "SV0001")}).status_code == 302
+    device = own.get_cookie("raquan_device").value
+    other = loaded_app.test_client()
+    other.set_cookie("raquan_device", device)
+    assert other.get("/ca-truc/cua-toi").status_code == 302  # not signed in by the device cookie
+    from web.sessions import known_identities
+    with loaded_app.test_request_context(headers={"Cookie": f"raquan_device={device}"}):
+        assert known_identities() == ["person:SV0001:0"]
+    with loaded_app.test_request_context(headers={"Cookie": f"raquan_device={device[:-3]}abc"}):
+        assert known_identities() == []  # a forged or altered cookie is worth nothing
+
+
+def test_a_coordinators_own_browser_still_signs_in_when_strangers_exhaust_the_accounts_cap(loaded_app):
+    from web.auth import ACCOUNT_LIMIT, PAIR_LIMIT
+    own = loaded_app.test_client()
+    login(own, "dieuphoi")
+    assert own.post("/dang-xuat").status_code == 302
+    stranger = loaded_app.test_client()
+    for i in range(ACCOUNT_LIMIT.attempts):
+        address = {"REMOTE_ADDR": f"10.3.{i // PAIR_LIMIT.attempts}.1"}
+        response = stranger.post("/dang-nhap", data={"username": "dieuphoi", "password": "wrong-password"},
+                                 environ_base=address)
+        assert response.status_code == 401
+    fresh = {"REMOTE_ADDR": "198.51.100.50"}
+    assert loaded_app.test_client().post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD},
+                                         environ_base=fresh).status_code == 429
+    assert own.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD},
+                    environ_base=fresh).status_code == 302
