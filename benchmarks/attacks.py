@@ -293,7 +293,16 @@ def password_storm(port: int, seconds: float) -> None:
           f"slowest {max(latencies, default=float('nan')) * 1000:.0f} ms")
 
 
-def hostile_requests(port: int, people: list[tuple[str, str]]) -> int:
+def volunteer_link(directory: Path, person_id: str) -> str:
+    """The path of a person's signed link, made with the server's own secret key."""
+    from web import create_app
+    from web.codes import link_token
+
+    app = create_app({"SESSION_COOKIE_SECURE": False}, data_dir=directory, migrate_db=False)
+    return f"/ca-truc/l/{link_token(app.config['SECRET_KEY'], person_id)}"
+
+
+def hostile_requests(port: int, directory: Path, people: list[tuple[str, str]]) -> int:
     from web import create_app
 
     rules = list(create_app({"SESSION_COOKIE_SECURE": False}, data_dir=Path(tempfile.mkdtemp()),
@@ -301,23 +310,34 @@ def hostile_requests(port: int, people: list[tuple[str, str]]) -> int:
     coordinator = Client(port)
     coordinator.post_form("/dang-nhap", {"username": "dieuphoi", "password": PASSWORD})
     anonymous = Client(port)
+    volunteer = Client(port)
+    link = volunteer_link(directory, people[0][0])
+    volunteer.post_form(link, {}, csrf_from=link)
+    tokens = {}
+    for client in (coordinator, anonymous, volunteer):  # real tokens, so that the POSTs reach their handlers
+        _, body = client.request("GET", "/api/csrf-token")
+        tokens[id(client)] = re.search(rb'"csrf_token"\s*:\s*"([^"]+)"', body).group(1).decode()
     values = [str(2 ** 63), str(2 ** 64), "-1", "%00", "%E2%80%AE", "x" * 300]
     bodies = [(b'{"time_limit_seconds": 1e400}', "application/json"),
               (b"[" * 100_000 + b"]" * 100_000, "application/json"),
-              ("username=a%00b&password=c%00d&phone=%E2%80%AE0912&code=1".encode(), "application/x-www-form-urlencoded"),
+              ("username=a%00b&password=c%00d&phone=%E2%80%AE0912&code=1&reason=%00%E2%80%AE&time_limit_seconds="
+               "1e400&person_id=%00&ward_code=99999999999999999999&date=31%2F02%2F2025&shift_id=%00&team=%E2%80%AE"
+               "&csrf_token={token}", "application/x-www-form-urlencoded"),
               (b"x" * (21 * 1024 * 1024), "application/json")]
     errors = sent = 0
     for rule in rules:
-        if rule.endpoint == "static":
+        if rule.endpoint in ("static", "public.logout", "volunteer.sign_out"):  # keep the clients signed in
             continue
         for value in values:
             path = re.sub(r"<[^>]+>", value, rule.rule)
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-                for client in (coordinator, anonymous):
+                for client in (coordinator, anonymous, volunteer):
                     for body, kind in ([(None, None)] if method == "GET" else bodies):
                         headers = {"Content-Type": kind} if kind else {}
-                        if client is coordinator and kind and method != "GET":
-                            headers["X-CSRFToken"] = "not-a-token"
+                        if kind and method != "GET":
+                            headers["X-CSRFToken"] = tokens[id(client)]
+                            if isinstance(body, str):
+                                body = body.format(token=tokens[id(client)]).encode()
                         try:
                             status, _ = client.request(method, path + "?page=99999999999999999999&day=%00", body,
                                                        headers)
@@ -325,7 +345,8 @@ def hostile_requests(port: int, people: list[tuple[str, str]]) -> int:
                             status = 413
                         sent += 1
                         errors += status >= 500 and status != 503
-    print(f"  {sent} hostile requests over {len(rules)} routes: {errors} answered 500")
+    print(f"  {sent} hostile requests over {len(rules)} routes as a coordinator, a volunteer and anonymously, "
+          f"with real CSRF tokens: {errors} answered 500")
     return errors
 
 
@@ -365,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             print("3. password storm")
             password_storm(port, args.storm_seconds)
             print("4. hostile requests")
-            errors = hostile_requests(port, people)
+            errors = hostile_requests(port, directory, people)
         finally:
             server.terminate()
             server.wait(timeout=30)
