@@ -915,6 +915,15 @@ def cancellations():
 # ------------------------------------------------------------------------------------------------ one person
 
 
+def _person_or_404(person_id: str):
+    """(campaign, person) for a person of the stored campaign; 404 if there is no such person."""
+    campaign = _campaign_or_redirect()
+    found = _person_of(campaign, person_id)
+    if found is None:
+        abort(404)
+    return campaign, found
+
+
 @blueprint.get("/nguoi/<person_id>")
 @role_required("coordinator")
 def person(person_id: str):
@@ -922,10 +931,7 @@ def person(person_id: str):
     from web.codes import feed_token, format_code, link_token, personal_code
     from web.volunteer import generation
 
-    campaign = _campaign_or_redirect()
-    found = _person_of(campaign, person_id)
-    if found is None:
-        abort(404)
+    campaign, found = _person_or_404(person_id)
     current = generation(person_id)
     secret = current_app.config["SECRET_KEY"]
     credential = db.session.get(PersonCredential, person_id)
@@ -947,9 +953,7 @@ def revoke_person(person_id: str):
     """A new code, link and calendar feed for one person; the old ones and their open sessions stop working."""
     from web.sessions import renew_credentials
 
-    campaign = _campaign_or_redirect()
-    if _person_of(campaign, person_id) is None:
-        abort(404)
+    _person_or_404(person_id)
     if ActionForm().validate_on_submit():
         renew_credentials(person_id, _username())
         logger.info("credentials of %s renewed by %s", person_id, _username())
@@ -964,10 +968,7 @@ def unlock_person(person_id: str):
     from web.limits import reset
     from web.volunteer import PAIR_LIMIT, PHONE_LIMIT
 
-    campaign = _campaign_or_redirect()
-    found = _person_of(campaign, person_id)
-    if found is None:
-        abort(404)
+    _campaign, found = _person_or_404(person_id)
     if ActionForm().validate_on_submit():
         reset(PHONE_LIMIT, found.phone)
         reset(PAIR_LIMIT, found.phone)
