@@ -104,6 +104,18 @@ def loaded_app(app, tiny_solution):
 
 
 @pytest.fixture
+def csrf_app(database_url, tmp_path, tiny_solution):
+    """The loaded tiny app with CSRF on, as a normal app runs."""
+    app = make_app(database_url, tmp_path / "data", WTF_CSRF_ENABLED=True)
+    load_tiny(app, tiny_solution)
+    yield app
+    with app.app_context():
+        from web.models import db
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(loaded_app):
     return loaded_app.test_client()
 

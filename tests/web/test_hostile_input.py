@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import String, Text, func, select
 from werkzeug.routing import IntegerConverter
 
-from tests.web.conftest import PASSWORD, load_tiny, login, make_app
+from tests.web.conftest import PASSWORD, login
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 FORBIDDEN = set(BIDI) | {chr(c) for c in range(0x20) if c not in (9, 10)} | {chr(c) for c in range(0x7f, 0xa0)}
@@ -289,17 +289,6 @@ def test_a_failing_error_page_falls_back_to_a_minimal_one(loaded_app, monkeypatc
     response = loaded_app.test_client().get("/test-boom")
     assert response.status_code == 500 and "text/html" in response.content_type
     assert "Về trang chủ" in response.get_data(as_text=True)
-
-
-@pytest.fixture
-def csrf_app(database_url, tmp_path, tiny_solution):
-    app = make_app(database_url, tmp_path / "data", WTF_CSRF_ENABLED=True)
-    load_tiny(app, tiny_solution)
-    yield app
-    with app.app_context():
-        from web.models import db
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_an_expired_form_gets_a_page_that_says_so(csrf_app):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import PASSWORD, load_tiny, make_app
+from tests.web.conftest import PASSWORD
 
 FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S | re.I)
 
@@ -23,17 +23,6 @@ def _pages(app) -> list[str]:
                 and rule.rule != "/healthz":
             urls.append(rule.rule)
     return sorted(urls)
-
-
-@pytest.fixture
-def csrf_app(database_url, tmp_path, tiny_solution):
-    app = make_app(database_url, tmp_path / "data", WTF_CSRF_ENABLED=True)
-    load_tiny(app, tiny_solution)
-    yield app
-    with app.app_context():
-        from web.models import db
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _sign_in(client, username):
