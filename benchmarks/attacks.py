@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = dict(os.environ, RAQUAN_DATA_DIR=str(directory), RAQUAN_SECURE_COOKIES="0")
         log = open(directory / "server.log", "wb")  # a pipe nobody reads would fill up and stall the server
-        server = subprocess.Popen([sys.executable, "-m", "scheduler.cli", "serve", "--port", str(port)],
+        server = subprocess.Popen([sys.executable, "-m", "raquan", "serve", "--port", str(port)],
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from scheduler.cli import main
+from raquan.cli import main
 
 
 def run(capsys, *argv):

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("scheduler", "geo", "web")
+PACKAGES = ("raquan", "scheduler", "geo", "web")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -48,6 +48,22 @@ def test_geo_imports_nothing_of_the_layers_above():
     for path in sources("geo"):
         roots = {name.split(".")[0] for name in imported_modules(path)}
         assert not roots & {"scheduler", "web"}, path
+
+
+def test_scheduler_imports_nothing_of_web_or_the_command_line():
+    for path in sources("scheduler"):
+        roots = {name.split(".")[0] for name in imported_modules(path)}
+        assert not roots & {"web", "raquan"}, path
+
+
+def test_only_the_solver_imports_ortools():
+    solver = ROOT / "scheduler" / "solver"
+    for package in PACKAGES:
+        for path in sources(package):
+            if solver in path.parents:
+                continue
+            roots = {name.split(".")[0] for name in imported_modules(path)}
+            assert "ortools" not in roots, path
 
 
 def test_imports_check_sees_a_forbidden_import(tmp_path):

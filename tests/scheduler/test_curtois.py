@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import main
+from raquan.cli import main
 from scheduler.curtois import (
     CurtoisFormatError, evaluate, parse_instance, read_instance, read_solution, write_solution,
 )
@@ -352,7 +352,7 @@ def test_bench_cli_prints_the_csv_and_writes_the_solution(tmp_path, capsys):
 
 
 def test_bench_instance_lists():
-    from scheduler.cli import parse_instance_numbers
+    from raquan.cli import parse_instance_numbers
 
     assert parse_instance_numbers("1-3,13,2") == [1, 2, 3, 13]
     with pytest.raises(Exception, match="not an instance list"):

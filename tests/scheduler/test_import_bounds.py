@@ -12,7 +12,7 @@ import csv
 import pytest
 
 import scheduler.loader as loader
-from scheduler.cli import main
+from raquan.cli import main
 from scheduler.io import CampaignLoadError, check_campaign, load_campaign
 from scheduler.loader import check_campaign_report, load_campaign_report
 from scheduler.problems import (
