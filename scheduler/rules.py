@@ -36,6 +36,7 @@ RULES = (
     Rule("max_weekly_hours", "people", "tối đa 48 giờ mỗi tuần, sinh viên theo mức trần", "Bộ luật Lao động 2019, Điều 105"),
     Rule("min_rest_between_shifts", "people", "nghỉ ít nhất 12 giờ giữa hai ngày làm việc", "Bộ luật Lao động 2019, Điều 109"),
     Rule("min_weekly_rest", "people", "nghỉ ít nhất 24 giờ liên tục mỗi tuần", "Bộ luật Lao động 2019, Điều 111"),
+    Rule("one_ward_per_student", "people", "mỗi sinh viên chỉ hỗ trợ một xã/phường", "Thành đoàn (CAMPAIGN.md)"),
     Rule("pinned", "people", "giữ nguyên phân công đã ghim", "Thành đoàn"),
     # Soft: weighted terms of the objective.
     Rule("travel_minutes", "soft", "quãng đường di chuyển ngắn", "CAMPAIGN.md"),

@@ -489,6 +489,24 @@ def check_min_weekly_rest(campaign: Campaign, assignments: Iterable[Assignment])
     return violations
 
 
+def check_one_ward_per_student(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Violation]:
+    """A student's service-shift assignments are all in one ward (mobile points, which go to people, aside).
+
+    Each service assignment of a student outside the ward of their first one (in date order) is a breach.
+    """
+    first_ward: dict[str, Assignment] = {}
+    violations = []
+    for a in sorted(valid_assignments(campaign, assignments), key=assignment_sort_key):
+        if not is_service(campaign, a) or campaign.person(a.person_id).pool is not Pool.STUDENT:
+            continue
+        first = first_ward.setdefault(a.person_id, a)
+        if first.ward_code != a.ward_code:
+            message = (f"{_who(campaign, a.person_id)} là sinh viên đã hỗ trợ tại {ward_name(campaign, first.ward_code)} "
+                       f"nhưng được xếp thêm vào {_where(campaign, a)}")
+            violations.append(_violation("one_ward_per_student", a, message))
+    return violations
+
+
 def _pin_key(assignment: Assignment) -> tuple:
     return (assignment.person_id, assignment.ward_code, assignment.date, assignment.shift_id,
             assignment.mobile_point_id, assignment.need_index)
@@ -518,6 +536,7 @@ PEOPLE_CHECKS = {
     "max_weekly_hours": check_max_weekly_hours,
     "min_rest_between_shifts": check_min_rest_between_shifts,
     "min_weekly_rest": check_min_weekly_rest,
+    "one_ward_per_student": check_one_ward_per_student,
     "pinned": check_pinned,
 }
 assert tuple(PEOPLE_CHECKS) == PEOPLE_RULES, "one check per people rule, in the registry's order"
