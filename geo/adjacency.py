@@ -41,9 +41,9 @@ def graph_from_polygons(polygons: gpd.GeoDataFrame) -> nx.Graph:
         joins two wards whose boundaries share a length of more than
         ``MIN_SHARED_BORDER_KM``, with attribute ``shared_border_km``.
     """
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     names = polygons["name"] if "name" in polygons else polygons["code"]
-    for code, name in zip(polygons["code"], names):
+    for code, name in zip(polygons["code"], names, strict=True):
         graph.add_node(str(code), name=str(name))
     if len(polygons) < 2:
         return graph
@@ -54,7 +54,7 @@ def graph_from_polygons(polygons: gpd.GeoDataFrame) -> nx.Graph:
     first, second = first[keep], second[keep]
     shared_km = shapely.length(shapely.intersection(boundaries[first], boundaries[second])) / 1000.0
     codes = polygons["code"].astype(str).to_numpy()
-    for i, j, length_km in zip(first, second, shared_km):
+    for i, j, length_km in zip(first, second, shared_km, strict=True):
         if length_km > MIN_SHARED_BORDER_KM:
             graph.add_edge(codes[i], codes[j], shared_border_km=float(length_km))
     return graph

@@ -42,6 +42,7 @@ Built polygons are cached on disk (``RAQUAN_CACHE_DIR``, default
 from __future__ import annotations
 
 import collections
+import functools
 import importlib.metadata
 import json
 import logging
@@ -83,7 +84,7 @@ _WGS84_E2 = 0.00669437999014
 #: Builds actually computed in this process, per province code (for tests and diagnostics).
 build_counts: collections.Counter[str] = collections.Counter()
 
-_memory_cache: dict[tuple[str, str], "_Build"] = {}
+_memory_cache: dict[tuple[str, str], _Build] = {}
 _lock = threading.Lock()
 
 
@@ -102,7 +103,7 @@ class LocalPlane:
     km_per_deg_lon: float
 
     @classmethod
-    def around(cls, lat0: float, lon0: float) -> "LocalPlane":
+    def around(cls, lat0: float, lon0: float) -> LocalPlane:
         """The plane centred on (``lat0``, ``lon0``) in degrees."""
         phi = math.radians(lat0)
         w = math.sqrt(1.0 - _WGS84_E2 * math.sin(phi) ** 2)
@@ -225,7 +226,7 @@ def voronoi_polygons(province: str | None) -> gpd.GeoDataFrame:
     x, y = plane.to_km([u.lon for u in units], [u.lat for u in units])
     sites = shapely.multipoints(np.column_stack([x, y]))
     extent_km = shapely.transform(province_extent(code), lambda c: np.column_stack(plane.to_km(c[:, 0], c[:, 1])))
-    cells = shapely.voronoi_polygons(sites, extend_to=shapely.box(*extent_km.bounds), ordered=True)
+    cells = shapely.voronoi_polygons(sites, extend_to=shapely.box(*shapely.bounds(extent_km)), ordered=True)
     clipped = shapely.intersection(shapely.get_parts(cells), extent_km)
     geometries = [shapely.transform(_polygonal(g), lambda c: np.column_stack(plane.to_lonlat(c[:, 0], c[:, 1])))
                   for g in clipped]
@@ -321,7 +322,7 @@ def _build_province(code: str) -> _Build:
     while True:
         grid, extent = _extent_mask(sites, areas, cell_km)
         rows, cols = grid.cell_of(sites[:, 0], sites[:, 1])
-        if len(set(zip(rows.tolist(), cols.tolist()))) == len(units):
+        if len(set(zip(rows.tolist(), cols.tolist(), strict=True))) == len(units):
             break
         cell_km *= 0.8  # two centroids share a cell: refine
         logger.info("province %s: two centroids share a cell, refining to %.3f km", code, cell_km)
@@ -364,12 +365,7 @@ def _extent_mask(sites: np.ndarray, areas: np.ndarray, cell_km: float) -> tuple[
         scaled = _scaled_distance(grid, sites[~isolated], radius[~isolated], k_max)
         islands = _scaled_distance(grid, sites[isolated], radius[isolated], 1.0) <= 1.0
         rows, cols = grid.cell_of(sites[:, 0], sites[:, 1])
-
-        def mask(k: float) -> np.ndarray:
-            cells = (scaled <= k) | islands
-            cells[rows, cols] = True
-            return ndimage.binary_fill_holes(cells)
-
+        mask = functools.partial(_filled_extent, scaled, islands, rows, cols)
         target_cells = areas.sum() / cell_km**2
         if mask(k_max).sum() >= target_cells:
             break
@@ -388,6 +384,14 @@ def _extent_mask(sites: np.ndarray, areas: np.ndarray, cell_km: float) -> tuple[
     return grid, extent
 
 
+def _filled_extent(scaled: np.ndarray, islands: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                   k: float) -> np.ndarray:
+    """Cells within k radii of a ward, the island wards' disks and every centroid's cell, holes filled."""
+    cells = (scaled <= k) | islands
+    cells[rows, cols] = True
+    return ndimage.binary_fill_holes(cells)
+
+
 def _isolated(sites: np.ndarray, radius: np.ndarray) -> np.ndarray:
     """Wards whose disk of radius ISOLATION_FACTOR*r meets no other ward's such disk."""
     if len(sites) < 2:
@@ -404,7 +408,7 @@ def _isolated(sites: np.ndarray, radius: np.ndarray) -> np.ndarray:
 def _scaled_distance(grid: _Grid, sites: np.ndarray, radius: np.ndarray, reach: float) -> np.ndarray:
     """Per cell, min over sites of distance/r_i, computed up to ``reach`` (inf beyond)."""
     scaled = np.full((grid.rows, grid.cols), np.inf)
-    for (x, y), r in zip(sites, radius):
+    for (x, y), r in zip(sites, radius, strict=True):
         span = reach * r + grid.cell_km
         row0 = max(int((y - span - grid.y0_km) // grid.cell_km), 0)
         row1 = min(int((y + span - grid.y0_km) // grid.cell_km) + 1, grid.rows)
@@ -437,10 +441,10 @@ def _fit_wards(extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.nda
     tree = cKDTree(sites)
     distance, nearest = tree.query(centres, k=k)
     nearest = nearest.reshape(len(centres), k).astype(np.int32)
-    squared = (distance.reshape(len(centres), k) ** 2).astype(np.float32)
+    squared = (np.asarray(distance).reshape(len(centres), k) ** 2).astype(np.float32)
     site_distance, site_nearest = tree.query(sites, k=k)
     site_nearest = site_nearest.reshape(n, k)
-    site_squared = site_distance.reshape(n, k) ** 2
+    site_squared = np.asarray(site_distance).reshape(n, k) ** 2
     # Each connected piece of the extent (the mainland, an island) is shared
     # only among the wards whose centroids lie on it.
     pieces, _ = ndimage.label(extent)
@@ -546,15 +550,15 @@ def _connect_wards(labels: np.ndarray, site_rows: np.ndarray, site_cols: np.ndar
     while (labels == stray).any():
         pieces, count = ndimage.label(labels == stray)
         padded = np.pad(labels, 1, constant_values=-1)
-        piece_ids, neighbour_labels = [], []
+        piece_parts, neighbour_parts = [], []
         rows, cols = np.nonzero(pieces)
         for d_row, d_col in ((-1, 0), (1, 0), (0, -1), (0, 1)):
             neighbour = padded[rows + 1 + d_row, cols + 1 + d_col]
             keep = neighbour >= 0
-            piece_ids.append(pieces[rows, cols][keep])
-            neighbour_labels.append(neighbour[keep])
-        piece_ids = np.concatenate(piece_ids)
-        neighbour_labels = np.concatenate(neighbour_labels)
+            piece_parts.append(pieces[rows, cols][keep])
+            neighbour_parts.append(neighbour[keep])
+        piece_ids = np.concatenate(piece_parts)
+        neighbour_labels = np.concatenate(neighbour_parts)
         if len(piece_ids) == 0:
             raise RuntimeError("stray cells without a neighbouring ward")
         pairs, counts = np.unique(np.column_stack([piece_ids, neighbour_labels]), axis=0, return_counts=True)
@@ -604,7 +608,7 @@ def _with_vertices(shape: shapely.Geometry, vertices) -> shapely.Geometry:
 
     def ring(coords: np.ndarray) -> np.ndarray:
         out = [coords[:1]]
-        for (xa, ya), (xb, yb) in zip(coords[:-1], coords[1:]):
+        for (xa, ya), (xb, yb) in zip(coords[:-1], coords[1:], strict=True):
             if ya == yb:
                 line = by_row[ya]
                 inside = line[(line > min(xa, xb)) & (line < max(xa, xb))]

@@ -30,7 +30,7 @@ DECIMALS = 2
 MARGIN_FRACTION = 0.02
 
 _lock = threading.Lock()
-_cache: dict[str, tuple["WardShape", ...]] = {}
+_cache: dict[str, tuple[WardShape, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,6 @@ def ward_map(province: str, codes=None) -> SvgMap:
                   width=round(width, DECIMALS), height=round(height, DECIMALS))
 
 
-def clear_cache() -> None:
-    """Forget the maps built in this process."""
-    with _lock:
-        _cache.clear()
-
-
 def _build(code: str) -> tuple[WardShape, ...]:
     frame = ward_polygons(code)
     lon_min, lat_min, lon_max, lat_max = frame.total_bounds
@@ -131,7 +125,7 @@ def _build(code: str) -> tuple[WardShape, ...]:
     projected = shapely.transform(frame.geometry.to_numpy(), project)
     simplified = shapely.coverage_simplify(projected, SIMPLIFY_TOLERANCE_KM)
     shapes = []
-    for ward_code, name, original, geometry in zip(frame["code"], frame["name"], projected, simplified):
+    for ward_code, name, original, geometry in zip(frame["code"], frame["name"], projected, simplified, strict=True):
         if geometry is None or geometry.is_empty:
             geometry = original  # a ward too small to survive simplification keeps its outline
         x0, y0, x1, y1 = geometry.bounds
@@ -142,7 +136,7 @@ def _build(code: str) -> tuple[WardShape, ...]:
 
 
 def _path_data(geometry) -> str:
-    """"M x y x y … Z" per ring (exterior and holes) of every polygon of the geometry."""
+    """Path data, "M x y x y … Z" per ring (exterior and holes) of every polygon of the geometry."""
     parts = []
     for polygon in shapely.get_parts(geometry):
         if polygon.geom_type != "Polygon":

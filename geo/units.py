@@ -314,7 +314,7 @@ def _province_keywords() -> dict[str, str]:
     with contextlib.closing(sqlite3.connect(f"file:{DATASET_PATH}?mode=ro", uri=True)) as conn:
         now = conn.execute("SELECT DISTINCT provinceCode, provinceKeywords FROM admin_units").fetchall()
         before = conn.execute("SELECT DISTINCT provinceKey, provinceKeywords FROM admin_units_legacy").fetchall()
-    keywords = {}
+    keywords: dict[str, str] = {}
     old_codes = _reform()[0]
     for old_key, words in before:
         if old_key in old_codes:

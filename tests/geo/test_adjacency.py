@@ -41,7 +41,7 @@ def test_shared_borders_add_up_to_the_perimeter_inside_the_city(hanoi_laea):
     graph = adjacency_graph("Hà Nội")
     edge = shapely.union_all(hanoi_laea.geometry.to_numpy()).boundary
     interior = 0
-    for code, geometry in zip(hanoi_laea["code"], hanoi_laea.geometry):
+    for code, geometry in zip(hanoi_laea["code"], hanoi_laea.geometry, strict=True):
         perimeter_km = geometry.length / 1000
         shared_km = sum(graph.edges[code, other]["shared_border_km"] for other in graph[code])
         if geometry.boundary.intersection(edge).length == 0:

@@ -18,7 +18,7 @@ def view_box(text: str) -> tuple[float, float, float, float]:
 def coordinates(path_d: str) -> list[tuple[float, float]]:
     numbers = [float(n) for n in NUMBER.findall(path_d)]
     assert len(numbers) % 2 == 0
-    return list(zip(numbers[0::2], numbers[1::2]))
+    return list(zip(numbers[0::2], numbers[1::2], strict=True))
 
 
 @pytest.fixture(scope="module")

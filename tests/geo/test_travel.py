@@ -91,7 +91,7 @@ def test_wards_within_a_limit():
     row = matrix[codes.index(HOAN_KIEM)]
     reachable = wards_within(HOAN_KIEM, 25)
     assert reachable[0] == HOAN_KIEM
-    assert set(reachable) == {c for c, m in zip(codes, row) if m <= 25}
+    assert set(reachable) == {c for c, m in zip(codes, row, strict=True) if m <= 25}
     assert [row[codes.index(c)] for c in reachable] == sorted(row[codes.index(c)] for c in reachable)
     assert wards_within(HOAN_KIEM, 0) == (HOAN_KIEM,)
 

@@ -2,8 +2,14 @@
 
 import pytest
 
-from geo.units import (OfflineGeocodingError, UnknownPlaceError, communes, convert_legacy_address,
-                       find_commune, find_province)
+from geo.units import (
+    OfflineGeocodingError,
+    UnknownPlaceError,
+    communes,
+    convert_legacy_address,
+    find_commune,
+    find_province,
+)
 
 
 def test_hanoi_has_126_communes_51_phuong_75_xa():
