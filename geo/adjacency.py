@@ -96,8 +96,12 @@ def neighbours(province: str, code: str) -> tuple[str, ...]:
 def _province_graph(province_code: str) -> nx.Graph:
     graph = graph_from_polygons(ward_polygons(province_code))
     graph.graph["province_code"] = province_code
-    logger.info("adjacency graph of province %s: %d wards, %d borders",
-                province_code, graph.number_of_nodes(), graph.number_of_edges())
+    logger.info(
+        "adjacency graph of province %s: %d wards, %d borders",
+        province_code,
+        graph.number_of_nodes(),
+        graph.number_of_edges(),
+    )
     return graph
 
 

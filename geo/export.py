@@ -44,8 +44,17 @@ def write_wards_csv(stream: TextIO, province: str | None = None) -> int:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for unit in units:
-        writer.writerow((unit.code, unit.name, unit.kind, unit.province, unit.lat, unit.lon,
-                         "" if unit.area_km2 is None else unit.area_km2))
+        writer.writerow(
+            (
+                unit.code,
+                unit.name,
+                unit.kind,
+                unit.province,
+                unit.lat,
+                unit.lon,
+                "" if unit.area_km2 is None else unit.area_km2,
+            )
+        )
     logger.info("wrote %d communes as CSV", len(units))
     return len(units)
 
@@ -81,13 +90,22 @@ def write_wards_geojson(stream: TextIO, province: str | None = None) -> int:
         geometry = shapely.orient_polygons(row.geometry, exterior_cw=False)
         geometry = shapely.transform(geometry, lambda coords: np.round(coords, GEOJSON_DECIMALS))
         area_km2 = None if np.isnan(row.area_km2) else float(row.area_km2)
-        features.append({
-            "type": "Feature",
-            "id": row.code,
-            "properties": {"code": row.code, "name": row.name, "type": row.kind, "province": row.province,
-                           "lat": float(row.lat), "lon": float(row.lon), "area_km2": area_km2},
-            "geometry": shapely.geometry.mapping(geometry),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": row.code,
+                "properties": {
+                    "code": row.code,
+                    "name": row.name,
+                    "type": row.kind,
+                    "province": row.province,
+                    "lat": float(row.lat),
+                    "lon": float(row.lon),
+                    "area_km2": area_km2,
+                },
+                "geometry": shapely.geometry.mapping(geometry),
+            }
+        )
     json.dump({"type": "FeatureCollection", "features": features}, stream, ensure_ascii=False)
     stream.write("\n")
     logger.info("wrote %d ward polygons as GeoJSON", len(features))

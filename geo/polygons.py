@@ -109,8 +109,7 @@ class LocalPlane:
         w = math.sqrt(1.0 - _WGS84_E2 * math.sin(phi) ** 2)
         meridional_km = _WGS84_A_KM * (1.0 - _WGS84_E2) / w**3
         prime_vertical_km = _WGS84_A_KM / w
-        return cls(lat0, lon0, meridional_km * math.pi / 180.0,
-                   prime_vertical_km * math.cos(phi) * math.pi / 180.0)
+        return cls(lat0, lon0, meridional_km * math.pi / 180.0, prime_vertical_km * math.cos(phi) * math.pi / 180.0)
 
     def to_km(self, lon, lat):
         """Plane coordinates (x east, y north, km) of lon/lat degrees."""
@@ -228,8 +227,9 @@ def voronoi_polygons(province: str | None) -> gpd.GeoDataFrame:
     extent_km = shapely.transform(province_extent(code), lambda c: np.column_stack(plane.to_km(c[:, 0], c[:, 1])))
     cells = shapely.voronoi_polygons(sites, extend_to=shapely.box(*shapely.bounds(extent_km)), ordered=True)
     clipped = shapely.intersection(shapely.get_parts(cells), extent_km)
-    geometries = [shapely.transform(_polygonal(g), lambda c: np.column_stack(plane.to_lonlat(c[:, 0], c[:, 1])))
-                  for g in clipped]
+    geometries = [
+        shapely.transform(_polygonal(g), lambda c: np.column_stack(plane.to_lonlat(c[:, 0], c[:, 1]))) for g in clipped
+    ]
     return _frame(units, tuple(u.code for u in units), tuple(geometries))
 
 
@@ -276,9 +276,11 @@ def _read_cache(path: Path) -> _Build | None:
         payload = json.loads(path.read_text(encoding="utf-8"))
         if payload.get("method_version") != METHOD_VERSION:
             return None
-        build = _Build(codes=tuple(payload["codes"]),
-                       geometries=tuple(shapely.from_wkb(bytes.fromhex(h)) for h in payload["geometries_wkb"]),
-                       extent=shapely.from_wkb(bytes.fromhex(payload["extent_wkb"])))
+        build = _Build(
+            codes=tuple(payload["codes"]),
+            geometries=tuple(shapely.from_wkb(bytes.fromhex(h)) for h in payload["geometries_wkb"]),
+            extent=shapely.from_wkb(bytes.fromhex(payload["extent_wkb"])),
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError, shapely.errors.ShapelyError) as error:
@@ -298,8 +300,9 @@ def _write_cache(path: Path, build: _Build) -> None:
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=path.name,
-                                         suffix=".tmp", delete=False) as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False
+        ) as handle:
             json.dump(payload, handle)
         os.replace(handle.name, path)
     except OSError as error:
@@ -336,8 +339,14 @@ def _build_province(code: str) -> _Build:
     extent_lonlat = shapely.transform(_with_vertices(extent_shape, vertices), to_lonlat)
 
     build_counts[code] += 1
-    logger.info("built %d ward polygons of province %s on %d cells of %.3f km in %.1f s",
-                len(units), code, int((labels >= 0).sum()), cell_km, time.perf_counter() - started)
+    logger.info(
+        "built %d ward polygons of province %s on %d cells of %.3f km in %.1f s",
+        len(units),
+        code,
+        int((labels >= 0).sum()),
+        cell_km,
+        time.perf_counter() - started,
+    )
     return _Build(codes=tuple(u.code for u in units), geometries=geometries, extent=extent_lonlat)
 
 
@@ -360,8 +369,9 @@ def _extent_mask(sites: np.ndarray, areas: np.ndarray, cell_km: float) -> tuple[
         margin_km = k_max * radius.max() + 2 * cell_km
         x0, y0 = sites.min(axis=0) - margin_km
         x1, y1 = sites.max(axis=0) + margin_km
-        grid = _Grid(float(x0), float(y0), cell_km,
-                     int(math.ceil((y1 - y0) / cell_km)), int(math.ceil((x1 - x0) / cell_km)))
+        grid = _Grid(
+            float(x0), float(y0), cell_km, int(math.ceil((y1 - y0) / cell_km)), int(math.ceil((x1 - x0) / cell_km))
+        )
         scaled = _scaled_distance(grid, sites[~isolated], radius[~isolated], k_max)
         islands = _scaled_distance(grid, sites[isolated], radius[isolated], 1.0) <= 1.0
         rows, cols = grid.cell_of(sites[:, 0], sites[:, 1])
@@ -384,8 +394,7 @@ def _extent_mask(sites: np.ndarray, areas: np.ndarray, cell_km: float) -> tuple[
     return grid, extent
 
 
-def _filled_extent(scaled: np.ndarray, islands: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                   k: float) -> np.ndarray:
+def _filled_extent(scaled: np.ndarray, islands: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: float) -> np.ndarray:
     """Cells within k radii of a ward, the island wards' disks and every centroid's cell, holes filled."""
     cells = (scaled <= k) | islands
     cells[rows, cols] = True
@@ -421,8 +430,9 @@ def _scaled_distance(grid: _Grid, sites: np.ndarray, radius: np.ndarray, reach: 
     return scaled
 
 
-def _fit_wards(extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.ndarray,
-               site_rows: np.ndarray, site_cols: np.ndarray) -> np.ndarray:
+def _fit_wards(
+    extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.ndarray, site_rows: np.ndarray, site_cols: np.ndarray
+) -> np.ndarray:
     """Ward index per cell (-1 outside): a power diagram whose weights fit the areas.
 
     Each round raises the weight of every ward short of its target area and
@@ -434,8 +444,9 @@ def _fit_wards(extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.nda
     later rounds can be worse than earlier ones.
     """
     cell_rows, cell_cols = np.nonzero(extent)
-    centres = np.column_stack([grid.x0_km + (cell_cols + 0.5) * grid.cell_km,
-                               grid.y0_km + (cell_rows + 0.5) * grid.cell_km])
+    centres = np.column_stack(
+        [grid.x0_km + (cell_cols + 0.5) * grid.cell_km, grid.y0_km + (cell_rows + 0.5) * grid.cell_km]
+    )
     n = len(sites)
     k = min(NEIGHBOUR_SITES, n)
     tree = cKDTree(sites)
@@ -472,9 +483,12 @@ def _fit_wards(extent: np.ndarray, grid: _Grid, sites: np.ndarray, areas: np.nda
     weights = _keep_sites_in_cells(areas / math.pi, site_nearest, site_squared, areas)
     index = np.full(extent.shape, -1, dtype=np.int64)
     index[cell_rows, cell_cols] = np.arange(len(cell_rows))
-    touching = np.concatenate([
-        np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
-        np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()])])
+    touching = np.concatenate(
+        [
+            np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+            np.column_stack([index[:-1, :].ravel(), index[1:, :].ravel()]),
+        ]
+    )
     touching = touching[(touching >= 0).all(axis=1)]
     site_distance_km = np.hypot(*(sites[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
 
@@ -510,8 +524,9 @@ def _border_coupling(touching_owners: np.ndarray, distance_km: np.ndarray, cell_
         return np.where(length_km > 0, length_km / (2 * distance_km), 0.0)
 
 
-def _keep_sites_in_cells(weights: np.ndarray, nearest: np.ndarray, squared: np.ndarray,
-                         areas: np.ndarray) -> np.ndarray:
+def _keep_sites_in_cells(
+    weights: np.ndarray, nearest: np.ndarray, squared: np.ndarray, areas: np.ndarray
+) -> np.ndarray:
     """Weights with ``w_i >= w_j - d_ij^2`` for near sites, so each site lies in its own power cell.
 
     Each violated pair is put right by raising ``w_i`` and lowering ``w_j``, the
@@ -635,6 +650,7 @@ def _grid_to_lonlat(grid: _Grid, plane: LocalPlane):
         x_km = grid.x0_km + coords[:, 0] * grid.cell_km
         y_km = grid.y0_km + coords[:, 1] * grid.cell_km
         return np.column_stack(plane.to_lonlat(x_km, y_km))
+
     return transform
 
 
@@ -646,8 +662,9 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
     return shapely.MultiPolygon(parts)
 
 
-def _frame(units: tuple[AdminUnit, ...], codes: tuple[str, ...],
-           geometries: tuple[shapely.Geometry, ...]) -> gpd.GeoDataFrame:
+def _frame(
+    units: tuple[AdminUnit, ...], codes: tuple[str, ...], geometries: tuple[shapely.Geometry, ...]
+) -> gpd.GeoDataFrame:
     if tuple(u.code for u in units) != codes:
         raise RuntimeError("ward polygon cache does not match the commune registry")
     data = {

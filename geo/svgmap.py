@@ -109,8 +109,12 @@ def ward_map(province: str, codes=None) -> SvgMap:
     width = max_x - min_x + 2 * margin
     height = max_y - min_y + 2 * margin
     view_box = f"{_number(min_x - margin)} {_number(min_y - margin)} {_number(width)} {_number(height)}"
-    return SvgMap(view_box=view_box, wards=[(s.code, s.name, s.path_d) for s in shapes],
-                  width=round(width, DECIMALS), height=round(height, DECIMALS))
+    return SvgMap(
+        view_box=view_box,
+        wards=[(s.code, s.name, s.path_d) for s in shapes],
+        width=round(width, DECIMALS),
+        height=round(height, DECIMALS),
+    )
 
 
 def _build(code: str) -> tuple[WardShape, ...]:
@@ -119,8 +123,9 @@ def _build(code: str) -> tuple[WardShape, ...]:
     km_per_degree_lon = KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians((lat_min + lat_max) / 2))
 
     def project(coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(((coords[:, 0] - lon_min) * km_per_degree_lon,
-                                (lat_max - coords[:, 1]) * KM_PER_DEGREE_LAT))
+        return np.column_stack(
+            ((coords[:, 0] - lon_min) * km_per_degree_lon, (lat_max - coords[:, 1]) * KM_PER_DEGREE_LAT)
+        )
 
     projected = shapely.transform(frame.geometry.to_numpy(), project)
     simplified = shapely.coverage_simplify(projected, SIMPLIFY_TOLERANCE_KM)
@@ -129,8 +134,11 @@ def _build(code: str) -> tuple[WardShape, ...]:
         if geometry is None or geometry.is_empty:
             geometry = original  # a ward too small to survive simplification keeps its outline
         x0, y0, x1, y1 = geometry.bounds
-        shapes.append(WardShape(code=str(ward_code), name=str(name), path_d=_path_data(geometry),
-                                min_x=x0, min_y=y0, max_x=x1, max_y=y1))
+        shapes.append(
+            WardShape(
+                code=str(ward_code), name=str(name), path_d=_path_data(geometry), min_x=x0, min_y=y0, max_x=x1, max_y=y1
+            )
+        )
     logger.info("built the SVG map of province %s: %d wards", code, len(shapes))
     return tuple(shapes)
 

@@ -92,8 +92,11 @@ class TravelModel:
         numpy.ndarray or numpy.int64
             ``ceil(overhead + 60 * detour * distance * (1/(2 v_a) + 1/(2 v_b)))``.
         """
-        driving_hours = self.detour_factor * np.asarray(distance_km, dtype=float) * (
-            0.5 / np.asarray(speed_a_kmh, dtype=float) + 0.5 / np.asarray(speed_b_kmh, dtype=float))
+        driving_hours = (
+            self.detour_factor
+            * np.asarray(distance_km, dtype=float)
+            * (0.5 / np.asarray(speed_a_kmh, dtype=float) + 0.5 / np.asarray(speed_b_kmh, dtype=float))
+        )
         raw = self.overhead_minutes + 60.0 * driving_hours
         return np.ceil(raw - _ROUNDING_SLACK_MINUTES).astype(np.int64)
 

@@ -102,7 +102,7 @@ def fold(text: str) -> str:
 def _strip_prefix(key: str, prefixes: tuple[str, ...]) -> str:
     for prefix in prefixes:
         if key.startswith(prefix):
-            return key[len(prefix):].strip()
+            return key[len(prefix) :].strip()
     return key
 
 
@@ -111,12 +111,23 @@ def _rows() -> tuple[AdminUnit, ...]:
     with contextlib.closing(sqlite3.connect(f"file:{DATASET_PATH}?mode=ro", uri=True)) as conn:
         cursor = conn.execute(
             "SELECT wardCode, ward, wardShort, wardType, province, provinceCode, wardLat, wardLon, wardAreaKm2 "
-            "FROM admin_units ORDER BY provinceCode, wardCode")
+            "FROM admin_units ORDER BY provinceCode, wardCode"
+        )
         units = []
         for code, name, short, kind, province, pcode, lat, lon, area in cursor:
-            units.append(AdminUnit(code=code, name=name, short_name=short, kind=kind, province=province,
-                                   province_code=pcode, lat=float(lat), lon=float(lon),
-                                   area_km2=float(area) if area else None))
+            units.append(
+                AdminUnit(
+                    code=code,
+                    name=name,
+                    short_name=short,
+                    kind=kind,
+                    province=province,
+                    province_code=pcode,
+                    lat=float(lat),
+                    lon=float(lon),
+                    area_km2=float(area) if area else None,
+                )
+            )
     return tuple(units)
 
 
@@ -124,8 +135,9 @@ def _rows() -> tuple[AdminUnit, ...]:
 def provinces() -> tuple[Province, ...]:
     """The 34 provinces and centrally run cities, by code."""
     with contextlib.closing(sqlite3.connect(f"file:{DATASET_PATH}?mode=ro", uri=True)) as conn:
-        rows = conn.execute("SELECT DISTINCT provinceCode, province, provinceShort FROM admin_units "
-                            "ORDER BY provinceCode").fetchall()
+        rows = conn.execute(
+            "SELECT DISTINCT provinceCode, province, provinceShort FROM admin_units ORDER BY provinceCode"
+        ).fetchall()
     return tuple(Province(code, name, short) for code, name, short in rows)
 
 
@@ -226,6 +238,7 @@ def _suggestions(text: str, candidates: tuple[AdminUnit, ...]) -> list[str]:
 
 # --- Wards as people write them -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CommuneMatch:
     """The 2025 commune a written ward resolved to; ``note`` says what was done, None when it was named as is."""
@@ -267,12 +280,15 @@ def _reform() -> tuple[dict[str, str], tuple[_LegacyUnit, ...]]:
     with open(CONVERTER_PATH, encoding="utf-8") as handle:
         table = json.load(handle)
     with contextlib.closing(sqlite3.connect(f"file:{DATASET_PATH}?mode=ro", uri=True)) as conn:
-        new_codes = {(pkey, wkey): code for pkey, wkey, code in
-                     conn.execute("SELECT provinceKey, wardKey, wardCode FROM admin_units")}
+        new_codes = {
+            (pkey, wkey): code
+            for pkey, wkey, code in conn.execute("SELECT provinceKey, wardKey, wardCode FROM admin_units")
+        }
         province_codes = dict(conn.execute("SELECT DISTINCT provinceKey, provinceCode FROM admin_units"))
         legacy = conn.execute(
             "SELECT provinceKey, districtKey, wardKey, ward, district, wardKeywords, districtKeywords "
-            "FROM admin_units_legacy WHERE wardKey IS NOT NULL").fetchall()
+            "FROM admin_units_legacy WHERE wardKey IS NOT NULL"
+        ).fetchall()
     new_province = {old: new for new, olds in table["DICT_PROVINCE"].items() for old in olds}
     targets: dict[str, list[str]] = {}
     for wards in table["DICT_PROVINCE_WARD_NO_DIVIDED"].values():
@@ -285,15 +301,24 @@ def _reform() -> tuple[dict[str, str], tuple[_LegacyUnit, ...]]:
     units = []
     for pkey, dkey, wkey, name, district, ward_keywords, district_keywords in legacy:
         npkey = new_province.get(pkey)
-        codes = tuple(dict.fromkeys(new_codes[(npkey, key)] for key in targets.get(f"{pkey}_{dkey}_{wkey}", ())
-                                    if (npkey, key) in new_codes))
+        codes = tuple(
+            dict.fromkeys(
+                new_codes[(npkey, key)] for key in targets.get(f"{pkey}_{dkey}_{wkey}", ()) if (npkey, key) in new_codes
+            )
+        )
         if not codes:
             continue
-        units.append(_LegacyUnit(
-            name=name, district=district, district_key=dkey, province_code=province_codes[npkey],
-            keywords=frozenset(json.loads(ward_keywords or "[]")) | {wkey, _compact(name)},
-            district_keywords=frozenset(json.loads(district_keywords or "[]")) | {dkey, _compact(district)},
-            new_codes=codes))
+        units.append(
+            _LegacyUnit(
+                name=name,
+                district=district,
+                district_key=dkey,
+                province_code=province_codes[npkey],
+                keywords=frozenset(json.loads(ward_keywords or "[]")) | {wkey, _compact(name)},
+                district_keywords=frozenset(json.loads(district_keywords or "[]")) | {dkey, _compact(district)},
+                new_codes=codes,
+            )
+        )
     return {old: province_codes[new] for old, new in new_province.items() if new in province_codes}, tuple(units)
 
 
@@ -344,8 +369,10 @@ def _old_districts(province_code: str) -> tuple[dict[str, frozenset[str]], dict[
                 by_keyword.setdefault(keyword, set()).add(unit.district_key)
             for code in unit.new_codes:
                 by_code.setdefault(code, set()).add(unit.district_key)
-    return ({key: frozenset(value) for key, value in by_keyword.items()},
-            {key: frozenset(value) for key, value in by_code.items()})
+    return (
+        {key: frozenset(value) for key, value in by_keyword.items()},
+        {key: frozenset(value) for key, value in by_code.items()},
+    )
 
 
 def _named_province(text: str) -> Province | None:
@@ -396,8 +423,12 @@ def match_commune(query: str, province: str) -> CommuneMatch:
                 other = commune_by_code(text)
             except KeyError:
                 raise error from None
-            raise UnknownPlaceError("xã/phường có mã", text, [], f"mã {other.code} là {other.name}, "
-                                    f"{other.province} — không thuộc {home.name}") from None
+            raise UnknownPlaceError(
+                "xã/phường có mã",
+                text,
+                [],
+                f"mã {other.code} là {other.name}, {other.province} — không thuộc {home.name}",
+            ) from None
 
     name, *rest = [part.strip() for part in text.split(",")]
     districts: set[str] = set()  # keys of the old districts written
@@ -410,9 +441,15 @@ def match_commune(query: str, province: str) -> CommuneMatch:
             district_keys = _old_districts(home.code)[0]
             known = set().union(*(district_keys.get(key, ()) for key in _area_keys(part)))
             if not known:
-                raise UnknownPlaceError("xã/phường", text, [], (
-                    f"không hiểu '{part}' trong '{text}': sau tên xã/phường chỉ ghi quận/huyện (cũ) hoặc "
-                    f"tỉnh/thành phố ({home.name})"))
+                raise UnknownPlaceError(
+                    "xã/phường",
+                    text,
+                    [],
+                    (
+                        f"không hiểu '{part}' trong '{text}': sau tên xã/phường chỉ ghi quận/huyện (cũ) hoặc "
+                        f"tỉnh/thành phố ({home.name})"
+                    ),
+                )
             districts |= known
             written = part
 
@@ -425,9 +462,15 @@ def match_commune(query: str, province: str) -> CommuneMatch:
     if found and not old:  # a 2025 name and an old district: the district must be one it took land from
         unit = found[0]
         if not districts & _old_districts(home.code)[1].get(unit.code, frozenset()):
-            raise UnknownPlaceError("xã/phường", text, [], (
-                f"{unit.name} không gồm phần nào của {written} cũ; hãy kiểm tra lại quận/huyện, "
-                "hoặc chỉ ghi tên xã/phường"))
+            raise UnknownPlaceError(
+                "xã/phường",
+                text,
+                [],
+                (
+                    f"{unit.name} không gồm phần nào của {written} cũ; hãy kiểm tra lại quận/huyện, "
+                    "hoặc chỉ ghi tên xã/phường"
+                ),
+            )
         return CommuneMatch(unit)
     if not old:
         raise _elsewhere(text, name, home, candidates)
@@ -440,16 +483,18 @@ def match_commune(query: str, province: str) -> CommuneMatch:
     if len(new) == 1:
         return CommuneMatch(new[0], f"'{name}' là tên trước 01/07/2025 ({described}); nay thuộc {listed}")
     if len(old) == 1:
-        message = (f"'{name}' là tên trước 01/07/2025 ({described}), nay đã chia cho {listed}; "
-                   "hãy ghi tên xã/phường mới")
+        message = f"'{name}' là tên trước 01/07/2025 ({described}), nay đã chia cho {listed}; hãy ghi tên xã/phường mới"
     else:
-        message = (f"có {len(old)} xã/phường cũ tên '{name}' ({described}), nay thuộc {listed}; "
-                   "hãy ghi tên xã/phường mới, hoặc thêm quận/huyện cũ sau dấu phẩy")
+        message = (
+            f"có {len(old)} xã/phường cũ tên '{name}' ({described}), nay thuộc {listed}; "
+            "hãy ghi tên xã/phường mới, hoặc thêm quận/huyện cũ sau dấu phẩy"
+        )
     raise UnknownPlaceError("xã/phường", text, [unit.name for unit in new], message)
 
 
-def _elsewhere(text: str, name: str, home: Province, candidates: tuple[AdminUnit, ...],
-               written: tuple[str, Province] | None = None) -> UnknownPlaceError:
+def _elsewhere(
+    text: str, name: str, home: Province, candidates: tuple[AdminUnit, ...], written: tuple[str, Province] | None = None
+) -> UnknownPlaceError:
     """The error for a ward not found in ``home``: the province(s) it is a commune of (now or before 2025),
     or the province the text named, else the nearest names of ``home``."""
     places = {unit.province for unit in _named(name, communes())}
@@ -460,14 +505,16 @@ def _elsewhere(text: str, name: str, home: Province, candidates: tuple[AdminUnit
         places = {written[1].name}
     places.discard(home.name)
     if places:
-        return UnknownPlaceError("xã/phường", text, [],
-                                 f"'{name}' thuộc {', '.join(sorted(places))}, không thuộc {home.name}")
+        return UnknownPlaceError(
+            "xã/phường", text, [], f"'{name}' thuộc {', '.join(sorted(places))}, không thuộc {home.name}"
+        )
     if written is not None:
         part, province = written
         same = fold(part) in (fold(province.name), fold(province.short_name))
         shown = province.name if same else f"{part}, nay thuộc {province.name}"
-        return UnknownPlaceError("xã/phường", text, [], f"'{text}' ghi tỉnh/thành phố khác ({shown}); "
-                                                        f"chiến dịch ở {home.name}")
+        return UnknownPlaceError(
+            "xã/phường", text, [], f"'{text}' ghi tỉnh/thành phố khác ({shown}); chiến dịch ở {home.name}"
+        )
     return UnknownPlaceError("xã/phường", text, _suggestions(name, candidates))
 
 
@@ -477,7 +524,8 @@ _converter_lock = threading.Lock()
 def _refuse_network(address):
     raise OfflineGeocodingError(
         f"địa chỉ '{address}' cần tra cứu trực tuyến để chuyển sang đơn vị hành chính mới; "
-        "Ra Quân không dùng mạng — hãy bỏ số nhà, tên đường và chỉ ghi phường/xã, quận/huyện, tỉnh/thành")
+        "Ra Quân không dùng mạng — hãy bỏ số nhà, tên đường và chỉ ghi phường/xã, quận/huyện, tỉnh/thành"
+    )
 
 
 def convert_legacy_address(address: str) -> AdminUnit:

@@ -72,8 +72,11 @@ def test_corner_contact_is_not_a_border():
         "C": shapely.box(105.80, 21.00 + size, 105.80 + size, 21.00 + 2 * size),
         "D": shapely.box(105.80 + size, 21.00 + size, 105.80 + 2 * size, 21.00 + 2 * size),
     }
-    frame = gpd.GeoDataFrame({"code": list(squares), "name": [f"ward {c}" for c in squares]},
-                             geometry=list(squares.values()), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"code": list(squares), "name": [f"ward {c}" for c in squares]},
+        geometry=list(squares.values()),
+        crs="EPSG:4326",
+    )
     graph = graph_from_polygons(frame)
     assert set(map(frozenset, graph.edges)) == {frozenset("AB"), frozenset("AC"), frozenset("BD"), frozenset("CD")}
     assert not graph.has_edge("A", "D") and not graph.has_edge("B", "C")

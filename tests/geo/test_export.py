@@ -26,8 +26,7 @@ def test_csv_for_hanoi_has_126_rows(province):
     rows = csv_rows(province)
     assert rows[0] == HEADER
     assert len(rows) == 1 + 126
-    assert rows[1] == ["00004", "Phường Ba Đình", "Phường", "Thành phố Hà Nội",
-                       "21.0386", "105.838", "2.97"]
+    assert rows[1] == ["00004", "Phường Ba Đình", "Phường", "Thành phố Hà Nội", "21.0386", "105.838", "2.97"]
 
 
 def test_csv_nationwide_has_3321_rows_and_blank_unknown_areas():

@@ -16,8 +16,11 @@ def test_geo_modules_exist():
 
 def test_geo_never_prints():
     for name, tree in _trees().items():
-        calls = [node for node in ast.walk(tree)
-                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"]
+        calls = [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+        ]
         assert not calls, name
 
 

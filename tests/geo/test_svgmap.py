@@ -54,8 +54,9 @@ def test_the_projection_keeps_the_city_shape(hanoi_map, hanoi_wards):
     north = hanoi_wards.loc[hanoi_wards["lat"].idxmax(), "code"]
     south = hanoi_wards.loc[hanoi_wards["lat"].idxmin(), "code"]
     paths = {code: d for code, _name, d in hanoi_map.wards}
-    mean_y = {code: sum(p[1] for p in coordinates(paths[code])) / len(coordinates(paths[code]))
-              for code in (north, south)}
+    mean_y = {
+        code: sum(p[1] for p in coordinates(paths[code])) / len(coordinates(paths[code])) for code in (north, south)
+    }
     assert mean_y[north] < mean_y[south]
 
 

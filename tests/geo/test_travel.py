@@ -67,7 +67,8 @@ def test_dense_inner_wards_are_slower_than_outer():
     no_congestion = replace(model, dense_speed_kmh=model.speed_kmh)
     assert travel_minutes(HOAN_KIEM, BA_DINH, model) > travel_minutes(HOAN_KIEM, BA_DINH, no_congestion)
     assert model.minutes(5.0, model.dense_speed_kmh, model.dense_speed_kmh) > model.minutes(
-        5.0, model.speed_kmh, model.speed_kmh)
+        5.0, model.speed_kmh, model.speed_kmh
+    )
 
 
 def test_matrix_is_computed_once_and_matches_pairwise_minutes():
