@@ -92,12 +92,17 @@ class TimeBook:
 
     # --- the time rules, for a candidate interval on ``day`` ---
 
-    def breaks(self, day: int, start: int, end: int, weekly_cap_minutes: int, limits: TimeLimits) -> list[str]:
-        """The time rules the interval would break, in :data:`TIME_RULES` order."""
+    def breaks(self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int,
+               daily_cap_minutes: int | None = None) -> list[str]:
+        """The time rules the interval would break, in :data:`TIME_RULES` order.
+
+        ``daily_cap_minutes`` (default: the limits') and ``weekly_cap_minutes`` are the person's own.
+        """
         broken = []
         if self.overlaps(day, start, end):
             broken.append("one_place_at_a_time")
-        if self.day_minutes[day] + end - start > limits.daily_cap_minutes:
+        daily_cap = limits.daily_cap_minutes if daily_cap_minutes is None else daily_cap_minutes
+        if self.day_minutes[day] + end - start > daily_cap:
             broken.append("max_daily_hours")
         if self.week_minutes[limits.week_of_day[day]] + end - start > weekly_cap_minutes:
             broken.append("max_weekly_hours")
@@ -138,13 +143,13 @@ class TimeBook:
         weeks = sorted({limits.week_of_day[d] for d in near} & limits.full_weeks)
         if not weeks:
             return False
-        had = [self.has_weekly_rest(week, limits) for week in weeks]
         week = limits.week_of_day[day]
         self.add(day, start, end, week)
         try:
-            return any(before and not self.has_weekly_rest(week, limits) for week, before in zip(weeks, had))
+            losing = [w for w in weeks if not self.has_weekly_rest(w, limits)]
         finally:
             self.remove(day, start, end, week)
+        return any(self.has_weekly_rest(w, limits) for w in losing)
 
     def has_weekly_rest(self, week: int, limits: TimeLimits) -> bool:
         """Whether the week has a day with no start and the weekly rest from the latest end before it
@@ -245,7 +250,7 @@ class Calendar:
             broken.append("night_eligibility")
         day, start, end = self._span(assignment)
         book = self.books.get(person.id) or TimeBook()
-        broken += book.breaks(day, start, end, self.weekly_limit(person), self.limits)
+        broken += book.breaks(day, start, end, self.limits, self.weekly_limit(person))
         if self.breaks_one_ward(person, assignment):
             broken.append("one_ward_per_student")
         return broken

@@ -5,7 +5,8 @@ never from the solver. For an :class:`~scheduler.model.Unfilled` slot we list th
 candidates — people of the right pool or skill who live within the relevant travel
 limit of the ward (the mobile-point limit for service shifts, telecom presence and
 mobile points; the ward's night response limit for on-call shifts) — and classify
-why each is not there, given the rest of their roster (the first reason in this
+why each is not there, given the rest of their roster, as the people's calendar
+(:mod:`scheduler.calendar`) says (the first reason in this
 order; ``weekly_cap`` is followed by the next one, if any, to tell whether raising
 the cap alone would do):
 
@@ -20,6 +21,7 @@ reason                    the candidate …
 ``weekly_cap``            would pass their own (school, Youth Union) weekly cap, not the legal hours
 ``rest``                  would not have the 12 h rest between two working days
 ``weekly_rest``           would lose the 24 h weekly rest
+``other_ward``            is a student who already supports another ward
 ``no_shift``              (telecom presence) the ward has no service shift to place them in
 ``free``                  nothing stops them: the roster simply did not use them
 ========================  ===============================================================
@@ -33,7 +35,6 @@ more people ("thêm 1 nhân sự viễn thông sống trong bán kính 60 phút"
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 from collections import Counter, defaultdict
@@ -43,18 +44,15 @@ from datetime import date
 from operator import itemgetter
 from typing import NamedTuple
 
-from scheduler import timeline
+from scheduler.calendar import Calendar, need_matches
 from scheduler.cells import format_time
-from scheduler.model import MINUTES_PER_DAY, Assignment, Campaign, Person, Pool, Roster, ShiftKind, Unfilled
-from scheduler.verify import (
-    POOL_ABBREVIATIONS, WEEK_DAYS, Travel, need_label, need_matches, resolve_travel, valid_assignments, ward_name,
-    weekly_limit_minutes,
-)
+from scheduler.model import Assignment, Campaign, Person, Pool, Roster, ShiftKind, Unfilled
+from scheduler.verify import POOL_ABBREVIATIONS, Travel, need_label, resolve_travel, valid_assignments, ward_name
 
 logger = logging.getLogger(__name__)
 
-REASONS = ("unavailable", "night", "busy", "daily", "weekly_hours", "weekly_cap", "rest", "weekly_rest", "no_shift")
-WEEK_MINUTES = WEEK_DAYS * MINUTES_PER_DAY
+REASONS = ("unavailable", "night", "busy", "daily", "weekly_hours", "weekly_cap", "rest", "weekly_rest",
+           "other_ward", "no_shift")
 
 
 @dataclass(frozen=True)
@@ -77,65 +75,28 @@ class Explanation:
 
 
 class _Slot(NamedTuple):
-    """A stretch of time a candidate would have to work: its date, absolute minutes and shift."""
+    """A place and stretch of time a candidate would have to take."""
 
     date: date
     day: int  # days since the campaign's first day
-    start: int
-    end: int
+    minutes: int
+    ward_code: str
     shift_id: str | None
-    night: bool
+    mobile_point_id: str | None = None
+    need_index: int | None = None
+    covered: tuple[str, ...] = ()
 
-    @property
-    def minutes(self) -> int:
-        return self.end - self.start
+    def assignment(self, person_id: str) -> Assignment:
+        return Assignment(person_id, self.ward_code, self.date, self.shift_id, self.mobile_point_id, self.need_index,
+                          self.covered)
 
 
-class _Load:
-    """One person's roster as the rules see it: intervals, minutes per day and week, first and last minutes."""
-
-    def __init__(self, campaign: Campaign, assignments: list[Assignment]):
-        self.spans = sorted(timeline.interval(campaign, a) for a in assignments)
-        self.starts = [start for start, _ in self.spans]
-        self.max_end = []  # max end over spans[:i + 1]
-        latest = -1
-        for _, end in self.spans:
-            latest = max(latest, end)
-            self.max_end.append(latest)
-        self.day_minutes: Counter = Counter()  # by day index
-        self.week_minutes: Counter = Counter()
-        self.first_start: dict[int, int] = {}  # by day index
-        self.last_end: dict[int, int] = {}
-        for a in assignments:
-            start, end = timeline.interval(campaign, a)
-            day = (a.date - campaign.start_date).days
-            self.day_minutes[day] += end - start
-            self.week_minutes[day // WEEK_DAYS] += end - start
-            self.first_start[day] = min(start, self.first_start.get(day, start))
-            self.last_end[day] = max(end, self.last_end.get(day, end))
-        self.long_gaps: dict[int, list[tuple[int, int]]] = {}  # week -> its free stretches of the weekly rest
-
-    def overlaps(self, start: int, end: int) -> bool:
-        index = bisect.bisect_left(self.starts, end)
-        return index > 0 and self.max_end[index - 1] > start
-
-    def rest_gaps(self, week: int, rest: int) -> list[tuple[int, int]]:
-        """The free stretches of a week at least ``rest`` minutes long."""
-        if week not in self.long_gaps:
-            week_start, week_end = week * WEEK_MINUTES, (week + 1) * WEEK_MINUTES
-            gaps, free_from = [], week_start
-            for start, end in self.spans:
-                if end <= week_start:
-                    continue
-                if start >= week_end:
-                    break
-                if start - free_from >= rest:
-                    gaps.append((free_from, start))
-                free_from = max(free_from, min(end, week_end))
-            if week_end - free_from >= rest:
-                gaps.append((free_from, week_end))
-            self.long_gaps[week] = gaps
-        return self.long_gaps[week]
+# The calendar's labels, as the reasons a candidate is not there.
+_REASON_OF_LABEL = {
+    "availability": "unavailable", "night_eligibility": "night", "one_place_at_a_time": "busy",
+    "max_daily_hours": "daily", "min_rest_between_shifts": "rest", "min_weekly_rest": "weekly_rest",
+    "one_ward_per_student": "other_ward",
+}
 
 
 class _Explainer:
@@ -146,13 +107,11 @@ class _Explainer:
         self.rules = campaign.rules
         self.travel = travel
         self.assignments = valid_assignments(campaign, assignments)
-        by_person: dict[str, list[Assignment]] = defaultdict(list)
         self.on_shift: dict[tuple, set[str]] = defaultdict(set)  # (ward, date, shift) -> people
         self.in_ward: dict[tuple, set[str]] = defaultdict(set)  # (ward, date) -> people at a shift or point
         self.on_need: dict[tuple, set[str]] = defaultdict(set)  # (point, need index) -> people
         self.posts: dict[tuple, list[Assignment]] = defaultdict(list)  # (date, on-call shift) -> assignments
         for a in self.assignments:
-            by_person[a.person_id].append(a)
             self.in_ward[(a.ward_code, a.date)].add(a.person_id)
             if a.shift_id is not None:
                 self.on_shift[(a.ward_code, a.date, a.shift_id)].add(a.person_id)
@@ -160,10 +119,7 @@ class _Explainer:
                     self.posts[(a.date, a.shift_id)].append(a)
             else:
                 self.on_need[(a.mobile_point_id, a.need_index)].add(a.person_id)
-        self.loads = {person_id: _Load(campaign, own) for person_id, own in by_person.items()}
-        self.empty = _Load(campaign, [])
-        self.full_weeks = timeline.full_weeks(campaign)
-        self.weekly_limits = {person.id: weekly_limit_minutes(campaign, person) for person in campaign.people}
+        self.calendar = Calendar(campaign, self.assignments, travel)
         self.homes: dict[str, list[Person]] = defaultdict(list)
         for person in campaign.people:
             self.homes[person.home_ward_code].append(person)
@@ -181,20 +137,19 @@ class _Explainer:
                 key=itemgetter(0, 1))
         return self.nearby_cache[ward_code]
 
-    def shift_slot(self, day: date, shift_id: str) -> _Slot:
+    def shift_slot(self, day: date, shift_id: str, ward_code: str) -> _Slot:
+        """A service shift at the ward, or an on-call shift posted there and covering it."""
         shift = self.campaign.shift(shift_id)
-        return self._slot(day, shift.start_minute, shift.end_minute, shift_id)
+        covered = (ward_code,) if shift.kind is ShiftKind.ONCALL else ()
+        return _Slot(day, (day - self.campaign.start_date).days, shift.duration_minutes, ward_code, shift_id,
+                     covered=covered)
 
-    def point_slot(self, point) -> _Slot:
-        return self._slot(point.date, point.start_minute, point.end_minute, None)
-
-    def _slot(self, day: date, start: int, end: int, shift_id: str | None) -> _Slot:
-        offset = timeline.day_offset_minutes(self.campaign, day)
-        night = timeline.night_minutes(self.campaign, start, end) > 0
-        return _Slot(day, (day - self.campaign.start_date).days, offset + start, offset + end, shift_id, night)
+    def point_slot(self, point, need_index: int) -> _Slot:
+        return _Slot(point.date, (point.date - self.campaign.start_date).days, point.end_minute - point.start_minute,
+                     point.ward_code, None, point.id, need_index)
 
     def blockers(self, person: Person, slot: _Slot) -> tuple[str, ...]:
-        """Why ``person`` cannot take ``slot`` on top of their roster (empty: free).
+        """Why ``person`` cannot take ``slot`` on top of their roster (empty: free), from the calendar.
 
         The first reason in :data:`REASONS` order, and the following ones only when
         the first is ``weekly_cap`` (to tell whether raising the cap alone would do).
@@ -206,45 +161,24 @@ class _Explainer:
         return reasons
 
     def _blockers(self, person: Person, slot: _Slot) -> tuple[str, ...]:
-        rules = self.rules
-        load = self.loads.get(person.id, self.empty)
-        if slot.date in person.unavailable_dates or (
-                slot.shift_id is not None and person.available_shift_ids
-                and slot.shift_id not in person.available_shift_ids):
-            return ("unavailable",)
-        if slot.night and not person.night_eligible:
-            return ("night",)
-        if load.overlaps(slot.start, slot.end):
-            return ("busy",)
-        if load.day_minutes[slot.day] + slot.minutes > rules.max_work_hours_per_day * 60:
-            return ("daily",)
-        week_total = load.week_minutes[slot.day // WEEK_DAYS] + slot.minutes
-        if week_total > rules.max_work_hours_per_week * 60:
-            return ("weekly_hours",)
-        reasons = ("weekly_cap",) if week_total > self.weekly_limits[person.id] else ()
-        if self._breaks_rest(load, slot):
-            return reasons + ("rest",)
-        if self._breaks_weekly_rest(load, slot):
-            return reasons + ("weekly_rest",)
-        return reasons
-
-    def _breaks_rest(self, load: _Load, slot: _Slot) -> bool:
-        rest = self.rules.min_rest_between_shifts_hours * 60
-        first = min(slot.start, load.first_start.get(slot.day, slot.start))
-        last = max(slot.end, load.last_end.get(slot.day, slot.end))
-        before, after = load.last_end.get(slot.day - 1), load.first_start.get(slot.day + 1)
-        return (before is not None and first - before < rest) or (after is not None and after - last < rest)
-
-    def _breaks_weekly_rest(self, load: _Load, slot: _Slot) -> bool:
-        """Whether a full week the slot touches would be left without a free stretch of the weekly rest."""
-        rest = self.rules.min_weekly_rest_hours * 60
-        for week in self.full_weeks:
-            if slot.start >= (week + 1) * WEEK_MINUTES or slot.end <= week * WEEK_MINUTES:
-                continue
-            if not any(end <= slot.start or start >= slot.end or slot.start - start >= rest or end - slot.end >= rest
-                       for start, end in load.rest_gaps(week, rest)):
-                return True
-        return False
+        # Candidates are chosen by their pool or need; the travel limit is the explanation's radius
+        # (a person beyond it is named as "the nearest free one"), so eligibility is not a reason here.
+        labels = [label for label in self.calendar.breaks(slot.assignment(person.id)) if label != "eligibility"]
+        if not labels:
+            return ()
+        reasons = []
+        for label in labels:
+            if label == "max_weekly_hours":
+                week_total = self.calendar.week_minutes(person.id, slot.day) + slot.minutes
+                if week_total > self.rules.max_work_hours_per_week * 60:
+                    reasons.append("weekly_hours")
+                else:
+                    reasons.append("weekly_cap")
+            else:
+                reasons.append(_REASON_OF_LABEL[label])
+        if reasons[0] == "weekly_cap":
+            return tuple(reasons)
+        return (reasons[0],)
 
     # --- one gap ---
 
@@ -326,6 +260,7 @@ class _Explainer:
             "weekly_hours": f"đã đủ {rules.max_work_hours_per_week} giờ tuần này",
             "rest": f"chưa đủ {rules.min_rest_between_shifts_hours} giờ nghỉ giữa hai ngày làm việc",
             "weekly_rest": f"sẽ mất {rules.min_weekly_rest_hours} giờ nghỉ liên tục trong tuần",
+            "other_ward": "là sinh viên đã hỗ trợ ở xã/phường khác",
             "no_shift": "không có ca phục vụ nào của xã/phường để xếp vào",
         }[reason]
 
@@ -341,9 +276,9 @@ class _Explainer:
         capped = []
         for minutes, person, reasons, fitted in candidates:
             if reasons == ("weekly_cap",):
-                week = fitted.day // WEEK_DAYS
-                load = self.loads.get(person.id, self.empty)
-                extra = load.week_minutes[week] + fitted.minutes - self.weekly_limits[person.id]
+                week = self.calendar.limits.week_of_day[fitted.day]
+                extra = (self.calendar.week_minutes(person.id, fitted.day) + fitted.minutes
+                         - self.calendar.weekly_limit(person))
                 capped.append((math.ceil(extra / 60), minutes, person.id, person, week))
         if not capped:
             return None
@@ -361,7 +296,7 @@ class _Explainer:
             need_vi, wanted = Pool.TECHNICIAN.label_vi, _pool(Pool.TECHNICIAN)
         else:
             need_vi, wanted = "nhân sự hỗ trợ", _anyone
-        slots = [self.shift_slot(slot.date, slot.shift_id)]
+        slots = [self.shift_slot(slot.date, slot.shift_id, slot.ward_code)]
         exclude = self.on_shift.get((slot.ward_code, slot.date, slot.shift_id), set())
         return self.finish(slot, self.head(slot), need_vi, slots, limit, wanted, exclude,
                            f"{_lower_first(self.campaign.shift(slot.shift_id).name)} {_day(slot.date)} tại "
@@ -371,7 +306,7 @@ class _Explainer:
         limit = self.rules.mobile_point_travel_limit_minutes
         demand = next((d for d in self.campaign.demands if d.ward_code == slot.ward_code), None)
         shift_ids = demand.service_shift_ids if demand else ()
-        slots = [self.shift_slot(slot.date, shift_id) for shift_id in shift_ids]
+        slots = [self.shift_slot(slot.date, shift_id, slot.ward_code) for shift_id in shift_ids]
         exclude = self.in_ward.get((slot.ward_code, slot.date), set())
         where_vi = f"một ca phục vụ ngày {_day(slot.date)} tại {ward_name(self.campaign, slot.ward_code)}"
         return self.finish(slot, self.head(slot, "cả ngày"), Pool.TELECOM.label_vi, slots, limit,
@@ -384,7 +319,7 @@ class _Explainer:
         limit = self.rules.mobile_point_travel_limit_minutes
         what = f"điểm lưu động {point.id} ({point.place}, {format_time(point.start_minute)}–" \
                f"{format_time(point.end_minute)})"
-        return self.finish(slot, self.head(slot, what), _need_vi(need), [self.point_slot(point)], limit,
+        return self.finish(slot, self.head(slot, what), _need_vi(need), [self.point_slot(point, index)], limit,
                            lambda person: need_matches(need, person), self.on_need.get((point.id, index), set()),
                            f"điểm lưu động {point.id}")
 
@@ -402,7 +337,7 @@ class _Explainer:
         demand = next((d for d in campaign.demands if d.ward_code == slot.ward_code), None)
         limit = demand.night_response_limit_minutes if demand else self.rules.night_response_limit_minutes
         need_vi, wanted = Pool.TECHNICIAN.label_vi, _pool(Pool.TECHNICIAN)
-        slots = [self.shift_slot(slot.date, slot.shift_id)]
+        slots = [self.shift_slot(slot.date, slot.shift_id, slot.ward_code)]
         where_vi = f"{_lower_first(campaign.shift(slot.shift_id).name)} {_day(slot.date)} tại {ward}"
         candidates = self.classify(slot.ward_code, slots, limit, wanted, set())
         far = self.nearest_free_beyond(slot.ward_code, slots, limit, wanted)

@@ -22,7 +22,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from geo.units import fold
-from scheduler.model import Campaign, Person, Pool, ShiftKind
+from scheduler.calendar import Calendar
+from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
+from scheduler.rules import RULES_BY_LABEL
 from web import store
 from web.auth import current_user, role_required
 from web.models import AssignmentRow, Pin, Team, db, utcnow
@@ -226,26 +228,30 @@ def pin_problems(campaign: Campaign, person_id: str, ward_code: str, day: date |
         problems.append(_("%(ward)s không có ca %(shift)s.", ward=campaign.ward(ward_code).name, shift=shift.name))
     if problems:
         return problems
-    if not person.is_available(day, shift_id):
-        if day in person.unavailable_dates:
-            problems.append(_("%(name)s đã đăng ký bận ngày %(day)s.", name=person.name, day=day_label(day)))
-        else:
-            problems.append(_("%(name)s không đăng ký làm %(shift)s.", name=person.name, shift=shift.name))
     existing = list(db.session.scalars(select(Pin).where(Pin.person_id == person_id)))
     if any(pin.date == day for pin in existing):
         problems.append(_("%(name)s đã được ghim ngày %(day)s.", name=person.name, day=day_label(day)))
-    other_wards = sorted({pin.ward_code for pin in existing if pin.ward_code != ward_code})
-    if other_wards:
-        names = ", ".join(getattr(_maybe(campaign.ward, c), "name", c) for c in other_wards)
-        problems.append(_("%(name)s đã được ghim ở %(wards)s; mỗi sinh viên chỉ làm ở một xã/phường.",
-                          name=person.name, wards=names))
-    week = campaign.week_index(day)
-    week_minutes = sum(_maybe(campaign.shift, pin.shift_id).duration_minutes for pin in existing
-                       if _maybe(campaign.shift, pin.shift_id) and campaign.week_index(pin.date) == week)
-    cap_hours = campaign.weekly_cap_hours(person)
-    if week_minutes + shift.duration_minutes > cap_hours * 60:
-        problems.append(_("Các ca đã ghim của %(name)s trong tuần này vượt %(hours)d giờ mỗi tuần.",
-                          name=person.name, hours=cap_hours))
+    # The people rules, as the solver will keep them: the calendar of the student's other pins decides.
+    kept = [Assignment(pin.person_id, pin.ward_code, pin.date, shift_id=pin.shift_id) for pin in existing
+            if _maybe(campaign.shift, pin.shift_id) and _maybe(campaign.ward, pin.ward_code)
+            and campaign.contains_date(pin.date)]
+    calendar = Calendar(campaign, kept)
+    for label in calendar.breaks(Assignment(person_id, ward_code, day, shift_id=shift_id)):
+        if label == "availability":
+            if day in person.unavailable_dates:
+                problems.append(_("%(name)s đã đăng ký bận ngày %(day)s.", name=person.name, day=day_label(day)))
+            else:
+                problems.append(_("%(name)s không đăng ký làm %(shift)s.", name=person.name, shift=shift.name))
+        elif label == "one_ward_per_student":
+            other_wards = sorted({pin.ward_code for pin in kept if pin.ward_code != ward_code})
+            names = ", ".join(getattr(_maybe(campaign.ward, c), "name", c) for c in other_wards)
+            problems.append(_("%(name)s đã được ghim ở %(wards)s; mỗi sinh viên chỉ làm ở một xã/phường.",
+                              name=person.name, wards=names))
+        elif label == "max_weekly_hours":
+            problems.append(_("Các ca đã ghim của %(name)s trong tuần này vượt %(hours)d giờ mỗi tuần.",
+                              name=person.name, hours=calendar.weekly_limit(person) // 60))
+        elif label != "one_place_at_a_time" or not any(pin.date == day for pin in existing):
+            problems.append(_("Ghim này trái quy tắc: %(rule)s.", rule=RULES_BY_LABEL[label].name_vi))
     return problems
 
 

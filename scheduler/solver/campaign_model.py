@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Callable
 
-from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
+from scheduler.calendar import need_matches
+from scheduler.model import Assignment, Campaign, MobilePoint, Person, Pool, ShiftKind, WardDemand
 from scheduler.solver.engine import Cover, CountPenalty, DistinctPenalty, Problem, Task, Worker
 from scheduler.timeline import day_offset_minutes, full_weeks, is_weekend, night_minutes
 
@@ -36,8 +38,99 @@ def _worker(campaign: Campaign, person: Person) -> Worker:
     return Worker(person.id, rules.max_work_hours_per_day * 60, weekly * 60)
 
 
+@dataclass(frozen=True)
+class TaskInfo:
+    """What a task is in the campaign's terms."""
+
+    kind: str  # "service", "oncall" or "mobile"
+    ward: str  # where the person works (the post, for on call)
+    date: date
+    shift_id: str | None = None
+    point: MobilePoint | None = None
+    need_index: int | None = None
+    covered: tuple[str, ...] = ()  # on call: the wards the post is responsible for
+
+
+@dataclass
+class Draft:
+    """A cluster's problem while the campaign's rules decide which (person, task) pairs may exist."""
+
+    campaign: Campaign
+    spec: ClusterSpec
+    travel: Callable[[str, str], int]
+    problem: Problem
+    people: list[Person]
+    infos: list[TaskInfo]
+    pairs: set[tuple[int, int]]
+
+    def keep(self, allowed: Callable[[Person, TaskInfo, Task], bool]) -> None:
+        """Leave out every pair ``allowed`` refuses (a pair left out is a Boolean fixed to 0)."""
+        tasks = self.problem.tasks
+        self.pairs = {(w, t) for w, t in self.pairs if allowed(self.people[w], self.infos[t], tasks[t])}
+
+
+# --- the campaign's people rules on the CP-SAT side (the engine adds the time rules: engine.WORKER_RULES) ---
+
+def add_availability(draft: Draft) -> None:
+    """Only the days and shifts a person declared (a mobile point: only its date)."""
+    draft.keep(lambda person, info, task: info.date not in person.unavailable_dates and (
+        info.shift_id is None or not person.available_shift_ids or info.shift_id in person.available_shift_ids))
+
+
+def add_eligibility(draft: Draft) -> None:
+    """On call only technicians, at a post they cover; a mobile point's need, within its travel limit."""
+    limit = draft.campaign.rules.mobile_point_travel_limit_minutes
+
+    def allowed(person: Person, info: TaskInfo, task: Task) -> bool:
+        if info.kind == "oncall":
+            return person.pool is Pool.TECHNICIAN and info.ward in info.covered
+        if info.kind == "mobile":
+            need = info.point.staff_needed[info.need_index]
+            return need_matches(need, person) and draft.travel(person.home_ward_code, info.ward) <= limit
+        return True
+
+    draft.keep(allowed)
+
+
+def add_night_eligibility(draft: Draft) -> None:
+    """A task with night minutes only for night-eligible people."""
+    draft.keep(lambda person, info, task: person.night_eligible or not task.night)
+
+
+def add_one_ward_per_student(draft: Draft) -> None:
+    """A student's service tasks are in one ward: the one the plan gives them in the cluster's team."""
+    ward_of = {pid: ward for ward, team in draft.spec.team.items() for pid in team}
+    draft.keep(lambda person, info, task: info.kind != "service" or person.pool is not Pool.STUDENT
+               or ward_of.get(person.id) == info.ward)
+
+
+def add_pinned(draft: Draft) -> None:
+    """A pinned assignment's pair is chosen (when the rules above let it exist)."""
+    pins = {(a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
+            for a in draft.campaign.pins}
+    for w, t in draft.pairs:
+        info = draft.infos[t]
+        point_id = info.point.id if info.point else None
+        if (draft.people[w].id, info.ward, info.date, info.shift_id, point_id, info.need_index) in pins:
+            draft.problem.fixed.add((w, t))
+
+
+CAMPAIGN_RULES = {
+    "availability": add_availability,
+    "eligibility": add_eligibility,
+    "night_eligibility": add_night_eligibility,
+    "one_ward_per_student": add_one_ward_per_student,
+    "pinned": add_pinned,
+}
+
+
 def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, str], int]) -> Problem:
-    """The engine problem of one cluster."""
+    """The engine problem of one cluster.
+
+    1. The tasks, each with everyone of the cluster as a candidate;
+    2. the campaign's rules (:data:`CAMPAIGN_RULES`) leave out the pairs they forbid;
+    3. the covers and penalties over the pairs that remain (docs/rules.md, term by term).
+    """
     rules, weights = campaign.rules, campaign.weights
     dates = campaign.dates
     problem = Problem(
@@ -49,15 +142,52 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     )
     people_ids = sorted({pid for team in spec.team.values() for pid in team})
     people = [campaign.person(pid) for pid in people_ids]
-    worker_of = {p.id: i for i, p in enumerate(people)}
     problem.workers = [_worker(campaign, p) for p in people]
+    infos: list[TaskInfo] = []
 
-    def add_task(key, day_index, start_minute, end_minute):
-        offset = day_offset_minutes(campaign, dates[day_index])
-        problem.tasks.append(Task(key, day_index, offset + start_minute, offset + end_minute,
+    def add_task(info: TaskInfo, key, start_minute: int, end_minute: int) -> int:
+        offset = day_offset_minutes(campaign, info.date)
+        problem.tasks.append(Task(key, (info.date - campaign.start_date).days,
+                                  offset + start_minute, offset + end_minute,
                                   night=night_minutes(campaign, start_minute, end_minute) > 0,
-                                  weekend=is_weekend(dates[day_index])))
+                                  weekend=is_weekend(info.date)))
+        infos.append(info)
         return len(problem.tasks) - 1
+
+    # 1. Tasks: the wards' service shifts, the mobile points' needs, the post's on-call shifts.
+    service_tasks: dict[tuple[str, int], list[tuple[int, WardDemand, str]]] = defaultdict(list)
+    mobile_tasks: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for ward in spec.wards:
+        demand = campaign.demand(ward)
+        for day_index, day in enumerate(dates):
+            for shift_id in demand.service_shift_ids:
+                shift = campaign.shift(shift_id)
+                t = add_task(TaskInfo("service", ward, day, shift_id), ("service", ward, day_index, shift_id),
+                             shift.start_minute, shift.end_minute)
+                service_tasks[(ward, day_index)].append((t, demand, shift_id))
+            for point in campaign.mobile_points:
+                if point.ward_code != ward or point.date != day:
+                    continue
+                for k in range(len(point.staff_needed)):
+                    t = add_task(TaskInfo("mobile", ward, day, point=point, need_index=k), ("mobile", point.id, k),
+                                 point.start_minute, point.end_minute)
+                    mobile_tasks[(ward, day_index)].append(t)
+    covered = tuple(sorted(w for w in spec.wards if campaign.demand(w).oncall_24_7))
+    oncall_tasks = []
+    if covered:
+        for day_index, day in enumerate(dates):
+            for shift in campaign.shifts:
+                if shift.kind is ShiftKind.ONCALL:
+                    t = add_task(TaskInfo("oncall", spec.post, day, shift.id, covered=covered),
+                                 ("oncall", spec.post, day_index, shift.id, covered),
+                                 shift.start_minute, shift.end_minute)
+                    oncall_tasks.append(t)
+
+    # 2. The pairs the campaign's rules allow.
+    draft = Draft(campaign, spec, travel, problem, people, infos,
+                  {(w, t) for t in range(len(problem.tasks)) for w in range(len(people))})
+    for add_rule in CAMPAIGN_RULES.values():
+        add_rule(draft)
 
     def cost(person: Person, ward: str) -> int:
         value = weights.travel_minutes * travel(person.home_ward_code, ward)
@@ -65,39 +195,18 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
             value += weights.preferences
         return value
 
-    def eligible(person: Person, day_index: int, shift_id: str | None, night: bool) -> bool:
-        day = dates[day_index]
-        if day in person.unavailable_dates:
-            return False
-        if shift_id is not None and person.available_shift_ids and shift_id not in person.available_shift_ids:
-            return False
-        return person.night_eligible or not night
+    pairs_of_task: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for w, t in sorted(draft.pairs):
+        problem.costs[(w, t)] = cost(people[w], infos[t].ward)
+        pairs_of_task[t].append((w, t))
 
-    task_ward: dict[int, str] = {}
-    oncall_shifts = [s for s in campaign.shifts if s.kind is ShiftKind.ONCALL]
-    pins = {(a.person_id, a.ward_code, a.date, a.shift_id) for a in campaign.pins}
-
-    # Technicians and telecom staff may serve any ward of their cluster (continuity keeps them
-    # at one where it can); students serve the ward they were allocated to.
-    cluster_wide = [p for p in people if p.pool is not Pool.STUDENT]
+    # 3. Covers.
     for ward in spec.wards:
         demand = campaign.demand(ward)
-        team = [campaign.person(pid) for pid in spec.team.get(ward, ())
-                if campaign.person(pid).pool is Pool.STUDENT] + cluster_wide
         for day_index, day in enumerate(dates):
             telecom_pairs = []
-            for shift_id in demand.service_shift_ids:
-                shift = campaign.shift(shift_id)
-                t = add_task(("service", ward, day_index, shift_id), day_index, shift.start_minute, shift.end_minute)
-                task_ward[t] = ward
-                pairs = []
-                for person in team:
-                    if eligible(person, day_index, shift_id, problem.tasks[t].night):
-                        pair = (worker_of[person.id], t)
-                        problem.costs[pair] = cost(person, ward)
-                        pairs.append(pair)
-                        if (person.id, ward, day, shift_id) in pins:
-                            problem.fixed.add(pair)
+            for t, _, shift_id in service_tasks[(ward, day_index)]:
+                pairs = pairs_of_task[t]
                 extra = demand.extra_students_on_peak if day in demand.peak_dates else 0
                 problem.covers.append(Cover(("min_support_staff", ward, day_index, shift_id), tuple(pairs),
                                             demand.min_support_staff, weights.unfilled,
@@ -108,48 +217,21 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
                     problem.covers.append(Cover(("oncall_24_7", ward, day_index, shift_id), technicians, 1,
                                                 weights.unfilled))
                 telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
-            for point in campaign.mobile_points:
-                if point.ward_code != ward or point.date != day:
-                    continue
-                for k, need in enumerate(point.staff_needed):
-                    t = add_task(("mobile", point.id, k), day_index, point.start_minute, point.end_minute)
-                    task_ward[t] = ward
-                    pairs = []
-                    for person in people:
-                        if need.pool is not None and person.pool is not need.pool:
-                            continue
-                        if need.skill is not None and need.skill not in person.skills:
-                            continue
-                        if travel(person.home_ward_code, ward) > rules.mobile_point_travel_limit_minutes:
-                            continue
-                        if not eligible(person, day_index, None, problem.tasks[t].night):
-                            continue
-                        pair = (worker_of[person.id], t)
-                        problem.costs[pair] = cost(person, ward)
-                        pairs.append(pair)
-                    problem.covers.append(Cover(("mobile_point_staffing", point.id, k), tuple(pairs), need.count,
-                                                weights.unfilled, maximum=need.count))
-                    telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
+            for t in mobile_tasks[(ward, day_index)]:
+                info = infos[t]
+                need = info.point.staff_needed[info.need_index]
+                pairs = pairs_of_task[t]
+                problem.covers.append(Cover(("mobile_point_staffing", info.point.id, info.need_index), tuple(pairs),
+                                            need.count, weights.unfilled, maximum=need.count))
+                telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
             problem.covers.append(Cover(("telecom_presence", ward, day_index), tuple(telecom_pairs),
                                         demand.min_telecom_staff_per_day, weights.unfilled, distinct_workers=True))
+    for t in oncall_tasks:
+        key = problem.tasks[t].key
+        problem.covers.append(Cover(("oncall_24_7", spec.post, key[2], key[3], covered), tuple(pairs_of_task[t]),
+                                    1, weights.unfilled * len(covered), maximum=1))
 
-    covered = tuple(sorted(w for w in spec.wards if campaign.demand(w).oncall_24_7))
-    technicians = [p for p in people if p.pool is Pool.TECHNICIAN]
-    if covered:
-        for day_index, day in enumerate(dates):
-            for shift in oncall_shifts:
-                t = add_task(("oncall", spec.post, day_index, shift.id, covered), day_index,
-                             shift.start_minute, shift.end_minute)
-                task_ward[t] = spec.post
-                pairs = []
-                for person in technicians:
-                    if eligible(person, day_index, shift.id, problem.tasks[t].night):
-                        pair = (worker_of[person.id], t)
-                        problem.costs[pair] = cost(person, spec.post)
-                        pairs.append(pair)
-                problem.covers.append(Cover(("oncall_24_7", spec.post, day_index, shift.id, covered), tuple(pairs),
-                                            1, weights.unfilled * len(covered), maximum=1))
-
+    # Penalties: fair spread and continuity per person, schools together per ward.
     pairs_of = defaultdict(list)
     for pair in problem.costs:
         pairs_of[pair[0]].append(pair)
@@ -163,7 +245,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
                 nights.append(pair)
             if task.weekend:
                 weekends.append(pair)
-            groups[task_ward[pair[1]]].append(pair)
+            groups[infos[pair[1]].ward].append(pair)
         for nights, weekends in by_week.values():
             problem.count_penalties.append(CountPenalty(tuple(nights), 2, weights.fair_spread))
             problem.count_penalties.append(CountPenalty(tuple(weekends), 1, weights.fair_spread))
@@ -175,7 +257,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     for pair in problem.costs:
         person = people[pair[0]]
         if person.pool is Pool.STUDENT:
-            schools_in_ward[task_ward[pair[1]]][person.organisation].append(pair)
+            schools_in_ward[infos[pair[1]].ward][person.organisation].append(pair)
     for ward, schools in schools_in_ward.items():
         if len(schools) > 1:
             problem.distinct_penalties.append(DistinctPenalty(tuple(sorted(

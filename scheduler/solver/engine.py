@@ -21,12 +21,16 @@ This is the only module, with its callers in this package, that imports OR-Tools
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
+
+from scheduler.calendar import TimeBook, TimeLimits
+from scheduler.model import MINUTES_PER_DAY
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +179,7 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
                 model.add(var == int(pair in start))
 
     for worker_index, task_indexes in _by_worker(problem).items():
-        _add_worker_rules(model, problem, problem.workers[worker_index], worker_index, task_indexes, x, start)
+        _add_worker_rules(model, problem, worker_index, task_indexes, x, start)
 
     shortfall_vars = {}
     for cover in problem.covers:
@@ -260,65 +264,120 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
                   wall, len(x))
 
 
-def _add_worker_rules(model, problem: Problem, worker: Worker, w: int, task_indexes: list[int], x,
-                      start: set) -> None:
-    tasks = problem.tasks
-    by_day = defaultdict(list)
-    for t in task_indexes:
-        by_day[tasks[t].day].append(t)
+@dataclass
+class _WorkerModel:
+    """One worker's part of the model, handed to each worker rule."""
 
-    # one_place_at_a_time: at each task start, the tasks running then are a clique.
-    ordered = sorted(task_indexes, key=lambda t: (tasks[t].start, tasks[t].end))
+    model: cp_model.CpModel
+    problem: Problem
+    worker: Worker
+    index: int  # the worker's index
+    x: dict  # (worker, task) -> Boolean
+    start: set  # the start (hint) pairs
+    tasks: list[int]  # the worker's eligible tasks
+    by_day: dict[int, list[int]]
+
+    def var(self, t: int):
+        return self.x[(self.index, t)]
+
+
+def add_one_place_at_a_time(m: _WorkerModel) -> None:
+    """Overlapping tasks exclude each other: at each task start, the tasks running then are a clique."""
+    tasks = m.problem.tasks
+    ordered = sorted(m.tasks, key=lambda t: (tasks[t].start, tasks[t].end))
     active: list[int] = []
     pending: tuple[int, ...] = ()
     for t in ordered:
         moment = tasks[t].start
         still = [u for u in active if tasks[u].end > moment]
         if len(still) < len(active) and len(pending) > 1:
-            model.add_at_most_one(x[(w, u)] for u in pending)  # a maximal clique just closed
+            m.model.add_at_most_one(m.var(u) for u in pending)  # a maximal clique just closed
         active = still + [t]
         pending = tuple(active)
     if len(pending) > 1:
-        model.add_at_most_one(x[(w, u)] for u in pending)
+        m.model.add_at_most_one(m.var(u) for u in pending)
 
-    # max_daily_hours
-    for day, ts in by_day.items():
-        if sum(tasks[t].end - tasks[t].start for t in ts) > worker.daily_cap_minutes:
-            model.add(sum((tasks[t].end - tasks[t].start) * x[(w, t)] for t in ts) <= worker.daily_cap_minutes)
 
-    # max_weekly_hours
+def add_max_daily_hours(m: _WorkerModel) -> None:
+    """The minutes of the tasks starting on a day add up to at most the worker's daily cap."""
+    tasks = m.problem.tasks
+    for ts in m.by_day.values():
+        if sum(tasks[t].end - tasks[t].start for t in ts) > m.worker.daily_cap_minutes:
+            m.model.add(sum((tasks[t].end - tasks[t].start) * m.var(t) for t in ts) <= m.worker.daily_cap_minutes)
+
+
+def add_max_weekly_hours(m: _WorkerModel) -> None:
+    """The minutes of the tasks of a week add up to at most the worker's weekly cap."""
+    tasks = m.problem.tasks
     by_week = defaultdict(list)
-    for t in task_indexes:
-        by_week[problem.week_of_day[tasks[t].day]].append(t)
+    for t in m.tasks:
+        by_week[m.problem.week_of_day[tasks[t].day]].append(t)
     for ts in by_week.values():
-        if sum(tasks[t].end - tasks[t].start for t in ts) > worker.weekly_cap_minutes:
-            model.add(sum((tasks[t].end - tasks[t].start) * x[(w, t)] for t in ts) <= worker.weekly_cap_minutes)
+        if sum(tasks[t].end - tasks[t].start for t in ts) > m.worker.weekly_cap_minutes:
+            m.model.add(sum((tasks[t].end - tasks[t].start) * m.var(t) for t in ts) <= m.worker.weekly_cap_minutes)
 
-    # min_rest_between_shifts: a task on day d and one on d+1 closer than the rest exclude each other.
-    for day, ts in by_day.items():
+
+def add_min_rest_between_shifts(m: _WorkerModel) -> None:
+    """A task on day d and one on d+1 closer than the rest exclude each other."""
+    tasks = m.problem.tasks
+    for day, ts in m.by_day.items():
         for t in ts:
-            for u in by_day.get(day + 1, ()):
-                if tasks[u].start - tasks[t].end < problem.min_rest_minutes:
-                    model.add_bool_or([x[(w, t)].Not(), x[(w, u)].Not()])
+            for u in m.by_day.get(day + 1, ()):
+                if tasks[u].start - tasks[t].end < m.problem.min_rest_minutes:
+                    m.model.add_bool_or([m.var(t).Not(), m.var(u).Not()])
 
-    # min_weekly_rest: in each full week one day off, with enough rest around it.
+
+def add_min_weekly_rest(m: _WorkerModel) -> None:
+    """In each full week a day off: no task starts on it, and every chosen task before it ends the weekly
+    rest before every chosen task after it starts (the horizon's start and end count as ends and starts).
+
+    Tasks last at most a day, so only tasks within ``reach`` days of the day off can come closer than the rest.
+    """
+    problem, tasks = m.problem, m.problem.tasks
+    rest = problem.weekly_rest_minutes
+    horizon_end = problem.days * MINUTES_PER_DAY
+    reach = math.ceil(rest / MINUTES_PER_DAY) + 2
     for week in problem.full_weeks:
         days = [d for d in range(problem.days) if problem.week_of_day[d] == week]
+        if all(not m.by_day.get(d) for d in days):
+            continue
         offs = []
         for day in days:
-            off = model.new_bool_var("")
-            ts = by_day.get(day, [])
-            model.add_hint(off, _is_day_off(problem, w, day, by_day, start))
-            for t in ts:
-                model.add_implication(off, x[(w, t)].Not())
-            for t in by_day.get(day - 1, ()):
-                for u in by_day.get(day + 1, ()):
-                    if tasks[u].start - tasks[t].end < problem.weekly_rest_minutes:
-                        model.add_bool_or([off.Not(), x[(w, t)].Not(), x[(w, u)].Not()])
+            off = m.model.new_bool_var("")
+            m.model.add_hint(off, _is_day_off(problem, m.index, day, m.by_day, m.start))
+            for t in m.by_day.get(day, ()):
+                m.model.add_implication(off, m.var(t).Not())
+            before = [t for d in range(day - reach, day) for t in m.by_day.get(d, ())]
+            after = [u for d in range(day + 1, day + reach + 1) for u in m.by_day.get(d, ())]
+            for t in before:
+                if horizon_end - tasks[t].end < rest:
+                    m.model.add_implication(off, m.var(t).Not())
+                for u in after:
+                    if tasks[u].start - tasks[t].end < rest:
+                        m.model.add_bool_or([off.Not(), m.var(t).Not(), m.var(u).Not()])
+            for u in after:
+                if tasks[u].start < rest:
+                    m.model.add_implication(off, m.var(u).Not())
             offs.append(off)
-        if all(not by_day.get(d) for d in days):
-            continue
-        model.add_bool_or(offs)
+        m.model.add_bool_or(offs)
+
+
+WORKER_RULES = {
+    "one_place_at_a_time": add_one_place_at_a_time,
+    "max_daily_hours": add_max_daily_hours,
+    "max_weekly_hours": add_max_weekly_hours,
+    "min_rest_between_shifts": add_min_rest_between_shifts,
+    "min_weekly_rest": add_min_weekly_rest,
+}
+
+
+def _add_worker_rules(model, problem: Problem, w: int, task_indexes: list[int], x, start: set) -> None:
+    by_day = defaultdict(list)
+    for t in task_indexes:
+        by_day[problem.tasks[t].day].append(t)
+    part = _WorkerModel(model, problem, problem.workers[w], w, x, start, task_indexes, by_day)
+    for add_rule in WORKER_RULES.values():
+        add_rule(part)
 
 
 def start_value(problem: Problem, chosen: set) -> int:
@@ -365,23 +424,28 @@ def ruin_and_recreate(problem: Problem, start: set, seconds: float, seed: int = 
 
 
 def _is_day_off(problem: Problem, w: int, day: int, by_day, start: set) -> bool:
-    """Whether the start leaves the worker a day off on ``day`` with the weekly rest around it."""
+    """Whether the start leaves the worker a day off on ``day`` with the weekly rest around it (the hint)."""
     tasks = problem.tasks
     if any((w, t) in start for t in by_day.get(day, ())):
         return False
-    before = [tasks[t].end for t in by_day.get(day - 1, ()) if (w, t) in start]
-    after = [tasks[t].start for t in by_day.get(day + 1, ()) if (w, t) in start]
-    return not before or not after or min(after) - max(before) >= problem.weekly_rest_minutes
+    before = [tasks[t].end for d, ts in by_day.items() if d < day for t in ts if (w, t) in start]
+    after = [tasks[t].start for d, ts in by_day.items() if d > day for t in ts if (w, t) in start]
+    return min(after, default=problem.days * MINUTES_PER_DAY) - max(before, default=0) >= problem.weekly_rest_minutes
 
 
 class _Load:
-    """What one worker already does, for the greedy start."""
+    """What one worker already does, for the greedy start: their time book (the calendar's) and a count."""
 
     def __init__(self):
-        self.tasks_by_day = defaultdict(list)
-        self.day_minutes = defaultdict(int)
-        self.week_minutes = defaultdict(int)
+        self.book = TimeBook()
         self.count = 0
+
+
+def time_limits(problem: Problem) -> TimeLimits:
+    """The problem's time rules as the calendar's limits (each worker's caps are passed on their own)."""
+    return TimeLimits(daily_cap_minutes=MINUTES_PER_DAY, rest_minutes=problem.min_rest_minutes,
+                      weekly_rest_minutes=problem.weekly_rest_minutes, week_of_day=problem.week_of_day,
+                      full_weeks=frozenset(problem.full_weeks))
 
 
 def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None) -> set[tuple[int, int]]:
@@ -391,48 +455,19 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
     rest between days, a day off in each full week); covers it cannot fill stay short.
     """
     tasks = problem.tasks
+    limits = time_limits(problem)
     loads = defaultdict(_Load)
     chosen: set[tuple[int, int]] = set()
     count_on_task = defaultdict(int)
 
     def fits(w: int, t: int) -> bool:
-        task, load, worker = tasks[t], loads[w], problem.workers[w]
-        minutes = task.end - task.start
-        if load.day_minutes[task.day] + minutes > worker.daily_cap_minutes:
-            return False
-        week = problem.week_of_day[task.day]
-        if load.week_minutes[week] + minutes > worker.weekly_cap_minutes:
-            return False
-        for day in (task.day - 1, task.day, task.day + 1):
-            for u in load.tasks_by_day.get(day, ()):
-                other = tasks[u]
-                if other.start < task.end and task.start < other.end:
-                    return False
-                if day == task.day - 1 and task.start - other.end < problem.min_rest_minutes:
-                    return False
-                if day == task.day + 1 and other.start - task.end < problem.min_rest_minutes:
-                    return False
-        if week in problem.full_weeks:
-            days = [d for d in range(problem.days) if problem.week_of_day[d] == week]
-            for day in days:
-                if day == task.day or load.tasks_by_day.get(day):
-                    continue
-                before = [tasks[u].end for u in load.tasks_by_day.get(day - 1, ())]
-                after = [tasks[u].start for u in load.tasks_by_day.get(day + 1, ())]
-                if day - 1 == task.day:
-                    before.append(task.end)
-                if day + 1 == task.day:
-                    after.append(task.start)
-                if not before or not after or min(after) - max(before) >= problem.weekly_rest_minutes:
-                    return True
-            return False
-        return True
+        task, worker = tasks[t], problem.workers[w]
+        return not loads[w].book.breaks(task.day, task.start, task.end, limits, worker.weekly_cap_minutes,
+                                        worker.daily_cap_minutes)
 
     def take(w: int, t: int) -> None:
         task, load = tasks[t], loads[w]
-        load.tasks_by_day[task.day].append(t)
-        load.day_minutes[task.day] += task.end - task.start
-        load.week_minutes[problem.week_of_day[task.day]] += task.end - task.start
+        load.book.add(task.day, task.start, task.end, problem.week_of_day[task.day])
         load.count += 1
         chosen.add((w, t))
         count_on_task[t] += 1
@@ -466,7 +501,7 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
             continue
         # Fill a worker's day before starting another's (a technician doing both service shifts
         # of a ward leaves others free for the evening and the night), then the cheapest.
-        candidates = sorted(cover.pairs, key=lambda p: (not loads[p[0]].tasks_by_day.get(tasks[p[1]].day),
+        candidates = sorted(cover.pairs, key=lambda p: (not loads[p[0]].book.spans.get(tasks[p[1]].day),
                                                         problem.costs[p] * (1 + jitter()), loads[p[0]].count, p))
         busy = {w for w, t in cover.pairs if (w, t) in chosen} if cover.distinct_workers else set()
         for w, t in candidates:

@@ -3,102 +3,36 @@
 Cluster models only see the people allocated to their cluster. After they are
 solved, an unfilled slot may still have someone elsewhere who could take it
 without breaking any people rule. This pass walks the gaps in date order and
-adds the nearest such person, checking each addition against the same rules
-the independent checker applies (docs/rules.md): availability, eligibility,
-night work, one place at a time, daily and weekly hours, rest between days and
-a day off each full week.
+adds the nearest such person whom the people's calendar
+(:mod:`scheduler.calendar`) lets take it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Callable
 
+from scheduler.calendar import Calendar
 from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
-from scheduler.timeline import interval, night_minutes, slot_minutes
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class _Book:
-    """One person's assignments as intervals by date."""
-
-    spans: dict = field(default_factory=lambda: defaultdict(list))  # date -> [(start, end)]
-
-    def minutes_on(self, day: date) -> int:
-        return sum(end - start for start, end in self.spans.get(day, ()))
-
-
 class GapFiller:
+    """The roster's calendar, and the assignments added to it."""
+
     def __init__(self, campaign: Campaign, assignments, travel: Callable[[str, str], int]):
         self.campaign = campaign
         self.travel = travel
-        self.books: dict[str, _Book] = defaultdict(_Book)
-        for a in assignments:
-            self.books[a.person_id].spans[a.date].append(interval(campaign, a))
+        self.calendar = Calendar(campaign, assignments, travel)
         self.added: list[Assignment] = []
 
-    def _week_days(self, day: date) -> list[date]:
-        week = self.campaign.week_index(day)
-        first = self.campaign.start_date + timedelta(days=7 * week)
-        return [first + timedelta(days=i) for i in range(7)]
-
     def fits(self, person: Person, assignment: Assignment) -> bool:
-        """Whether adding the assignment keeps every people rule for this person."""
-        campaign, rules = self.campaign, self.campaign.rules
-        day = assignment.date
-        if day in person.unavailable_dates:
-            return False
-        if (assignment.shift_id is not None and person.available_shift_ids
-                and assignment.shift_id not in person.available_shift_ids):
-            return False
-        start_minute, end_minute = slot_minutes(campaign, assignment)
-        if not person.night_eligible and night_minutes(campaign, start_minute, end_minute) > 0:
-            return False
-        book = self.books[person.id]
-        start, end = interval(campaign, assignment)
-        for other_day in (day - timedelta(days=1), day, day + timedelta(days=1)):
-            for s, e in book.spans.get(other_day, ()):
-                if s < end and start < e:
-                    return False
-        if book.minutes_on(day) + end - start > rules.max_work_hours_per_day * 60:
-            return False
-        weekly_cap = min(campaign.weekly_cap_hours(person), rules.max_work_hours_per_week) * 60
-        week_days = self._week_days(day)
-        if sum(book.minutes_on(d) for d in week_days) + end - start > weekly_cap:
-            return False
-        rest = rules.min_rest_between_shifts_hours * 60
-        before = book.spans.get(day - timedelta(days=1), ())
-        after = book.spans.get(day + timedelta(days=1), ())
-        if before and start - max(e for _, e in before) < rest:
-            return False
-        if after and min(s for s, _ in after) - end < rest:
-            return False
-        if self.campaign.week_index(day) < self.campaign.days // 7:
-            book.spans[day].append((start, end))
-            try:
-                return self._has_day_off(book, week_days)
-            finally:
-                book.spans[day].remove((start, end))
-        return True
-
-    def _has_day_off(self, book: _Book, week_days: list[date]) -> bool:
-        weekly_rest = self.campaign.rules.min_weekly_rest_hours * 60
-        for day in week_days:
-            if book.spans.get(day):
-                continue
-            before = book.spans.get(day - timedelta(days=1), ())
-            after = book.spans.get(day + timedelta(days=1), ())
-            if not before or not after or min(s for s, _ in after) - max(e for _, e in before) >= weekly_rest:
-                return True
-        return False
+        """Whether adding the assignment keeps every people rule for this person (the calendar decides)."""
+        return self.calendar.fits(assignment)
 
     def add(self, assignment: Assignment) -> None:
-        self.books[assignment.person_id].spans[assignment.date].append(interval(self.campaign, assignment))
+        self.calendar.add(assignment)
         self.added.append(assignment)
 
     def try_fill(self, candidates, make: Callable[[Person], Assignment], ward: str, missing: int) -> int:

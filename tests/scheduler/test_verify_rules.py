@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from scheduler.model import CampaignRules, MobilePoint, Pool, ShiftKind, StaffNeed, Unfilled
 from scheduler.verify import (
+    check_one_ward_per_student,
     check_availability, check_eligibility, check_invalid_assignment, check_max_daily_hours, check_max_weekly_hours,
     check_min_rest_between_shifts, check_min_weekly_rest, check_night_eligibility, check_one_place_at_a_time,
     check_pinned, shortfall_min_support_staff, shortfall_mobile_point_staffing, shortfall_oncall_24_7,
@@ -263,6 +264,19 @@ def test_pinned_broken_when_a_pin_is_missing_or_moved(rk):
     campaign = rk.campaign(pins=(rk.a("SV1", rk.A, 0, "sang"),))
     assert rules_of(check_pinned(campaign, [])) == [("pinned", "SV1", rk.day(0))]
     assert rules_of(check_pinned(campaign, [rk.a("SV1", rk.B, 0, "sang")])) == [("pinned", "SV1", rk.day(0))]
+
+
+def test_one_ward_per_student_holds_in_one_ward_and_at_points_elsewhere(rk):
+    point = MobilePoint("P1", rk.B, "Chợ", rk.day(1), 8 * 60, 11 * 60, (StaffNeed(1, Pool.STUDENT),))
+    campaign = rk.campaign(mobile_points=(point,))
+    roster = [rk.a("SV1", rk.A, 0, "sang"), rk.a("SV1", rk.A, 2, "chieu"), rk.a("SV1", rk.B, 1, point="P1", need=0),
+              rk.a("VT1", rk.A, 0, "chieu"), rk.a("VT1", rk.B, 1, "sang")]
+    assert check_one_ward_per_student(campaign, roster) == []
+
+
+def test_one_ward_per_student_broken_by_a_second_ward(rk):
+    roster = [rk.a("SV1", rk.A, 0, "sang"), rk.a("SV1", rk.B, 1, "sang"), rk.a("SV1", rk.A, 2, "sang")]
+    assert rules_of(check_one_ward_per_student(rk.campaign(), roster)) == [("one_ward_per_student", "SV1", rk.day(1))]
 
 
 # --- invalid assignments ------------------------------------------------------------------------

@@ -324,3 +324,22 @@ def test_pages_without_a_campaign(app):
         response = client.get(path)
         assert response.status_code == 200 and "Chưa có dữ liệu chiến dịch" in response.get_data(as_text=True)
     assert client.post("/thanh-doan/ghim", data={"person_id": "SV0001"}).status_code == 404
+
+
+def test_pin_check_keeps_the_legal_weekly_ceiling_above_a_student_cap(client, loaded_app, monkeypatch):
+    """A student's own cap above the legal weekly hours does not let pins pass the legal ceiling."""
+    import dataclasses
+
+    from web import store
+
+    campaign = _campaign(loaded_app)
+    strict = dataclasses.replace(
+        campaign, rules=dataclasses.replace(campaign.rules, max_work_hours_per_week=4),
+        people=tuple(dataclasses.replace(p, weekly_cap_hours=20) if p.id == "SV0004" else p
+                     for p in campaign.people))
+    monkeypatch.setattr(store, "campaign", lambda: strict)
+    login(client, "thanhdoan")
+    assert _pin(client, "SV0004", "00337", "2025-07-24", "sang").status_code == 302
+    response = _pin(client, "SV0004", "00337", "2025-07-25", "sang")
+    assert response.status_code == 400
+    assert "vượt 4 giờ mỗi tuần" in response.get_data(as_text=True)
