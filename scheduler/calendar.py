@@ -112,6 +112,16 @@ class TimeBook:
             broken.append("min_weekly_rest")
         return broken
 
+    def fits(self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int,
+             daily_cap_minutes: int) -> bool:
+        """Whether the interval breaks no time rule (:meth:`breaks` is empty), stopping at the first one."""
+        minutes = end - start
+        return (self.day_minutes[day] + minutes <= daily_cap_minutes
+                and self.week_minutes[limits.week_of_day[day]] + minutes <= weekly_cap_minutes
+                and not self.overlaps(day, start, end)
+                and not self.breaks_rest(day, start, end, limits.rest_minutes)
+                and not self.breaks_weekly_rest(day, start, end, limits))
+
     def overlaps(self, day: int, start: int, end: int) -> bool:
         """Whether the interval meets one of the person's (intervals last at most a day: days d-1 .. d+1)."""
         return any(s < end and start < e for other in (day - 1, day, day + 1) for s, e in self.spans.get(other, ()))
@@ -143,24 +153,27 @@ class TimeBook:
         weeks = sorted({limits.week_of_day[d] for d in near} & limits.full_weeks)
         if not weeks:
             return False
-        week = limits.week_of_day[day]
-        self.add(day, start, end, week)
-        try:
-            losing = [w for w in weeks if not self.has_weekly_rest(w, limits)]
-        finally:
-            self.remove(day, start, end, week)
+        losing = [w for w in weeks if not self.has_weekly_rest(w, limits, (day, start, end))]
         return any(self.has_weekly_rest(w, limits) for w in losing)
 
-    def has_weekly_rest(self, week: int, limits: TimeLimits) -> bool:
+    def has_weekly_rest(self, week: int, limits: TimeLimits, extra: tuple[int, int, int] | None = None) -> bool:
         """Whether the week has a day with no start and the weekly rest from the latest end before it
-        (or the horizon's start) to the earliest start after it (or the horizon's end)."""
+        (or the horizon's start) to the earliest start after it (or the horizon's end).
+
+        ``extra`` is an interval ``(day, start, end)`` counted as if it were in the book.
+        """
         horizon_end = limits.days * MINUTES_PER_DAY
         for off in limits.days_of_week.get(week, ()):
-            if off in self.spans:
+            if off in self.spans or (extra is not None and off == extra[0]):
                 continue
             before = self._latest_end_before(off)
             index = bisect.bisect_right(self.working_days, off)
             after = self._first_start(self.working_days[index]) if index < len(self.working_days) else horizon_end
+            if extra is not None:
+                if extra[0] < off:
+                    before = max(before, extra[2])
+                else:
+                    after = min(after, extra[1])
             if after - before >= limits.weekly_rest_minutes:
                 return True
         return False

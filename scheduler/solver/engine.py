@@ -462,8 +462,8 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
 
     def fits(w: int, t: int) -> bool:
         task, worker = tasks[t], problem.workers[w]
-        return not loads[w].book.breaks(task.day, task.start, task.end, limits, worker.weekly_cap_minutes,
-                                        worker.daily_cap_minutes)
+        return loads[w].book.fits(task.day, task.start, task.end, limits, worker.weekly_cap_minutes,
+                                  worker.daily_cap_minutes)
 
     def take(w: int, t: int) -> None:
         task, load = tasks[t], loads[w]
