@@ -4,7 +4,7 @@
     raquan scenario tiny --out DIR             three wards, a dozen people
     raquan check DIR                           validate a campaign directory
     raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
-    raquan solve DIR --out FILE [--time-limit S] [--workers N] [--seed N]
+    raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
                                                roster a campaign (.json, .xlsx or .csv)
     raquan verify DIR ROSTER                   re-check a roster without the solver
     raquan demo [--port P] [--time-limit S] [--no-browser]
@@ -24,6 +24,7 @@ import csv
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -102,34 +103,16 @@ def _load_or_report(directory: Path):
         return None
 
 
-def _solve_with_progress(campaign, settings):
+def _solve_with_progress(campaign, settings, deadline: float):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from scheduler.solver.solve import solve_campaign
+    from scheduler.pipeline import solve
 
     with Progress(TextColumn("Giải theo cụm xã/phường"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True) as progress:
         task = progress.add_task("solve", total=None)
-        return solve_campaign(campaign, settings,
-                              progress=lambda outcome: progress.advance(task),
-                              on_plan=lambda n: progress.update(task, total=n))
-
-
-def _print_solve_summary(campaign, roster, report, figures) -> None:
-    bound = roster.best_bound
-    gap = None
-    if roster.objective and bound is not None:
-        gap = 100.0 * (roster.objective - bound) / max(1, abs(roster.objective))
-    missing = report.missing_by_rule()
-    print(f"Trạng thái: {roster.status} ({figures['clusters']} cụm, {figures['optimal_clusters']} tối ưu, "
-          f"{figures['greedy_clusters']} chỉ có lời giải heuristic)")
-    print(f"Phủ: {report.coverage_percent:.2f}% ({report.filled}/{report.asked} lượt người)")
-    print("Ô chưa đủ người theo quy tắc: " + ", ".join(f"{rule} {n}" for rule, n in missing.items()))
-    print(f"Vi phạm quy tắc cứng: {len(report.violations)}")
-    print(f"Hàm mục tiêu: {roster.objective}; cận dưới: {bound}; khoảng cách: "
-          + (f"{gap:.2f}%" if gap is not None else "—"))
-    print("Thành phần: " + ", ".join(f"{k} {v}" for k, v in report.terms.items()))
-    print(f"Thời gian: {roster.wall_seconds:.1f} s; {len(roster.assignments)} phân công")
+        return solve(campaign, settings, deadline=deadline, progress=lambda outcome: progress.advance(task),
+                     on_plan=lambda n: progress.update(task, total=n))
 
 
 def _write_roster(campaign, roster, report, out: Path) -> None:
@@ -146,26 +129,30 @@ def _write_roster(campaign, roster, report, out: Path) -> None:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    """Solve a campaign directory and write the roster."""
-    from geo.travel import province_travel
-    from scheduler.solver.solve import SolveSettings
-    from scheduler.verify import verify
+    """Solve a campaign directory and write the roster, all within ``--time-limit`` of the command's start."""
+    from scheduler.settings import SolveSettings
 
     out = Path(args.out)
     if out.suffix.lower() not in (".json", ".xlsx", ".csv"):
         print("raquan solve: --out phải là tệp .json, .xlsx hoặc .csv", file=sys.stderr)
         return 2
+    try:
+        settings = SolveSettings().with_changes(time_limit_seconds=args.time_limit, processes=args.processes,
+                                                cp_sat_workers=args.cp_sat_workers, seed=args.seed)
+    except ValueError as error:
+        print(f"raquan solve: {error}", file=sys.stderr)
+        return 2
+    # The deadline counts from the command's start: loading, solving, checking and writing all fit in it.
+    writing = 0.5 if out.suffix.lower() == ".json" else 2.0
+    deadline = args.started + settings.time_limit_seconds - writing
     campaign = _load_or_report(Path(args.directory))
     if campaign is None:
         return 1
-    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed,
-                             threads=args.threads)
-    roster, figures = _solve_with_progress(campaign, settings)
-    report = verify(campaign, roster, province_travel(campaign.province))
-    _write_roster(campaign, roster, report, out)
-    _print_solve_summary(campaign, roster, report, figures)
+    result = _solve_with_progress(campaign, settings, deadline)
+    _write_roster(campaign, result.roster, result.report, out)
+    print(result.summary())
     print(f"Đã ghi lịch vào {out}")
-    return 0 if report.ok else 1
+    return 0 if result.is_feasible() else 1
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -254,18 +241,15 @@ def parse_instance_numbers(text: str) -> list[int]:
     return numbers
 
 
-def _read_best_known(data: Path) -> dict[str, int]:
-    path = data / "best_known.csv"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row["instance"]: int(row["best_known_upper_bound"]) for row in csv.DictReader(handle)}
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Solve Curtois–Qu instances, re-check every solution with the evaluator, print one row each."""
-    from scheduler.curtois import CurtoisFormatError, evaluate, read_instance, write_solution
-    from scheduler.solver.curtois_search import solve_instance
+    """Solve Curtois–Qu instances, re-check every solution with the evaluator, print one row each.
+
+    The benchmark is a package of its own (:mod:`benchmarks.curtois`), imported only here.
+    """
+    from benchmarks.curtois.instance import (
+        CurtoisFormatError, evaluate, read_best_known, read_instance, write_solution,
+    )
+    from benchmarks.curtois.search import solve_instance
 
     if args.data:
         data = Path(args.data)
@@ -274,7 +258,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     else:
         print(f"raquan bench: no data at {CURTOIS_DATA}; give --data DIR", file=sys.stderr)
         return 2
-    best_known = _read_best_known(data)
+    best_known = read_best_known(data)
     writer = csv.writer(sys.stdout, lineterminator="\n") if args.format == "csv" else None
     widths = (12, 10, 11, 8, 10, 8)
 
@@ -345,9 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("directory")
     solve.add_argument("--out", required=True, help="roster file: .json (for verify and the web app), .xlsx or .csv")
     solve.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)")
-    solve.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
-    solve.add_argument("--threads", type=int, default=1, help="CP-SAT workers per cluster solve (default 1)")
-    solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument("--processes", "--workers", type=int, default=None, dest="processes",
+                       help="cluster models solved at once, one process each (default 2)")
+    solve.add_argument("--cp-sat-workers", "--threads", type=int, default=None, dest="cp_sat_workers",
+                       help="CP-SAT search workers inside each cluster model (default 1)")
+    solve.add_argument("--seed", type=int, default=None)
     solve.set_defaults(func=cmd_solve)
 
     verify = sub.add_parser("verify", help="re-check a roster (JSON) without the solver")
@@ -394,7 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.time()
     args = build_parser().parse_args(argv)
+    args.started = started
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -39,7 +39,7 @@ import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from operator import itemgetter
 from typing import NamedTuple
@@ -67,11 +67,23 @@ class Explanation:
         What is missing and why, in one sentence.
     suggestion_vi : str
         The smallest change that would fill it.
+    fix : Fix or None
+        That change as data, when the software can make it alone (place a free person,
+        widen a post's duty); None when it needs the coordinator (more people, a limit).
     """
 
     unfilled: Unfilled
     text_vi: str
     suggestion_vi: str
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change to the roster: ``add`` in place of ``replace`` (None: a pure addition)."""
+
+    add: Assignment
+    replace: Assignment | None = None
 
 
 class _Slot(NamedTuple):
@@ -264,11 +276,12 @@ class _Explainer:
             "no_shift": "không có ca phục vụ nào của xã/phường để xếp vào",
         }[reason]
 
-    def place_free(self, candidates, where_vi: str) -> str | None:
-        """Place the nearest free candidate, when there is one."""
-        for minutes, person, reasons, _ in candidates:
+    def place_free(self, candidates, where_vi: str) -> tuple[str, Fix] | None:
+        """Place the nearest free candidate, when there is one: the words and the fix."""
+        for minutes, person, reasons, fitted in candidates:
             if not reasons:
-                return f"xếp {person.name} ({POOL_ABBREVIATIONS[person.pool]}, cách {minutes} phút) vào {where_vi}"
+                return (f"xếp {person.name} ({POOL_ABBREVIATIONS[person.pool]}, cách {minutes} phút) vào {where_vi}",
+                        Fix(fitted.assignment(person.id)))
         return None
 
     def raise_cap(self, candidates) -> str | None:
@@ -327,9 +340,10 @@ class _Explainer:
         candidates = self.classify(slot.ward_code, slots, limit, wanted, exclude)
         far = None if candidates else self.nearest_free_beyond(slot.ward_code, slots, limit, wanted)
         text = self.sentence(slot, head, need_vi, candidates, limit, far)
-        suggestion = (self.place_free(candidates, where_vi) or self.raise_cap(candidates)
-                      or self.add_people(slot, need_vi, limit))
-        return Explanation(slot, text, suggestion)
+        placed = self.place_free(candidates, where_vi)
+        if placed:
+            return Explanation(slot, text, placed[0], placed[1])
+        return Explanation(slot, text, self.raise_cap(candidates) or self.add_people(slot, need_vi, limit))
 
     def oncall(self, slot: Unfilled) -> Explanation:
         campaign = self.campaign
@@ -353,12 +367,15 @@ class _Explainer:
             person = campaign.person(post.person_id)
             text += f"; {_label(person)} đang trực tại {ward_name(campaign, post.ward_code)} (cách {minutes} " \
                     "phút) nhưng chưa được giao phụ trách xã/phường này"
-        suggestion = None
         if near_posts:  # the smallest change: widen an existing post's duty
             minutes, post = near_posts[0]
-            suggestion = f"giao thêm {ward} cho {_label(campaign.person(post.person_id))} đang trực tại " \
-                         f"{ward_name(campaign, post.ward_code)}"
-        suggestion = suggestion or self.place_free(candidates, where_vi) or self.raise_cap(candidates)
+            widened = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes, slot.ward_code})))
+            return Explanation(slot, text, f"giao thêm {ward} cho {_label(campaign.person(post.person_id))} đang "
+                               f"trực tại {ward_name(campaign, post.ward_code)}", Fix(widened, post))
+        placed = self.place_free(candidates, where_vi)
+        if placed:
+            return Explanation(slot, text, placed[0], placed[1])
+        suggestion = self.raise_cap(candidates)
         if suggestion is None:
             widths = [minutes for minutes, _ in far_posts[:1]] + ([far[0]] if far else [])
             if widths:

@@ -1,6 +1,6 @@
 """Solve jobs, run off the request thread: the one module that owns solver processes.
 
-Each job runs :func:`scheduler.solver.solve.solve_campaign` in its own process (a new process
+Each job runs the one solve pipeline, :func:`scheduler.pipeline.solve`, in its own process (a new process
 group, so a stop also ends the solver's worker processes), writes its progress to a small JSON
 file and its result to a pickle in the job's work directory. A watcher thread in the web process
 copies the progress into the ``jobs`` table and, when the process ends well, stores the roster as
@@ -133,7 +133,8 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(scratch, path)
 
 
-def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, server_pid: int) -> None:
+def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, server_pid: int,
+              settings=None) -> None:
     """The body of a job process: solve, check, explain, and pickle the result into ``workdir``.
 
     The process leads its own process group, dies with the thread of ``server_pid`` that started
@@ -150,10 +151,9 @@ def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, s
         finally:
             os._exit(0)
 
-    from geo.travel import province_travel
-    from scheduler.explain import explain
-    from scheduler.solver.solve import SolveSettings, solve_campaign
-    from scheduler.verify import verify
+    deadline = time.time() + time_limit_seconds  # the job's whole budget, from its own start
+    from scheduler.pipeline import solve
+    from scheduler.settings import SolveSettings
 
     folder = Path(workdir)
     progress_path = folder / "progress.json"
@@ -166,15 +166,13 @@ def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, s
 
     def on_progress(outcome) -> None:
         state["done"] += 1
+        if state["done"] >= state["total"]:  # the first round is over: gap filling, checking and explaining follow
+            state["phase"] = "checking"
         _write_json(progress_path, state)
 
-    settings = SolveSettings(time_limit_seconds=time_limit_seconds, workers=workers)
-    roster, _figures = solve_campaign(campaign, settings, progress=on_progress, on_plan=on_plan)
-    state["phase"] = "checking"
-    _write_json(progress_path, state)
-    travel = province_travel(campaign.province)
-    report = verify(campaign, roster, travel)
-    explanations = explain(campaign, roster, report.unfilled, travel)
+    settings = (settings or SolveSettings()).with_changes(time_limit_seconds=time_limit_seconds, processes=workers)
+    result = solve(campaign, settings, deadline=deadline, progress=on_progress, on_plan=on_plan)
+    roster, report, explanations = result.roster, result.report, list(result.explanations)
     scratch = folder / "result.tmp"
     with open(scratch, "wb") as stream:
         pickle.dump((roster, report, explanations), stream)

@@ -10,6 +10,9 @@ adds the nearest such person whom the people's calendar
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
+from dataclasses import replace
 from typing import Callable
 
 from scheduler.calendar import Calendar
@@ -86,3 +89,62 @@ def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, trave
                                                                need_index=k), ward, need.count - have)
     logger.info("gap filling added %d assignments", len(filler.added))
     return filler.added
+
+
+def apply_explained_fixes(campaign: Campaign, assignments: list[Assignment], travel, deadline: float | None = None,
+                          ) -> tuple[list[Assignment], int]:
+    """Apply every fix the explanations of the roster's gaps name, while the calendar still allows it.
+
+    Round after round: explain the gaps (:func:`scheduler.explain.explain`), then take each
+    named fix in turn — place a free person, or widen an on-call post's duty to a ward
+    within its response limit — re-checking it with the calendar against the roster as it
+    stands. Stops when a round applies nothing (no explanation then names a fix the software
+    could make) or at ``deadline`` (a time.time() value). Returns the roster and the number
+    of fixes applied.
+    """
+    from scheduler.explain import explain
+    from scheduler.verify import unfilled_slots
+
+    current = list(assignments)
+    applied = 0
+    while deadline is None or time.time() < deadline:
+        fixes = [e.fix for e in explain(campaign, current, unfilled_slots(campaign, current, travel), travel)
+                 if e.fix is not None]
+        calendar = Calendar(campaign, current, travel)
+        present = Counter(current)
+        successor: dict[Assignment, Assignment] = {}
+        done = 0
+        for fix in fixes:
+            if fix.replace is None:
+                if calendar.breaks(fix.add):
+                    continue
+                calendar.add(fix.add)
+                present[fix.add] += 1
+            else:
+                old = fix.replace
+                while old in successor:
+                    old = successor[old]
+                if not present[old]:
+                    continue
+                new = replace(old, covered_ward_codes=tuple(sorted({*old.covered_ward_codes,
+                                                                    *fix.add.covered_ward_codes})))
+                calendar.remove(old)
+                if calendar.breaks(new):
+                    calendar.add(old)
+                    continue
+                calendar.add(new)
+                present[old] -= 1
+                present[new] += 1
+                successor[old] = new
+            done += 1
+        if not done:
+            break
+        current = sorted(present.elements(), key=_order)
+        applied += done
+        logger.info("applied %d fixes named by the explanations", done)
+    return current, applied
+
+
+def _order(assignment: Assignment) -> tuple:
+    return (assignment.date, assignment.ward_code, assignment.shift_id or "", assignment.mobile_point_id or "",
+            assignment.person_id)

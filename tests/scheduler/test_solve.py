@@ -9,15 +9,17 @@ import pytest
 from scheduler.model import Assignment, Pool
 from scheduler.scenarios import hanoi_scenario, tiny_scenario
 from geo.travel import province_travel
-from scheduler.solver.solve import SolveSettings, allocate, plan_clusters, solve_campaign
+from scheduler.pipeline import solve
+from scheduler.settings import SolveSettings, settings_from_table
+from scheduler.solver.allocate import allocate, plan_clusters
 from scheduler.verify import verify
 
 
 @pytest.fixture(scope="module")
 def tiny_solved():
     campaign = tiny_scenario()
-    roster, figures = solve_campaign(campaign, SolveSettings(time_limit_seconds=20, workers=1))
-    return campaign, roster, figures
+    result = solve(campaign, SolveSettings(time_limit_seconds=20, processes=1))
+    return campaign, result.roster, result.figures
 
 
 def test_tiny_is_solved_to_optimality_and_verified(tiny_solved):
@@ -45,7 +47,7 @@ def test_a_pinned_assignment_is_kept_even_where_it_costs(tiny_solved):
     pin = Assignment("SV0003", bat_bat, day, shift_id="sang")  # a long trip for a Hoàng Liệt student
     assert pin not in roster.assignments
     pinned = replace(campaign, pins=(pin,))
-    again, _ = solve_campaign(pinned, SolveSettings(time_limit_seconds=20, workers=1))
+    again = solve(pinned, SolveSettings(time_limit_seconds=20, processes=1)).roster
     assert pin in again.assignments
     assert verify(pinned, again, province_travel(pinned.province)).ok
 
@@ -53,7 +55,7 @@ def test_a_pinned_assignment_is_kept_even_where_it_costs(tiny_solved):
 def test_every_person_is_allocated_once_and_pins_go_to_their_ward():
     campaign = hanoi_scenario(seed=2)
     travel = province_travel(campaign.province)
-    clusters = plan_clusters(campaign, travel, SolveSettings())
+    clusters = plan_clusters(campaign, travel, SolveSettings().max_cluster_size)
     pin_person = campaign.people_in(Pool.STUDENT)[0]
     far_ward = campaign.wards[-1].code
     pinned = replace(campaign, pins=(Assignment(pin_person.id, far_ward, campaign.start_date, shift_id="sang"),))
@@ -67,7 +69,7 @@ def test_every_person_is_allocated_once_and_pins_go_to_their_ward():
 def test_clusters_partition_the_wards_within_the_response_limit():
     campaign = hanoi_scenario(seed=2)
     travel = province_travel(campaign.province)
-    clusters = plan_clusters(campaign, travel, SolveSettings())
+    clusters = plan_clusters(campaign, travel, SolveSettings().max_cluster_size)
     wards = [w for c in clusters for w in c.wards]
     assert sorted(wards) == sorted(d.ward_code for d in campaign.demands)
     for cluster in clusters:
@@ -81,4 +83,26 @@ def test_settings_refuse_nonsense():
     with pytest.raises(ValueError):
         SolveSettings(time_limit_seconds=0)
     with pytest.raises(ValueError):
-        SolveSettings(workers=0)
+        SolveSettings(processes=0)
+    with pytest.raises(ValueError):
+        SolveSettings(cp_sat_workers=1.5)
+    with pytest.raises(ValueError):
+        SolveSettings(repair="yes")
+
+
+def test_solver_settings_from_campaign_toml_name_each_bad_key():
+    settings, problems = settings_from_table({"time_limit_seconds": 12, "processes": 3, "threads": 2,
+                                              "seed": -1})
+    assert settings == SolveSettings(time_limit_seconds=12, processes=3)
+    assert [key for key, _ in problems] == ["solver.threads", "solver.seed"]
+    assert "cp_sat_workers" in problems[0][1]
+
+
+def test_the_result_says_what_it_holds(tiny_solved):
+    campaign, roster, figures = tiny_solved
+    result = solve(campaign, SolveSettings(time_limit_seconds=5, processes=1))
+    assert result.is_feasible() and result.report.ok
+    assert len(result.explanations) == len(result.report.unfilled) == len(result.roster.unfilled)
+    assert sum(getattr(campaign.weights, k) * v for k, v in result.terms.items()) == result.roster.objective
+    assert "Phủ:" in result.summary() and f"{len(result.roster.assignments)} phân công" in result.summary()
+    assert figures["fixes_left"] == 0

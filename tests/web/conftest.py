@@ -69,17 +69,12 @@ def app(database_url, tmp_path):
 @pytest.fixture(scope="session")
 def tiny_solution():
     """The tiny campaign solved once per test session: (roster, report, explanations)."""
-    from geo.travel import province_travel
-    from scheduler.explain import explain
     from scheduler.loader import load_campaign
-    from scheduler.solver.solve import SolveSettings, solve_campaign
-    from scheduler.verify import verify
+    from scheduler.pipeline import solve
+    from scheduler.settings import SolveSettings
 
-    campaign = load_campaign(TINY)
-    roster, _ = solve_campaign(campaign, SolveSettings(time_limit_seconds=5, workers=1))
-    travel = province_travel(campaign.province)
-    report = verify(campaign, roster, travel)
-    return roster, report, explain(campaign, roster, report.unfilled, travel)
+    result = solve(load_campaign(TINY), SolveSettings(time_limit_seconds=5, processes=1))
+    return result.roster, result.report, list(result.explanations)
 
 
 def load_tiny(app, tiny_solution, publish: bool = True):

@@ -250,12 +250,13 @@ def test_weekly_cap_is_checked(client, loaded_app, monkeypatch):
 
 def test_solver_keeps_a_pin_from_the_web(client, loaded_app):
     """A pin saved on the page is in the next solve's roster."""
-    from scheduler.solver.solve import SolveSettings, solve_campaign
+    from scheduler.pipeline import solve
+    from scheduler.settings import SolveSettings
 
     login(client, "thanhdoan")
     assert _pin(client, "SV0005", "00316", "2025-07-24", "chieu").status_code == 302
     campaign = _campaign(loaded_app)
-    roster, _ = solve_campaign(campaign, SolveSettings(time_limit_seconds=3, workers=1))
+    roster = solve(campaign, SolveSettings(time_limit_seconds=3, processes=1)).roster
     assert any(a.person_id == "SV0005" and a.ward_code == "00316" and a.date == date(2025, 7, 24)
                and a.shift_id == "chieu" for a in roster.assignments)
 

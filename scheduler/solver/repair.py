@@ -1,0 +1,68 @@
+"""Repair: a cluster left short is solved again with the nearest idle people of the pools it lacks.
+
+After the first round of cluster solves, some clusters have covers short while
+people elsewhere in the city are idle (no cluster used them). For each short
+cluster (the shortest first), the idle people nearest its post, of the pools its
+short covers ask for, join its team at their nearest ward of the cluster, at most
+as many per pool as that pool is short (and at most ``MAX_EXTRA_PER_POOL``). The
+cluster is then solved again, warm-started from its first roster; the caller keeps
+the new roster only when it is no worse.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Callable
+
+from scheduler.model import Campaign, Pool
+from scheduler.solver.campaign_model import ClusterSpec
+
+MAX_EXTRA_PER_POOL = 6
+
+
+def pools_short(campaign: Campaign, shortfalls: dict) -> Counter:
+    """People missing per pool, from a cluster's short covers (engine cover names -> missing)."""
+    short: Counter = Counter()
+    for name, missing in shortfalls.items():
+        rule = name[0]
+        if rule == "telecom_presence":
+            short[Pool.TELECOM] += missing
+        elif rule == "oncall_24_7":
+            short[Pool.TECHNICIAN] += missing
+        elif rule == "mobile_point_staffing":
+            need = campaign.mobile_point(name[1]).staff_needed[name[2]]
+            for pool in ([need.pool] if need.pool is not None else list(Pool)):
+                short[pool] += missing
+        else:  # support staff: anyone
+            for pool in Pool:
+                short[pool] += missing
+    return short
+
+
+def widened_specs(campaign: Campaign, outcomes: list, travel: Callable[[str, str], int]) -> list[ClusterSpec]:
+    """The short clusters' specs with idle people of the pools they lack added to their teams.
+
+    ``outcomes`` are the first round's cluster outcomes (``spec``, ``assignments``, ``shortfalls``).
+    """
+    used = {a.person_id for o in outcomes for a in o.assignments}
+    taken: set[str] = set()
+    idle = [p for p in campaign.people if p.id not in used]
+    specs = []
+    for outcome in sorted((o for o in outcomes if o.shortfalls), key=lambda o: -sum(o.shortfalls.values())):
+        spec = outcome.spec
+        extra = []
+        for pool, missing in pools_short(campaign, outcome.shortfalls).items():
+            candidates = sorted((travel(p.home_ward_code, spec.post), p.id) for p in idle
+                                if p.pool is pool and p.id not in taken)
+            for _, person_id in candidates[: min(MAX_EXTRA_PER_POOL, missing)]:
+                extra.append(person_id)
+                taken.add(person_id)
+        if not extra:
+            continue
+        team = {ward: list(people) for ward, people in spec.team.items()}
+        for person_id in extra:
+            home = campaign.person(person_id).home_ward_code
+            team[min(spec.wards, key=lambda w: (travel(home, w), w))].append(person_id)
+        specs.append(replace(spec, team={ward: tuple(people) for ward, people in team.items()}))
+    return specs
