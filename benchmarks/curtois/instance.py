@@ -423,6 +423,24 @@ def _employee_violations(instance: Instance, employee: Employee, days: list[str 
     return found
 
 
+# ------------------------------------------------------------------------------------------- best known
+
+
+def read_best_known(data: str | Path) -> dict[str, int]:
+    """The best known objective of each instance, from ``best_known.csv`` in the data directory.
+
+    Returns
+    -------
+    dict
+        Instance name (``Instance1``) -> its best known upper bound; empty if the file is absent.
+    """
+    path = Path(data) / "best_known.csv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["instance"]: int(row["best_known_upper_bound"]) for row in csv.DictReader(handle)}
+
+
 # ------------------------------------------------------------------------------------------- solutions
 
 

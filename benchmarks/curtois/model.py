@@ -3,7 +3,7 @@
 The campaign engine (:mod:`scheduler.solver.engine`) works on timed tasks with rest
 minutes; the benchmark's rules are about runs of days (min/max consecutive shifts,
 min days off, weekends), so it gets its own model here. The rules and the objective
-are those of :mod:`scheduler.curtois`, whose evaluator re-checks every solution.
+are those of :mod:`benchmarks.curtois.instance`, whose evaluator re-checks every solution.
 
 The model has a Boolean ``x[e, d, s]`` only where employee ``e`` may work shift ``s``
 on day ``d`` (not a day off, ``limit(e, s) > 0``), a Boolean ``work[e, d]`` equal to
@@ -30,7 +30,7 @@ The same class models a part of a roster — some employees, a window of days, o
 the rest held fixed: the rules of a member count what the fixed days already hold, the run
 network starts from the state the days before the window lead to and may only end where the
 days after it stay legal, and the cover rows count fixed employees as constants. The
-neighbourhood search of :mod:`scheduler.solver.curtois_search` re-solves such parts.
+neighbourhood search of :mod:`benchmarks.curtois.search` re-solves such parts.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from scheduler.curtois import Instance, Solution, evaluate
+from benchmarks.curtois.instance import Instance, Solution, evaluate
 
 logger = logging.getLogger(__name__)
 

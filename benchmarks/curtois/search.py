@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from scheduler.curtois import Instance, Solution, evaluate
-from scheduler.solver.curtois_model import CurtoisResult, _Model, solve_whole
+from benchmarks.curtois.instance import Instance, Solution, evaluate
+from benchmarks.curtois.model import CurtoisResult, _Model, solve_whole
 
 logger = logging.getLogger(__name__)
 

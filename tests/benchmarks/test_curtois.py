@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from raquan.cli import main
-from scheduler.curtois import (
-    CurtoisFormatError, evaluate, parse_instance, read_instance, read_solution, write_solution,
+from benchmarks.curtois.instance import (
+    CurtoisFormatError, evaluate, parse_instance, read_best_known, read_instance, read_solution, write_solution,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -280,7 +280,7 @@ def test_read_solution_rejects_bad_files(tmp_path):
 
 
 def test_solver_respects_every_rule_on_a_tight_small_case():
-    from scheduler.solver.curtois_search import solve_instance
+    from benchmarks.curtois.search import solve_instance
 
     # Cover wants one D every day of 14, but A may work at most 5 in a row, runs of at least 2,
     # at least 2 days off together and one weekend: the evaluator must agree with the solver.
@@ -306,7 +306,7 @@ def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(max_consec
 
     from ortools.sat.python import cp_model
 
-    from scheduler.solver.curtois_model import _Model
+    from benchmarks.curtois.model import _Model
 
     instance = with_contract(max_shifts="D=99|N=0", max_consecutive=max_consecutive,
                              min_consecutive=min_consecutive, min_off=min_off, days_off=days_off,
@@ -329,7 +329,7 @@ def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(max_consec
 
 @needs_data
 def test_solver_reaches_the_optimum_of_instance1_and_the_evaluator_agrees():
-    from scheduler.solver.curtois_search import solve_instance
+    from benchmarks.curtois.search import solve_instance
 
     instance = read_instance(DATA / "Instance1.txt")
     result = solve_instance(instance, time_limit_seconds=20, num_workers=2)
@@ -351,6 +351,13 @@ def test_bench_cli_prints_the_csv_and_writes_the_solution(tmp_path, capsys):
     assert evaluate(instance, read_solution(tmp_path / "Instance1.csv")).objective == 607
 
 
+def test_best_known_values(tmp_path):
+    assert read_best_known(tmp_path) == {}
+    (tmp_path / "best_known.csv").write_text("instance,best_known_upper_bound\nInstance1,607\nInstance6,1950\n",
+                                             encoding="utf-8")
+    assert read_best_known(tmp_path) == {"Instance1": 607, "Instance6": 1950}
+
+
 def test_bench_instance_lists():
     from raquan.cli import parse_instance_numbers
 
@@ -364,13 +371,12 @@ def test_bench_fails_on_a_missing_instance(tmp_path, capsys):
     assert "Instance99.txt" in capsys.readouterr().err
 
 
-def test_only_the_solver_package_imports_ortools():
+def test_the_reader_and_evaluator_import_no_solver():
+    """The evaluator re-checks the solver's rosters, so it must not share the solver's code or OR-Tools."""
     import ast
 
-    for path in sorted((ROOT / "scheduler").rglob("*.py")):
-        if path.parent.name == "solver":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-        assert not any(name.split(".")[0] == "ortools" for name in names), path
+    tree = ast.parse((ROOT / "benchmarks" / "curtois" / "instance.py").read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert "csv" in names  # the check sees the module's imports
+    assert not any(name.split(".")[0] == "ortools" or name.startswith("benchmarks.curtois.") for name in names), names

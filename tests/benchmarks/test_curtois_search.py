@@ -15,10 +15,10 @@ import random
 import pytest
 from ortools.sat.python import cp_model
 
-from scheduler.curtois import evaluate, parse_instance
-from scheduler.solver.curtois_model import _Model
-from scheduler.solver.curtois_search import solve_instance
-from scheduler.solver.curtois_search import SMALL_MODEL, _merge, greedy_start, improve, shift_variable_count
+from benchmarks.curtois.instance import evaluate, parse_instance
+from benchmarks.curtois.model import _Model
+from benchmarks.curtois.search import solve_instance
+from benchmarks.curtois.search import SMALL_MODEL, _merge, greedy_start, improve, shift_variable_count
 
 
 HORIZON = 21
@@ -167,7 +167,7 @@ def test_the_search_improves_a_first_roster_of_a_larger_instance():
 def test_a_large_model_goes_from_cp_sat_to_the_search_and_the_evaluator_agrees(caplog):
     instance = generated_instance()
     assert shift_variable_count(instance) > SMALL_MODEL
-    with caplog.at_level(logging.INFO, logger="scheduler.solver"):
+    with caplog.at_level(logging.INFO, logger="benchmarks.curtois"):
         result = solve_instance(instance, time_limit_seconds=12)
     evaluation = evaluate(instance, result.solution)
     assert evaluation.violations == []
