@@ -1,9 +1,36 @@
 """The Curtois–Qu shift-scheduling benchmark as a CP-SAT model: the whole instance, or a part of it.
 
-The campaign engine (:mod:`scheduler.solver.engine`) works on timed tasks with rest
-minutes; the benchmark's rules are about runs of days (min/max consecutive shifts,
-min days off, weekends), so it gets its own model here. The rules and the objective
-are those of :mod:`benchmarks.curtois.instance`, whose evaluator re-checks every solution.
+The rules and the objective are those of :mod:`benchmarks.curtois.instance`, whose evaluator re-checks
+every solution.
+
+Why not the campaign engine (:mod:`scheduler.solver.engine`). The engine's problem is workers, timed
+tasks, eligible (worker, task) pairs with a cost, covers (at least N, optionally at most M, shortfall
+weighted), count penalties (a weight per pair above a threshold) and distinct penalties; its worker rules
+are no overlap, daily and weekly minute caps, a minimum rest in minutes between tasks of consecutive days,
+and a day off in each full week. Part of the benchmark maps onto it: a day off is a missing pair; a
+shift-off request is a pair cost, a shift-on request a negative pair cost plus a constant; a cover row is a
+cover (its minimum and the under weight) plus a count penalty (its requirement as the threshold and the
+over weight); the per-type limit is a cover with minimum 0 and a maximum; the maximum total minutes is
+the weekly cap with the whole horizon as one week; one shift a day is the daily cap set to the longest
+shift (every shift of the 14 instances lasts 480 to 720 minutes, so no two fit). The engine cannot
+express the rest:
+
+- rotation: the benchmark lists, for each shift, the shifts forbidden on the next day. The engine has no
+  forbidden pairs, only one ``min_rest_minutes`` gap between the clock times of tasks on consecutive days,
+  and the benchmark's shifts have lengths but no clock times; clock times would have to be invented for
+  each instance to reproduce its lists, and need not exist for a given list;
+- the minimum total minutes of an employee: the engine has caps on a worker's minutes but no floor
+  (a cover is a count of pairs, not of minutes, and its shortfall is soft);
+- the maximum number of consecutive shifts (days outside the horizon count as off);
+- the minimum number of consecutive shifts and the minimum number of consecutive days off, each waived for
+  a run touching the first or the last day of the horizon;
+- the maximum number of weekends with a shift: the engine's count penalty counts pairs (a weekend with two
+  shifts counts twice) and is soft; its distinct penalty is soft and its threshold is fixed at one group.
+
+The engine's own rules would also have to be switched off (no full weeks, a rest of 0), and its solve
+always starts from its greedy fill and ruin-and-recreate, which know none of the rules above. The model
+here states those rules directly, and its run network (below) is what lets CP-SAT prove optima such as
+Instance5's.
 
 The model has a Boolean ``x[e, d, s]`` only where employee ``e`` may work shift ``s``
 on day ``d`` (not a day off, ``limit(e, s) > 0``), a Boolean ``work[e, d]`` equal to
