@@ -194,11 +194,6 @@ def campaign_unavailable(error):
     return render_template("unavailable.html", message=message), 503
 
 
-def jobs(app: Flask):
-    """The app's :class:`web.jobs.JobRunner`."""
-    return app.extensions["raquan_jobs"]
-
-
 def mark_ready(app: Flask) -> None:
     """``/healthz`` answers 200 from now on."""
     app.extensions["raquan_ready"].set()
