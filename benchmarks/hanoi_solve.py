@@ -11,10 +11,11 @@ import argparse
 import resource
 import time
 
-from scheduler.scenarios import hanoi_scenario
+from scheduler.settings import SolveSettings
+
 from geo.travel import province_travel
-from scheduler.solver.solve import SolveSettings, solve_campaign, solve_monolithic
-from scheduler.verify import verify
+from scheduler.pipeline import solve
+from scheduler.scenarios import hanoi_scenario
 
 
 def peak_mb() -> float:
@@ -23,8 +24,8 @@ def peak_mb() -> float:
     return max(own, children) / 1024
 
 
-def figures(name, campaign, roster, travel, seconds):
-    report = verify(campaign, roster, travel)
+def figures(name, result, seconds):
+    roster, report = result.roster, result.report
     gap = None
     if roster.objective and roster.best_bound is not None:
         gap = 100.0 * (roster.objective - roster.best_bound) / roster.objective
@@ -65,20 +66,24 @@ def main():
 
     campaign = hanoi_scenario(args.seed)
     travel = province_travel(campaign.province)
-    settings = SolveSettings(time_limit_seconds=args.time_limit, workers=args.workers, seed=args.seed)
+    settings = SolveSettings(time_limit_seconds=args.time_limit, processes=args.workers, seed=args.seed)
     print(f"Hanoi scenario seed {args.seed}: {len(campaign.wards)} wards, {len(campaign.people)} people, "
           f"{len(campaign.mobile_points)} mobile points, {campaign.days} days; time limit {args.time_limit:g} s, "
-          f"{args.workers} workers")
+          f"{args.workers} processes")
     started = time.perf_counter()
-    roster, info = solve_campaign(campaign, settings)
-    rows = [figures("decomposed", campaign, roster, travel, time.perf_counter() - started)]
+    result = solve(campaign, settings, travel=travel)
+    rows = [figures("decomposed", result, time.perf_counter() - started)]
+    info = result.figures
     print(f"decomposed: {info['clusters']} clusters, {info['optimal_clusters']} optimal, "
           f"{info['greedy_clusters']} left at the greedy start, {info['variables']:,} Booleans")
+    print(f"gaps after the cluster solves {info['gaps_before_fill']}; gap filling added {info['gap_fills']}, "
+          f"the explained fixes applied {info['explained_fixes']}; gaps left {info['gaps_after']}; "
+          f"explanations still naming a fix the software could make: {info['fixes_left']}")
     if not args.skip_monolith:
         started = time.perf_counter()
-        mono, mono_info = solve_monolithic(campaign, settings)
-        rows.append(figures("monolithic", campaign, mono, travel, time.perf_counter() - started))
-        print(f"monolithic: one model of {mono_info['variables']:,} Booleans")
+        mono = solve(campaign, settings, travel=travel, monolithic=True)
+        rows.append(figures("monolithic", mono, time.perf_counter() - started))
+        print(f"monolithic: one model of {mono.figures['variables']:,} Booleans")
     show(rows)
     if len(rows) == 2:
         a, b = rows

@@ -93,23 +93,27 @@ class TimeBook:
     # --- the time rules, for a candidate interval on ``day`` ---
 
     def breaks(self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int,
-               daily_cap_minutes: int | None = None) -> list[str]:
+               daily_cap_minutes: int | None = None, first: bool = False) -> list[str]:
         """The time rules the interval would break, in :data:`TIME_RULES` order.
 
         ``daily_cap_minutes`` (default: the limits') and ``weekly_cap_minutes`` are the person's own.
+        With ``first``, stop after the first rule broken other than ``max_weekly_hours``.
         """
-        broken = []
-        if self.overlaps(day, start, end):
-            broken.append("one_place_at_a_time")
         daily_cap = limits.daily_cap_minutes if daily_cap_minutes is None else daily_cap_minutes
-        if self.day_minutes[day] + end - start > daily_cap:
-            broken.append("max_daily_hours")
-        if self.week_minutes[limits.week_of_day[day]] + end - start > weekly_cap_minutes:
-            broken.append("max_weekly_hours")
-        if self.breaks_rest(day, start, end, limits.rest_minutes):
-            broken.append("min_rest_between_shifts")
-        if self.breaks_weekly_rest(day, start, end, limits):
-            broken.append("min_weekly_rest")
+        checks = (
+            ("one_place_at_a_time", lambda: self.overlaps(day, start, end)),
+            ("max_daily_hours", lambda: self.day_minutes[day] + end - start > daily_cap),
+            ("max_weekly_hours", lambda: self.week_minutes[limits.week_of_day[day]] + end - start
+             > weekly_cap_minutes),
+            ("min_rest_between_shifts", lambda: self.breaks_rest(day, start, end, limits.rest_minutes)),
+            ("min_weekly_rest", lambda: self.breaks_weekly_rest(day, start, end, limits)),
+        )
+        broken = []
+        for label, broke in checks:
+            if broke():
+                broken.append(label)
+                if first and label != "max_weekly_hours":
+                    break
         return broken
 
     def fits(self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int,
@@ -228,6 +232,8 @@ class Calendar:
         self.pin_keys = Counter(_pin_key(pin) for pin in campaign.pins)
         self._weekly_limits: dict[str, int] = {}
         self._kinds = {shift.id: shift.kind for shift in campaign.shifts}
+        self._spans: dict[tuple, tuple[int, int, int]] = {}  # (date, shift, point) -> (day, start, end)
+        self._nights: dict[tuple, bool] = {}
         for assignment in assignments:
             self.add(assignment)
 
@@ -250,26 +256,47 @@ class Calendar:
 
     # --- questions ---
 
-    def breaks(self, assignment: Assignment) -> list[str]:
-        """The labels of the people rules adding ``assignment`` would break, in the registry's order."""
+    def breaks(self, assignment: Assignment, first: bool = False, check_travel: bool = True) -> list[str]:
+        """The labels of the people rules adding ``assignment`` would break, in the registry's order.
+
+        With ``first``, stop after the first label other than ``max_weekly_hours`` (the explanations
+        want to know whether a weekly cap is all that stands in the way). Without ``check_travel``,
+        a mobile point's travel limit is left out of ``eligibility``.
+        """
         campaign = self.campaign
         person = campaign.person(assignment.person_id)
         broken = []
         if not self.available(person, assignment):
             broken.append("availability")
-        if not self.eligible(person, assignment):
+        if not self.eligible(person, assignment, check_travel):
             broken.append("eligibility")
-        if not person.night_eligible and timeline.is_night(campaign, assignment):
+        if not person.night_eligible and self._is_night(assignment):
             broken.append("night_eligibility")
+        if first and broken:
+            return broken[:1]
         day, start, end = self._span(assignment)
         book = self.books.get(person.id) or TimeBook()
-        broken += book.breaks(day, start, end, self.limits, self.weekly_limit(person))
+        broken += book.breaks(day, start, end, self.limits, self.weekly_limit(person), first=first)
+        if first and broken and broken[-1] != "max_weekly_hours":
+            return broken
         if self.breaks_one_ward(person, assignment):
             broken.append("one_ward_per_student")
         return broken
 
     def fits(self, assignment: Assignment) -> bool:
-        return not self.breaks(assignment)
+        """Whether ``assignment`` breaks no people rule (:meth:`breaks` is empty), stopping at the first one."""
+        person = self.campaign.person(assignment.person_id)
+        if not self.available(person, assignment) or not self.eligible(person, assignment):
+            return False
+        if not person.night_eligible and self._is_night(assignment):
+            return False
+        if self.breaks_one_ward(person, assignment):
+            return False
+        book = self.books.get(person.id)
+        if book is None:
+            book = TimeBook()
+        day, start, end = self._span(assignment)
+        return book.fits(day, start, end, self.limits, self.weekly_limit(person), self.limits.daily_cap_minutes)
 
     def removal_breaks(self, assignment: Assignment) -> list[str]:
         """The labels of the people rules taking ``assignment`` away would break (a pin must stay)."""
@@ -282,7 +309,7 @@ class Calendar:
         return assignment.shift_id is None or not person.available_shift_ids \
             or assignment.shift_id in person.available_shift_ids
 
-    def eligible(self, person: Person, assignment: Assignment) -> bool:
+    def eligible(self, person: Person, assignment: Assignment, check_travel: bool = True) -> bool:
         """``eligibility``: on call only technicians covering their own post; a mobile point's need and travel."""
         if assignment.shift_id is not None:
             if self._kinds[assignment.shift_id] is not ShiftKind.ONCALL:
@@ -291,6 +318,8 @@ class Calendar:
         point = self.campaign.mobile_point(assignment.mobile_point_id)
         if not need_matches(point.staff_needed[assignment.need_index], person):
             return False
+        if not check_travel:
+            return True
         travel = self.travel or _default_travel()
         return travel(person.home_ward_code, point.ward_code) <= self.campaign.rules.mobile_point_travel_limit_minutes
 
@@ -318,8 +347,19 @@ class Calendar:
     # --- helpers ---
 
     def _span(self, assignment: Assignment) -> tuple[int, int, int]:
-        start, end = timeline.interval(self.campaign, assignment)
-        return (assignment.date - self.campaign.start_date).days, start, end
+        key = (assignment.date, assignment.shift_id, assignment.mobile_point_id)
+        span = self._spans.get(key)
+        if span is None:
+            start, end = timeline.interval(self.campaign, assignment)
+            span = self._spans[key] = ((assignment.date - self.campaign.start_date).days, start, end)
+        return span
+
+    def _is_night(self, assignment: Assignment) -> bool:
+        key = (assignment.shift_id, assignment.mobile_point_id)
+        night = self._nights.get(key)
+        if night is None:
+            night = self._nights[key] = timeline.is_night(self.campaign, assignment)
+        return night
 
     def _counts_for_one_ward(self, assignment: Assignment, person: Person | None = None) -> bool:
         if assignment.shift_id is None or self._kinds[assignment.shift_id] is not ShiftKind.SERVICE:

@@ -175,7 +175,7 @@ class _Explainer:
     def _blockers(self, person: Person, slot: _Slot) -> tuple[str, ...]:
         # Candidates are chosen by their pool or need; the travel limit is the explanation's radius
         # (a person beyond it is named as "the nearest free one"), so eligibility is not a reason here.
-        labels = [label for label in self.calendar.breaks(slot.assignment(person.id)) if label != "eligibility"]
+        labels = self.calendar.breaks(slot.assignment(person.id), first=True, check_travel=False)
         if not labels:
             return ()
         reasons = []
@@ -356,10 +356,8 @@ class _Explainer:
         candidates = self.classify(slot.ward_code, slots, limit, wanted, set())
         far = self.nearest_free_beyond(slot.ward_code, slots, limit, wanted)
         text = self.sentence(slot, self.head(slot), need_vi, candidates, limit, far if not candidates else None)
-        posts = sorted(((self.travel(a.ward_code, slot.ward_code), a)
-                        for a in self.posts.get((slot.date, slot.shift_id), ())
-                        if campaign.person(a.person_id).pool is Pool.TECHNICIAN),
-                       key=lambda post: (post[0], post[1].person_id, post[1].ward_code))
+        posts = posts_by_distance(campaign, self.posts.get((slot.date, slot.shift_id), ()), slot.ward_code,
+                                  self.travel)
         near_posts = [(minutes, a) for minutes, a in posts if minutes <= limit]
         far_posts = [(minutes, a) for minutes, a in posts if minutes > limit]
         if near_posts:
@@ -381,6 +379,18 @@ class _Explainer:
             if widths:
                 suggestion = f"nới giới hạn phản hồi ban đêm của {ward} lên {min(widths)} phút"
         return Explanation(slot, text, suggestion or self.add_people(slot, need_vi, limit))
+
+
+def posts_by_distance(campaign: Campaign, posts: Iterable[Assignment], ward_code: str,
+                      travel: Travel) -> list[tuple[int, Assignment]]:
+    """Technicians' on-call posts of one date and shift with their minutes to a ward, nearest first.
+
+    The first within the ward's night response limit is the post whose duty is widened to the
+    ward — by the explanation's suggestion and by the solve's last pass alike.
+    """
+    return sorted(((travel(a.ward_code, ward_code), a) for a in posts
+                   if campaign.person(a.person_id).pool is Pool.TECHNICIAN),
+                  key=lambda post: (post[0], post[1].person_id, post[1].ward_code))
 
 
 def _anyone(person: Person) -> bool:

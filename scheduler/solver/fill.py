@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Callable
 
-from scheduler.calendar import Calendar
+from scheduler.calendar import Calendar, need_matches
 from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class GapFiller:
         self.travel = travel
         self.calendar = Calendar(campaign, assignments, travel)
         self.added: list[Assignment] = []
+        self._nearest: dict[tuple, list[Person]] = {}  # (ward, candidate list) -> the list, nearest first
 
     def fits(self, person: Person, assignment: Assignment) -> bool:
         """Whether adding the assignment keeps every people rule for this person (the calendar decides)."""
@@ -41,7 +42,11 @@ class GapFiller:
     def try_fill(self, candidates, make: Callable[[Person], Assignment], ward: str, missing: int) -> int:
         """Add up to ``missing`` of the nearest candidates who fit; returns how many were added."""
         filled = 0
-        for person in sorted(candidates, key=lambda p: (self.travel(p.home_ward_code, ward), p.id)):
+        key = (ward, id(candidates))
+        ordered = self._nearest.get(key)
+        if ordered is None:
+            ordered = self._nearest[key] = sorted(candidates, key=lambda p: (self.travel(p.home_ward_code, ward), p.id))
+        for person in ordered:
             if filled >= missing:
                 break
             assignment = make(person)
@@ -51,10 +56,43 @@ class GapFiller:
         return filled
 
 
+def widen_posts(campaign: Campaign, assignments: list[Assignment], unfilled, travel) -> tuple[list[Assignment], int]:
+    """Give each on-call gap to the nearest technician's post of that date and shift within the ward's limit.
+
+    Widening a post's duty changes no one's hours, so no people rule can break; the
+    post is chosen as the explanations choose it (:func:`scheduler.explain.posts_by_distance`).
+    Returns the roster (the input is not changed) and the number of gaps so given.
+    """
+    from scheduler.explain import posts_by_distance
+
+    oncall_ids = {s.id for s in campaign.shifts if s.kind is ShiftKind.ONCALL}
+    posts: dict[tuple, list[Assignment]] = defaultdict(list)
+    for a in assignments:
+        if a.shift_id in oncall_ids:
+            posts[(a.date, a.shift_id)].append(a)
+    widened = 0
+    for slot in sorted(unfilled, key=lambda u: (u.date, u.ward_code, u.shift_id or "")):
+        if slot.rule != "oncall_24_7" or slot.shift_id not in oncall_ids:
+            continue
+        limit = campaign.demand(slot.ward_code).night_response_limit_minutes
+        near = [(minutes, a) for minutes, a in posts_by_distance(campaign, posts[(slot.date, slot.shift_id)],
+                                                                 slot.ward_code, travel) if minutes <= limit]
+        if not near:
+            continue
+        post = near[0][1]
+        group = posts[(slot.date, slot.shift_id)]
+        group[group.index(post)] = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes,
+                                                                                  slot.ward_code})))
+        widened += 1
+    result = [a for a in assignments if a.shift_id not in oncall_ids]
+    result += [a for group in posts.values() for a in group]
+    logger.info("widened on-call posts to %d gaps", widened)
+    return sorted(result, key=_order), widened
+
+
 def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, travel) -> list[Assignment]:
     """Assignments that close gaps with people free anywhere; the input is not changed."""
     filler = GapFiller(campaign, assignments, travel)
-    rules = campaign.rules
     technicians = campaign.people_in(Pool.TECHNICIAN)
     telecom = campaign.people_in(Pool.TELECOM)
     oncall_ids = {s.id for s in campaign.shifts if s.kind is ShiftKind.ONCALL}
@@ -81,10 +119,7 @@ def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, trave
                            if a.mobile_point_id == point.id and a.need_index == k)
                 if have >= need.count:
                     continue
-                matching = [p for p in campaign.people
-                            if (need.pool is None or p.pool is need.pool)
-                            and (need.skill is None or need.skill in p.skills)
-                            and travel(p.home_ward_code, ward) <= rules.mobile_point_travel_limit_minutes]
+                matching = [p for p in campaign.people if need_matches(need, p)]  # the calendar checks the rest
                 filler.try_fill(matching, lambda p: Assignment(p.id, ward, day, mobile_point_id=point.id,
                                                                need_index=k), ward, need.count - have)
     logger.info("gap filling added %d assignments", len(filler.added))
@@ -92,24 +127,27 @@ def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, trave
 
 
 def apply_explained_fixes(campaign: Campaign, assignments: list[Assignment], travel, deadline: float | None = None,
-                          ) -> tuple[list[Assignment], int]:
+                          round_seconds: float = 0.0) -> tuple[list[Assignment], int, list | None]:
     """Apply every fix the explanations of the roster's gaps name, while the calendar still allows it.
 
     Round after round: explain the gaps (:func:`scheduler.explain.explain`), then take each
     named fix in turn — place a free person, or widen an on-call post's duty to a ward
     within its response limit — re-checking it with the calendar against the roster as it
     stands. Stops when a round applies nothing (no explanation then names a fix the software
-    could make) or at ``deadline`` (a time.time() value). Returns the roster and the number
-    of fixes applied.
+    could make) or when the next round, expected to take as long as the last one (the first:
+    ``round_seconds``), would end after ``deadline`` (a time.time() value). Returns the roster, the number of
+    fixes applied and, when the last round changed nothing, its explanations (those of the
+    roster returned, in :func:`scheduler.verify.unfilled_slots` order; else None).
     """
     from scheduler.explain import explain
     from scheduler.verify import unfilled_slots
 
     current = list(assignments)
     applied = 0
-    while deadline is None or time.time() < deadline:
-        fixes = [e.fix for e in explain(campaign, current, unfilled_slots(campaign, current, travel), travel)
-                 if e.fix is not None]
+    while deadline is None or time.time() + round_seconds < deadline:
+        round_started = time.time()
+        explanations = explain(campaign, current, unfilled_slots(campaign, current, travel), travel)
+        fixes = [e.fix for e in explanations if e.fix is not None]
         calendar = Calendar(campaign, current, travel)
         present = Counter(current)
         successor: dict[Assignment, Assignment] = {}
@@ -138,11 +176,12 @@ def apply_explained_fixes(campaign: Campaign, assignments: list[Assignment], tra
                 successor[old] = new
             done += 1
         if not done:
-            break
+            return current, applied, explanations
         current = sorted(present.elements(), key=_order)
         applied += done
+        round_seconds = time.time() - round_started
         logger.info("applied %d fixes named by the explanations", done)
-    return current, applied
+    return current, applied, None
 
 
 def _order(assignment: Assignment) -> tuple:

@@ -33,6 +33,7 @@ from scheduler.solver.repair import widened_specs
 logger = logging.getLogger(__name__)
 
 FIRST_ROUND_SHARE = 0.8  # of the time left for solving, when repair follows
+SHARE_MARGIN = 0.75  # of a cluster's proportional share of its stage
 
 
 @dataclass
@@ -141,13 +142,13 @@ def solve_clusters(campaign: Campaign, settings: SolveSettings, deadline: float,
     first_deadline = time.time() + left * (FIRST_ROUND_SHARE if settings.repair else 1.0)
     sizes = {s.index: sum(len(t) for t in s.team.values()) + 1 for s in specs}
     total_size = sum(sizes.values())
-    rounds = max(1, -(-len(specs) // settings.processes))  # clusters each process solves in turn
 
     def first_limit(spec):
-        # Each process solves its share of the clusters one after another: a cluster gets its part of
-        # the stage's time in proportion to its size; the stage's deadline stops any that run late.
+        # The processes share the clusters, each solving its own one after another: a cluster gets its part
+        # of the processes' time in proportion to its size (less a margin for building models and for
+        # uneven shares); the stage's deadline stops any that run late.
         span = max(0.0, first_deadline - time.time())
-        return max(0.2, span * rounds * sizes[spec.index] / total_size)
+        return max(0.2, span * settings.processes * sizes[spec.index] / total_size * SHARE_MARGIN)
 
     outcomes = _run(campaign, specs, settings, first_limit, progress, deadline=first_deadline)
     repaired = 0
@@ -157,11 +158,11 @@ def solve_clusters(campaign: Campaign, settings: SolveSettings, deadline: float,
             hints = {o.spec.index: [(a.person_id, _task_key(a, campaign)) for a in o.assignments]
                      for o in outcomes.values()}
             new_sizes = sum(sizes[s.index] for s in new_specs)
-            new_rounds = max(1, -(-len(new_specs) // settings.processes))
 
             def repair_limit(spec):
                 span = max(0.0, deadline - time.time())
-                return max(0.2, span * new_rounds * sizes[spec.index] / max(new_sizes, 1))
+                share = min(1.0, settings.processes * sizes[spec.index] / max(new_sizes, 1))
+                return max(0.2, span * share * SHARE_MARGIN)
 
             redone = _run(campaign, new_specs, settings, repair_limit, None,
                           hints_of=lambda spec: hints[spec.index], deadline=deadline)

@@ -214,3 +214,23 @@ def test_time_book_weekly_rest_counts_the_horizon_edges():
     assert not book.has_weekly_rest(0, limits)
     book.remove(1, 1440 + 600, 1440 + 660, 0)
     assert book.has_weekly_rest(0, limits)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clean_roster_and_candidate())
+def test_calendar_fits_exactly_when_nothing_breaks(case):
+    campaign, roster, candidate = case
+    calendar = Calendar(campaign, roster, rule_travel)
+    assert calendar.fits(candidate) == (not calendar.breaks(candidate))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clean_roster_and_candidate())
+def test_calendar_first_breaks_is_the_start_of_all_breaks(case):
+    """``first`` gives the labels up to the first one other than the weekly hours, in the same order."""
+    campaign, roster, candidate = case
+    calendar = Calendar(campaign, roster, rule_travel)
+    every = calendar.breaks(candidate)
+    first = calendar.breaks(candidate, first=True)
+    assert every[:len(first)] == first
+    assert first == every[:next((i + 1 for i, label in enumerate(every) if label != "max_weekly_hours"), len(every))]
