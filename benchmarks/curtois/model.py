@@ -100,7 +100,7 @@ class _RunRules:
     rest: int
 
     @classmethod
-    def of(cls, employee) -> "_RunRules":
+    def of(cls, employee) -> _RunRules:
         return cls(employee.max_consecutive_shifts, max(1, employee.min_consecutive_shifts),
                    max(1, employee.min_consecutive_days_off))
 

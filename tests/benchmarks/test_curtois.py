@@ -14,10 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from raquan.cli import main
 from benchmarks.curtois.instance import (
-    CurtoisFormatError, evaluate, parse_instance, read_best_known, read_instance, read_solution, write_solution,
+    CurtoisFormatError,
+    evaluate,
+    parse_instance,
+    read_best_known,
+    read_instance,
+    read_solution,
+    write_solution,
 )
+from raquan.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "benchmarks" / "curtois"

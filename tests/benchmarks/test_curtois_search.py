@@ -17,9 +17,7 @@ from ortools.sat.python import cp_model
 
 from benchmarks.curtois.instance import evaluate, parse_instance
 from benchmarks.curtois.model import _Model
-from benchmarks.curtois.search import solve_instance
-from benchmarks.curtois.search import SMALL_MODEL, _merge, greedy_start, improve, shift_variable_count
-
+from benchmarks.curtois.search import SMALL_MODEL, _merge, greedy_start, improve, shift_variable_count, solve_instance
 
 HORIZON = 21
 
