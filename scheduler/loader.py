@@ -17,6 +17,14 @@ table reader did on the user's behalf), which never block a load, and
 errors. Nothing is half-loaded: one error anywhere and no campaign is built.
 Bad cell content never raises anything but that error.
 
+The same files held in memory (the web app keeps them in its database) load with
+:func:`load_campaign_files` and check with :func:`check_campaign_files`, by the same
+code: a directory is listed and its files go through the one loader
+(:func:`_load_sources`) as the in-memory ones do, so the campaign and every
+problem's file, row, column and wording are the same either way. A file on disk
+is read as it is parsed, so the readers' size limits refuse it before it is held
+in memory.
+
 Checking costs time and memory linear in the rows: rows sharing an id or a
 phone each name the first of them, and what is reported is bounded per column
 and per file by :func:`scheduler.problems.bounded` (the rest counted, the
@@ -31,6 +39,7 @@ import logging
 import re
 import tomllib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -44,12 +53,13 @@ from scheduler.model import (
 )
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, number_vi
 from scheduler.tables import (
-    MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, Table, TableSchema, find_table_file, read_table,
+    MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, MemoryFile, Table, TableSchema, choose_table_file, read_table,
 )
 
 logger = logging.getLogger(__name__)
 
 CAMPAIGN_FILE = "campaign.toml"
+Source = Path | MemoryFile  # a campaign file on disk or in memory, read by the same readers
 MAX_CAMPAIGN_DAYS = 366
 
 # campaign.toml [rules]: key -> (CampaignRules field, kind, minimum, maximum). Times are "HH:MM".
@@ -147,6 +157,32 @@ def load_campaign_report(directory: Path | str) -> tuple[Campaign | None, CheckR
     return _load(Path(directory))
 
 
+def load_campaign_files(files: Mapping[str, bytes]) -> tuple[Campaign | None, CheckReport]:
+    """Load a campaign from its files held in memory and say what was found, in one pass.
+
+    Parameters
+    ----------
+    files
+        File name (``campaign.toml``, ``people.xlsx``, ``wards.csv``...) -> the file's bytes:
+        the files a campaign directory holds (see :func:`load_campaign`); other names are ignored.
+
+    Returns
+    -------
+    campaign, report
+        As :func:`load_campaign_report` gives them for a directory holding these files: the
+        campaign, or None when ``report.errors`` is not empty, and every problem with the same
+        file, row, column and wording.
+    """
+    sources = {name: MemoryFile(name, bytes(content)) for name, content in files.items()}
+    campaign, problems = _load_sources(sources)
+    return campaign, CheckReport.of(problems)
+
+
+def check_campaign_files(files: Mapping[str, bytes]) -> CheckReport:
+    """Check a campaign's files held in memory: errors, warnings and notes as :func:`check_campaign_report` gives them."""
+    return load_campaign_files(files)[1]
+
+
 # --- campaign.toml -----------------------------------------------------------------------------
 
 @dataclass
@@ -162,20 +198,22 @@ class Settings:
     weights: SoftWeights | None = None
 
 
-def read_settings(path: Path) -> tuple[Settings, list[Problem]]:
-    """Read campaign.toml; unknown keys, in ``[rules]`` and ``[weights]`` too, are problems."""
+def read_settings(path: Path | MemoryFile | None) -> tuple[Settings, list[Problem]]:
+    """Read campaign.toml, on disk or in memory (None: there is none); unknown keys, in ``[rules]`` and
+    ``[weights]`` too, are problems."""
     settings = Settings()
     problems: list[Problem] = []
-    file = path.name
+    file = path.name if path is not None else CAMPAIGN_FILE
 
     def problem(key, message):
         problems.append(Problem(file, None, key, message))
 
-    if not path.is_file():
+    if path is None or (isinstance(path, Path) and not path.is_file()):
         problem(None, f"thiếu tệp {CAMPAIGN_FILE} trong thư mục chiến dịch")
         return settings, problems
     try:
-        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+        content = path.content if isinstance(path, MemoryFile) else path.read_bytes()
+        text = content.decode("utf-8").removeprefix("\ufeff")
         data = tomllib.loads(text)
     except OSError as error:
         problem(None, f"không đọc được tệp: {error.strerror or error}")
@@ -768,14 +806,15 @@ def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
         return None
 
 
-def _read(directory: Path, schema: TableSchema, problems: list[Problem], optional: bool = False) -> Table | None:
-    if optional and not any((directory / f"{schema.name}{suffix}").is_file() for suffix in TABLE_SUFFIXES):
+def _read(sources: Mapping[str, Source], schema: TableSchema, problems: list[Problem],
+          optional: bool = False) -> Table | None:
+    if optional and not any(f"{schema.name}{suffix}" in sources for suffix in TABLE_SUFFIXES):
         return None
-    path, found = find_table_file(directory, schema.name)
+    name, found = choose_table_file(sources, schema.name)
     problems.extend(found)
-    if path is None:
+    if name is None:
         return None
-    table, read = read_table(path, schema)
+    table, read = read_table(sources[name], schema)
     problems.extend(read)
     if table.columns and not table.rows and not any(problem.is_error for problem in read):
         # Pins are optional: a header alone says there are none (the exporter writes one so).
@@ -812,17 +851,26 @@ def _has_error(problems: list[Problem]) -> bool:
 
 
 def _load(directory: Path) -> tuple[Campaign | None, CheckReport]:
-    """The campaign (None when there is an error) and the bounded report; every public function goes through here."""
-    campaign, problems = _load_all(directory)
+    """The campaign (None when there is an error) and the bounded report of a directory.
+
+    The directory's files go through :func:`_load_sources`, as :func:`load_campaign_files` sends files
+    held in memory; the report is bounded in :meth:`CheckReport.of` on both ways.
+    """
+    if not directory.is_dir():
+        problems = [Problem(str(directory), None, None, "không có thư mục chiến dịch này")]
+        return None, CheckReport.of(problems)
+    sources = {path.name: path for path in directory.iterdir() if path.is_file()}
+    campaign, problems = _load_sources(sources)
     return campaign, CheckReport.of(problems)
 
 
-def _load_all(directory: Path) -> tuple[Campaign | None, list[Problem]]:
-    """The campaign (None when there is an error) and every problem found, of any severity, in file order."""
-    if not directory.is_dir():
-        return None, [Problem(str(directory), None, None, "không có thư mục chiến dịch này")]
+def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[Problem]]:
+    """The campaign (None when there is an error) and every problem found, of any severity, in file order.
+
+    ``sources`` maps each file name of the campaign (``campaign.toml``, ``people.csv``...) to the file.
+    """
     try:
-        settings, toml_problems = read_settings(directory / CAMPAIGN_FILE)
+        settings, toml_problems = read_settings(sources.get(CAMPAIGN_FILE))
     except Exception as error:  # a bug, reported rather than raised
         logger.exception("reading %s", CAMPAIGN_FILE)
         settings, toml_problems = Settings(), [Problem(CAMPAIGN_FILE, None, None,
@@ -832,7 +880,7 @@ def _load_all(directory: Path) -> tuple[Campaign | None, list[Problem]]:
     file_problems = {}
     for schema in (WARDS, PEOPLE, MOBILE_POINTS, PINS):
         file_problems[schema.name] = []
-        tables[schema.name] = _read(directory, schema, file_problems[schema.name], optional=schema is PINS)
+        tables[schema.name] = _read(sources, schema, file_problems[schema.name], optional=schema is PINS)
 
     if tables["wards"] is not None:
         ctx.wards_file = tables["wards"].file

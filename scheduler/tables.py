@@ -175,10 +175,29 @@ def header_key(header: str) -> str:
 _IGNORED_KEYS = frozenset(header_key(header) for header in IGNORED_HEADERS)
 
 
+@dataclass(frozen=True)
+class MemoryFile:
+    """A file held in memory: its name (``people.xlsx``) and its bytes, read as that file on disk would be."""
+
+    name: str
+    content: bytes
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix
+
+
 def find_table_file(directory: Path, stem: str) -> tuple[Path | None, list[Problem]]:
     """The one ``stem.csv`` or ``stem.xlsx`` of a directory; a problem when there are both or neither."""
-    found = [Path(directory) / f"{stem}{suffix}" for suffix in TABLE_SUFFIXES]
-    found = [path for path in found if path.is_file()]
+    names = [f"{stem}{suffix}" for suffix in TABLE_SUFFIXES if (Path(directory) / f"{stem}{suffix}").is_file()]
+    name, problems = choose_table_file(names, stem)
+    return (Path(directory) / name if name is not None else None), problems
+
+
+def choose_table_file(names: Iterable[str], stem: str) -> tuple[str | None, list[Problem]]:
+    """The one name of ``names`` that is ``stem.csv`` or ``stem.xlsx``; a problem when there are both or neither."""
+    present = set(names)
+    found = [f"{stem}{suffix}" for suffix in TABLE_SUFFIXES if f"{stem}{suffix}" in present]
     if len(found) == 1:
         return found[0], []
     if not found:
@@ -188,14 +207,15 @@ def find_table_file(directory: Path, stem: str) -> tuple[Path | None, list[Probl
                           f"có cả {stem}.csv và {stem}.xlsx; hãy giữ một tệp để không nhầm dữ liệu")]
 
 
-def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Problem]]:
+def read_table(path: Path | str | MemoryFile, schema: TableSchema) -> tuple[Table, list[Problem]]:
     """Read a CSV or XLSX table, find its header and map it to the schema's canonical columns.
 
     Parameters
     ----------
     path
         A ``.csv`` file (UTF-8, with or without BOM, ``,`` or ``;`` delimited) or a
-        ``.xlsx`` workbook (the first sheet that has the schema's columns).
+        ``.xlsx`` workbook (the first sheet that has the schema's columns), on disk or
+        as a :class:`MemoryFile`; both are read by the same code, with the same problems.
     schema
         The columns the table may have.
 
@@ -210,12 +230,12 @@ def read_table(path: Path | str, schema: TableSchema) -> tuple[Table, list[Probl
         saying which line was taken as the header, which sheet was read, which
         columns were ignored and which merged cells were spread.
     """
-    path = Path(path)
-    file = path.name
+    source = path if isinstance(path, MemoryFile) else Path(path)
+    file = source.name
     try:
-        if path.suffix.lower() == ".xlsx":
-            return _read_workbook(path, schema)
-        return _read_csv(path, schema)
+        if source.suffix.lower() == ".xlsx":
+            return _read_workbook(source, schema)
+        return _read_csv(source, schema)
     except OSError as error:
         return Table(file, (), ()), [Problem(file, None, None, f"không đọc được tệp: {error.strerror or error}")]
 
@@ -470,9 +490,27 @@ def _quote(text: str, limit: int = 60) -> str:
 
 # --- CSV -----------------------------------------------------------------------------------------
 
-def _read_csv(path: Path, schema: TableSchema) -> tuple[Table, list[Problem]]:
+def _open_binary(source: Path | MemoryFile):
+    """The file's bytes as a binary stream."""
+    if isinstance(source, MemoryFile):
+        return io.BytesIO(source.content)
+    return open(source, "rb")
+
+
+def _open_text(source: Path | MemoryFile):
+    """The file as UTF-8 text (a BOM dropped), lines as they are."""
+    if isinstance(source, MemoryFile):
+        return io.TextIOWrapper(io.BytesIO(source.content), encoding="utf-8-sig", newline="")
+    return open(source, encoding="utf-8-sig", newline="")
+
+
+def _size_bytes(source: Path | MemoryFile) -> int:
+    return len(source.content) if isinstance(source, MemoryFile) else source.stat().st_size
+
+
+def _read_csv(path: Path | MemoryFile, schema: TableSchema) -> tuple[Table, list[Problem]]:
     file = path.name
-    size_bytes = path.stat().st_size
+    size_bytes = _size_bytes(path)
     if size_bytes > MAX_CSV_BYTES:
         return Table(file, (), ()), [Problem(
             file, None, None,
@@ -481,7 +519,7 @@ def _read_csv(path: Path, schema: TableSchema) -> tuple[Table, list[Problem]]:
     problem = _utf8_problem(path)
     if problem is not None:
         return Table(file, (), ()), [problem]
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with _open_text(path) as handle:
         first_line = handle.readline()
     # Excel in a Vietnamese locale writes ';'. The delimiter is the one under which a header is found, the
     # first line's more frequent one when both find the same.
@@ -492,10 +530,10 @@ def _read_csv(path: Path, schema: TableSchema) -> tuple[Table, list[Problem]]:
     return _read_sheet(file, schema, sheets[delimiter], headers[delimiter])
 
 
-def _csv_sheet(path: Path, delimiter: str) -> _Sheet:
+def _csv_sheet(path: Path | MemoryFile, delimiter: str) -> _Sheet:
     def lines() -> Iterator[list[str]]:
         line = 0
-        with open(path, encoding="utf-8-sig", newline="") as handle:
+        with _open_text(path) as handle:
             try:
                 for record in csv.reader(_bounded_lines(handle, path.name), delimiter=delimiter):
                     line += 1
@@ -515,11 +553,11 @@ def _bounded_lines(handle, file: str) -> Iterator[str]:
         yield line
 
 
-def _utf8_problem(path: Path) -> Problem | None:
+def _utf8_problem(path: Path | MemoryFile) -> Problem | None:
     """A problem naming the line of the first byte that is not UTF-8, or None; reads the file in chunks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
-    with open(path, "rb") as handle:
+    with _open_binary(path) as handle:
         while True:
             chunk = handle.read(1 << 16)
             pending = decoder.getstate()[0]
@@ -574,12 +612,13 @@ def _unopenable(file: str, error: Exception) -> Problem:
     return Problem(file, None, None, f"không mở được tệp Excel ({type(error).__name__}); hãy lưu lại dạng .xlsx")
 
 
-def _read_workbook(path: Path, schema: TableSchema) -> tuple[Table, list[Problem]]:
+def _read_workbook(path: Path | MemoryFile, schema: TableSchema) -> tuple[Table, list[Problem]]:
     import openpyxl
 
     file = path.name
+    opened = io.BytesIO(path.content) if isinstance(path, MemoryFile) else path
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(opened) as archive:
             unpacked_bytes = sum(member.file_size for member in archive.infolist())
     except zipfile.BadZipFile as error:
         return Table(file, (), ()), [_unopenable(file, error)]
@@ -592,7 +631,7 @@ def _read_workbook(path: Path, schema: TableSchema) -> tuple[Table, list[Problem
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(opened, read_only=True, data_only=True)
     except OSError:
         raise
     except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file

@@ -2,8 +2,8 @@
 
 The data set is the files the loader reads (``campaign.toml`` and the ``wards``, ``people``,
 ``mobile_points`` tables as CSV or XLSX), kept whole in ``campaign_files``. An upload is checked
-together with the stored files in a scratch directory by the same loader as ``raquan check``; a
-file with any error is rejected and nothing is stored (warnings and notes come back beside it).
+together with the stored files, in memory, by the same loader as ``raquan check``
+(:func:`scheduler.loader.load_campaign_files`); a file with any error is rejected and nothing is stored (warnings and notes come back beside it).
 The check and the store are serialised in the database, across server processes: the upload is
 checked against the files of one data revision and stored only if a compare-and-set raises that
 same revision by one; otherwise it is checked again against the newer files. The Youth Union's
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import tempfile
 import threading
 from collections import OrderedDict
 from datetime import date
@@ -24,7 +23,7 @@ from flask import current_app
 from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.loader import CAMPAIGN_FILE, check_campaign_report, load_campaign_report
+from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files
 from scheduler.model import Assignment, Campaign, Pool
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_from_json, roster_json
@@ -104,6 +103,7 @@ def files() -> dict[str, bytes]:
 
 
 def write_files(directory: Path, contents: dict[str, bytes]) -> None:
+    """Write the stored files into ``directory`` (a campaign directory that ``raquan check`` reads)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in contents.items():
         (directory / name).write_bytes(content)
@@ -177,9 +177,7 @@ def _import_checked(uploads: dict[str, bytes], username: str) -> CheckReport | N
     db.session.commit()  # end the reading transaction, so the compare-and-set below sees the latest revision
     for name, content in uploads.items():
         contents = _replaced(contents, name, content)
-    with tempfile.TemporaryDirectory(prefix="raquan-import-") as scratch:
-        write_files(Path(scratch), contents)
-        report = check_campaign_report(scratch)
+    report = check_campaign_files(contents)
     if report.errors:
         raise ImportRejected(list(report.errors), report)
     try:
@@ -269,9 +267,7 @@ def _stored() -> _Stored | None:
             cached = _cache.get(key)
         if cached is not None:
             return cached
-        with tempfile.TemporaryDirectory(prefix="raquan-load-") as scratch:
-            write_files(Path(scratch), files())
-            loaded, report = load_campaign_report(scratch)
+        loaded, report = load_campaign_files(files())
         if loaded is not None:
             loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))),
                                        list(db.session.scalars(select(Pin))))

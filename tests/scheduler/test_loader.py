@@ -486,3 +486,67 @@ def test_problem_text_forms():
     assert str(Problem("campaign.toml", None, "rules.night_start", "x")) == "campaign.toml, khoá rules.night_start: x"
     assert str(Problem("campaign.toml", None, None, "x")) == "campaign.toml: x"
     assert Problem("a.csv", 3, None, "x").line == 4
+
+
+# --- the same files held in memory ---
+
+def _files_of(directory):
+    return {path.name: path.read_bytes() for path in directory.iterdir()}
+
+
+def _same_from_bytes_and_directory(directory):
+    """Load a directory and its files from bytes; both ways must give the same campaign and problems."""
+    from scheduler.io import check_campaign_files, load_campaign_files
+    from scheduler.loader import check_campaign_report, load_campaign_report
+
+    from_directory = load_campaign_report(directory)
+    from_bytes = load_campaign_files(_files_of(directory))
+    assert from_bytes == from_directory
+    assert check_campaign_files(_files_of(directory)) == check_campaign_report(directory)
+    return from_bytes
+
+
+def test_files_from_bytes_load_to_the_campaign_of_their_directory(io_dir, io_campaign):
+    campaign, report = _same_from_bytes_and_directory(io_dir)
+    assert campaign == io_campaign and report.errors == ()
+
+
+def test_workbooks_from_bytes_load_to_the_campaign_of_their_directory(tmp_path, io_campaign):
+    from scheduler.export import export_campaign
+
+    directory = tmp_path / "xlsx"
+    export_campaign(io_campaign, directory, "xlsx")
+    assert {path.suffix for path in directory.iterdir()} >= {".xlsx"}
+    campaign, _report = _same_from_bytes_and_directory(directory)
+    assert campaign == io_campaign
+
+
+def test_problems_from_bytes_name_the_same_file_row_column_and_words(io_dir, io_edit):
+    io_edit.set_cell(io_dir, "people", 3, "phone", "12")
+    io_edit.set_cell(io_dir, "wards", 2, "min_support_staff", "nhiều")
+    write_toml(io_dir, toml_text(io_dir).replace("student_weekly_cap_hours = 20", "student_weekly_cap_hours = -1"))
+    (io_dir / "mobile_points.xlsx").write_bytes(b"not a workbook")  # beside mobile_points.csv: two files
+    campaign, report = _same_from_bytes_and_directory(io_dir)
+    assert campaign is None
+    files = {p.file for p in report.errors}
+    assert {"people.csv", "wards.csv", "campaign.toml", "mobile_points.csv"} <= files
+    assert ("people.csv", 3, "phone") in where(report.errors)
+
+
+def test_missing_unreadable_and_damaged_files_read_the_same_from_bytes(io_dir):
+    (io_dir / "campaign.toml").unlink()
+    (io_dir / "wards.csv").write_bytes("code,name\n00316,Ph\xe1\n".encode("latin-1"))  # not UTF-8
+    (io_dir / "people.csv").rename(io_dir / "people.xlsx")  # a CSV named as a workbook
+    campaign, report = _same_from_bytes_and_directory(io_dir)
+    assert campaign is None
+    messages = {p.file: p.message for p in report.errors}
+    assert messages["campaign.toml"] == "thiếu tệp campaign.toml trong thư mục chiến dịch"
+    assert "không phải UTF-8" in messages["wards.csv"]
+    assert "không mở được tệp Excel" in messages["people.xlsx"]
+
+
+def test_files_from_bytes_ignore_other_names(io_dir, io_campaign):
+    from scheduler.io import load_campaign_files
+
+    files = {**_files_of(io_dir), "ghi-chu.txt": b"\xff", "people.bak": b""}
+    assert load_campaign_files(files)[0] == io_campaign

@@ -15,7 +15,6 @@ import io
 import json
 import multiprocessing
 import re
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -62,13 +61,11 @@ def people_with_one_phone(rows: int) -> bytes:
 
 def stored_set_loads(app) -> list[str]:
     """The errors of the data set as stored (empty: it loads)."""
-    from scheduler.loader import check_campaign
+    from scheduler.loader import check_campaign_files
     from web import store
 
     with app.app_context():
-        with tempfile.TemporaryDirectory() as scratch:
-            store.write_files(Path(scratch), store.files())
-            return [str(problem) for problem in check_campaign(scratch)]
+        return [str(problem) for problem in check_campaign_files(store.files()).errors]
 
 
 def section(page: str, anchor: str) -> str:
@@ -201,16 +198,16 @@ def test_an_upload_whose_base_changed_during_its_check_is_checked_again(app, mon
 
     with app.app_context():
         store.import_directory(TINY)
-        check, calls = store.check_campaign_report, []
+        check, calls = store.check_campaign_files, []
 
-        def checked_while_another_process_stores(directory):
-            calls.append(directory)
-            report = check(directory)
+        def checked_while_another_process_stores(files):
+            calls.append(files)
+            report = check(files)
             if len(calls) == 1:
                 _change_stored_wards(app, wards_without_dinh_cong())
             return report
 
-        monkeypatch.setattr(store, "check_campaign_report", checked_while_another_process_stores)
+        monkeypatch.setattr(store, "check_campaign_files", checked_while_another_process_stores)
         with pytest.raises(store.ImportRejected) as refused:
             store.import_files({"people.csv": people_preferring_dinh_cong()})
         assert len(calls) == 2
@@ -226,15 +223,15 @@ def test_an_upload_that_keeps_losing_the_race_is_refused_with_a_clear_message(ap
     with app.app_context():
         store.import_directory(TINY)
         before = store.files()
-        check, calls = store.check_campaign_report, []
+        check, calls = store.check_campaign_files, []
 
-        def checked_while_others_keep_storing(directory):
-            calls.append(directory)
-            report = check(directory)
+        def checked_while_others_keep_storing(files):
+            calls.append(files)
+            report = check(files)
             _change_stored_wards(app, (TINY / "wards.csv").read_bytes())
             return report
 
-        monkeypatch.setattr(store, "check_campaign_report", checked_while_others_keep_storing)
+        monkeypatch.setattr(store, "check_campaign_files", checked_while_others_keep_storing)
         with pytest.raises(store.ImportRejected) as refused:
             store.import_files({"people.csv": (TINY / "people.csv").read_bytes().replace("Khánh".encode(), b"Khang")})
         assert len(calls) == store.IMPORT_ATTEMPTS
@@ -249,17 +246,17 @@ def _import_in_another_process(database_url: str, data_dir: str, uploads: dict, 
     from web.models import db
 
     app = make_app(database_url, Path(data_dir))
-    check, calls = store.check_campaign_report, []
+    check, calls = store.check_campaign_files, []
 
-    def checked_then_wait(directory):
-        calls.append(directory)
+    def checked_then_wait(files):
+        calls.append(files)
         try:
-            return check(directory)
+            return check(files)
         finally:
             if len(calls) == 1:
                 barrier.wait(timeout=120)
 
-    store.check_campaign_report = checked_then_wait
+    store.check_campaign_files = checked_then_wait
     with app.app_context():
         try:
             store.import_files(uploads, "process")
@@ -332,8 +329,8 @@ def test_healthz_reports_a_stored_data_set_that_does_not_load(client, loaded_app
         db.session.get(CampaignFile, "people.csv").content = broken.encode()
         store.bump_revision()
         db.session.commit()
-    load, loads = store.load_campaign_report, []
-    monkeypatch.setattr(store, "load_campaign_report", lambda directory: loads.append(directory) or load(directory))
+    load, loads = store.load_campaign_files, []
+    monkeypatch.setattr(store, "load_campaign_files", lambda files: loads.append(files) or load(files))
     for _ in range(3):
         response = client.get("/healthz")
         assert response.status_code == 503
