@@ -48,32 +48,12 @@ from geo.units import AdminUnit, Province, UnknownPlaceError, find_province
 from scheduler import cells
 from scheduler.cells import CellError, clean
 from scheduler.model import (
-    Assignment,
-    Campaign,
-    CampaignRules,
-    MobilePoint,
-    Person,
-    Pool,
-    PriorityGroup,
-    Shift,
-    ShiftKind,
-    SoftWeights,
-    StaffNeed,
-    Ward,
-    WardDemand,
+    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, SoftWeights,
+    StaffNeed, Ward, WardDemand,
 )
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, number_vi
 from scheduler.tables import (
-    MOBILE_POINTS,
-    PEOPLE,
-    PINS,
-    TABLE_SUFFIXES,
-    WARDS,
-    MemoryFile,
-    Table,
-    TableSchema,
-    choose_table_file,
-    read_table,
+    MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, MemoryFile, Table, TableSchema, choose_table_file, read_table,
 )
 
 logger = logging.getLogger(__name__)

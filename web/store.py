@@ -27,7 +27,8 @@ from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_
 from scheduler.model import Assignment, Campaign, Pool
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_from_json, roster_json
-from web.models import AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db, utcnow
+from web.models import (AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db,
+                        utcnow)
 
 logger = logging.getLogger(__name__)
 
