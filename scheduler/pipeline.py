@@ -141,7 +141,8 @@ def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, dead
     added, fixes, widened, explained = [], 0, 0, None
     if settings.fill_gaps:
         assignments, widened = widen_posts(campaign, assignments, unfilled, travel)
-        added = fill_gaps(campaign, assignments, unfilled_slots(campaign, assignments, travel), travel)
+        added = fill_gaps(campaign, assignments, unfilled_slots(campaign, assignments, travel), travel,
+                          deadline=deadline - checking)
         assignments = sorted(assignments + added, key=_order)
         # A round of fixes explains every gap (about 60% of the checking time); the round that finds
         # nothing left to fix explains the final roster, and the checking then only has to verify it.

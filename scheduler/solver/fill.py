@@ -90,13 +90,20 @@ def widen_posts(campaign: Campaign, assignments: list[Assignment], unfilled, tra
     return sorted(result, key=_order), widened
 
 
-def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, travel) -> list[Assignment]:
-    """Assignments that close gaps with people free anywhere; the input is not changed."""
+def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, travel,
+              deadline: float | None = None) -> list[Assignment]:
+    """Assignments that close gaps with people free anywhere; the input is not changed.
+
+    The gaps are taken in date order; at ``deadline`` (a time.time() value) the rest are left.
+    """
     filler = GapFiller(campaign, assignments, travel)
     technicians = campaign.people_in(Pool.TECHNICIAN)
     telecom = campaign.people_in(Pool.TELECOM)
     oncall_ids = {s.id for s in campaign.shifts if s.kind is ShiftKind.ONCALL}
     for slot in sorted(unfilled, key=lambda u: (u.date, u.ward_code, u.rule, u.shift_id or "")):
+        if deadline is not None and time.time() > deadline:
+            logger.info("gap filling stopped at its deadline")
+            break
         ward, day = slot.ward_code, slot.date
         if slot.rule == "oncall_24_7" and slot.shift_id in oncall_ids:
             limit = campaign.demand(ward).night_response_limit_minutes
