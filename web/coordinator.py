@@ -1,8 +1,9 @@
 """The coordinators' pages (Sở KH&CN): the data set, the rules, solve jobs, review, publish, exports, reports.
 
-Every view needs the ``coordinator`` role. Figures over a whole roster come from the SQL aggregates of
-:mod:`web.store` (per ward and day), never from a loop over the roster per request; what a page lists
-(a ward, a page of people, one day) is read from the assignment rows it needs.
+Every view needs the ``coordinator`` role. Figures over a roster (coverage per ward and day, people's
+loads, the daily report) come from :mod:`scheduler.report` over the version's roster as
+:func:`web.store.roster_of` maps it (kept per process, since a version's rows never change); what a
+page lists (a ward's assignments, the gaps with their explanations) is read from the rows it needs.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from wtforms.validators import InputRequired, NumberRange
 
 from scheduler.cells import format_time
 from scheduler.loader import CAMPAIGN_FILE
-from scheduler.model import MINUTES_PER_DAY, Campaign, Pool, ShiftKind, Unfilled, night_overlap_minutes
+from scheduler.model import Campaign, Pool
 from scheduler.problems import CampaignLoadError
+from scheduler.report import (WardFigures, assignment_counts, daily_rows, missing_by_rule, missing_by_ward_and_day,
+                              person_loads, ward_figures)
 from scheduler.roster_io import MOBILE_COLUMN, day_label, write_roster_xlsx, write_ward_xlsx
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import VerifyReport, asked_person_slots
@@ -42,8 +45,7 @@ from web.auth import current_user, role_required
 from web.edge import parse_id
 from web.forms import ActionForm, Form, WholeNumberField
 from web.jobs import JobBusy
-from web.models import (AssignmentRow, CampaignFile, Cancellation, Job, PersonCredential, RosterVersion, UnfilledRow,
-                        db)
+from web.models import AssignmentRow, CampaignFile, Cancellation, Job, PersonCredential, RosterVersion, db
 
 logger = logging.getLogger(__name__)
 
@@ -208,17 +210,6 @@ def _slot_name(campaign: Campaign, shift_id: str | None, mobile_point_id: str | 
     return f"{mobile_point_id} {format_time(point.start_minute)}–{format_time(point.end_minute)} {point.place}"
 
 
-def _slot_minutes(campaign: Campaign, shift_id: str | None, mobile_point_id: str | None) -> tuple[int, int] | None:
-    try:
-        if shift_id is not None:
-            shift = campaign.shift(shift_id)
-            return shift.start_minute, shift.end_minute
-        point = campaign.mobile_point(mobile_point_id)
-        return point.start_minute, point.end_minute
-    except KeyError:
-        return None
-
-
 def _page_number() -> int:
     try:
         return max(1, int(request.args.get("page", 1)))
@@ -274,22 +265,6 @@ def _date_arg(name: str, campaign: Campaign) -> date | None:
 # ------------------------------------------------------------------------------------------------ figures
 
 
-def asked_by_ward_and_day(campaign: Campaign) -> dict[tuple[str, date], int]:
-    """Person-slots the coverage rules ask of each ward on each day (as :func:`asked_person_slots` counts them)."""
-    oncall_shifts = sum(1 for shift in campaign.shifts if shift.kind is ShiftKind.ONCALL)
-    points: Counter = Counter()
-    for point in campaign.mobile_points:
-        points[(point.ward_code, point.date)] += point.total_staff
-    asked = {}
-    for demand in campaign.demands:
-        per_day = len(demand.service_shift_ids) * demand.min_support_staff + demand.min_telecom_staff_per_day
-        if demand.oncall_24_7:
-            per_day += len(demand.service_shift_ids) + oncall_shifts
-        for day in campaign.dates:
-            asked[(demand.ward_code, day)] = per_day + points[(demand.ward_code, day)]
-    return asked
-
-
 def coverage_colour(percent: float | None) -> str:
     if percent is None:
         return NO_DEMAND_COLOUR
@@ -312,44 +287,6 @@ def missing_class(missing: int) -> str:
     if missing <= 2:
         return "m1"
     return "m2" if missing <= 5 else "m3"
-
-
-@dataclass
-class WardFigures:
-    code: str
-    name: str
-    asked: int
-    missing: int
-    assigned: int
-
-    @property
-    def percent(self) -> float | None:
-        if self.asked == 0:
-            return None
-        return 100.0 * max(0, self.asked - self.missing) / self.asked
-
-
-def ward_figures(campaign: Campaign, version_id: int):
-    """Per ward over the campaign (asked, missing, assigned) and the missing count per (ward, day)."""
-    asked = asked_by_ward_and_day(campaign)
-    missing = store.missing_by_ward_and_day(version_id)
-    assigned = store.assigned_by_ward_and_day(version_id)
-    asked_total, missing_total, assigned_total = Counter(), Counter(), Counter()
-    for (code, _day), value in asked.items():
-        asked_total[code] += value
-    for (code, _day), value in missing.items():
-        missing_total[code] += value
-    for (code, _day), value in assigned.items():
-        assigned_total[code] += value
-    figures = [WardFigures(w.code, w.name, asked_total[w.code], missing_total[w.code], assigned_total[w.code])
-               for w in campaign.wards]
-    return figures, missing
-
-
-def missing_by_rule(version_id: int) -> dict[str, int]:
-    rows = db.session.execute(select(UnfilledRow.rule, func.sum(UnfilledRow.missing))
-                              .where(UnfilledRow.version_id == version_id).group_by(UnfilledRow.rule))
-    return {rule: int(total) for rule, total in rows}
 
 
 def ward_map(campaign: Campaign, figures: list[WardFigures]) -> dict | None:
@@ -382,8 +319,8 @@ def _loaded_report(campaign: Campaign, roster, version: RosterVersion) -> Verify
         return None
     asked = sum(asked_person_slots(campaign).values())
     missing = sum(u.missing for u in roster.unfilled)
-    return VerifyReport(violations=(), unfilled=tuple(roster.unfilled), objective=version.objective, terms={},
-                        asked=asked, filled=asked - missing)
+    return VerifyReport(violations=(), unfilled=tuple(roster.unfilled), objective=version.objective,
+                        terms=store.terms_of(version) or {}, asked=asked, filled=asked - missing)
 
 
 # ------------------------------------------------------------------------------------------------ dashboard
@@ -566,12 +503,14 @@ def version(version_id: int):
     """A version's figures, its coverage map and the ward × day grid."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    figures, missing = ward_figures(campaign, version_id)
+    roster = store.roster_of(record)
+    figures = ward_figures(campaign, roster)
+    missing = missing_by_ward_and_day(roster)
     asked = sum(f.asked for f in figures)
     grid = [(f, [missing.get((f.code, day), 0) for day in campaign.dates]) for f in figures]
     return render_template("coordinator/version.html", version=record, campaign=campaign, figures=figures,
                            grid=grid, map=ward_map(campaign, figures), legend=coverage_legend(),
-                           missing_class=missing_class, by_rule=missing_by_rule(version_id),
+                           missing_class=missing_class, by_rule=missing_by_rule(roster), terms=store.terms_of(record),
                            rule_label=rule_label, asked=asked, stale=record.dataset_revision != store.revision(),
                            published=store.latest_published())
 
@@ -598,15 +537,6 @@ def gaps(version_id: int):
                            missing_total=sum(row.missing for row in rows))
 
 
-@dataclass
-class PersonLoad:
-    person: object
-    assignments: int
-    max_week_hours: float = 0.0
-    nights: int = 0
-    wards: int = 0
-
-
 @blueprint.get("/phien-ban/<int:version_id>/nguoi")
 @role_required("coordinator")
 def people(version_id: int):
@@ -616,9 +546,8 @@ def people(version_id: int):
     pool = request.args.get("pool") or None
     query = (request.args.get("q") or "").strip().casefold()
     order = request.args.get("order", "id")
-    counts = dict(db.session.execute(select(AssignmentRow.person_id, func.count())
-                                     .where(AssignmentRow.version_id == version_id)
-                                     .group_by(AssignmentRow.person_id)).all())
+    roster = store.roster_of(record)
+    counts = assignment_counts(roster)
     chosen = [p for p in campaign.people if (pool is None or p.pool.value == pool)
               and (not query or query in p.name.casefold() or query in p.id.casefold() or query in p.phone)]
     idle = sum(1 for p in chosen if not counts.get(p.id))
@@ -627,38 +556,10 @@ def people(version_id: int):
     elif order == "least":
         chosen.sort(key=lambda p: (counts.get(p.id, 0), p.id))
     page = _paginate(chosen, PEOPLE_PER_PAGE)
-    loads = _loads(campaign, version_id, page.items, counts)
+    loads = person_loads(campaign, roster, page.items)
     return render_template("coordinator/people.html", version=record, campaign=campaign, page=page, loads=loads,
                            pool=pool, q=request.args.get("q", ""), order=order, idle=idle,
                            pool_labels=pool_labels(), ward_name=lambda code: _ward_name(campaign, code))
-
-
-def _loads(campaign: Campaign, version_id: int, persons: list, counts: dict) -> list[PersonLoad]:
-    """The load of each of ``persons`` in a version, from their assignment rows only."""
-    ids = [p.id for p in persons]
-    week_minutes: dict[str, Counter] = defaultdict(Counter)
-    nights: Counter = Counter()
-    wards: dict[str, set] = defaultdict(set)
-    if ids:
-        rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date,
-                                         AssignmentRow.shift_id, AssignmentRow.mobile_point_id)
-                                  .where(AssignmentRow.version_id == version_id, AssignmentRow.person_id.in_(ids)))
-        rules = campaign.rules
-        for person_id, ward_code, day, shift_id, point_id in rows:
-            wards[person_id].add(ward_code)
-            minutes = _slot_minutes(campaign, shift_id, point_id)
-            if minutes is None:
-                continue
-            start, end = minutes
-            week_minutes[person_id][campaign.week_index(day)] += end - start
-            if night_overlap_minutes(start, end, rules.night_start_minute, rules.night_end_minute) > 0:
-                nights[person_id] += 1
-    loads = []
-    for person in persons:
-        weeks = week_minutes.get(person.id)
-        loads.append(PersonLoad(person, counts.get(person.id, 0),
-                                max(weeks.values()) / 60 if weeks else 0.0, nights[person.id], len(wards[person.id])))
-    return loads
 
 
 @blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>")
@@ -676,7 +577,7 @@ def ward(version_id: int, ward_code: str):
         cells[(row.date, row.shift_id)].append(_entry(campaign, row, _ward_name(campaign, row.ward_code)))
     columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
                for shift in campaign.shifts] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
-    missing = store.missing_by_ward_and_day(version_id)
+    missing = missing_by_ward_and_day(store.roster_of(record))
     days = [(day, day_label(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
     return render_template("coordinator/ward.html", version=record, campaign=campaign, place=place, cells=cells,
                            columns=columns, days=days, gaps=store.gaps(version_id, ward_code),
@@ -716,11 +617,10 @@ def publish(version_id: int):
     return redirect(url_for("coordinator.version", version_id=version_id))
 
 
-def _assignment_keys(version_id: int) -> set[tuple]:
-    rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date,
-                                     AssignmentRow.shift_id, AssignmentRow.mobile_point_id, AssignmentRow.need_index)
-                              .where(AssignmentRow.version_id == version_id))
-    return {tuple(row) for row in rows}
+def _assignment_keys(version: RosterVersion) -> set[tuple]:
+    """(person, ward, date, shift, mobile point, need) of each assignment of the version."""
+    return {(a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
+            for a in store.roster_of(version).assignments}
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -740,7 +640,7 @@ def diff():
     result = None
     if first is not None and second is not None:
         old, new = _version(first), _version(second)
-        old_keys, new_keys = _assignment_keys(old.id), _assignment_keys(new.id)
+        old_keys, new_keys = _assignment_keys(old), _assignment_keys(new)
         added = sorted(new_keys - old_keys, key=_sort_key)
         removed = sorted(old_keys - new_keys, key=_sort_key)
         wards_changed = Counter(key[1] for key in added) + Counter(key[1] for key in removed)
@@ -794,9 +694,7 @@ def export_ward(version_id: int, ward_code: str):
     roster = store.roster_of(record)
     mine = tuple(a for a in roster.assignments if a.ward_code == ward_code or ward_code in a.covered_ward_codes)
     roster = replace(roster, assignments=mine, unfilled=tuple(u for u in roster.unfilled if u.ward_code == ward_code))
-    gaps = [(Unfilled(rule=row.rule, ward_code=row.ward_code, date=row.date, shift_id=row.shift_id,
-                      missing=row.missing, mobile_point_id=row.mobile_point_id, need=row.need),
-             row.explanation, row.suggestion) for row in store.gaps(version_id, ward_code)]
+    gaps = store.explained_gaps(version_id, ward_code)
     return _xlsx_response(lambda path: write_ward_xlsx(campaign, roster, ward_code, path, gaps),
                           f"lich-truc-phien-ban-{version_id}-{ward_code}-{ascii_slug(place.name)}.xlsx")
 
@@ -817,73 +715,9 @@ def daily_report():
     day = _date_arg("date", campaign)
     if day is None:
         day = _today() if campaign.contains_date(_today()) else campaign.start_date
-    rows = daily_rows(campaign, record.id, day) if record else []
+    rows = daily_rows(campaign, store.roster_of(record), day) if record else []
     return render_template("coordinator/daily.html", campaign=campaign, version=record, day=day,
                            day_text=day_label(day), rows=rows, generated=datetime.now(TIMEZONE))
-
-
-@dataclass
-class DailyRow:
-    code: str
-    name: str
-    assigned: int
-    missing: int
-    telecom_required: int
-    telecom_present: bool
-    oncall_required: bool
-    oncall_covered_hours: float
-    oncall_asked_hours: float
-
-
-def daily_rows(campaign: Campaign, version_id: int, day: date) -> list[DailyRow]:
-    """Per ward on ``day``: people assigned, people missing, a telecom staff present, hours with a technician."""
-    assigned: Counter = Counter()
-    telecom: set[str] = set()
-    rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.shift_id,
-                                     AssignmentRow.mobile_point_id)
-                              .where(AssignmentRow.version_id == version_id, AssignmentRow.date == day))
-    for person_id, ward_code, shift_id, point_id in rows:
-        assigned[ward_code] += 1
-        person = _person_of(campaign, person_id)
-        if person is None or person.pool is not Pool.TELECOM:
-            continue
-        if point_id is not None or _is_service(campaign, shift_id):
-            telecom.add(ward_code)
-    missing: Counter = Counter()
-    uncovered: dict[str, set] = defaultdict(set)
-    gaps = db.session.execute(select(UnfilledRow.ward_code, UnfilledRow.rule, UnfilledRow.shift_id,
-                                     UnfilledRow.missing)
-                              .where(UnfilledRow.version_id == version_id, UnfilledRow.date == day))
-    for ward_code, rule, shift_id, count in gaps:
-        missing[ward_code] += count
-        if rule == "oncall_24_7" and shift_id is not None:
-            uncovered[ward_code].add(shift_id)
-    oncall_ids = [shift.id for shift in campaign.shifts if shift.kind is ShiftKind.ONCALL]
-    result = []
-    for place in campaign.wards:
-        demand = campaign.demand(place.code)
-        duty = (*demand.service_shift_ids, *oncall_ids) if demand.oncall_24_7 else ()
-        asked_minutes = sum(_duration(campaign, shift_id) for shift_id in duty)
-        covered_minutes = sum(_duration(campaign, shift_id) for shift_id in duty
-                              if shift_id not in uncovered[place.code])
-        result.append(DailyRow(place.code, place.name, assigned[place.code], missing[place.code],
-                               demand.min_telecom_staff_per_day, place.code in telecom, demand.oncall_24_7,
-                               covered_minutes / 60, min(asked_minutes, MINUTES_PER_DAY) / 60))
-    return result
-
-
-def _is_service(campaign: Campaign, shift_id: str | None) -> bool:
-    try:
-        return shift_id is not None and campaign.shift(shift_id).kind is ShiftKind.SERVICE
-    except KeyError:
-        return False
-
-
-def _duration(campaign: Campaign, shift_id: str) -> int:
-    try:
-        return campaign.shift(shift_id).duration_minutes
-    except KeyError:
-        return 0
 
 
 # ------------------------------------------------------------------------------------------------ cancellations

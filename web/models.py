@@ -95,7 +95,9 @@ class RosterVersion(db.Model):
     assignment_count: Mapped[int] = mapped_column(default=0)
     unfilled_count: Mapped[int] = mapped_column(default=0)
     wall_seconds: Mapped[float | None] = mapped_column(nullable=True)
-    roster_json: Mapped[str] = mapped_column(db.Text, deferred=True)  # loaded only when the roster is read
+    roster_json: Mapped[str] = mapped_column(db.Text, deferred=True)  # the canonical roster JSON, for a download
+    objective_terms: Mapped[str | None] = mapped_column(db.Text, nullable=True)  # JSON: term -> unweighted value
+    campaign_name: Mapped[str | None] = mapped_column(db.String(200), nullable=True)
 
 
 class AssignmentRow(db.Model):

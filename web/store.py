@@ -3,7 +3,8 @@
 The data set is the files the loader reads (``campaign.toml`` and the ``wards``, ``people``,
 ``mobile_points`` tables as CSV or XLSX), kept whole in ``campaign_files``. An upload is checked
 together with the stored files, in memory, by the same loader as ``raquan check``
-(:func:`scheduler.loader.load_campaign_files`); a file with any error is rejected and nothing is stored (warnings and notes come back beside it).
+(:func:`scheduler.loader.load_campaign_files`); a file with any error is rejected and nothing is
+stored (warnings and notes come back beside it).
 The check and the store are serialised in the database, across server processes: the upload is
 checked against the files of one data revision and stored only if a compare-and-set raises that
 same revision by one; otherwise it is checked again against the newer files. The Youth Union's
@@ -13,6 +14,7 @@ pins and team wards live in their own tables and are applied to the loaded campa
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -20,13 +22,14 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Integer, Text, cast, delete, func, insert, select, update
+from sqlalchemy import Integer, Text, cast, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files
-from scheduler.model import Assignment, Campaign, Pool
+from scheduler import report as figures
+from scheduler.model import Assignment, Campaign, Pool, Roster, Unfilled
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
-from scheduler.roster_io import roster_from_json, roster_json
+from scheduler.roster_io import roster_json
 from web.models import (AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db,
                         utcnow)
 
@@ -320,14 +323,23 @@ def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> C
 # ------------------------------------------------------------------------------------------- versions
 
 
-def store_roster(roster, report, explanations, dataset_revision: int) -> RosterVersion:
-    """Store a solved roster as a draft version with its rows and explained gaps, in one transaction."""
+def store_roster(roster: Roster, report, explanations, dataset_revision: int, *,
+                 terms: dict[str, int] | None = None) -> RosterVersion:
+    """Store a solved roster as a draft version with its rows and explained gaps, in one transaction.
+
+    This is the only writer of a version (:func:`roster_of` is its reader). The gaps stored are the
+    checker's (``report.unfilled``), each with its explanation from ``explanations``; ``terms`` are the
+    objective's terms, unweighted (``report.terms`` when not given).
+    """
+    terms = report.terms if terms is None else terms
     try:
         version = RosterVersion(status="draft", dataset_revision=dataset_revision, solve_status=roster.status,
                                 objective=report.objective, best_bound=roster.best_bound,
                                 coverage_percent=report.coverage_percent, violations=len(report.violations),
                                 assignment_count=len(roster.assignments), unfilled_count=len(report.unfilled),
-                                wall_seconds=roster.wall_seconds, roster_json=roster_json(roster))
+                                wall_seconds=roster.wall_seconds, roster_json=roster_json(roster),
+                                objective_terms=json.dumps({name: int(value) for name, value in terms.items()}),
+                                campaign_name=roster.campaign_name)
         db.session.add(version)
         db.session.flush()
         rows = [dict(version_id=version.id, person_id=a.person_id, ward_code=a.ward_code, date=a.date,
@@ -335,10 +347,8 @@ def store_roster(roster, report, explanations, dataset_revision: int) -> RosterV
                      covered_ward_codes=",".join(a.covered_ward_codes)) for a in roster.assignments]
         if rows:
             db.session.execute(insert(AssignmentRow), rows)
-        text = {id(e.unfilled): e for e in explanations}
         gaps = []
-        for u in report.unfilled:
-            explained = text.get(id(u))
+        for u, explained in zip(report.unfilled, _explanations_in_order(report.unfilled, explanations), strict=True):
             gaps.append(dict(version_id=version.id, rule=u.rule, ward_code=u.ward_code, date=u.date,
                              shift_id=u.shift_id, mobile_point_id=u.mobile_point_id, missing=u.missing,
                              need=u.need, explanation=explained.text_vi if explained else "",
@@ -350,6 +360,22 @@ def store_roster(roster, report, explanations, dataset_revision: int) -> RosterV
     except Exception:
         db.session.rollback()
         raise
+
+
+def _explanations_in_order(unfilled, explanations) -> list:
+    """The explanation of each unfilled slot (None when it has none): the one made for that very slot, else
+    the next one made for an equal slot (explanations may come back with copies of the slots)."""
+    by_id = {id(e.unfilled): e for e in explanations}
+    by_slot: dict[Unfilled, list] = {}
+    for e in explanations:
+        by_slot.setdefault(e.unfilled, []).append(e)
+    paired = []
+    for u in unfilled:
+        explained = by_id.get(id(u))
+        if explained is None and by_slot.get(u):
+            explained = by_slot[u].pop(0)
+        paired.append(explained)
+    return paired
 
 
 def publish(version_id: int, username: str) -> RosterVersion:
@@ -393,8 +419,69 @@ def versions() -> list[RosterVersion]:
     return list(db.session.scalars(select(RosterVersion).order_by(RosterVersion.id.desc())))
 
 
-def roster_of(version: RosterVersion):
-    return roster_from_json(version.roster_json, source=f"version {version.id}")
+# The columns of an assignment row, in the order :func:`assignment_of` takes them.
+ASSIGNMENT_COLUMNS = (AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date, AssignmentRow.shift_id,
+                      AssignmentRow.mobile_point_id, AssignmentRow.need_index, AssignmentRow.covered_ward_codes)
+UNFILLED_COLUMNS = (UnfilledRow.rule, UnfilledRow.ward_code, UnfilledRow.date, UnfilledRow.shift_id,
+                    UnfilledRow.missing, UnfilledRow.mobile_point_id, UnfilledRow.need)
+ROSTER_CACHE_ENTRIES = 4  # mapped rosters kept per process; a Hà Nội roster is some 30,000 assignments
+
+
+def assignment_of(person_id: str, ward_code: str, day: date, shift_id: str | None, mobile_point_id: str | None,
+                  need_index: int | None, covered_ward_codes: str) -> Assignment:
+    """The assignment of one stored row (its columns in :data:`ASSIGNMENT_COLUMNS` order)."""
+    covered = tuple(covered_ward_codes.split(",")) if covered_ward_codes else ()
+    return Assignment(person_id, ward_code, day, shift_id, mobile_point_id, need_index, covered)
+
+
+def unfilled_of(rule: str, ward_code: str, day: date, shift_id: str | None, missing: int,
+                mobile_point_id: str | None, need: str | None) -> Unfilled:
+    """The unfilled slot of one stored gap (its columns in :data:`UNFILLED_COLUMNS` order)."""
+    return Unfilled(rule, ward_code, day, shift_id, missing, mobile_point_id, need or "")
+
+
+_roster_lock = threading.Lock()
+_roster_cache: OrderedDict = OrderedDict()
+
+
+def roster_of(version: RosterVersion) -> Roster:
+    """The roster of a stored version, read from its rows: assignments and gaps in the order stored, and the
+    version's status, objective, bound and wall seconds.
+
+    A version's rows never change once stored, so the roster is kept per process (the last
+    :data:`ROSTER_CACHE_ENTRIES`), keyed by database, id and creation time (a deleted draft's id may be
+    reused, never with the same creation time). Treat it as read-only.
+    """
+    key = (db.engine.url.render_as_string(hide_password=False), version.id, version.created_at)
+    with _roster_lock:
+        if key in _roster_cache:
+            _roster_cache.move_to_end(key)
+            return _roster_cache[key]
+    assignments = tuple(assignment_of(*row) for row in db.session.execute(
+        select(*ASSIGNMENT_COLUMNS).where(AssignmentRow.version_id == version.id).order_by(AssignmentRow.id)))
+    unfilled = tuple(unfilled_of(*row) for row in db.session.execute(
+        select(*UNFILLED_COLUMNS).where(UnfilledRow.version_id == version.id).order_by(UnfilledRow.id)))
+    roster = Roster(campaign_name=version.campaign_name or "", status=version.solve_status,
+                    assignments=assignments, unfilled=unfilled, objective=version.objective,
+                    best_bound=version.best_bound, wall_seconds=version.wall_seconds)
+    with _roster_lock:
+        _roster_cache[key] = roster
+        while len(_roster_cache) > ROSTER_CACHE_ENTRIES:
+            _roster_cache.popitem(last=False)
+    return roster
+
+
+def terms_of(version: RosterVersion) -> dict[str, int] | None:
+    """The objective's terms, unweighted, stored with the version; None for a version stored without them."""
+    if not version.objective_terms:
+        return None
+    return {name: int(value) for name, value in json.loads(version.objective_terms).items()}
+
+
+def explained_gaps(version_id: int, ward_code: str | None = None) -> list[tuple[Unfilled, str, str]]:
+    """The version's gaps (of one ward, or all) with their explanation and suggestion, as :func:`gaps` orders them."""
+    return [(unfilled_of(row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need),
+             row.explanation, row.suggestion) for row in gaps(version_id, ward_code)]
 
 
 def person_assignments(version_id: int, person_id: str) -> list[AssignmentRow]:
@@ -416,20 +503,6 @@ def gaps(version_id: int, ward_code: str | None = None) -> list[UnfilledRow]:
     if ward_code:
         query = query.where(UnfilledRow.ward_code == ward_code)
     return list(db.session.scalars(query.order_by(UnfilledRow.date, UnfilledRow.ward_code, UnfilledRow.rule)))
-
-
-def missing_by_ward_and_day(version_id: int) -> dict[tuple[str, date], int]:
-    rows = db.session.execute(select(UnfilledRow.ward_code, UnfilledRow.date, func.sum(UnfilledRow.missing))
-                              .where(UnfilledRow.version_id == version_id)
-                              .group_by(UnfilledRow.ward_code, UnfilledRow.date))
-    return {(ward, day): int(total) for ward, day, total in rows}
-
-
-def assigned_by_ward_and_day(version_id: int) -> dict[tuple[str, date], int]:
-    rows = db.session.execute(select(AssignmentRow.ward_code, AssignmentRow.date, func.count())
-                              .where(AssignmentRow.version_id == version_id)
-                              .group_by(AssignmentRow.ward_code, AssignmentRow.date))
-    return {(ward, day): int(total) for ward, day, total in rows}
 
 
 def delete_draft(version_id: int) -> None:
@@ -483,14 +556,4 @@ def cached_for_published(version: RosterVersion, key: tuple, compute):
 
 def ward_totals(version: RosterVersion) -> tuple[dict[str, int], dict[str, int]]:
     """People assigned and people missing per ward over the whole campaign (cached when published)."""
-
-    def compute():
-        assigned: dict[str, int] = {}
-        missing: dict[str, int] = {}
-        for (code, _day), count in assigned_by_ward_and_day(version.id).items():
-            assigned[code] = assigned.get(code, 0) + count
-        for (code, _day), count in missing_by_ward_and_day(version.id).items():
-            missing[code] = missing.get(code, 0) + count
-        return assigned, missing
-
-    return cached_for_published(version, ("ward_totals",), compute)
+    return cached_for_published(version, ("ward_totals",), lambda: figures.ward_totals(roster_of(version)))

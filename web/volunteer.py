@@ -304,11 +304,12 @@ def _rows_and_colleagues(version: RosterVersion, person_id: str) -> tuple[list[S
 def warm_cache(version: RosterVersion) -> int:
     """Fill the published-version cache for everyone in ``version`` in one pass over its rows.
 
-    Called when a server starts, so the first visit of each volunteer is as fast as the next ones.
-    Returns the number of people cached.
+    Called when a server starts, so the first visit of each volunteer is as fast as the next ones; the
+    version's mapped roster (:func:`web.store.roster_of`) is read then too. Returns the number of people cached.
     """
     if version.status != "published":
         return 0
+    store.roster_of(version)  # the coordinators' figures of the published roster are ready too
     rows = db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version.id)
                               .order_by(AssignmentRow.date, AssignmentRow.shift_id, AssignmentRow.person_id))
     by_person: dict[str, list[Slot]] = defaultdict(list)

@@ -277,8 +277,31 @@ def test_a_bad_time_limit_is_refused(client):
 # ------------------------------------------------------------------------------------------------ review
 
 
+def missing_by_ward_and_day(version_id: int) -> dict:
+    """People missing per (ward, day) of a version, summed from its stored gaps in SQL."""
+    from sqlalchemy import func
+
+    from web.models import UnfilledRow, db
+
+    rows = db.session.execute(select(UnfilledRow.ward_code, UnfilledRow.date, func.sum(UnfilledRow.missing))
+                              .where(UnfilledRow.version_id == version_id)
+                              .group_by(UnfilledRow.ward_code, UnfilledRow.date))
+    return {(ward, day): int(total) for ward, day, total in rows}
+
+
+def assigned_by_ward_and_day(version_id: int) -> dict:
+    """Assignments per (ward, day) of a version, counted from its stored rows in SQL."""
+    from sqlalchemy import func
+
+    from web.models import AssignmentRow, db
+
+    rows = db.session.execute(select(AssignmentRow.ward_code, AssignmentRow.date, func.count())
+                              .where(AssignmentRow.version_id == version_id)
+                              .group_by(AssignmentRow.ward_code, AssignmentRow.date))
+    return {(ward, day): int(total) for ward, day, total in rows}
+
+
 def test_the_map_has_one_path_per_ward_coloured_by_coverage(client, loaded_app):
-    from web import store
     from web.coordinator import coverage_colour
 
     version_id = loaded_app.config["TEST_VERSION_ID"]
@@ -289,7 +312,7 @@ def test_the_map_has_one_path_per_ward_coloured_by_coverage(client, loaded_app):
     codes = tiny_codes(loaded_app)
     assert sorted(code for _d, _fill, code, _title in paths) == sorted(codes.values())
     with loaded_app.app_context():
-        missing = store.missing_by_ward_and_day(version_id)
+        missing = missing_by_ward_and_day(version_id)
     for d, fill, code, title in paths:
         assert d.startswith("M") and d.endswith("Z")
         name = next(n for n, c in codes.items() if c == code)
@@ -307,7 +330,7 @@ def test_the_grid_shows_the_missing_people_per_ward_and_day(client, loaded_app):
     page = text(client.get(f"{PREFIX}/phien-ban/{version_id}"))
     grid = page.split('<table class="grid">', 1)[1].split("</table>", 1)[0]
     with loaded_app.app_context():
-        missing = store.missing_by_ward_and_day(version_id)
+        missing = missing_by_ward_and_day(version_id)
         campaign = store.campaign()
     for ward in campaign.wards:
         row = grid.split(f">{ward.name}</a>", 1)[1].split("</tr>", 1)[0]
@@ -317,9 +340,9 @@ def test_the_grid_shows_the_missing_people_per_ward_and_day(client, loaded_app):
 
 
 def test_asked_slots_per_ward_and_day_add_up_to_the_checker_total(loaded_app):
+    from scheduler.report import asked_by_ward_and_day
     from scheduler.verify import asked_person_slots
     from web import store
-    from web.coordinator import asked_by_ward_and_day
 
     with loaded_app.app_context():
         campaign = store.campaign()
@@ -472,15 +495,14 @@ def test_the_ward_export_holds_that_ward_only(client, loaded_app, tiny_solution)
 
 
 def test_the_daily_report_lists_every_ward_with_its_figures(client, loaded_app):
-    from web import store
 
     version_id = loaded_app.config["TEST_VERSION_ID"]
     login(client, "dieuphoi")
     page = text(client.get(f"{PREFIX}/bao-cao-ngay?date=2025-07-25"))
     assert "25/07/2025" in page
     with loaded_app.app_context():
-        assigned = store.assigned_by_ward_and_day(version_id)
-        missing = store.missing_by_ward_and_day(version_id)
+        assigned = assigned_by_ward_and_day(version_id)
+        missing = missing_by_ward_and_day(version_id)
     rows = re.findall(r'<tr data-ward="(\d+)"><td class="num">\d+</td><td>([^<]+)</td><td class="num">(\d+)</td>\s*'
                       r'<td class="num (?:gap|ok)">([^<]+)</td>', page)
     codes = tiny_codes(loaded_app)
@@ -498,15 +520,16 @@ def test_the_daily_report_defaults_to_the_first_day_outside_the_campaign(client)
 
 
 def test_the_daily_report_telecom_and_oncall_columns(loaded_app):
+    from scheduler.report import daily_rows
     from web import store
-    from web.coordinator import daily_rows
-    from web.models import UnfilledRow, db
+    from web.models import RosterVersion, UnfilledRow, db
 
     version_id = loaded_app.config["TEST_VERSION_ID"]
     with loaded_app.app_context():
         campaign = store.campaign()
+        roster = store.roster_of(db.session.get(RosterVersion, version_id))
         for day in campaign.dates:
-            rows = daily_rows(campaign, version_id, day)
+            rows = daily_rows(campaign, roster, day)
             gaps = db.session.scalars(select(UnfilledRow).where(UnfilledRow.version_id == version_id,
                                                                 UnfilledRow.date == day)).all()
             for row in rows:
