@@ -71,8 +71,8 @@ class TimeBook:
     """One person's intervals by day index, with the sums the time rules need."""
 
     spans: dict[int, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    day_minutes: Counter = field(default_factory=Counter)
-    week_minutes: Counter = field(default_factory=Counter)  # by week index
+    day_minutes: Counter[int] = field(default_factory=Counter)
+    week_minutes: Counter[int] = field(default_factory=Counter)  # by week index
     working_days: list[int] = field(default_factory=list)  # sorted day indexes with at least one interval
 
     def add(self, day: int, start: int, end: int, week: int) -> None:
@@ -140,8 +140,9 @@ class TimeBook:
 
     def breaks_rest(self, day: int, start: int, end: int, rest_minutes: int) -> bool:
         """Whether the rest between ``day`` and a working day next to it would fall short."""
-        first = min(start, self._first_start(day) if day in self.spans else start)
-        last = max(end, self._last_end(day) if day in self.spans else end)
+        own_first, own_last = self._first_start(day), self._last_end(day)
+        first = start if own_first is None else min(start, own_first)
+        last = end if own_last is None else max(end, own_last)
         before, after = self._last_end(day - 1), self._first_start(day + 1)
         return (before is not None and first - before < rest_minutes) or \
             (after is not None and after - last < rest_minutes)
@@ -172,7 +173,8 @@ class TimeBook:
                 continue
             before = self._latest_end_before(off)
             index = bisect.bisect_right(self.working_days, off)
-            after = self._first_start(self.working_days[index]) if index < len(self.working_days) else horizon_end
+            next_start = self._first_start(self.working_days[index]) if index < len(self.working_days) else None
+            after = horizon_end if next_start is None else next_start
             if extra is not None:
                 if extra[0] < off:
                     before = max(before, extra[2])
@@ -315,6 +317,7 @@ class Calendar:
             if self._kinds[assignment.shift_id] is not ShiftKind.ONCALL:
                 return True
             return person.pool is Pool.TECHNICIAN and assignment.ward_code in assignment.covered_ward_codes
+        assert assignment.mobile_point_id is not None and assignment.need_index is not None  # not a shift: a point
         point = self.campaign.mobile_point(assignment.mobile_point_id)
         if not need_matches(point.staff_needed[assignment.need_index], person):
             return False
@@ -328,7 +331,7 @@ class Calendar:
         if not self._counts_for_one_ward(assignment, person):
             return False
         wards = self.service_wards.get(person.id)
-        return bool(wards) and any(code != assignment.ward_code for code in wards)
+        return wards is not None and any(code != assignment.ward_code for code in wards)
 
     def weekly_limit(self, person: Person) -> int:
         limit = self._weekly_limits.get(person.id)

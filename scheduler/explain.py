@@ -199,7 +199,8 @@ class _Explainer:
             return self.mobile_point(slot)
         if slot.rule == "telecom_presence":
             return self.telecom(slot)
-        if slot.rule == "oncall_24_7" and self.campaign.shift(slot.shift_id).kind is ShiftKind.ONCALL:
+        if slot.rule == "oncall_24_7" and slot.shift_id is not None \
+                and self.campaign.shift(slot.shift_id).kind is ShiftKind.ONCALL:
             return self.oncall(slot)
         if slot.rule in ("min_support_staff", "oncall_24_7"):
             return self.service(slot)
@@ -217,7 +218,7 @@ class _Explainer:
 
     def classify(self, ward_code: str, slots: list[_Slot], limit: int, wanted, exclude: set[str]):
         """Candidates within ``limit`` minutes: (minutes, person, reasons, slot), the slot with the fewest reasons."""
-        found = []
+        found: list[tuple[int, Person, tuple[str, ...], _Slot | None]] = []
         for minutes, person_id, person in self.nearby(ward_code):
             if minutes > limit:
                 break
@@ -304,6 +305,7 @@ class _Explainer:
     # --- the rules ---
 
     def service(self, slot: Unfilled) -> Explanation:
+        assert slot.shift_id is not None  # support staff and on-site technicians are asked per shift
         limit = self.rules.mobile_point_travel_limit_minutes
         if slot.rule == "oncall_24_7":
             need_vi, wanted = Pool.TECHNICIAN.label_vi, _pool(Pool.TECHNICIAN)
@@ -326,6 +328,7 @@ class _Explainer:
                            _pool(Pool.TELECOM), exclude, where_vi)
 
     def mobile_point(self, slot: Unfilled) -> Explanation:
+        assert slot.mobile_point_id is not None
         point = self.campaign.mobile_point(slot.mobile_point_id)
         index = next((i for i, need in enumerate(point.staff_needed) if need_label(need) == slot.need), 0)
         need = point.staff_needed[index]
@@ -346,6 +349,7 @@ class _Explainer:
         return Explanation(slot, text, self.raise_cap(candidates) or self.add_people(slot, need_vi, limit))
 
     def oncall(self, slot: Unfilled) -> Explanation:
+        assert slot.shift_id is not None
         campaign = self.campaign
         ward = ward_name(campaign, slot.ward_code)
         demand = next((d for d in campaign.demands if d.ward_code == slot.ward_code), None)

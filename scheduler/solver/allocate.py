@@ -24,7 +24,7 @@ def ward_demand_hours(campaign: Campaign, cluster_size: dict[str, int] | None = 
 
     A ward's share of its cluster's on-call shifts is the cluster's on-call hours over its size.
     """
-    hours = {pool: defaultdict(float) for pool in Pool}
+    hours: dict[Pool, dict[str, float]] = {pool: defaultdict(float) for pool in Pool}
     service = {s.id: s.duration_minutes / 60 for s in campaign.shifts if s.kind is ShiftKind.SERVICE}
     oncall_hours = sum(s.duration_minutes / 60 for s in campaign.shifts if s.kind is ShiftKind.ONCALL)
     for demand in campaign.demands:
@@ -65,6 +65,7 @@ def allocate(campaign: Campaign, travel: Callable[[str, str], int],
         people = campaign.people_in(pool)
         if not people:
             continue
+        units: dict[str, tuple[str, ...]]
         if pool is Pool.STUDENT:
             units = {d.ward_code: (d.ward_code,) for d in campaign.demands}
         else:
@@ -81,7 +82,8 @@ def _share_out(people, units: dict[str, tuple[str, ...]], hours: dict[str, float
     names = sorted(units)
     total = sum(hours.values()) or 1.0
     share = {u: len(people) * hours[u] / total for u in names}
-    pinned_here = {u: sum(1 for p in people if unit_of_ward.get(pinned_ward.get(p.id)) == u) for u in names}
+    pinned_unit = {p.id: unit_of_ward.get(pinned_ward[p.id]) for p in people if p.id in pinned_ward}
+    pinned_here = {u: sum(1 for unit in pinned_unit.values() if unit == u) for u in names}
     lower = {u: max(math.floor(share[u]), pinned_here[u]) for u in names}
     while sum(lower.values()) > len(people):  # pins can push the floors over the pool's size
         u = max(names, key=lambda v: (lower[v] - pinned_here[v], v))

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Callable
 
 from scheduler.calendar import need_matches
-from scheduler.model import Assignment, Campaign, MobilePoint, Person, Pool, ShiftKind, WardDemand
+from scheduler.model import Assignment, Campaign, MobilePoint, Person, Pool, ShiftKind, StaffNeed, WardDemand
 from scheduler.solver.engine import Cover, CountPenalty, DistinctPenalty, Problem, Task, Worker
 from scheduler.timeline import day_offset_minutes, full_weeks, is_weekend, night_minutes
 
@@ -49,6 +49,12 @@ class TaskInfo:
     point: MobilePoint | None = None
     need_index: int | None = None
     covered: tuple[str, ...] = ()  # on call: the wards the post is responsible for
+
+    @property
+    def need(self) -> StaffNeed:
+        """A mobile point's staff need this task fills."""
+        assert self.point is not None and self.need_index is not None, "only a mobile point's task has a need"
+        return self.point.staff_needed[self.need_index]
 
 
 @dataclass
@@ -85,8 +91,7 @@ def add_eligibility(draft: Draft) -> None:
         if info.kind == "oncall":
             return person.pool is Pool.TECHNICIAN and info.ward in info.covered
         if info.kind == "mobile":
-            need = info.point.staff_needed[info.need_index]
-            return need_matches(need, person) and draft.travel(person.home_ward_code, info.ward) <= limit
+            return need_matches(info.need, person) and draft.travel(person.home_ward_code, info.ward) <= limit
         return True
 
     draft.keep(allowed)
@@ -173,7 +178,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
                                  point.start_minute, point.end_minute)
                     mobile_tasks[(ward, day_index)].append(t)
     covered = tuple(sorted(w for w in spec.wards if campaign.demand(w).oncall_24_7))
-    oncall_tasks = []
+    oncall_tasks: list[tuple[int, int, str]] = []  # (task, day index, shift)
     if covered:
         for day_index, day in enumerate(dates):
             for shift in campaign.shifts:
@@ -181,7 +186,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
                     t = add_task(TaskInfo("oncall", spec.post, day, shift.id, covered=covered),
                                  ("oncall", spec.post, day_index, shift.id, covered),
                                  shift.start_minute, shift.end_minute)
-                    oncall_tasks.append(t)
+                    oncall_tasks.append((t, day_index, shift.id))
 
     # 2. The pairs the campaign's rules allow.
     draft = Draft(campaign, spec, travel, problem, people, infos,
@@ -219,25 +224,25 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
                 telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
             for t in mobile_tasks[(ward, day_index)]:
                 info = infos[t]
-                need = info.point.staff_needed[info.need_index]
+                need = info.need
                 pairs = pairs_of_task[t]
-                problem.covers.append(Cover(("mobile_point_staffing", info.point.id, info.need_index), tuple(pairs),
-                                            need.count, weights.unfilled, maximum=need.count))
+                problem.covers.append(Cover(("mobile_point_staffing", info.point.id if info.point else None,
+                                             info.need_index), tuple(pairs), need.count, weights.unfilled,
+                                            maximum=need.count))
                 telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
             problem.covers.append(Cover(("telecom_presence", ward, day_index), tuple(telecom_pairs),
                                         demand.min_telecom_staff_per_day, weights.unfilled, distinct_workers=True))
-    for t in oncall_tasks:
-        key = problem.tasks[t].key
-        problem.covers.append(Cover(("oncall_24_7", spec.post, key[2], key[3], covered), tuple(pairs_of_task[t]),
+    for t, day_index, shift_id in oncall_tasks:
+        problem.covers.append(Cover(("oncall_24_7", spec.post, day_index, shift_id, covered), tuple(pairs_of_task[t]),
                                     1, weights.unfilled * len(covered), maximum=1))
 
     # Penalties: fair spread and continuity per person, schools together per ward.
-    pairs_of = defaultdict(list)
+    pairs_of: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
     for pair in problem.costs:
         pairs_of[pair[0]].append(pair)
     for w, pairs in pairs_of.items():
-        by_week = defaultdict(lambda: ([], []))
-        groups = defaultdict(list)
+        by_week: defaultdict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+        groups: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
         for pair in pairs:
             task = problem.tasks[pair[1]]
             nights, weekends = by_week[problem.week_of_day[task.day]]
@@ -253,7 +258,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
             problem.distinct_penalties.append(DistinctPenalty(tuple(sorted(
                 (ward, tuple(ps)) for ward, ps in groups.items())), weights.continuity))
 
-    schools_in_ward = defaultdict(lambda: defaultdict(list))
+    schools_in_ward: defaultdict[str, defaultdict[str, list]] = defaultdict(lambda: defaultdict(list))
     for pair in problem.costs:
         person = people[pair[0]]
         if person.pool is Pool.STUDENT:

@@ -184,31 +184,33 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
     shortfall_vars = {}
     for cover in problem.covers:
         pairs = [pair for pair in cover.pairs if pair in x]
+        picked: list
         if cover.distinct_workers:
             members = defaultdict(list)
             for pair in pairs:
                 members[pair[0]].append(pair)
-            chosen, have = [], 0
+            picked = []
+            have = 0
             for worker_pairs in members.values():
                 on = any(pair in start for pair in worker_pairs)
                 have += on
                 if len(worker_pairs) == 1:
-                    chosen.append(x[worker_pairs[0]])
+                    picked.append(x[worker_pairs[0]])
                 else:
                     used = aux_int(0, 1, int(on))
                     model.add_bool_or([x[pair] for pair in worker_pairs]).only_enforce_if(used)
-                    chosen.append(used)
+                    picked.append(used)
         else:
-            chosen = [x[pair] for pair in pairs]
+            picked = [x[pair] for pair in pairs]
             have = sum(1 for pair in pairs if pair in start)
         short = aux_int(0, cover.minimum, cover.minimum - have)
-        model.add(sum(chosen) + short >= cover.minimum)
+        model.add(sum(picked) + short >= cover.minimum)
         if cover.extra:
             extra_short = aux_int(0, cover.extra, cover.minimum + cover.extra - have - max(0, cover.minimum - have))
-            model.add(sum(chosen) + short + extra_short >= cover.minimum + cover.extra)
+            model.add(sum(picked) + short + extra_short >= cover.minimum + cover.extra)
             objective_terms.append((extra_short, cover.extra_weight))
         if cover.maximum is not None:
-            model.add(sum(chosen) <= cover.maximum)
+            model.add(sum(picked) <= cover.maximum)
         shortfall_vars[cover.name] = short
         objective_terms.append((short, cover.weight))
 
@@ -221,9 +223,10 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
         model.add(excess >= sum(x[pair] for pair in pairs) - penalty.threshold)
         objective_terms.append((excess, penalty.weight))
 
-    for penalty in problem.distinct_penalties:
-        used, groups_on = [], 0
-        for _, group in penalty.groups:
+    for distinct in problem.distinct_penalties:
+        flags: list = []
+        groups_on = 0
+        for _, group in distinct.groups:
             pairs = [pair for pair in group if pair in x]
             if not pairs:
                 continue
@@ -232,11 +235,11 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
             flag = aux_int(0, 1, int(on))
             for pair in pairs:
                 model.add_implication(x[pair], flag)
-            used.append(flag)
-        if len(used) > 1:
-            excess = aux_int(0, len(used) - 1, groups_on - 1)
-            model.add(excess >= sum(used) - 1)
-            objective_terms.append((excess, penalty.weight))
+            flags.append(flag)
+        if len(flags) > 1:
+            excess = aux_int(0, len(flags) - 1, groups_on - 1)
+            model.add(excess >= sum(flags) - 1)
+            objective_terms.append((excess, distinct.weight))
 
     model.minimize(sum(weight * var for var, weight in objective_terms))
 
@@ -456,9 +459,9 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
     """
     tasks = problem.tasks
     limits = time_limits(problem)
-    loads = defaultdict(_Load)
+    loads: defaultdict[int, _Load] = defaultdict(_Load)
     chosen: set[tuple[int, int]] = set()
-    count_on_task = defaultdict(int)
+    count_on_task: defaultdict[int, int] = defaultdict(int)
 
     def fits(w: int, t: int) -> bool:
         task, worker = tasks[t], problem.workers[w]
@@ -484,7 +487,7 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
     order = sorted(range(len(problem.covers)),
                    key=lambda c: (first_day(problem.covers[c]), len(problem.covers[c].pairs) * (1 + jitter()),
                                   -problem.covers[c].weight))
-    cover_max_of_task = defaultdict(lambda: None)
+    cover_max_of_task: defaultdict[int, int | None] = defaultdict(lambda: None)
     for cover in problem.covers:
         if cover.maximum is not None:
             for _, t in cover.pairs:

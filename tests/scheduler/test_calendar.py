@@ -88,7 +88,9 @@ def clean_roster_and_candidate(draw):
     others = draw(st.lists(assignments(campaign, plausible=True), min_size=10, max_size=60))
     roster: list[Assignment] = []
     for candidate in streak + others:
-        if not verify.check_people_rules(campaign, roster + [candidate], rule_travel):
+        # Every people rule is about one person's assignments (no pins here): their own are enough to check.
+        own = [a for a in roster if a.person_id == candidate.person_id]
+        if not verify.check_people_rules(campaign, own + [candidate], rule_travel):
             roster.append(candidate)
     if draw(st.booleans()):
         day, shift = draw(st.integers(0, DAYS - 1)), draw(st.sampled_from(SHIFTS))
@@ -104,7 +106,9 @@ def agree(label, case):
     assert said == violated(campaign, roster + [candidate], label), (label, candidate, calendar.breaks(candidate))
 
 
-AGREEMENT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+AGREEMENT = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The rests bind only on dense stretches of days: more examples find them.
+AGREEMENT_RESTS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @AGREEMENT
@@ -143,13 +147,13 @@ def test_calendar_agrees_with_checker_on_max_weekly_hours(case):
     agree("max_weekly_hours", case)
 
 
-@AGREEMENT
+@AGREEMENT_RESTS
 @given(clean_roster_and_candidate())
 def test_calendar_agrees_with_checker_on_min_rest_between_shifts(case):
     agree("min_rest_between_shifts", case)
 
 
-@AGREEMENT
+@AGREEMENT_RESTS
 @given(clean_roster_and_candidate())
 def test_calendar_agrees_with_checker_on_min_weekly_rest(case):
     agree("min_weekly_rest", case)
