@@ -130,14 +130,14 @@ def _write_roster(campaign, roster, report, out: Path) -> None:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     """Solve a campaign directory and write the roster, all within ``--time-limit`` of the command's start."""
-    from scheduler.settings import SolveSettings
+    from scheduler.io import read_solve_settings
 
     out = Path(args.out)
     if out.suffix.lower() not in (".json", ".xlsx", ".csv"):
         print("raquan solve: --out phải là tệp .json, .xlsx hoặc .csv", file=sys.stderr)
         return 2
-    try:
-        settings = SolveSettings().with_changes(time_limit_seconds=args.time_limit, processes=args.processes,
+    try:  # [solver] of campaign.toml, then the flags given
+        settings = read_solve_settings(Path(args.directory) / "campaign.toml").with_changes(time_limit_seconds=args.time_limit, processes=args.processes,
                                                 cp_sat_workers=args.cp_sat_workers, seed=args.seed)
     except ValueError as error:
         print(f"raquan solve: {error}", file=sys.stderr)
@@ -328,7 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     solve = sub.add_parser("solve", help="roster a campaign directory")
     solve.add_argument("directory")
     solve.add_argument("--out", required=True, help="roster file: .json (for verify and the web app), .xlsx or .csv")
-    solve.add_argument("--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)")
+    solve.add_argument("--time-limit", type=float, default=None,
+                       help="seconds for the whole command (default: [solver] of campaign.toml, else 30)")
     solve.add_argument("--processes", "--workers", type=int, default=None, dest="processes",
                        help="cluster models solved at once, one process each (default 2)")
     solve.add_argument("--cp-sat-workers", "--threads", type=int, default=None, dest="cp_sat_workers",

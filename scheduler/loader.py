@@ -3,7 +3,7 @@
 A campaign directory holds four files and an optional fifth (``docs/data-format.md``
 describes every column)::
 
-    campaign.toml                 name, province, calendar, [[shifts]], [rules], [weights]
+    campaign.toml                 name, province, calendar, [[shifts]], [rules], [weights], [solver]
     wards.csv | wards.xlsx        the campaign's wards and what each needs
     people.csv | people.xlsx      the three pools of people
     mobile_points.csv | .xlsx     the mobile service points
@@ -40,7 +40,7 @@ import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -52,6 +52,7 @@ from scheduler.model import (
     StaffNeed, Ward, WardDemand,
 )
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, number_vi
+from scheduler.settings import SolveSettings, settings_from_table
 from scheduler.tables import (
     MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, MemoryFile, Table, TableSchema, choose_table_file, read_table,
 )
@@ -78,7 +79,7 @@ RULE_KEYS: dict[str, tuple[str, str, int, int]] = {
     "student_weekly_cap_hours": ("student_weekly_cap_hours", "int", 0, 168),
     "ward_staff_list_deadline": ("ward_staff_list_deadline_minute", "time", 0, 0),
 }
-TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights")
+TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights", "solver")
 # campaign.toml [weights]: the fields of SoftWeights, whole numbers from 0 to MAX_WEIGHT.
 WEIGHT_KEYS = tuple(SoftWeights.__dataclass_fields__)
 MAX_WEIGHT = 1_000_000
@@ -196,6 +197,7 @@ class Settings:
     shifts: tuple[Shift, ...] | None = None
     rules: CampaignRules | None = None
     weights: SoftWeights | None = None
+    solver: SolveSettings = field(default_factory=SolveSettings)
 
 
 def read_settings(path: Path | MemoryFile | None) -> tuple[Settings, list[Problem]]:
@@ -263,7 +265,21 @@ def read_settings(path: Path | MemoryFile | None) -> tuple[Settings, list[Proble
         settings.shifts = _read_shifts(data["shifts"], problem)
     settings.rules = _read_rules(data.get("rules", {}), problem)
     settings.weights = _read_weights(data.get("weights", {}), problem)
+    settings.solver, solver_problems = settings_from_table(data.get("solver", {}))
+    for key, message in solver_problems:
+        problem(key, message)
     return settings, problems
+
+
+def read_solve_settings(path: Path | MemoryFile | None) -> SolveSettings:
+    """``[solver]`` of campaign.toml (on disk or in memory) as settings; the defaults where it says nothing.
+
+    A campaign whose ``[solver]`` has a problem does not load (:func:`read_settings` reports it), so
+    here a bad key simply keeps its default.
+    """
+    if path is None or (isinstance(path, Path) and not path.is_file()):
+        return SolveSettings()
+    return read_settings(path)[0].solver
 
 
 # tomllib's messages (Python 3.11–3.13 word them so) -> Vietnamese; the first pattern that matches wins.

@@ -174,3 +174,17 @@ def test_verify_rejects_a_tampered_roster(tmp_path, capsys):
     code, out, _ = run(capsys, "verify", str(tmp_path), str(tmp_path / "roster.json"))
     assert code == 1
     assert "eligibility" in out
+
+
+def test_solve_reads_solver_settings_from_campaign_toml(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    toml = tmp_path / "campaign.toml"
+    base = toml.read_text(encoding="utf-8")
+    toml.write_text(base + "\n[solver]\nprocesses = 0\n", encoding="utf-8")
+    code, _, err = run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / "roster.json"))
+    assert code == 1 and "solver.processes" in err
+    toml.write_text(base + "\n[solver]\ntime_limit_seconds = 3\nprocesses = 1\n", encoding="utf-8")
+    code, out, _ = run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / "roster.json"))
+    assert code == 0 and "Vi phạm quy tắc cứng: 0" in out
+    code, _, err = run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / "roster.json"), "--processes", "0")
+    assert code == 2 and "solver.processes" in err

@@ -133,8 +133,7 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(scratch, path)
 
 
-def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, server_pid: int,
-              settings=None) -> None:
+def run_solve(campaign, settings, workdir: str, server_pid: int) -> None:
     """The body of a job process: solve, check, explain, and pickle the result into ``workdir``.
 
     The process leads its own process group, dies with the thread of ``server_pid`` that started
@@ -151,9 +150,8 @@ def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, s
         finally:
             os._exit(0)
 
-    deadline = time.time() + time_limit_seconds  # the job's whole budget, from its own start
+    deadline = time.time() + settings.time_limit_seconds  # the job's whole budget, from its own start
     from scheduler.pipeline import solve
-    from scheduler.settings import SolveSettings
 
     folder = Path(workdir)
     progress_path = folder / "progress.json"
@@ -170,7 +168,6 @@ def run_solve(campaign, time_limit_seconds: float, workdir: str, workers: int, s
             state["phase"] = "checking"
         _write_json(progress_path, state)
 
-    settings = (settings or SolveSettings()).with_changes(time_limit_seconds=time_limit_seconds, processes=workers)
     result = solve(campaign, settings, deadline=deadline, progress=on_progress, on_plan=on_plan)
     roster, report, explanations = result.roster, result.report, list(result.explanations)
     scratch = folder / "result.tmp"
@@ -206,10 +203,10 @@ class JobRunner:
     workdir
         Where each job gets its folder ``job-<id>``.
     workers
-        Worker processes of each solve.
+        Processes of each solve; None: the `[solver]` processes of the stored campaign.toml.
     """
 
-    def __init__(self, app, workdir: Path, workers: int = 2):
+    def __init__(self, app, workdir: Path, workers: int | None = None):
         self.app = app
         self.workdir = Path(workdir)
         self.workers = workers
@@ -260,6 +257,8 @@ class JobRunner:
             campaign = store.campaign()
             if campaign is None:
                 raise LookupError("no campaign data has been imported")
+            settings = store.solve_settings().with_changes(time_limit_seconds=time_limit_seconds,
+                                                           processes=self.workers)
             self.reap()
             host, pid, started = _server()
             job = Job(status="running", dataset=DATASET, time_limit_seconds=time_limit_seconds,
@@ -277,7 +276,7 @@ class JobRunner:
                 folder = self.workdir / f"job-{job_id}"
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir(parents=True)
-                self._processes[job_id] = self._start(job_id, campaign, time_limit_seconds, folder)
+                self._processes[job_id] = self._start(job_id, campaign, settings, folder)
             except Exception as error:
                 logger.exception("starting solve job %s", job_id)
                 self._end(job_id, "failed", f"không khởi động được tiến trình giải: {_reason(error)}")
@@ -340,22 +339,22 @@ class JobRunner:
 
     # -------------------------------------------------------------------------------- start and watch
 
-    def _start(self, job_id: int, campaign, time_limit_seconds: float, folder: Path):
+    def _start(self, job_id: int, campaign, settings, folder: Path):
         """Start the job's process from its watcher thread (the death signal follows that thread)."""
         ready = threading.Event()
         started: dict = {}
-        threading.Thread(target=self._watch, args=(job_id, campaign, time_limit_seconds, folder, started, ready),
+        threading.Thread(target=self._watch, args=(job_id, campaign, settings, folder, started, ready),
                          daemon=True, name=f"raquan-watch-{job_id}").start()
         ready.wait()
         if "error" in started:
             raise started["error"]
         return started["process"]
 
-    def _watch(self, job_id: int, campaign, time_limit_seconds: float, folder: Path, started: dict,
+    def _watch(self, job_id: int, campaign, settings, folder: Path, started: dict,
                ready: threading.Event) -> None:
         context = multiprocessing.get_context("spawn")
         process = context.Process(target=run_solve, name=f"raquan-solve-{job_id}",
-                                  args=(campaign, time_limit_seconds, str(folder), self.workers, os.getpid()))
+                                  args=(campaign, settings, str(folder), os.getpid()))
         try:
             process.start()
         except BaseException as error:

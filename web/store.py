@@ -25,11 +25,13 @@ from flask import current_app
 from sqlalchemy import Integer, Text, cast, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files
+from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files, read_solve_settings
 from scheduler import report as figures
 from scheduler.model import Assignment, Campaign, Pool, Roster, Unfilled
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_json
+from scheduler.settings import SolveSettings
+from scheduler.tables import MemoryFile
 from web.models import (AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db,
                         utcnow)
 
@@ -293,6 +295,12 @@ def campaign() -> Campaign | None:
     if stored.campaign is None:
         raise CampaignLoadError(stored.report.errors)
     return stored.campaign
+
+
+def solve_settings() -> SolveSettings:
+    """How the stored campaign is solved: ``[solver]`` of its campaign.toml (the defaults without one)."""
+    content = files().get(CAMPAIGN_FILE)
+    return read_solve_settings(None if content is None else MemoryFile(CAMPAIGN_FILE, content))
 
 
 def stored_report() -> CheckReport | None:

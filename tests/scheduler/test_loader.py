@@ -550,3 +550,18 @@ def test_files_from_bytes_ignore_other_names(io_dir, io_campaign):
 
     files = {**_files_of(io_dir), "ghi-chu.txt": b"\xff", "people.bak": b""}
     assert load_campaign_files(files)[0] == io_campaign
+
+
+def test_solver_settings_are_read_from_campaign_toml_and_bad_keys_are_problems(io_dir):
+    from scheduler.io import read_solve_settings
+    from scheduler.settings import SolveSettings
+
+    toml = io_dir / "campaign.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[solver]\ntime_limit_seconds = 12\nprocesses = 3\n",
+                    encoding="utf-8")
+    assert check_campaign(io_dir) == []
+    assert read_solve_settings(toml) == SolveSettings(time_limit_seconds=12, processes=3)
+    toml.write_text(toml.read_text(encoding="utf-8") + "threads = 2\n", encoding="utf-8")
+    problems = check_campaign(io_dir)
+    assert [(p.file, p.column) for p in problems] == [("campaign.toml", "solver.threads")]
+    assert "cp_sat_workers" in problems[0].message
