@@ -111,7 +111,8 @@ def _solve_with_progress(campaign, settings, deadline: float):
     with Progress(TextColumn("Giải theo cụm xã/phường"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   transient=True) as progress:
         task = progress.add_task("solve", total=None)
-        return solve(campaign, settings, deadline=deadline, progress=lambda outcome: progress.advance(task),
+        return solve(campaign, settings, deadline=deadline, explain_late=False,
+                     progress=lambda outcome: progress.advance(task),
                      on_plan=lambda n: progress.update(task, total=n))
 
 

@@ -45,7 +45,8 @@ class SolveResult:
     report
         The independent checker's report on the roster.
     explanations
-        One per unfilled slot, in the report's order.
+        One per unfilled slot, in the report's order (none when the pipeline was told not to explain late
+        and the deadline came first: ``figures["explained"]``).
     terms
         The objective's terms, unweighted (:class:`~scheduler.model.SoftWeights` order).
     bound
@@ -102,7 +103,8 @@ def closing_seconds(campaign: Campaign) -> tuple[float, float]:
 
 def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, deadline: float | None = None,
           travel: Callable[[str, str], int] | None = None, progress: Callable | None = None,
-          on_plan: Callable[[int], None] | None = None, monolithic: bool = False) -> SolveResult:
+          on_plan: Callable[[int], None] | None = None, monolithic: bool = False,
+          explain_late: bool = True) -> SolveResult:
     """Solve, fill, check and explain a campaign by ``deadline`` (a time.time() value).
 
     Parameters
@@ -119,6 +121,10 @@ def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, dead
         Called as each cluster is solved, and once with the number of clusters.
     monolithic
         Solve every cluster in one CP-SAT model (for comparison in the benchmark).
+    explain_late
+        Explain the gaps even when that would end after the deadline (the web stores explanations with
+        every version). Without it, a roster checked too close to the deadline comes without explanations
+        (``figures["explained"]`` is False) rather than late.
     """
     from scheduler.solver.fill import apply_explained_fixes, fill_gaps, widen_posts
     from scheduler.solver.solve import campaign_travel, solve_clusters, solve_monolithic
@@ -157,19 +163,21 @@ def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, dead
                     wall_seconds=round(time.time() - started, 2))
     report = verify(campaign, roster, travel)
     if explained is not None and [e.unfilled for e in explained] == list(report.unfilled):
-        explanations = tuple(explained)  # the fix pass's last round explained this very roster
-    else:
+        explanations: tuple[Explanation, ...] | None = tuple(explained)  # the fix pass's last round explained it
+    elif explain_late or time.time() + (1 - CHECK_ONLY_SHARE) * checking <= deadline:
         explanations = tuple(explain(campaign, roster, report.unfilled, travel))
+    else:
+        explanations = None
+        logger.info("the gaps are not explained: it would end after the deadline")
     wall = time.time() - started
     figures = dict(clusters.figures, widened_posts=widened, gap_fills=len(added), explained_fixes=fixes,
-                   gaps_before_fill=gaps_before,
-                   gaps_after=len(report.unfilled),
-                   fixes_left=sum(1 for e in explanations if e.fix is not None))
+                   gaps_before_fill=gaps_before, gaps_after=len(report.unfilled), explained=explanations is not None,
+                   fixes_left=sum(1 for e in explanations or () if e.fix is not None))
     logger.info("pipeline: %d gaps after the cluster solves, %d after filling and %d fixes; %.1f s",
                 gaps_before, len(report.unfilled), fixes, wall)
     roster = Roster(roster.campaign_name, roster.status, roster.assignments, roster.unfilled, roster.objective,
                     roster.best_bound, round(wall, 2))
-    return SolveResult(roster, report, explanations, dict(report.terms), clusters.bound, status, wall, figures)
+    return SolveResult(roster, report, explanations or (), dict(report.terms), clusters.bound, status, wall, figures)
 
 
 def _order(assignment) -> tuple:

@@ -12,7 +12,7 @@ term by term, so the engine's objective is the checker's objective.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
 
@@ -59,7 +59,11 @@ class TaskInfo:
 
 @dataclass
 class Draft:
-    """A cluster's problem while the campaign's rules decide which (person, task) pairs may exist."""
+    """A cluster's problem while the campaign's rules decide which (person, task) pairs may exist.
+
+    Each rule adds the test a pair must pass (:meth:`keep`); the pairs are settled in one pass over
+    every (person, task) of the cluster the first time :attr:`pairs` is read.
+    """
 
     campaign: Campaign
     spec: ClusterSpec
@@ -67,12 +71,29 @@ class Draft:
     problem: Problem
     people: list[Person]
     infos: list[TaskInfo]
-    pairs: set[tuple[int, int]]
+    tests: list[Callable[[Person, TaskInfo, Task], bool]] = field(default_factory=list)
+    _pairs: set[tuple[int, int]] | None = None
 
     def keep(self, allowed: Callable[[Person, TaskInfo, Task], bool]) -> None:
         """Leave out every pair ``allowed`` refuses (a pair left out is a Boolean fixed to 0)."""
-        tasks = self.problem.tasks
-        self.pairs = {(w, t) for w, t in self.pairs if allowed(self.people[w], self.infos[t], tasks[t])}
+        if self._pairs is not None:
+            raise RuntimeError("the pairs are settled: every rule that leaves pairs out comes before")
+        self.tests.append(allowed)
+
+    @property
+    def pairs(self) -> set[tuple[int, int]]:
+        if self._pairs is None:
+            tasks, tests = self.problem.tasks, self.tests
+            kept = set()
+            for t, (info, task) in enumerate(zip(self.infos, tasks, strict=True)):
+                for w, person in enumerate(self.people):
+                    for allowed in tests:
+                        if not allowed(person, info, task):
+                            break
+                    else:
+                        kept.add((w, t))
+            self._pairs = kept
+        return self._pairs
 
 
 # --- the campaign's people rules on the CP-SAT side (the engine adds the time rules: engine.WORKER_RULES) ---
@@ -189,8 +210,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
                     oncall_tasks.append((t, day_index, shift.id))
 
     # 2. The pairs the campaign's rules allow.
-    draft = Draft(campaign, spec, travel, problem, people, infos,
-                  {(w, t) for t in range(len(problem.tasks)) for w in range(len(people))})
+    draft = Draft(campaign, spec, travel, problem, people, infos)
     for add_rule in CAMPAIGN_RULES.values():
         add_rule(draft)
 
