@@ -197,12 +197,6 @@ class Person:
         _require(self.weekly_cap_hours is None or self.weekly_cap_hours >= 0,
                  f"person {self.id}: weekly_cap_hours must not be negative")
 
-    def is_available(self, day: date, shift_id: str) -> bool:
-        """Whether the person declared themselves free for this shift on this day."""
-        if day in self.unavailable_dates:
-            return False
-        return not self.available_shift_ids or shift_id in self.available_shift_ids
-
 
 @dataclass(frozen=True)
 class StaffNeed:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from scheduler.calendar import weekly_limit_minutes
 from scheduler.model import MINUTES_PER_DAY, Campaign, Person, Pool, Roster, ShiftKind, night_overlap_minutes
 
 MINUTES_PER_HOUR = 60
@@ -143,7 +144,7 @@ class PersonLoad:
     week_hours : dict of int to float
         Hours per 7-day block (week index -> hours), only weeks with some.
     cap_hours : int
-        The person's weekly cap (:meth:`Campaign.weekly_cap_hours`).
+        The person's weekly limit as the calendar has it (their cap, never above the legal hours).
     """
 
     person: Person
@@ -186,7 +187,7 @@ def person_loads(campaign: Campaign, roster: Roster, people: Iterable[Person]) -
         weeks = week_minutes.get(person.id, Counter())
         hours = {week: total / MINUTES_PER_HOUR for week, total in sorted(weeks.items())}
         loads.append(PersonLoad(person, counts[person.id], max(hours.values()) if hours else 0.0, nights[person.id],
-                                len(wards[person.id]), hours, campaign.weekly_cap_hours(person)))
+                                len(wards[person.id]), hours, weekly_limit_minutes(campaign, person) // 60))
     return loads
 
 

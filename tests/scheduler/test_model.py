@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from scheduler.model import (
-    Campaign, CampaignRules, MobilePoint, Person, Pool, Shift, ShiftKind, StaffNeed, WardDemand,
+    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, Shift, ShiftKind, StaffNeed, WardDemand,
 )
 from scheduler.scenarios import hanoi_shifts, tiny_scenario
 
@@ -48,14 +48,22 @@ def test_rules_refuse_negative_settings():
         CampaignRules(night_start_minute=1440)
 
 
-def test_person_availability_by_day_and_shift():
+def test_person_availability_by_day_and_shift(rk):
+    """The calendar's availability (the one place the rule is written outside the solver and the checker)."""
+    from scheduler.calendar import Calendar
+
     person = Person("SV1", "An", Pool.STUDENT, "BK", "00316", "0912000001",
-                    unavailable_dates=frozenset({date(2025, 7, 25)}), available_shift_ids=frozenset({"sang"}))
-    assert person.is_available(date(2025, 7, 24), "sang")
-    assert not person.is_available(date(2025, 7, 24), "chieu")
-    assert not person.is_available(date(2025, 7, 25), "sang")
-    anyone = replace(person, available_shift_ids=frozenset())
-    assert anyone.is_available(date(2025, 7, 24), "chieu")
+                    unavailable_dates=frozenset({rk.day(1)}), available_shift_ids=frozenset({"sang"}))
+    anyone = replace(person, id="SV9", available_shift_ids=frozenset())
+    calendar = Calendar(rk.campaign(people=(person, anyone)))
+
+    def available(who, day, shift_id):
+        return calendar.available(who, Assignment(who.id, rk.A, rk.day(day), shift_id=shift_id))
+
+    assert available(person, 0, "sang")
+    assert not available(person, 0, "chieu")
+    assert not available(person, 1, "sang")
+    assert available(anyone, 0, "chieu")
 
 
 def test_weekly_cap_falls_back_to_the_pool_rule():

@@ -9,6 +9,8 @@ import re
 
 from sqlalchemy import select
 
+from scheduler.calendar import Calendar
+from scheduler.model import Assignment
 from tests.web.conftest import PASSWORD
 
 
@@ -137,12 +139,14 @@ def test_youth_union_pins_a_student_and_the_next_solve_keeps_it(live_server, ope
         published = {(a.person_id, a.ward_code, a.date, a.shift_id) for a in store.roster_of(store.latest_published())
                      .assignments}
     # A student, ward, day and service shift the published roster does not already have.
+    calendar = Calendar(campaign)
     demands = {d.ward_code: d for d in campaign.demands}
     choice = next((person, ward, day, shift_id)
                   for person in campaign.people if person.pool.value == "student"
                   for ward in campaign.wards for day in campaign.dates
                   for shift_id in demands[ward.code].service_shift_ids
-                  if person.is_available(day, shift_id) and (person.id, ward.code, day, shift_id) not in published)
+                  if calendar.available(person, Assignment(person.id, ward.code, day, shift_id=shift_id))
+                  and (person.id, ward.code, day, shift_id) not in published)
     person, ward, day, shift_id = choice
 
     page = open_page()
