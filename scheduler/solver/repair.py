@@ -2,7 +2,7 @@
 
 After the first round of cluster solves, some clusters have covers short while
 people elsewhere in the city are idle (no cluster used them). For each short
-cluster (the shortest first), the idle people nearest its post, of the pools its
+cluster (the one missing most people first), the idle people of other teams nearest its post, of the pools its
 short covers ask for, join its team at their nearest ward of the cluster, at most
 as many per pool as that pool is short (and at most ``MAX_EXTRA_PER_POOL``). The
 cluster is then solved again, warm-started from its first roster; the caller keeps
@@ -51,18 +51,19 @@ def widened_specs(campaign: Campaign, outcomes: list, travel: Callable[[str, str
     specs = []
     for outcome in sorted((o for o in outcomes if o.shortfalls), key=lambda o: -sum(o.shortfalls.values())):
         spec = outcome.spec
+        team = {person_id for people in spec.team.values() for person_id in people}  # idle already, but theirs
         extra = []
         for pool, missing in pools_short(campaign, outcome.shortfalls).items():
             candidates = sorted((travel(p.home_ward_code, spec.post), p.id) for p in idle
-                                if p.pool is pool and p.id not in taken)
+                                if p.pool is pool and p.id not in taken and p.id not in team)
             for _, person_id in candidates[: min(MAX_EXTRA_PER_POOL, missing)]:
                 extra.append(person_id)
                 taken.add(person_id)
         if not extra:
             continue
-        team = {ward: list(people) for ward, people in spec.team.items()}
+        wards = {ward: list(people) for ward, people in spec.team.items()}
         for person_id in extra:
             home = campaign.person(person_id).home_ward_code
-            team[min(spec.wards, key=lambda w: (travel(home, w), w))].append(person_id)
-        specs.append(replace(spec, team={ward: tuple(people) for ward, people in team.items()}))
+            wards[min(spec.wards, key=lambda w: (travel(home, w), w))].append(person_id)
+        specs.append(replace(spec, team={ward: tuple(people) for ward, people in wards.items()}))
     return specs
