@@ -344,9 +344,6 @@ class Calendar:
         book = self.books.get(person_id)
         return book.week_minutes[self.limits.week_of_day[day_index]] if book else 0
 
-    def book(self, person_id: str) -> TimeBook:
-        return self.books[person_id]
-
     # --- helpers ---
 
     def _span(self, assignment: Assignment) -> tuple[int, int, int]:

@@ -238,3 +238,12 @@ def test_calendar_first_breaks_is_the_start_of_all_breaks(case):
     first = calendar.breaks(candidate, first=True)
     assert every[:len(first)] == first
     assert first == every[:next((i + 1 for i, label in enumerate(every) if label != "max_weekly_hours"), len(every))]
+
+
+def test_time_book_answers_the_time_rules_in_their_registry_order():
+    """The engine's worker rules and the time book name the same rules, in the same order."""
+    from scheduler.calendar import TIME_RULES
+    from scheduler.rules import PEOPLE_RULES
+    from scheduler.solver.engine import WORKER_RULES
+
+    assert tuple(WORKER_RULES) == TIME_RULES == tuple(label for label in PEOPLE_RULES if label in TIME_RULES)
