@@ -58,7 +58,7 @@ import warnings
 import zipfile
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -81,6 +81,7 @@ MAX_TABLE_COLUMNS = 100  # columns of a sheet that are read; later ones are not 
 MAX_MERGED_RANGES = 100_000  # merged ranges of one sheet (two merged columns over the most rows)
 MAX_CSV_LINE_CHARS = 1_000_000  # one line of a CSV file; a list of people never comes near it
 MAX_SHEET_LINES = 1_048_576  # Excel's last line; a sheet with lines beyond it is refused
+_EXCEL_LAST_COLUMN = 16_384  # column XFD: where a merge of whole lines ("2:3") ends
 HEADER_SEARCH_LINES = 20  # the header is looked for among this many first lines of each sheet
 
 # Columns lists often have and a campaign does not use: row numbers and remarks. Ignored, with a note.
@@ -259,7 +260,7 @@ class _Sheet:
     """A CSV file or one worksheet, as lines of text cells."""
 
     title: str | None  # the worksheet's name; None for a CSV
-    lines: Callable[[], Iterator[list[str]]]  # every line from line 1, read as taken; may raise _Unreadable
+    lines: Callable[[], Generator[list[str], None, None]]  # every line from line 1, read as taken; may raise _Unreadable
     merged: Callable[[], list[tuple[int, int, int, int]]]  # merged ranges: (min_col, min_row, max_col, max_row)
     ragged: bool  # a line may run past the header (CSV); a worksheet's columns all exist
 
@@ -400,7 +401,7 @@ def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
     for index, line in sorted(filled.items()):
         problems.append(Problem(file, None, None,
                                 f"cột thứ {index + 1} không có tiêu đề nhưng có dữ liệu (dòng {line})"))
-    columns = tuple(sorted(positions, key=positions.get))
+    columns = tuple(sorted(positions, key=lambda name: positions[name]))
     return Table(file, columns, tuple(rows), headings), problems
 
 
@@ -531,7 +532,7 @@ def _read_csv(path: Path | MemoryFile, schema: TableSchema) -> tuple[Table, list
 
 
 def _csv_sheet(path: Path | MemoryFile, delimiter: str) -> _Sheet:
-    def lines() -> Iterator[list[str]]:
+    def lines() -> Generator[list[str], None, None]:
         line = 0
         with _open_text(path) as handle:
             try:
@@ -680,7 +681,7 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
     """A read-only worksheet as a sheet of lines: every line from line 1, at most MAX_TABLE_COLUMNS wide."""
     worksheet.reset_dimensions()  # the stored dimensions may be wrong, or claim a million empty lines
 
-    def lines() -> Iterator[list[str]]:
+    def lines() -> Generator[list[str], None, None]:
         line = 0
         try:
             for values in worksheet.iter_rows(max_col=MAX_TABLE_COLUMNS, values_only=True):
@@ -711,7 +712,7 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
 
         from openpyxl.utils.cell import range_boundaries
 
-        ranges = []
+        ranges: list[tuple[int, int, int, int]] = []
         with workbook._archive.open(worksheet._worksheet_path) as source:
             if not _mentions(source, b"mergeCell"):  # most sheets: one quick pass over the bytes
                 return ranges
@@ -724,7 +725,9 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
                     elif element.tag == f"{_SHEET_NS}mergeCells":
                         merges = element
                 elif element.tag == f"{_SHEET_NS}mergeCell":
-                    ranges.append(range_boundaries(element.get("ref", "")))
+                    min_col, min_row, max_col, max_row = range_boundaries(element.get("ref", ""))
+                    # A merge of whole columns ("C:C") or whole lines ("2:3") leaves the open ends as None.
+                    ranges.append((min_col or 1, min_row or 1, max_col or _EXCEL_LAST_COLUMN, max_row or MAX_SHEET_LINES))
                     if len(ranges) > MAX_MERGED_RANGES:
                         raise _TooManyMerged()
                     if merges is not None:
@@ -758,12 +761,14 @@ def write_table(path: Path | str, schema: TableSchema, rows: Iterable[Mapping[st
         path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
-def _xlsx_bytes(title: str, records: Sequence[Sequence[str]]) -> bytes:
+def _xlsx_bytes(title: str, records: list[list[str]]) -> bytes:
     import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
     from openpyxl.writer.excel import ExcelWriter
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
     sheet.title = title
     for record in records:
         sheet.append(record)
