@@ -381,7 +381,8 @@ def split_list(text: str) -> list[str]:
 
 def parse_list(text: str, parse_item, key=None) -> list:
     """A ';'-separated list, each item read by ``parse_item``; an item twice is an error."""
-    values, seen = [], {}
+    values: list = []
+    seen: dict[object, str] = {}  # marker -> the item that gave it
     for item in split_list(text):
         value = parse_item(item)
         marker = key(value) if key else value

@@ -21,7 +21,14 @@ from scheduler import cells
 from scheduler.loader import CAMPAIGN_FILE, RULE_KEYS, WEIGHT_KEYS, pin_sort_key
 from scheduler.model import Campaign, Pool, ShiftKind
 from scheduler.tables import (
-    CAMPAIGN_TABLES, MOBILE_POINTS, OPTIONAL_TABLES, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, write_table,
+    CAMPAIGN_TABLES,
+    MOBILE_POINTS,
+    OPTIONAL_TABLES,
+    PEOPLE,
+    PINS,
+    TABLE_SUFFIXES,
+    WARDS,
+    write_table,
 )
 
 logger = logging.getLogger(__name__)
@@ -96,7 +103,8 @@ def _check_representable(campaign: Campaign) -> None:
     if len(demanded) != len(campaign.demands):
         raise ValueError("a ward has two demands; wards.csv holds one row per ward")
     for point in campaign.mobile_points:
-        pools, skills = set(), set()
+        pools: set[Pool | str | None] = set()
+        skills: set[Pool | str | None] = set()
         for need in point.staff_needed:
             if need.pool is not None and need.skill is not None:
                 raise ValueError(f"mobile point {point.id}: a need by pool and skill together cannot be written")
@@ -199,11 +207,12 @@ def mobile_point_rows(campaign: Campaign) -> list[dict[str, str]]:
     rows, ward_name = [], _WardNames(campaign)
     for point in sorted(campaign.mobile_points, key=lambda p: (p.date, p.start_minute, p.end_minute, p.id)):
         counts = {column: 0 for column in _POOL_COLUMNS.values()}
-        skills = {}
+        skills: dict[str, int] = {}
         for need in point.staff_needed:
             if need.pool is not None:
                 counts[_POOL_COLUMNS[need.pool]] += need.count
             else:
+                assert need.skill is not None  # a staff need names a pool or a skill
                 skills[need.skill] = need.count
         rows.append({
             "point_id": point.id,
@@ -222,5 +231,9 @@ def mobile_point_rows(campaign: Campaign) -> list[dict[str, str]]:
 def pin_rows(campaign: Campaign) -> list[dict[str, str]]:
     """The rows of pins.csv, by date, ward, shift and person."""
     ward_name = _WardNames(campaign)
-    return [{"person_id": pin.person_id, "ward": ward_name(pin.ward_code), "date": cells.format_date(pin.date),
-             "shift": pin.shift_id} for pin in sorted(campaign.pins, key=pin_sort_key)]
+    rows = []
+    for pin in sorted(campaign.pins, key=pin_sort_key):
+        assert pin.shift_id is not None  # _check_representable refuses a pin at a mobile point
+        rows.append({"person_id": pin.person_id, "ward": ward_name(pin.ward_code),
+                     "date": cells.format_date(pin.date), "shift": pin.shift_id})
+    return rows

@@ -15,11 +15,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 MINUTES_PER_DAY = 24 * 60
 
 
-class Pool(str, enum.Enum):
+class Pool(str, enum.Enum):  # noqa: UP042 (StrEnum would change str() from "Pool.X" to the value)
     """The three pools of people the directive mobilises."""
 
     STUDENT = "student"  # sinh viên CNTT, đoàn viên thanh niên
@@ -38,14 +39,14 @@ POOL_LABELS_VI = {
 }
 
 
-class ShiftKind(str, enum.Enum):
+class ShiftKind(str, enum.Enum):  # noqa: UP042 (StrEnum would change str() from "ShiftKind.X" to the value)
     """What a shift is for."""
 
     SERVICE = "service"  # support staff on site during service hours
     ONCALL = "oncall"  # a technician responsible for the ward (24/7 rule)
 
 
-class PriorityGroup(str, enum.Enum):
+class PriorityGroup(str, enum.Enum):  # noqa: UP042 (StrEnum would change str() from "PriorityGroup.X" to the value)
     """People a mobile point serves first (Directive 11, II.4)."""
 
     ELDERLY = "elderly"  # người cao tuổi
@@ -274,7 +275,7 @@ class Campaign:
     mobile_points: tuple[MobilePoint, ...] = ()
     weights: SoftWeights = SoftWeights()
     pins: tuple[Assignment, ...] = ()  # assignments the roster must keep (the Youth Union's choices)
-    _index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _index: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False, hash=False)  # set by __post_init__
 
     def __post_init__(self) -> None:
         _require(self.days > 0, "a campaign lasts at least one day")

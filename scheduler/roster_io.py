@@ -23,13 +23,19 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any, NoReturn
 
 from scheduler.cells import format_date, format_time
 from scheduler.formulas import csv_cell, text_only
 from scheduler.model import Assignment, Campaign, Roster, Unfilled
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import (
-    POOL_ABBREVIATIONS, VerifyReport, assignment_sort_key, unfilled_sort_key, verify, ward_name,
+    POOL_ABBREVIATIONS,
+    VerifyReport,
+    assignment_sort_key,
+    unfilled_sort_key,
+    verify,
+    ward_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -56,8 +62,8 @@ def sort_roster(roster: Roster) -> Roster:
                    unfilled=tuple(sorted(roster.unfilled, key=unfilled_sort_key)))
 
 
-def _assignment_dict(a: Assignment) -> dict:
-    entry = {"person_id": a.person_id, "ward_code": a.ward_code, "date": a.date.isoformat()}
+def _assignment_dict(a: Assignment) -> dict[str, object]:
+    entry: dict[str, object] = {"person_id": a.person_id, "ward_code": a.ward_code, "date": a.date.isoformat()}
     if a.shift_id is not None:
         entry["shift_id"] = a.shift_id
     if a.mobile_point_id is not None:
@@ -68,8 +74,8 @@ def _assignment_dict(a: Assignment) -> dict:
     return entry
 
 
-def _unfilled_dict(u: Unfilled) -> dict:
-    entry = {"rule": u.rule, "ward_code": u.ward_code, "date": u.date.isoformat(), "shift_id": u.shift_id,
+def _unfilled_dict(u: Unfilled) -> dict[str, object]:
+    entry: dict[str, object] = {"rule": u.rule, "ward_code": u.ward_code, "date": u.date.isoformat(), "shift_id": u.shift_id,
              "missing": u.missing}
     if u.mobile_point_id is not None:
         entry["mobile_point_id"] = u.mobile_point_id
@@ -116,10 +122,10 @@ class _Reader:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, where: str, message: str):
+    def fail(self, where: str, message: str) -> NoReturn:
         raise ValueError(f"{self.source}: {where}: {message}")
 
-    def keys(self, entry, where: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict:
+    def keys(self, entry: object, where: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(entry, dict):
             self.fail(where, f"phải là một đối tượng JSON {{...}}, không phải {type(entry).__name__}")
         for key in entry:
@@ -130,23 +136,31 @@ class _Reader:
                 self.fail(f"{where}.{key}", "thiếu trường bắt buộc")
         return entry
 
-    def text(self, entry: dict, key: str, where: str, optional: bool = False) -> str | None:
+    def text(self, entry: dict[str, Any], key: str, where: str) -> str:
         value = entry.get(key)
-        if value is None and optional:
-            return None
         if not isinstance(value, str) or not value:
             self.fail(f"{where}.{key}", f"phải là chuỗi không rỗng, không phải {value!r}")
         return value
 
-    def integer(self, entry: dict, key: str, where: str, optional: bool = False, minimum: int | None = None):
-        value = entry.get(key)
-        if value is None and optional:
+    def optional_text(self, entry: dict[str, Any], key: str, where: str) -> str | None:
+        """The field's text, or None when it is missing or null."""
+        if entry.get(key) is None:
             return None
+        return self.text(entry, key, where)
+
+    def integer(self, entry: dict[str, Any], key: str, where: str, minimum: int | None = None) -> int:
+        value = entry.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(f"{where}.{key}", f"phải là số nguyên, không phải {value!r}")
         if minimum is not None and value < minimum:
             self.fail(f"{where}.{key}", f"phải từ {minimum} trở lên, không phải {value}")
         return value
+
+    def optional_integer(self, entry: dict[str, Any], key: str, where: str, minimum: int | None = None) -> int | None:
+        """The field's integer, or None when it is missing or null."""
+        if entry.get(key) is None:
+            return None
+        return self.integer(entry, key, where, minimum)
 
     def day(self, entry: dict, key: str, where: str) -> date:
         value = entry.get(key)
@@ -157,34 +171,35 @@ class _Reader:
         except ValueError:
             self.fail(f"{where}.{key}", f"ngày không tồn tại {value!r}")
 
-    def assignment(self, entry, index: int) -> Assignment:
+    def assignment(self, entry: object, index: int) -> Assignment:
         where = f"assignments[{index}]"
         entry = self.keys(entry, where, _ASSIGNMENT_KEYS, ("person_id", "ward_code", "date"))
         covered = entry.get("covered_ward_codes", [])
         if not isinstance(covered, list) or not all(isinstance(code, str) and code for code in covered):
             self.fail(f"{where}.covered_ward_codes", f"phải là danh sách mã, không phải {covered!r}")
-        fields = dict(person_id=self.text(entry, "person_id", where), ward_code=self.text(entry, "ward_code", where),
-                      date=self.day(entry, "date", where), shift_id=self.text(entry, "shift_id", where, True),
-                      mobile_point_id=self.text(entry, "mobile_point_id", where, True),
-                      need_index=self.integer(entry, "need_index", where, True, minimum=0),
-                      covered_ward_codes=tuple(covered))
+        person_id, ward_code = self.text(entry, "person_id", where), self.text(entry, "ward_code", where)
+        day, shift_id = self.day(entry, "date", where), self.optional_text(entry, "shift_id", where)
+        mobile_point_id = self.optional_text(entry, "mobile_point_id", where)
+        need_index = self.optional_integer(entry, "need_index", where, minimum=0)
         try:
-            return Assignment(**fields)
+            return Assignment(person_id=person_id, ward_code=ward_code, date=day, shift_id=shift_id,
+                              mobile_point_id=mobile_point_id, need_index=need_index,
+                              covered_ward_codes=tuple(covered))
         except ValueError as error:
             self.fail(where, f"phân công không hợp lệ ({error})")
 
-    def unfilled(self, entry, index: int) -> Unfilled:
+    def unfilled(self, entry: object, index: int) -> Unfilled:
         where = f"unfilled[{index}]"
         entry = self.keys(entry, where, _UNFILLED_KEYS, ("rule", "ward_code", "date", "missing"))
         need = entry.get("need", "")
         if not isinstance(need, str):
             self.fail(f"{where}.need", f"phải là chuỗi, không phải {need!r}")
         return Unfilled(rule=self.text(entry, "rule", where), ward_code=self.text(entry, "ward_code", where),
-                        date=self.day(entry, "date", where), shift_id=self.text(entry, "shift_id", where, True),
+                        date=self.day(entry, "date", where), shift_id=self.optional_text(entry, "shift_id", where),
                         missing=self.integer(entry, "missing", where, minimum=1),
-                        mobile_point_id=self.text(entry, "mobile_point_id", where, True), need=need)
+                        mobile_point_id=self.optional_text(entry, "mobile_point_id", where), need=need)
 
-    def roster(self, document) -> Roster:
+    def roster(self, document: object) -> Roster:
         document = self.keys(document, "tệp", _TOP_KEYS, ("format", "campaign", "status", "assignments"))
         if document["format"] != ROSTER_FORMAT:
             self.fail("format", f"định dạng {document['format']!r} không phải {ROSTER_FORMAT!r}")
@@ -200,8 +215,8 @@ class _Reader:
             campaign_name=self.text(document, "campaign", "tệp"), status=self.text(document, "status", "tệp"),
             assignments=tuple(self.assignment(entry, i) for i, entry in enumerate(lists["assignments"])),
             unfilled=tuple(self.unfilled(entry, i) for i, entry in enumerate(lists["unfilled"])),
-            objective=self.integer(document, "objective", "tệp", optional=True),
-            best_bound=self.integer(document, "best_bound", "tệp", optional=True),
+            objective=self.optional_integer(document, "objective", "tệp"),
+            best_bound=self.optional_integer(document, "best_bound", "tệp"),
             wall_seconds=None if wall is None else float(wall))
 
 
@@ -291,6 +306,7 @@ def ward_grids(campaign: Campaign, roster: Roster) -> dict[str, dict[tuple[date,
         if a.mobile_point_id is not None:
             by_point[a.mobile_point_id].append(label)
             continue
+        assert a.shift_id is not None  # an assignment names a shift or a mobile point
         grids[a.ward_code][(a.date, a.shift_id)].append(label)
         remote = f"{label} — trực tại {ward_name(campaign, a.ward_code)}"
         for code in a.covered_ward_codes:
@@ -345,12 +361,14 @@ def write_roster_xlsx(campaign: Campaign, roster: Roster, path: Path | str, repo
     """
     import openpyxl
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     path = Path(path)
     if report is None:
         report = verify(campaign, roster, travel)
     workbook = openpyxl.Workbook()
     summary = workbook.active
+    assert isinstance(summary, Worksheet)  # a new workbook opens on its one worksheet
     summary.title = SUMMARY_SHEET
     for label, value in _summary_rows(campaign, roster, report):
         summary.append([label, "" if value is None else value])
@@ -364,7 +382,7 @@ def write_roster_xlsx(campaign: Campaign, roster: Roster, path: Path | str, repo
 
     names = sheet_names([ward.name for ward in campaign.wards], reserved=(SUMMARY_SHEET,))
     grids = ward_grids(campaign, roster)
-    for ward, title in zip(campaign.wards, names):
+    for ward, title in zip(campaign.wards, names, strict=True):
         sheet = workbook.create_sheet(title)
         _write_grid(sheet, campaign, grids.get(ward.code, {}))
         sheet.oddHeader.center.text = f"{ward.name} — {campaign.name}"
@@ -414,12 +432,14 @@ def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Pa
     """
     import openpyxl
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     path = Path(path)
     ward = campaign.ward(ward_code)
     bold = Font(bold=True)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
     sheet.title = "Lịch trực"
     _write_grid(sheet, campaign, ward_grids(campaign, roster).get(ward_code, {}), f"{ward.name} — {campaign.name}")
 
@@ -432,7 +452,7 @@ def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Pa
         person = people.get(person_id)
         contacts.append([person_id, person.name if person else "", person.pool.label_vi if person else "",
                          person.organisation if person else "", person.phone if person else "", count])
-    for letter, width in zip("ABCDEF", (10, 28, 20, 48, 14, 8)):
+    for letter, width in zip("ABCDEF", (10, 28, 20, 48, 14, 8), strict=True):
         contacts.column_dimensions[letter].width = width
 
     missing = workbook.create_sheet("Thiếu người")
@@ -444,7 +464,7 @@ def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Pa
         rule = RULES_BY_LABEL[gap.rule].name_vi if gap.rule in RULES_BY_LABEL else gap.rule
         slot = shifts.get(gap.shift_id, gap.shift_id) if gap.shift_id else (gap.mobile_point_id or "cả ngày")
         missing.append([day_label(gap.date), slot, rule, gap.missing, explanation, suggestion])
-    for letter, width in zip("ABCDEF", (12, 24, 36, 12, 70, 70)):
+    for letter, width in zip("ABCDEF", (12, 24, 36, 12, 70, 70), strict=True):
         missing.column_dimensions[letter].width = width
     _save(workbook, path)
     return path

@@ -50,4 +50,3 @@ RULES = (
 RULES_BY_LABEL = {rule.label: rule for rule in RULES}
 COVERAGE_RULES = tuple(r.label for r in RULES if r.kind == "coverage")
 PEOPLE_RULES = tuple(r.label for r in RULES if r.kind == "people")
-SOFT_RULES = tuple(r.label for r in RULES if r.kind == "soft")

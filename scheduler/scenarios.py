@@ -188,7 +188,7 @@ def _students(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...
                 unavailable.update(school.exam_dates)
             if rng.random() < 0.25:  # weekends with the family
                 unavailable.update(d for d in dates if d.weekday() == 6)
-            shifts = frozenset()
+            shifts: frozenset[str] = frozenset()
             if rng.random() < 0.3:
                 shifts = frozenset({rng.choice(("sang", "chieu"))})
             people.append(Person(
@@ -246,7 +246,7 @@ def _mobile_points(rng: random.Random, wards: list[Ward], dates: tuple[date, ...
     weights = [5.0 if w.code in TIGHT_COMMUNES else 3.0 if w.kind == "Xã" else 1.0 for w in wards]
     groups = (PriorityGroup.ELDERLY, PriorityGroup.DISABLED, PriorityGroup.POOR,
               PriorityGroup.NEAR_POOR, PriorityGroup.GENERAL)
-    points = []
+    points: list[MobilePoint] = []
     taken = set()
     while len(points) < count:
         ward = rng.choices(wards, weights=weights)[0]

@@ -21,6 +21,7 @@ def slot_minutes(campaign: Campaign, assignment: Assignment) -> tuple[int, int]:
     if assignment.shift_id is not None:
         shift = campaign.shift(assignment.shift_id)
         return shift.start_minute, shift.end_minute
+    assert assignment.mobile_point_id is not None  # an assignment names a shift or a mobile point
     point = campaign.mobile_point(assignment.mobile_point_id)
     return point.start_minute, point.end_minute
 

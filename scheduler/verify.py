@@ -26,14 +26,23 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
 from scheduler import timeline
 from scheduler.cells import format_date
 from scheduler.model import (
-    MINUTES_PER_DAY, Assignment, Campaign, Person, Pool, Roster, ShiftKind, StaffNeed, Unfilled, WardDemand,
+    MINUTES_PER_DAY,
+    Assignment,
+    Campaign,
+    Person,
+    Pool,
+    Roster,
+    ShiftKind,
+    StaffNeed,
+    Unfilled,
+    WardDemand,
 )
 from scheduler.rules import COVERAGE_RULES, PEOPLE_RULES
 
@@ -123,25 +132,32 @@ class VerifyReport:
 
 # --- shared helpers ----------------------------------------------------------------------------
 
-def resolve_travel(travel: Travel | None = None) -> Travel:
-    """A memoised travel function, 0 for a ward to itself; ``None`` means :func:`geo.travel.travel_minutes`."""
-    if travel is None:
-        from geo.travel import travel_minutes as travel
-    if getattr(travel, "_raquan_memo", False):
-        return travel
-    cache: dict[tuple[str, str], int] = {}
+class _MemoTravel:
+    """A travel function that keeps its answers, 0 for a ward to itself."""
 
-    def minutes(code_a: str, code_b: str) -> int:
+    def __init__(self, travel: Travel) -> None:
+        self._travel = travel
+        self._cache: dict[tuple[str, str], int] = {}
+
+    def __call__(self, code_a: str, code_b: str) -> int:
         if code_a == code_b:
             return 0
         key = (code_a, code_b)
-        value = cache.get(key)
+        value = self._cache.get(key)
         if value is None:
-            value = cache[key] = int(travel(code_a, code_b))
+            value = self._cache[key] = int(self._travel(code_a, code_b))
         return value
 
-    minutes._raquan_memo = True
-    return minutes
+
+def resolve_travel(travel: Travel | None = None) -> Travel:
+    """A memoised travel function, 0 for a ward to itself; ``None`` means :func:`geo.travel.travel_minutes`."""
+    if travel is None:
+        from geo.travel import travel_minutes
+
+        travel = travel_minutes
+    if isinstance(travel, _MemoTravel):
+        return travel
+    return _MemoTravel(travel)
 
 
 def assignment_sort_key(assignment: Assignment) -> tuple:
@@ -162,7 +178,10 @@ def need_label(need: StaffNeed) -> str:
     """The ``need`` text of an unfilled mobile-point slot: the pool, the skill, or ``"pool+skill"``."""
     if need.pool is not None and need.skill is not None:
         return f"{need.pool.value}+{need.skill}"
-    return need.pool.value if need.pool is not None else need.skill
+    if need.pool is not None:
+        return need.pool.value
+    assert need.skill is not None  # a staff need names a pool or a skill
+    return need.skill
 
 
 def need_matches(need: StaffNeed, person: Person) -> bool:
@@ -245,6 +264,8 @@ def _invalid_reason(campaign: Campaign, assignment: Assignment) -> str | None:
         if not _known(campaign.shift, assignment.shift_id):
             return f"không có ca '{assignment.shift_id}'"
     else:
+        # an assignment without a shift names a mobile point and a need (Assignment checks that)
+        assert assignment.mobile_point_id is not None and assignment.need_index is not None
         if not _known(campaign.mobile_point, assignment.mobile_point_id):
             return f"không có điểm lưu động '{assignment.mobile_point_id}'"
         point = campaign.mobile_point(assignment.mobile_point_id)
@@ -349,6 +370,7 @@ def check_eligibility(campaign: Campaign, assignments: Iterable[Assignment],
                 message = f"{who} trực tại {_where(campaign, a)} nhưng không phụ trách chính xã/phường nơi trực"
                 violations.append(_violation("eligibility", a, message))
             continue
+        assert a.mobile_point_id is not None and a.need_index is not None  # an assignment names a shift or a point
         point = campaign.mobile_point(a.mobile_point_id)
         need = point.staff_needed[a.need_index]
         if not need_matches(need, person):
@@ -382,13 +404,13 @@ def check_one_place_at_a_time(campaign: Campaign, assignments: Iterable[Assignme
     for person_id, own in sorted(_by_person(campaign, assignments).items()):
         spans = sorted(((timeline.interval(campaign, a), a) for a in own),
                        key=lambda span: (span[0], assignment_sort_key(span[1])))
-        latest_end, latest = None, None
+        latest: tuple[int, Assignment] | None = None  # the latest end so far and its assignment
         for (start, end), a in spans:
-            if latest_end is not None and start < latest_end:
+            if latest is not None and start < latest[0]:
                 violations.append(_violation("one_place_at_a_time", a, f"{_who(campaign, person_id)} cùng lúc ở "
-                                             f"{_where(campaign, a)} và {_where(campaign, latest)}"))
-            if latest_end is None or end > latest_end:
-                latest_end, latest = end, a
+                                             f"{_where(campaign, a)} và {_where(campaign, latest[1])}"))
+            if latest is None or end > latest[0]:
+                latest = (end, a)
     return violations
 
 
@@ -446,19 +468,6 @@ def check_min_rest_between_shifts(campaign: Campaign, assignments: Iterable[Assi
                         f"{format_date(day)} đến khi bắt đầu ngày {format_date(following)}, cần ít nhất "
                         f"{format_minutes(rest)}"))
     return violations
-
-
-def longest_rest(busy: Sequence[tuple[int, int]], start: int, end: int) -> int:
-    """The longest gap in ``[start, end)`` between sorted busy intervals (clipped to it)."""
-    longest, free_from = 0, start
-    for busy_start, busy_end in busy:
-        if busy_end <= start:
-            continue
-        if busy_start >= end:
-            break
-        longest = max(longest, busy_start - free_from)
-        free_from = max(free_from, min(busy_end, end))
-    return max(longest, end - free_from)
 
 
 def check_min_weekly_rest(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Violation]:
@@ -552,7 +561,7 @@ def check_people_rules(campaign: Campaign, assignments: Iterable[Assignment],
         if label == "pinned":  # a pin is matched against every assignment as given
             violations.extend(check(campaign, assignments))
             continue
-        found = check(campaign, usable, travel) if label == "eligibility" else check(campaign, usable)
+        found = check_eligibility(campaign, usable, travel) if label == "eligibility" else check(campaign, usable)
         violations.extend(found)
     return violations
 

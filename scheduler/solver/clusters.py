@@ -7,8 +7,8 @@ solved in, one CP-SAT model each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ def build_clusters(ward_codes: list[str], limit_minutes: dict[str, int],
             key = (len(members), -spread)
             if best is None or key > best[:2]:
                 best = (len(members), -spread, post, members)
+        assert best is not None  # uncovered is not empty
         _, _, post, members = best
         clusters.append(Cluster(post=post, wards=tuple(members)))
         covered = set(members)

@@ -8,7 +8,6 @@ from scheduler import cells
 from scheduler.cells import CellError
 from scheduler.model import Pool, PriorityGroup, ShiftKind
 
-
 # --- clean ---
 
 @pytest.mark.parametrize("raw,text", [

@@ -16,7 +16,12 @@ from raquan.cli import main
 from scheduler.io import CampaignLoadError, check_campaign, load_campaign
 from scheduler.loader import check_campaign_report, load_campaign_report
 from scheduler.problems import (
-    MAX_PROBLEMS_PER_COLUMN, MAX_PROBLEMS_PER_FILE, CheckReport, Problem, bounded, problem_count,
+    MAX_PROBLEMS_PER_COLUMN,
+    MAX_PROBLEMS_PER_FILE,
+    CheckReport,
+    Problem,
+    bounded,
+    problem_count,
 )
 
 FILLED_ROWS = 20_000

@@ -65,7 +65,7 @@ JUNK = list("@$<>{}|\\^~`=*%!?#[]") + ["☺", "€", "§", "©", "™", "→", "
 PADDING = ["", " ", "  ", "\t", "\u00a0", " \t "]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def base_rows(directory: Path) -> dict[str, list[dict[str, str]]]:
     rows = {}
     for name, schema in SCHEMAS.items():

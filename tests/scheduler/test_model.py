@@ -6,7 +6,15 @@ from datetime import date
 import pytest
 
 from scheduler.model import (
-    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, Shift, ShiftKind, StaffNeed, WardDemand,
+    Assignment,
+    CampaignRules,
+    MobilePoint,
+    Person,
+    Pool,
+    Shift,
+    ShiftKind,
+    StaffNeed,
+    WardDemand,
 )
 from scheduler.scenarios import hanoi_shifts, tiny_scenario
 

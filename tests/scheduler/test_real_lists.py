@@ -73,7 +73,7 @@ def as_office_xlsx(io_dir, io_edit, **options):
     rows = io_edit.read_rows(io_dir, "people")
     (io_dir / "people.csv").unlink()
     lines = office_people_workbook(io_dir / "people.xlsx", rows, **options)
-    return {row["person_id"]: line for row, line in zip(rows, lines)}
+    return {row["person_id"]: line for row, line in zip(rows, lines, strict=True)}
 
 
 def messages(problems):

@@ -8,7 +8,13 @@ import pytest
 
 from scheduler.model import MobilePoint, Pool, Roster, StaffNeed, Unfilled
 from scheduler.roster_io import (
-    ROSTER_FORMAT, read_roster_json, roster_json, sheet_names, sort_roster, write_roster_csv, write_roster_json,
+    ROSTER_FORMAT,
+    read_roster_json,
+    roster_json,
+    sheet_names,
+    sort_roster,
+    write_roster_csv,
+    write_roster_json,
     write_roster_xlsx,
 )
 from scheduler.verify import unfilled_slots

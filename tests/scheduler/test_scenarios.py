@@ -7,7 +7,12 @@ import pytest
 
 from scheduler.model import Pool, ShiftKind
 from scheduler.scenarios import (
-    SCHOOLS, TIGHT_COMMUNES, distance_km, hanoi_scenario, school_wards, tiny_scenario,
+    SCHOOLS,
+    TIGHT_COMMUNES,
+    distance_km,
+    hanoi_scenario,
+    school_wards,
+    tiny_scenario,
 )
 from scheduler.summary import format_summary, summarise
 

@@ -7,7 +7,15 @@ import openpyxl
 import pytest
 
 from scheduler.tables import (
-    MOBILE_POINTS, PEOPLE, WARDS, Column, TableSchema, cell_text, find_table_file, header_key, read_table,
+    MOBILE_POINTS,
+    PEOPLE,
+    WARDS,
+    Column,
+    TableSchema,
+    cell_text,
+    find_table_file,
+    header_key,
+    read_table,
     write_table,
 )
 

@@ -10,10 +10,18 @@ import pytest
 
 from scheduler.model import Roster, SoftWeights, Unfilled
 from scheduler.verify import (
-    asked_person_slots, objective, term_continuity, term_fair_spread, term_peak_students, term_preferences,
-    term_school_together, term_travel_minutes, term_unfilled, unfilled_slots, verify,
+    asked_person_slots,
+    objective,
+    term_continuity,
+    term_fair_spread,
+    term_peak_students,
+    term_preferences,
+    term_school_together,
+    term_travel_minutes,
+    term_unfilled,
+    unfilled_slots,
+    verify,
 )
-
 
 # --- the terms ----------------------------------------------------------------------------------
 

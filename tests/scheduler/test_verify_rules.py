@@ -9,11 +9,22 @@ from dataclasses import replace
 
 from scheduler.model import CampaignRules, MobilePoint, Pool, ShiftKind, StaffNeed, Unfilled
 from scheduler.verify import (
+    check_availability,
+    check_eligibility,
+    check_invalid_assignment,
+    check_max_daily_hours,
+    check_max_weekly_hours,
+    check_min_rest_between_shifts,
+    check_min_weekly_rest,
+    check_night_eligibility,
+    check_one_place_at_a_time,
     check_one_ward_per_student,
-    check_availability, check_eligibility, check_invalid_assignment, check_max_daily_hours, check_max_weekly_hours,
-    check_min_rest_between_shifts, check_min_weekly_rest, check_night_eligibility, check_one_place_at_a_time,
-    check_pinned, shortfall_min_support_staff, shortfall_mobile_point_staffing, shortfall_oncall_24_7,
-    shortfall_telecom_presence, unfilled_slots,
+    check_pinned,
+    shortfall_min_support_staff,
+    shortfall_mobile_point_staffing,
+    shortfall_oncall_24_7,
+    shortfall_telecom_presence,
+    unfilled_slots,
 )
 
 
