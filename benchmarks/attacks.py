@@ -62,10 +62,12 @@ class Client:
         self.source = (address, 0) if address else None
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout_seconds,
-                                                source_address=self.source)
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=self.timeout_seconds, source_address=self.source
+        )
         sent = dict(headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -87,19 +89,25 @@ class Client:
 
     def post_form(self, path: str, fields: dict, csrf_from: str | None = None) -> tuple[int, bytes]:
         fields = dict(fields, csrf_token=self.csrf(csrf_from or path))
-        return self.request("POST", path, urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
+        return self.request(
+            "POST", path, urlencode(fields).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        )
 
     def upload(self, path: str, fields: dict, filename: str, content: bytes) -> tuple[int, bytes]:
         boundary = "raquan-attack-boundary"
         parts = []
         for name, value in dict(fields, csrf_token=self.csrf(path)).items():
             parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n".encode()
+            + content
+            + b"\r\n"
+        )
         parts.append(f"--{boundary}--\r\n".encode())
-        return self.request("POST", path, b"".join(parts),
-                            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return self.request(
+            "POST", path, b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        )
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -123,6 +131,7 @@ def prepare(directory: Path) -> list[tuple[str, str]]:
         store.import_directory(directory / "scenario", username="bench")
         create_user("dieuphoi", PASSWORD, "coordinator")
         from web.models import db
+
         db.engine.dispose()
     return [(person.id, person.phone) for person in campaign.people[:50]]
 
@@ -161,8 +170,10 @@ def zip_bomb_xlsx(unpacked_bytes: int) -> bytes:
                 target.writestr(item, source.read(item.filename))
                 continue
             with target.open(item.filename, "w", force_zip64=True) as sheet:
-                sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-                            b'spreadsheetml/2006/main"><sheetData>')
+                sheet.write(
+                    b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                    b'spreadsheetml/2006/main"><sheetData>'
+                )
                 written = 0
                 while written < unpacked_bytes:
                     sheet.write(chunk)
@@ -177,18 +188,22 @@ def memory_attack(port: int, pid: int, directory: Path, rows: int) -> bool:
     assert status == 302, f"coordinator sign-in answered {status}"
     print(f"server peak memory before the uploads: {peak_rss_mb(pid):.0f} MB")
     refused_all = True
-    uploads = [(f"people.csv, {rows:,} rows, one phone filled down", "people.csv", people_csv(directory, rows)),
-               ("people.csv, 40,000 rows, one phone filled down", "people.csv", people_csv(directory, 40_000)),
-               ("people.xlsx unpacking to 300 MB", "people.xlsx", zip_bomb_xlsx(300 * 1024 * 1024))]
+    uploads = [
+        (f"people.csv, {rows:,} rows, one phone filled down", "people.csv", people_csv(directory, rows)),
+        ("people.csv, 40,000 rows, one phone filled down", "people.csv", people_csv(directory, 40_000)),
+        ("people.xlsx unpacking to 300 MB", "people.xlsx", zip_bomb_xlsx(300 * 1024 * 1024)),
+    ]
     for label, name, content in uploads:
         started = time.perf_counter()
         status, page = coordinator.upload("/dieu-phoi/nhap-du-lieu", {"table": "people"}, name, content)
         seconds = time.perf_counter() - started
         refused = status in (400, 413, 422) or (status == 200 and "lỗi".encode() in page)
         refused_all &= refused and status != 500
-        print(f"  {label} ({len(content) / 1e6:.1f} MB sent): HTTP {status}, page {len(page) / 1024:.0f} KB, "
-              f"{seconds:.1f} s, server peak memory {peak_rss_mb(pid):.0f} MB, "
-              f"{'refused' if refused else 'NOT REFUSED'}")
+        print(
+            f"  {label} ({len(content) / 1e6:.1f} MB sent): HTTP {status}, page {len(page) / 1024:.0f} KB, "
+            f"{seconds:.1f} s, server peak memory {peak_rss_mb(pid):.0f} MB, "
+            f"{'refused' if refused else 'NOT REFUSED'}"
+        )
     return refused_all
 
 
@@ -201,11 +216,12 @@ def guessing_bursts(port: int, people: list[tuple[str, str]], bursts: int, size:
         barrier = threading.Barrier(size, timeout=30)
         statuses = [0] * size
 
-        def guess(index):
+        def guess(index, barrier=barrier, phone=phone, tokens=tokens, statuses=statuses, clients=clients):
             barrier.wait()
             body = urlencode({"phone": phone, "code": f"{index:010d}", "csrf_token": tokens[index]}).encode()
-            statuses[index], _ = clients[index].request("POST", "/ca-truc/", body,
-                                                        {"Content-Type": "application/x-www-form-urlencoded"})
+            statuses[index], _ = clients[index].request(
+                "POST", "/ca-truc/", body, {"Content-Type": "application/x-www-form-urlencoded"}
+            )
 
         threads = [threading.Thread(target=guess, args=(i,)) for i in range(size)]
         for thread in threads:
@@ -214,8 +230,10 @@ def guessing_bursts(port: int, people: list[tuple[str, str]], bursts: int, size:
             thread.join()
         checked = statuses.count(401)
         worst = max(worst, checked)
-        print(f"  burst {burst + 1}: {size} simultaneous wrong codes for one phone from one address: {checked} checked, "
-              f"{statuses.count(429)} refused (429), other answers {sorted(set(statuses) - {401, 429})}")
+        print(
+            f"  burst {burst + 1}: {size} simultaneous wrong codes for one phone from one address: {checked} checked, "
+            f"{statuses.count(429)} refused (429), other answers {sorted(set(statuses) - {401, 429})}"
+        )
     print(f"guesses that got through per burst: at most {worst} (limit {CODE_LIMIT})")
     return worst <= CODE_LIMIT
 
@@ -243,8 +261,10 @@ def distributed_guessing(port: int, people: list[tuple[str, str]], addresses: in
     for thread in threads:
         thread.join()
     checked = statuses.count(401)
-    print(f"  {addresses} addresses × {each} wrong codes for one phone at once: {checked} checked, "
-          f"{statuses.count(429)} refused (429); the phone's cap is {PHONE_CAP} an hour")
+    print(
+        f"  {addresses} addresses × {each} wrong codes for one phone at once: {checked} checked, "
+        f"{statuses.count(429)} refused (429); the phone's cap is {PHONE_CAP} an hour"
+    )
     return checked <= PHONE_CAP
 
 
@@ -257,11 +277,13 @@ def password_storm(port: int, seconds: float) -> None:
         client = Client(port, timeout_seconds=30, address=f"127.0.1.{index + 1}")
         token = client.csrf("/dang-nhap")
         while time.monotonic() < stop:
-            body = urlencode({"username": "dieuphoi", "password": f"guess-{index}-{time.time()}",
-                              "csrf_token": token}).encode()
+            body = urlencode(
+                {"username": "dieuphoi", "password": f"guess-{index}-{time.time()}", "csrf_token": token}
+            ).encode()
             try:
-                status, _ = client.request("POST", "/dang-nhap", body,
-                                           {"Content-Type": "application/x-www-form-urlencoded"})
+                status, _ = client.request(
+                    "POST", "/dang-nhap", body, {"Content-Type": "application/x-www-form-urlencoded"}
+                )
             except OSError:
                 status = 0
             kind = {401: "checked", 429: "refused", 503: "busy"}.get(status, "other")
@@ -286,11 +308,15 @@ def password_storm(port: int, seconds: float) -> None:
         thread.join()
     ordered = sorted(latencies)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
-    print(f"  40 clients from 40 addresses, {seconds:.0f} s of wrong passwords for one account: "
-          f"{counts['checked']} checked (401), "
-          f"{counts['refused']} refused (429), {counts['busy']} told to retry (503), {counts['other']} other")
-    print(f"  a volunteer's lookup page meanwhile: {len(latencies)} loads, p95 {p95 * 1000:.0f} ms, "
-          f"slowest {max(latencies, default=float('nan')) * 1000:.0f} ms")
+    print(
+        f"  40 clients from 40 addresses, {seconds:.0f} s of wrong passwords for one account: "
+        f"{counts['checked']} checked (401), "
+        f"{counts['refused']} refused (429), {counts['busy']} told to retry (503), {counts['other']} other"
+    )
+    print(
+        f"  a volunteer's lookup page meanwhile: {len(latencies)} loads, p95 {p95 * 1000:.0f} ms, "
+        f"slowest {max(latencies, default=float('nan')) * 1000:.0f} ms"
+    )
 
 
 def volunteer_link(directory: Path, person_id: str) -> str:
@@ -305,8 +331,11 @@ def volunteer_link(directory: Path, person_id: str) -> str:
 def hostile_requests(port: int, directory: Path, people: list[tuple[str, str]]) -> int:
     from web import create_app
 
-    rules = list(create_app({"SESSION_COOKIE_SECURE": False}, data_dir=Path(tempfile.mkdtemp()),
-                            migrate_db=False).url_map.iter_rules())
+    rules = list(
+        create_app(
+            {"SESSION_COOKIE_SECURE": False}, data_dir=Path(tempfile.mkdtemp()), migrate_db=False
+        ).url_map.iter_rules()
+    )
     coordinator = Client(port)
     coordinator.post_form("/dang-nhap", {"username": "dieuphoi", "password": PASSWORD})
     anonymous = Client(port)
@@ -317,13 +346,18 @@ def hostile_requests(port: int, directory: Path, people: list[tuple[str, str]]) 
     for client in (coordinator, anonymous, volunteer):  # real tokens, so that the POSTs reach their handlers
         _, body = client.request("GET", "/api/csrf-token")
         tokens[id(client)] = re.search(rb'"csrf_token"\s*:\s*"([^"]+)"', body).group(1).decode()
-    values = [str(2 ** 63), str(2 ** 64), "-1", "%00", "%E2%80%AE", "x" * 300]
-    bodies = [(b'{"time_limit_seconds": 1e400}', "application/json"),
-              (b"[" * 100_000 + b"]" * 100_000, "application/json"),
-              ("username=a%00b&password=c%00d&phone=%E2%80%AE0912&code=1&reason=%00%E2%80%AE&time_limit_seconds="
-               "1e400&person_id=%00&ward_code=99999999999999999999&date=31%2F02%2F2025&shift_id=%00&team=%E2%80%AE"
-               "&csrf_token={token}", "application/x-www-form-urlencoded"),
-              (b"x" * (21 * 1024 * 1024), "application/json")]
+    values = [str(2**63), str(2**64), "-1", "%00", "%E2%80%AE", "x" * 300]
+    bodies = [
+        (b'{"time_limit_seconds": 1e400}', "application/json"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        (
+            "username=a%00b&password=c%00d&phone=%E2%80%AE0912&code=1&reason=%00%E2%80%AE&time_limit_seconds="
+            "1e400&person_id=%00&ward_code=99999999999999999999&date=31%2F02%2F2025&shift_id=%00&team=%E2%80%AE"
+            "&csrf_token={token}",
+            "application/x-www-form-urlencoded",
+        ),
+        (b"x" * (21 * 1024 * 1024), "application/json"),
+    ]
     errors = sent = 0
     for rule in rules:
         if rule.endpoint in ("static", "public.logout", "volunteer.sign_out"):  # keep the clients signed in
@@ -332,21 +366,24 @@ def hostile_requests(port: int, directory: Path, people: list[tuple[str, str]]) 
             path = re.sub(r"<[^>]+>", value, rule.rule)
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 for client in (coordinator, anonymous, volunteer):
-                    for body, kind in ([(None, None)] if method == "GET" else bodies):
+                    for body, kind in [(None, None)] if method == "GET" else bodies:
                         headers = {"Content-Type": kind} if kind else {}
                         if kind and method != "GET":
                             headers["X-CSRFToken"] = tokens[id(client)]
                             if isinstance(body, str):
                                 body = body.format(token=tokens[id(client)]).encode()
                         try:
-                            status, _ = client.request(method, path + "?page=99999999999999999999&day=%00", body,
-                                                       headers)
+                            status, _ = client.request(
+                                method, path + "?page=99999999999999999999&day=%00", body, headers
+                            )
                         except OSError:  # the server may close an over-size upload early
                             status = 413
                         sent += 1
                         errors += status >= 500 and status != 503
-    print(f"  {sent} hostile requests over {len(rules)} routes as a coordinator, a volunteer and anonymously, "
-          f"with real CSRF tokens: {errors} answered 500")
+    print(
+        f"  {sent} hostile requests over {len(rules)} routes as a coordinator, a volunteer and anonymously, "
+        f"with real CSRF tokens: {errors} answered 500"
+    )
     return errors
 
 
@@ -368,8 +405,12 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = dict(os.environ, RAQUAN_DATA_DIR=str(directory), RAQUAN_SECURE_COOKIES="0")
         log = open(directory / "server.log", "wb")  # a pipe nobody reads would fill up and stall the server
-        server = subprocess.Popen([sys.executable, "-m", "raquan", "serve", "--port", str(port)],
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "raquan", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:

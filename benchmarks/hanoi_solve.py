@@ -11,11 +11,10 @@ import argparse
 import resource
 import time
 
-from scheduler.settings import SolveSettings
-
 from geo.travel import province_travel
 from scheduler.pipeline import solve
 from scheduler.scenarios import hanoi_scenario
+from scheduler.settings import SolveSettings
 
 
 def peak_mb() -> float:
@@ -30,16 +29,32 @@ def figures(name, result, seconds):
     if roster.objective and roster.best_bound is not None:
         gap = 100.0 * (roster.objective - roster.best_bound) / roster.objective
     return {
-        "name": name, "seconds": seconds, "peak_mb": peak_mb(), "coverage": report.coverage_percent,
-        "unfilled": sum(report.missing_by_rule().values()), "by_rule": report.missing_by_rule(),
-        "violations": len(report.violations), "objective": report.objective, "bound": roster.best_bound,
-        "gap": gap, "status": roster.status,
+        "name": name,
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "coverage": report.coverage_percent,
+        "unfilled": sum(report.missing_by_rule().values()),
+        "by_rule": report.missing_by_rule(),
+        "violations": len(report.violations),
+        "objective": report.objective,
+        "bound": roster.best_bound,
+        "gap": gap,
+        "status": roster.status,
     }
 
 
 def show(rows):
-    keys = [("status", "{}"), ("seconds", "{:.1f}"), ("peak_mb", "{:.0f}"), ("coverage", "{:.2f}%"),
-            ("unfilled", "{}"), ("violations", "{}"), ("objective", "{:,}"), ("bound", "{}"), ("gap", "{}")]
+    keys = [
+        ("status", "{}"),
+        ("seconds", "{:.1f}"),
+        ("peak_mb", "{:.0f}"),
+        ("coverage", "{:.2f}%"),
+        ("unfilled", "{}"),
+        ("violations", "{}"),
+        ("objective", "{:,}"),
+        ("bound", "{}"),
+        ("gap", "{}"),
+    ]
     print(f"{'':<22}" + "".join(f"{r['name']:>22}" for r in rows))
     for key, fmt in keys:
         cells = []
@@ -67,18 +82,24 @@ def main():
     campaign = hanoi_scenario(args.seed)
     travel = province_travel(campaign.province)
     settings = SolveSettings(time_limit_seconds=args.time_limit, processes=args.workers, seed=args.seed)
-    print(f"Hanoi scenario seed {args.seed}: {len(campaign.wards)} wards, {len(campaign.people)} people, "
-          f"{len(campaign.mobile_points)} mobile points, {campaign.days} days; time limit {args.time_limit:g} s, "
-          f"{args.workers} processes")
+    print(
+        f"Hanoi scenario seed {args.seed}: {len(campaign.wards)} wards, {len(campaign.people)} people, "
+        f"{len(campaign.mobile_points)} mobile points, {campaign.days} days; time limit {args.time_limit:g} s, "
+        f"{args.workers} processes"
+    )
     started = time.perf_counter()
     result = solve(campaign, settings, travel=travel)
     rows = [figures("decomposed", result, time.perf_counter() - started)]
     info = result.figures
-    print(f"decomposed: {info['clusters']} clusters, {info['optimal_clusters']} optimal, "
-          f"{info['greedy_clusters']} left at the greedy start, {info['variables']:,} Booleans")
-    print(f"gaps after the cluster solves {info['gaps_before_fill']}; gap filling added {info['gap_fills']}, "
-          f"the explained fixes applied {info['explained_fixes']}; gaps left {info['gaps_after']}; "
-          f"explanations still naming a fix the software could make: {info['fixes_left']}")
+    print(
+        f"decomposed: {info['clusters']} clusters, {info['optimal_clusters']} optimal, "
+        f"{info['greedy_clusters']} left at the greedy start, {info['variables']:,} Booleans"
+    )
+    print(
+        f"gaps after the cluster solves {info['gaps_before_fill']}; gap filling added {info['gap_fills']}, "
+        f"the explained fixes applied {info['explained_fixes']}; gaps left {info['gaps_after']}; "
+        f"explanations still naming a fix the software could make: {info['fixes_left']}"
+    )
     if not args.skip_monolith:
         started = time.perf_counter()
         mono = solve(campaign, settings, travel=travel, monolithic=True)
@@ -87,9 +108,11 @@ def main():
     show(rows)
     if len(rows) == 2:
         a, b = rows
-        print(f"ratio monolithic/decomposed: time {b['seconds'] / a['seconds']:.2f}, "
-              f"objective {b['objective'] / a['objective']:.3f}, unfilled "
-              + (f"{b['unfilled'] / a['unfilled']:.3f}" if a["unfilled"] else "—"))
+        print(
+            f"ratio monolithic/decomposed: time {b['seconds'] / a['seconds']:.2f}, "
+            f"objective {b['objective'] / a['objective']:.3f}, unfilled "
+            + (f"{b['unfilled'] / a['unfilled']:.3f}" if a["unfilled"] else "—")
+        )
 
 
 if __name__ == "__main__":

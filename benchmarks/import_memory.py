@@ -73,16 +73,18 @@ def main() -> None:
         export_campaign(campaign, directory, table_format="csv")
         size_bytes = write_people(directory, args.rows)
         start = time.perf_counter()
-        child = subprocess.run([sys.executable, "-c", CHILD, str(directory)], cwd=ROOT, capture_output=True,
-                               text=True, check=False)
+        child = subprocess.run(
+            [sys.executable, "-c", CHILD, str(directory)], cwd=ROOT, capture_output=True, text=True, check=False
+        )
         wall_seconds = time.perf_counter() - start
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kilobytes on Linux
     if child.returncode != 0:
         print(child.stderr, file=sys.stderr)
         raise SystemExit(f"the check failed with exit code {child.returncode}")
     result = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"{args.scenario} scenario, people.csv of {args.rows:,} rows ({size_bytes / 1e6:.1f} MB), "
-          "one phone filled down")
+    print(
+        f"{args.scenario} scenario, people.csv of {args.rows:,} rows ({size_bytes / 1e6:.1f} MB), one phone filled down"
+    )
     print(f"{'wall seconds':<24}{wall_seconds:>12.1f}   (target < 30)")
     print(f"{'peak RSS MB':<24}{peak_rss_mb:>12.0f}   (target < 500)")
     print(f"{'errors':<24}{result['errors']:>12,}")

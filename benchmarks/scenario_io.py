@@ -1,6 +1,6 @@
 """Time the Hanoi scenario through generate → export → load (check), in CSV and XLSX.
 
-    python benchmarks/scenario_io.py [--seed N]
+python benchmarks/scenario_io.py [--seed N]
 """
 
 import argparse
@@ -20,8 +20,10 @@ def main() -> None:
     start = time.perf_counter()
     campaign = hanoi_scenario(args.seed)
     generated = time.perf_counter() - start
-    print(f"Hanoi scenario seed {args.seed}: {len(campaign.wards)} wards, {len(campaign.people)} people, "
-          f"{len(campaign.mobile_points)} mobile points")
+    print(
+        f"Hanoi scenario seed {args.seed}: {len(campaign.wards)} wards, {len(campaign.people)} people, "
+        f"{len(campaign.mobile_points)} mobile points"
+    )
     print(f"{'step':<28}{'seconds':>10}")
     print(f"{'generate':<28}{generated:>10.2f}")
     for table_format in ("csv", "xlsx"):

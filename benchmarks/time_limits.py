@@ -32,8 +32,11 @@ def main() -> int:
     raquan = [sys.executable, "-m", "raquan"]
     with tempfile.TemporaryDirectory() as folder:
         scenario = Path(folder) / "hanoi"
-        subprocess.run(raquan + ["scenario", "hanoi", "--seed", str(args.seed), "--out", str(scenario)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            raquan + ["scenario", "hanoi", "--seed", str(args.seed), "--out", str(scenario)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         burners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.busy)]
         for burner in burners:
             burner.start()
@@ -43,11 +46,16 @@ def main() -> int:
             for limit in limits:
                 out = Path(folder) / f"roster-{limit:g}.json"
                 started = time.perf_counter()
-                done = subprocess.run(raquan + ["solve", str(scenario), "--out", str(out), "--time-limit", str(limit)],
-                                      capture_output=True, text=True)
+                done = subprocess.run(
+                    raquan + ["solve", str(scenario), "--out", str(out), "--time-limit", str(limit)],
+                    capture_output=True,
+                    text=True,
+                )
                 wall = time.perf_counter() - started
                 promise = limit * 1.1 + 2
-                coverage = next((line for line in done.stdout.splitlines() if line.startswith("Phủ:")), done.stderr[-200:])
+                coverage = next(
+                    (line for line in done.stdout.splitlines() if line.startswith("Phủ:")), done.stderr[-200:]
+                )
                 kept = wall <= promise
                 broken += not kept
                 print(f"{limit:>8g} {wall:>8.1f} {promise:>10.1f} {'yes' if kept else 'NO':>5}  {coverage}")

@@ -40,8 +40,9 @@ def measure(wards: gpd.GeoDataFrame, extent: shapely.Geometry, seconds: float) -
     overlap_km2 = float(shapely.area(overlaps).sum()) / 1e6
     extent_projected = gpd.GeoSeries([extent], crs="EPSG:4326").to_crs(crs).iloc[0]
     gap_km2 = shapely.area(shapely.difference(extent_projected, shapely.union_all(geometries))) / 1e6
-    contained = int(shapely.contains_xy(wards.geometry.to_numpy(), wards["lon"].to_numpy(),
-                                        wards["lat"].to_numpy()).sum())
+    contained = int(
+        shapely.contains_xy(wards.geometry.to_numpy(), wards["lon"].to_numpy(), wards["lat"].to_numpy()).sum()
+    )
     return {
         "wards": len(wards),
         "median_error": float(np.median(error)),
@@ -81,12 +82,20 @@ def report(name: str, ours: dict, voronoi: dict) -> None:
         ("largest", f"{ours['max_error']:.1%}", f"{voronoi['max_error']:.1%}"),
         ("total area km²", f"{ours['total_km2']:,.1f}", f"{voronoi['total_km2']:,.1f}"),
         ("  sum of official areas km²", f"{ours['official_total_km2']:,.2f}", f"{voronoi['official_total_km2']:,.2f}"),
-        ("  total vs official sum", _signed(ours["total_km2"], ours["official_total_km2"]),
-         _signed(voronoi["total_km2"], voronoi["official_total_km2"])),
+        (
+            "  total vs official sum",
+            _signed(ours["total_km2"], ours["official_total_km2"]),
+            _signed(voronoi["total_km2"], voronoi["official_total_km2"]),
+        ),
     ]
     if name.lower().replace(" ", "") in ("hànội", "hanoi", "01"):
-        rows.append((f"  total vs {HANOI_OFFICIAL_KM2:,} km² (Hà Nội)",
-                     _signed(ours["total_km2"], HANOI_OFFICIAL_KM2), _signed(voronoi["total_km2"], HANOI_OFFICIAL_KM2)))
+        rows.append(
+            (
+                f"  total vs {HANOI_OFFICIAL_KM2:,} km² (Hà Nội)",
+                _signed(ours["total_km2"], HANOI_OFFICIAL_KM2),
+                _signed(voronoi["total_km2"], HANOI_OFFICIAL_KM2),
+            )
+        )
     rows += [
         ("valid polygons", f"{ours['valid']}/{n}", f"{voronoi['valid']}/{n}"),
         ("overlap area km²", f"{ours['overlap_km2']:.6f}", f"{voronoi['overlap_km2']:.6f}"),
@@ -117,16 +126,21 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from geo.units import provinces
 
-        print(f"{'province':14s} {'wards':>5s} {'median':>7s} {'p90':>7s} {'total/official':>15s} "
-              f"{'valid':>5s} {'overlap':>8s} {'gap':>8s} {'inside':>6s} {'secs':>5s} {'voronoi median':>15s}")
+        print(
+            f"{'province':14s} {'wards':>5s} {'median':>7s} {'p90':>7s} {'total/official':>15s} "
+            f"{'valid':>5s} {'overlap':>8s} {'gap':>8s} {'inside':>6s} {'secs':>5s} {'voronoi median':>15s}"
+        )
         started = time.perf_counter()
         for province in provinces():
             ours, voronoi = build(province.code)
             ratio = ours["total_km2"] / ours["official_total_km2"]
             ok = ours["valid"] == ours["wards"]
-            print(f"{province.short_name:14s} {ours['wards']:5d} {ours['median_error']:7.1%} {ours['p90_error']:7.1%} "
-                  f"{ratio:15.3f} {str(ok):>5s} {ours['overlap_km2']:8.5f} {ours['gap_km2']:8.5f} "
-                  f"{ours['contained']:6d} {ours['seconds']:5.1f} {voronoi['median_error']:15.1%}", flush=True)
+            print(
+                f"{province.short_name:14s} {ours['wards']:5d} {ours['median_error']:7.1%} {ours['p90_error']:7.1%} "
+                f"{ratio:15.3f} {str(ok):>5s} {ours['overlap_km2']:8.5f} {ours['gap_km2']:8.5f} "
+                f"{ours['contained']:6d} {ours['seconds']:5.1f} {voronoi['median_error']:15.1%}",
+                flush=True,
+            )
         print(f"all provinces: {time.perf_counter() - started:.0f} s")
     return 0
 

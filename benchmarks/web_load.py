@@ -40,8 +40,9 @@ ERROR_PAUSE_SECONDS = 0.1  # after a failed request, so a dead server is not ham
 class Volunteer(threading.Thread):
     """One simulated volunteer: a keep-alive connection, a session cookie, timed requests."""
 
-    def __init__(self, base_url: str, token: str, deadline: float, wards_every: int, seed: int,
-                 think_seconds: float = 0.0):
+    def __init__(
+        self, base_url: str, token: str, deadline: float, wards_every: int, seed: int, think_seconds: float = 0.0
+    ):
         super().__init__(daemon=True)
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port or 80
@@ -149,8 +150,12 @@ class Volunteer(threading.Thread):
             else:
                 self._timed("my shifts", shifts_path)
             if self.think_seconds:  # a person reading the page before the next tap: uniform 0.5x to 1.5x
-                time.sleep(min(self.random.uniform(0.5, 1.5) * self.think_seconds,
-                               max(0.0, self.deadline - time.perf_counter())))
+                time.sleep(
+                    min(
+                        self.random.uniform(0.5, 1.5) * self.think_seconds,
+                        max(0.0, self.deadline - time.perf_counter()),
+                    )
+                )
         if self.connection is not None:
             self.connection.close()
 
@@ -179,11 +184,15 @@ def report(volunteers: list[Volunteer], elapsed_seconds: float) -> int:
     for route in sorted(timings):
         values = timings[route]
         total += len(values)
-        print(f"{route:<14}{len(values):>10}{errors[route]:>8}{percentile(values, 0.50) * 1000:>10.1f}"
-              f"{percentile(values, 0.95) * 1000:>10.1f}{percentile(values, 0.99) * 1000:>10.1f}")
+        print(
+            f"{route:<14}{len(values):>10}{errors[route]:>8}{percentile(values, 0.50) * 1000:>10.1f}"
+            f"{percentile(values, 0.95) * 1000:>10.1f}{percentile(values, 0.99) * 1000:>10.1f}"
+        )
     error_total = sum(errors.values())
-    print(f"{len(volunteers)} volunteers, {elapsed_seconds:.1f} s: {total} requests, {error_total} errors, "
-          f"{total / elapsed_seconds:.1f} requests/s")
+    print(
+        f"{len(volunteers)} volunteers, {elapsed_seconds:.1f} s: {total} requests, {error_total} errors, "
+        f"{total / elapsed_seconds:.1f} requests/s"
+    )
     for route, sample in sorted(samples.items()):
         print(f"  first error on {route}: {sample}")
     return error_total
@@ -224,8 +233,9 @@ def volunteer_tokens(app, count: int, seed: int) -> list[str]:
         version = store.latest_published()
         if version is None:
             raise SystemExit("no published roster: nobody has shifts to look at")
-        people = sorted(set(db.session.scalars(select(AssignmentRow.person_id)
-                                               .where(AssignmentRow.version_id == version.id))))
+        people = sorted(
+            set(db.session.scalars(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version.id)))
+        )
     chosen = random.Random(seed).sample(people, min(count, len(people)))
     while len(chosen) < count:  # fewer people than volunteers: some share a person
         chosen.append(chosen[len(chosen) % len(people)])
@@ -237,8 +247,12 @@ def main() -> int:
     parser.add_argument("--volunteers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--time-limit", type=float, default=20.0, help="solver time limit for the roster")
-    parser.add_argument("--think-seconds", type=float, default=1.0,
-                        help="mean pause of each volunteer between requests (0: back-to-back, a saturation test)")
+    parser.add_argument(
+        "--think-seconds",
+        type=float,
+        default=1.0,
+        help="mean pause of each volunteer between requests (0: back-to-back, a saturation test)",
+    )
     parser.add_argument("--wards-every", type=int, default=10, help="one request in N is /api/wards (0: never)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (in-process server)")
     parser.add_argument("--url", help="a running server instead of an in-process one")
@@ -261,12 +275,17 @@ def main() -> int:
         base_url, app, server, holder = prepare_in_process(args.time_limit, args.threads)
     try:
         tokens = volunteer_tokens(app, args.volunteers, args.seed)
-        print(f"{args.volunteers} volunteers on {base_url} for {args.seconds:.0f} s, "
-              f"{args.think_seconds:g} s mean pause between requests", flush=True)
+        print(
+            f"{args.volunteers} volunteers on {base_url} for {args.seconds:.0f} s, "
+            f"{args.think_seconds:g} s mean pause between requests",
+            flush=True,
+        )
         start = time.perf_counter()
         deadline = start + args.seconds
-        volunteers = [Volunteer(base_url, token, deadline, args.wards_every, args.seed + i, args.think_seconds)
-                      for i, token in enumerate(tokens)]
+        volunteers = [
+            Volunteer(base_url, token, deadline, args.wards_every, args.seed + i, args.think_seconds)
+            for i, token in enumerate(tokens)
+        ]
         for volunteer in volunteers:
             volunteer.start()
         for volunteer in volunteers:

@@ -1,20 +1,20 @@
 """The `raquan` command line. It owns all file input and output.
 
-    raquan scenario hanoi --seed 7 --out DIR   write a realistic Hanoi campaign
-    raquan scenario tiny --out DIR             three wards, a dozen people
-    raquan check DIR                           validate a campaign directory
-    raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
-    raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
-                                               roster a campaign (.json, .xlsx or .csv)
-    raquan verify DIR ROSTER                   re-check a roster without the solver
-    raquan demo [--port P] [--time-limit S] [--no-browser]
-                                               the main job: load Hanoi into a fresh data directory,
-                                               solve, publish and serve the web app
-    raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
-    raquan user NAME --role coordinator|youth_union   add a web account
-    raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
-                         [--data DIR] [--out DIR]
-                                               solve Curtois–Qu benchmark instances, check each with the evaluator
+raquan scenario hanoi --seed 7 --out DIR   write a realistic Hanoi campaign
+raquan scenario tiny --out DIR             three wards, a dozen people
+raquan check DIR                           validate a campaign directory
+raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
+raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
+                                           roster a campaign (.json, .xlsx or .csv)
+raquan verify DIR ROSTER                   re-check a roster without the solver
+raquan demo [--port P] [--time-limit S] [--no-browser]
+                                           the main job: load Hanoi into a fresh data directory,
+                                           solve, publish and serve the web app
+raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
+raquan user NAME --role coordinator|youth_union   add a web account
+raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
+                     [--data DIR] [--out DIR]
+                                           solve Curtois–Qu benchmark instances, check each with the evaluator
 """
 
 from __future__ import annotations
@@ -59,16 +59,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     from scheduler.summary import format_summary, summarise
 
     campaign, report = load_campaign_report(Path(args.directory))
-    for heading, problems, count in (("Lỗi", report.errors, report.error_count),
-                                     ("Cảnh báo", report.warnings, report.warning_count),
-                                     ("Ghi chú", report.notes, report.note_count)):
+    for heading, problems, count in (
+        ("Lỗi", report.errors, report.error_count),
+        ("Cảnh báo", report.warnings, report.warning_count),
+        ("Ghi chú", report.notes, report.note_count),
+    ):
         if problems:
             print(f"{heading} ({number_vi(count)}):")
             for problem in problems:
                 print(f"  {problem}")
     if report.errors:
-        print(f"Từ chối: {number_vi(report.error_count)} lỗi trong {args.directory}; không dữ liệu nào được nạp.",
-              file=sys.stderr)
+        print(
+            f"Từ chối: {number_vi(report.error_count)} lỗi trong {args.directory}; không dữ liệu nào được nạp.",
+            file=sys.stderr,
+        )
         return 1
     print(format_summary(summarise(campaign)))
     print(f"Hợp lệ: {args.directory}")
@@ -108,12 +112,18 @@ def _solve_with_progress(campaign, settings, deadline: float):
 
     from scheduler.pipeline import solve
 
-    with Progress(TextColumn("Giải theo cụm xã/phường"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as progress:
+    with Progress(
+        TextColumn("Giải theo cụm xã/phường"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    ) as progress:
         task = progress.add_task("solve", total=None)
-        return solve(campaign, settings, deadline=deadline, explain_late=False,
-                     progress=lambda outcome: progress.advance(task),
-                     on_plan=lambda n: progress.update(task, total=n))
+        return solve(
+            campaign,
+            settings,
+            deadline=deadline,
+            explain_late=False,
+            progress=lambda outcome: progress.advance(task),
+            on_plan=lambda n: progress.update(task, total=n),
+        )
 
 
 def _write_roster(campaign, roster, report, out: Path) -> None:
@@ -138,8 +148,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
         print("raquan solve: --out phải là tệp .json, .xlsx hoặc .csv", file=sys.stderr)
         return 2
     try:  # [solver] of campaign.toml, then the flags given
-        settings = read_solve_settings(Path(args.directory) / "campaign.toml").with_changes(time_limit_seconds=args.time_limit, processes=args.processes,
-                                                cp_sat_workers=args.cp_sat_workers, seed=args.seed)
+        settings = read_solve_settings(Path(args.directory) / "campaign.toml").with_changes(
+            time_limit_seconds=args.time_limit,
+            processes=args.processes,
+            cp_sat_workers=args.cp_sat_workers,
+            seed=args.seed,
+        )
     except ValueError as error:
         print(f"raquan solve: {error}", file=sys.stderr)
         return 2
@@ -175,8 +189,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     report = verify(campaign, roster, travel)
     for violation in report.violations:
         print(violation)
-    print(f"Phủ: {report.coverage_percent:.2f}%; ô chưa đủ người: "
-          + ", ".join(f"{rule} {n}" for rule, n in report.missing_by_rule().items()))
+    print(
+        f"Phủ: {report.coverage_percent:.2f}%; ô chưa đủ người: "
+        + ", ".join(f"{rule} {n}" for rule, n in report.missing_by_rule().items())
+    )
     print(f"Hàm mục tiêu tính lại: {report.objective} (lịch ghi: {roster.objective})")
     if args.explain:
         for item in explain(campaign, roster, report.unfilled, travel)[: args.explain]:
@@ -189,8 +205,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Load the Hanoi scenario into a fresh data directory, solve, publish and serve the web app."""
     from web.server import demo
 
-    demo(port=args.port, time_limit_seconds=args.time_limit, open_browser=not args.no_browser, seed=args.seed,
-         host=args.host, data_dir=args.data_dir)
+    demo(
+        port=args.port,
+        time_limit_seconds=args.time_limit,
+        open_browser=not args.no_browser,
+        seed=args.seed,
+        host=args.host,
+        data_dir=args.data_dir,
+    )
     return 0
 
 
@@ -248,7 +270,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     The benchmark is a package of its own (:mod:`benchmarks.curtois`), imported only here.
     """
     from benchmarks.curtois.instance import (
-        CurtoisFormatError, evaluate, read_best_known, read_instance, write_solution,
+        CurtoisFormatError,
+        evaluate,
+        read_best_known,
+        read_instance,
+        write_solution,
     )
     from benchmarks.curtois.search import solve_instance
 
@@ -267,8 +293,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if writer:
             writer.writerow(cells)
         else:
-            print("  ".join(str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
-                            for i, (cell, width) in enumerate(zip(cells, widths))))
+            print(
+                "  ".join(
+                    str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+                    for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+                )
+            )
         sys.stdout.flush()
 
     emit(BENCH_COLUMNS)
@@ -290,23 +320,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
         evaluation = evaluate(instance, result.solution)
         if evaluation.violations or evaluation.objective != result.objective:
             failures += 1
-            print(f"raquan bench: {name}: the evaluator disagrees with the solver: objective "
-                  f"{evaluation.objective} vs {result.objective}; {len(evaluation.violations)} violations",
-                  file=sys.stderr)
+            print(
+                f"raquan bench: {name}: the evaluator disagrees with the solver: objective "
+                f"{evaluation.objective} vs {result.objective}; {len(evaluation.violations)} violations",
+                file=sys.stderr,
+            )
             for violation in evaluation.violations:
                 print(f"  {violation}", file=sys.stderr)
         best = best_known.get(name)
         gap = f"{100.0 * (result.objective - best) / best:.2f}" if best else ""
-        emit((name, result.objective, best if best is not None else "", gap, result.bound,
-              f"{result.seconds:.1f}"))
+        emit((name, result.objective, best if best is not None else "", gap, result.bound, f"{result.seconds:.1f}"))
         if args.out:
             write_solution(instance, result.solution, Path(args.out) / f"{name}.csv")
     return 1 if failures else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="raquan", description="Ra Quân: xếp lịch và điều phối lực lượng hỗ trợ "
-                                     "chuyển đổi số tại các xã, phường.")
+    parser = argparse.ArgumentParser(
+        prog="raquan", description="Ra Quân: xếp lịch và điều phối lực lượng hỗ trợ chuyển đổi số tại các xã, phường."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -329,12 +361,28 @@ def build_parser() -> argparse.ArgumentParser:
     solve = sub.add_parser("solve", help="roster a campaign directory")
     solve.add_argument("directory")
     solve.add_argument("--out", required=True, help="roster file: .json (for verify and the web app), .xlsx or .csv")
-    solve.add_argument("--time-limit", type=float, default=None,
-                       help="seconds for the whole command (default: [solver] of campaign.toml, else 30)")
-    solve.add_argument("--processes", "--workers", type=int, default=None, dest="processes",
-                       help="cluster models solved at once, one process each (default 2)")
-    solve.add_argument("--cp-sat-workers", "--threads", type=int, default=None, dest="cp_sat_workers",
-                       help="CP-SAT search workers inside each cluster model (default 1)")
+    solve.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="seconds for the whole command (default: [solver] of campaign.toml, else 30)",
+    )
+    solve.add_argument(
+        "--processes",
+        "--workers",
+        type=int,
+        default=None,
+        dest="processes",
+        help="cluster models solved at once, one process each (default 2)",
+    )
+    solve.add_argument(
+        "--cp-sat-workers",
+        "--threads",
+        type=int,
+        default=None,
+        dest="cp_sat_workers",
+        help="CP-SAT search workers inside each cluster model (default 1)",
+    )
     solve.add_argument("--seed", type=int, default=None)
     solve.set_defaults(func=cmd_solve)
 
@@ -344,8 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--explain", type=int, default=10, metavar="N", help="explain the first N gaps (default 10)")
     verify.set_defaults(func=cmd_verify)
 
-    demo = sub.add_parser("demo", help="the main job: load the Hanoi scenario into a fresh data directory, "
-                          "solve, publish and serve the web app")
+    demo = sub.add_parser(
+        "demo",
+        help="the main job: load the Hanoi scenario into a fresh data directory, solve, publish and serve the web app",
+    )
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--time-limit", type=float, default=60.0, help="seconds for the solve (default 60)")
@@ -369,11 +419,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="solve public benchmark instances and check each solution")
     bench.add_argument("suite", choices=("curtois",), help="curtois: the Curtois–Qu shift-scheduling instances")
-    bench.add_argument("--instances", type=parse_instance_numbers, default=parse_instance_numbers("1-6"),
-                       help="instance numbers, e.g. 1-10,13 (default 1-6)")
+    bench.add_argument(
+        "--instances",
+        type=parse_instance_numbers,
+        default=parse_instance_numbers("1-6"),
+        help="instance numbers, e.g. 1-10,13 (default 1-6)",
+    )
     bench.add_argument("--time-limit", type=float, default=30.0, help="seconds per instance (default 30)")
-    bench.add_argument("--workers", type=int, default=2,
-                       help="CP-SAT workers, and moves of the neighbourhood search at a time (default 2)")
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="CP-SAT workers, and moves of the neighbourhood search at a time (default 2)",
+    )
     bench.add_argument("--format", choices=("table", "csv"), default="table")
     bench.add_argument("--data", help=f"directory of the instance files (default {CURTOIS_DATA} if present)")
     bench.add_argument("--out", help="directory to write each solution (InstanceN.csv)")
@@ -385,8 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     args = build_parser().parse_args(argv)
     args.started = started
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except BrokenPipeError:  # output piped into head or similar: stop quietly

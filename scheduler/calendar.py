@@ -33,8 +33,13 @@ from dataclasses import dataclass, field
 from scheduler import timeline
 from scheduler.model import MINUTES_PER_DAY, Assignment, Campaign, Person, Pool, ShiftKind
 
-TIME_RULES = ("one_place_at_a_time", "max_daily_hours", "max_weekly_hours", "min_rest_between_shifts",
-              "min_weekly_rest")
+TIME_RULES = (
+    "one_place_at_a_time",
+    "max_daily_hours",
+    "max_weekly_hours",
+    "min_rest_between_shifts",
+    "min_weekly_rest",
+)
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,13 @@ class TimeLimits:
     @classmethod
     def of(cls, campaign: Campaign) -> TimeLimits:
         rules = campaign.rules
-        return cls(rules.max_work_hours_per_day * 60, rules.min_rest_between_shifts_hours * 60,
-                   rules.min_weekly_rest_hours * 60, tuple(campaign.week_index(d) for d in campaign.dates),
-                   frozenset(timeline.full_weeks(campaign)))
+        return cls(
+            rules.max_work_hours_per_day * 60,
+            rules.min_rest_between_shifts_hours * 60,
+            rules.min_weekly_rest_hours * 60,
+            tuple(campaign.week_index(d) for d in campaign.dates),
+            frozenset(timeline.full_weeks(campaign)),
+        )
 
 
 @dataclass
@@ -92,8 +101,16 @@ class TimeBook:
 
     # --- the time rules, for a candidate interval on ``day`` ---
 
-    def breaks(self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int,
-               daily_cap_minutes: int | None = None, first: bool = False) -> list[str]:
+    def breaks(
+        self,
+        day: int,
+        start: int,
+        end: int,
+        limits: TimeLimits,
+        weekly_cap_minutes: int,
+        daily_cap_minutes: int | None = None,
+        first: bool = False,
+    ) -> list[str]:
         """The time rules the interval would break, in :data:`TIME_RULES` order.
 
         ``daily_cap_minutes`` (default: the limits') and ``weekly_cap_minutes`` are the person's own.
@@ -103,8 +120,7 @@ class TimeBook:
         checks = (
             ("one_place_at_a_time", lambda: self.overlaps(day, start, end)),
             ("max_daily_hours", lambda: self.day_minutes[day] + end - start > daily_cap),
-            ("max_weekly_hours", lambda: self.week_minutes[limits.week_of_day[day]] + end - start
-             > weekly_cap_minutes),
+            ("max_weekly_hours", lambda: self.week_minutes[limits.week_of_day[day]] + end - start > weekly_cap_minutes),
             ("min_rest_between_shifts", lambda: self.breaks_rest(day, start, end, limits.rest_minutes)),
             ("min_weekly_rest", lambda: self.breaks_weekly_rest(day, start, end, limits)),
         )
@@ -116,15 +132,18 @@ class TimeBook:
                     break
         return broken
 
-    def fits(self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int,
-             daily_cap_minutes: int) -> bool:
+    def fits(
+        self, day: int, start: int, end: int, limits: TimeLimits, weekly_cap_minutes: int, daily_cap_minutes: int
+    ) -> bool:
         """Whether the interval breaks no time rule (:meth:`breaks` is empty), stopping at the first one."""
         minutes = end - start
-        return (self.day_minutes[day] + minutes <= daily_cap_minutes
-                and self.week_minutes[limits.week_of_day[day]] + minutes <= weekly_cap_minutes
-                and not self.overlaps(day, start, end)
-                and not self.breaks_rest(day, start, end, limits.rest_minutes)
-                and not self.breaks_weekly_rest(day, start, end, limits))
+        return (
+            self.day_minutes[day] + minutes <= daily_cap_minutes
+            and self.week_minutes[limits.week_of_day[day]] + minutes <= weekly_cap_minutes
+            and not self.overlaps(day, start, end)
+            and not self.breaks_rest(day, start, end, limits.rest_minutes)
+            and not self.breaks_weekly_rest(day, start, end, limits)
+        )
 
     def overlaps(self, day: int, start: int, end: int) -> bool:
         """Whether the interval meets one of the person's (intervals last at most a day: days d-1 .. d+1)."""
@@ -144,8 +163,9 @@ class TimeBook:
         first = start if own_first is None else min(start, own_first)
         last = end if own_last is None else max(end, own_last)
         before, after = self._last_end(day - 1), self._first_start(day + 1)
-        return (before is not None and first - before < rest_minutes) or \
-            (after is not None and after - last < rest_minutes)
+        return (before is not None and first - before < rest_minutes) or (
+            after is not None and after - last < rest_minutes
+        )
 
     def breaks_weekly_rest(self, day: int, start: int, end: int, limits: TimeLimits) -> bool:
         """Whether a full week that had its day off would lose it with this interval added.
@@ -207,8 +227,7 @@ def weekly_limit_minutes(campaign: Campaign, person: Person) -> int:
 
 def need_matches(need, person: Person) -> bool:
     """Whether a person fills a staff need: the pool and the skill, when the need names them."""
-    return ((need.pool is None or person.pool is need.pool)
-            and (need.skill is None or need.skill in person.skills))
+    return (need.pool is None or person.pool is need.pool) and (need.skill is None or need.skill in person.skills)
 
 
 class Calendar:
@@ -224,8 +243,12 @@ class Calendar:
         ``(code_a, code_b) -> minutes``, for the mobile points' travel limit.
     """
 
-    def __init__(self, campaign: Campaign, assignments: Iterable[Assignment] = (),
-                 travel: Callable[[str, str], int] | None = None):
+    def __init__(
+        self,
+        campaign: Campaign,
+        assignments: Iterable[Assignment] = (),
+        travel: Callable[[str, str], int] | None = None,
+    ):
         self.campaign = campaign
         self.travel = travel
         self.limits = TimeLimits.of(campaign)
@@ -308,8 +331,11 @@ class Calendar:
         """``availability``: not on an unavailable date; a shift among the declared ones when there are some."""
         if assignment.date in person.unavailable_dates:
             return False
-        return assignment.shift_id is None or not person.available_shift_ids \
+        return (
+            assignment.shift_id is None
+            or not person.available_shift_ids
             or assignment.shift_id in person.available_shift_ids
+        )
 
     def eligible(self, person: Person, assignment: Assignment, check_travel: bool = True) -> bool:
         """``eligibility``: on call only technicians covering their own post; a mobile point's need and travel."""
@@ -369,8 +395,14 @@ class Calendar:
 
 
 def _pin_key(assignment: Assignment) -> tuple:
-    return (assignment.person_id, assignment.ward_code, assignment.date, assignment.shift_id,
-            assignment.mobile_point_id, assignment.need_index)
+    return (
+        assignment.person_id,
+        assignment.ward_code,
+        assignment.date,
+        assignment.shift_id,
+        assignment.mobile_point_id,
+        assignment.need_index,
+    )
 
 
 def _default_travel() -> Callable[[str, str], int]:

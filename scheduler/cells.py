@@ -28,8 +28,7 @@ from scheduler.model import MINUTES_PER_DAY, Pool, PriorityGroup, ShiftKind
 LIST_SEPARATOR = ";"
 
 # Whitespace a cell may be padded with; everything else of category C* is refused.
-_PADDING = " \t\r\n\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-           "\u202f\u205f\u3000"
+_PADDING = " \t\r\n\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 # Punctuation allowed in free text (organisation, place, campaign and shift names).
 FREE_TEXT_PUNCTUATION = ".,;:-–—/()&'\"+°’‘“”"
 # Punctuation allowed in a person's name besides letters and spaces.
@@ -49,12 +48,24 @@ _SCIENTIFIC_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+")
 MOBILE_PREFIXES = ("03", "05", "07", "08", "09")
 
 POOL_NAMES = {
-    Pool.STUDENT: ("student", "sinh viên", "sinh viên CNTT", "SV", "đoàn viên", "đoàn viên thanh niên",
-                   "tình nguyện viên"),
-    Pool.TELECOM: ("telecom", "viễn thông", "nhân sự viễn thông", "nhân viên viễn thông",
-                   "doanh nghiệp viễn thông", "nhân sự doanh nghiệp"),
-    Pool.TECHNICIAN: ("technician", "kỹ thuật viên", "kĩ thuật viên", "cán bộ kỹ thuật", "cán bộ kĩ thuật",
-                      "KTV"),
+    Pool.STUDENT: (
+        "student",
+        "sinh viên",
+        "sinh viên CNTT",
+        "SV",
+        "đoàn viên",
+        "đoàn viên thanh niên",
+        "tình nguyện viên",
+    ),
+    Pool.TELECOM: (
+        "telecom",
+        "viễn thông",
+        "nhân sự viễn thông",
+        "nhân viên viễn thông",
+        "doanh nghiệp viễn thông",
+        "nhân sự doanh nghiệp",
+    ),
+    Pool.TECHNICIAN: ("technician", "kỹ thuật viên", "kĩ thuật viên", "cán bộ kỹ thuật", "cán bộ kĩ thuật", "KTV"),
 }
 PRIORITY_NAMES = {
     PriorityGroup.ELDERLY: ("elderly", "người cao tuổi", "người già"),
@@ -70,8 +81,14 @@ SHIFT_KIND_NAMES = {
 # The skills the campaign knows, by id, with the names coordinators write for them. A skill written with
 # other words is kept as written, in lower case.
 SKILL_NAMES = {
-    "vneid": ("VNeID", "cài đặt VNeID", "cài VNeID", "kích hoạt VNeID", "định danh điện tử",
-              "tài khoản định danh điện tử"),
+    "vneid": (
+        "VNeID",
+        "cài đặt VNeID",
+        "cài VNeID",
+        "kích hoạt VNeID",
+        "định danh điện tử",
+        "tài khoản định danh điện tử",
+    ),
     "ihanoi": ("iHanoi", "cài đặt iHanoi", "cài iHanoi", "ứng dụng iHanoi"),
     "dich_vu_cong": ("dịch vụ công", "dịch vụ công trực tuyến", "cổng dịch vụ công", "DVC"),
     "ai_co_ban": ("AI cơ bản", "trí tuệ nhân tạo cơ bản", "kỹ năng AI cơ bản"),
@@ -199,16 +216,19 @@ def parse_date(text: str) -> date:
     else:
         match = _VN_DATE_RE.fullmatch(text)
         if not match:
-            raise CellError(f"không đọc được ngày {_show(text)}; hãy ghi dd/mm/yyyy (26/08/2025) "
-                            "hoặc yyyy-mm-dd (2025-08-26)")
+            raise CellError(
+                f"không đọc được ngày {_show(text)}; hãy ghi dd/mm/yyyy (26/08/2025) hoặc yyyy-mm-dd (2025-08-26)"
+            )
         day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
     try:
         return date(year, month, day)
     except ValueError:
         pass
     if not _ISO_DATE_RE.fullmatch(text) and month > 12 and _exists(year, day, month):
-        raise CellError(f"ngày không tồn tại {_show(text)}: có vẻ ghi theo kiểu tháng/ngày (ngày {month} "
-                        f"tháng {day}); hãy ghi ngày trước, tháng sau: {month:02d}/{day:02d}/{year:04d}")
+        raise CellError(
+            f"ngày không tồn tại {_show(text)}: có vẻ ghi theo kiểu tháng/ngày (ngày {month} "
+            f"tháng {day}); hãy ghi ngày trước, tháng sau: {month:02d}/{day:02d}/{year:04d}"
+        )
     raise CellError(f"ngày không tồn tại {_show(text)}")
 
 
@@ -257,8 +277,10 @@ def parse_phone(text: str) -> str:
     if floating:
         text = floating.group(1)
     elif _SCIENTIFIC_RE.fullmatch(text):
-        raise CellError(f"số điện thoại {_show(text)} bị ghi dạng số khoa học nên đã mất chữ số; hãy định dạng "
-                        "cột là Văn bản (Text) rồi gõ lại số, ví dụ 0912345678")
+        raise CellError(
+            f"số điện thoại {_show(text)} bị ghi dạng số khoa học nên đã mất chữ số; hãy định dạng "
+            "cột là Văn bản (Text) rồi gõ lại số, ví dụ 0912345678"
+        )
     bad = [ch for ch in text if ch not in _DIGITS + " .-()+"]
     if bad:
         raise CellError(f"số điện thoại {_show(text)} có ký tự không hợp lệ '{bad[0]}'")
@@ -281,19 +303,25 @@ def parse_phone(text: str) -> str:
         local = digits
     if len(local) >= 2 and local.startswith("0") and local[:2] not in MOBILE_PREFIXES:
         landline = " (số máy bàn)" if local.startswith("02") else ""
-        raise CellError(f"số điện thoại {_show(text)} không phải số di động{landline}; "
-                        f"số di động bắt đầu bằng {', '.join(MOBILE_PREFIXES)}")
+        raise CellError(
+            f"số điện thoại {_show(text)} không phải số di động{landline}; "
+            f"số di động bắt đầu bằng {', '.join(MOBILE_PREFIXES)}"
+        )
     if len(local) != 10 or not local.startswith("0"):
-        raise CellError(f"số điện thoại {_show(text)} phải có 10 chữ số bắt đầu bằng 0 "
-                        f"(hoặc +84 và 9 chữ số); số này có {len(local)} chữ số")
+        raise CellError(
+            f"số điện thoại {_show(text)} phải có 10 chữ số bắt đầu bằng 0 "
+            f"(hoặc +84 và 9 chữ số); số này có {len(local)} chữ số"
+        )
     return local
 
 
 def parse_identifier(text: str, what: str = "mã") -> str:
     """An id: ASCII letters and digits, then also '_', '-', '.'; at most 40 characters."""
     if not _ID_RE.fullmatch(text):
-        raise CellError(f"{what} {_show(text)} không hợp lệ: chỉ dùng chữ không dấu, chữ số, "
-                        "'-', '_' và '.', bắt đầu bằng chữ hoặc số")
+        raise CellError(
+            f"{what} {_show(text)} không hợp lệ: chỉ dùng chữ không dấu, chữ số, "
+            "'-', '_' và '.', bắt đầu bằng chữ hoặc số"
+        )
     if len(text) > 40:
         raise CellError(f"{what} {_show(text)} dài quá 40 ký tự")
     return text

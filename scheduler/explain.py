@@ -51,8 +51,18 @@ from scheduler.verify import POOL_ABBREVIATIONS, Travel, need_label, resolve_tra
 
 logger = logging.getLogger(__name__)
 
-REASONS = ("unavailable", "night", "busy", "daily", "weekly_hours", "weekly_cap", "rest", "weekly_rest",
-           "other_ward", "no_shift")
+REASONS = (
+    "unavailable",
+    "night",
+    "busy",
+    "daily",
+    "weekly_hours",
+    "weekly_cap",
+    "rest",
+    "weekly_rest",
+    "other_ward",
+    "no_shift",
+)
 
 
 @dataclass(frozen=True)
@@ -99,14 +109,19 @@ class _Slot(NamedTuple):
     covered: tuple[str, ...] = ()
 
     def assignment(self, person_id: str) -> Assignment:
-        return Assignment(person_id, self.ward_code, self.date, self.shift_id, self.mobile_point_id, self.need_index,
-                          self.covered)
+        return Assignment(
+            person_id, self.ward_code, self.date, self.shift_id, self.mobile_point_id, self.need_index, self.covered
+        )
 
 
 # The calendar's labels, as the reasons a candidate is not there.
 _REASON_OF_LABEL = {
-    "availability": "unavailable", "night_eligibility": "night", "one_place_at_a_time": "busy",
-    "max_daily_hours": "daily", "min_rest_between_shifts": "rest", "min_weekly_rest": "weekly_rest",
+    "availability": "unavailable",
+    "night_eligibility": "night",
+    "one_place_at_a_time": "busy",
+    "max_daily_hours": "daily",
+    "min_rest_between_shifts": "rest",
+    "min_weekly_rest": "weekly_rest",
     "one_ward_per_student": "other_ward",
 }
 
@@ -145,20 +160,28 @@ class _Explainer:
         if ward_code not in self.nearby_cache:
             minutes = {home: self.travel(home, ward_code) for home in self.homes}
             self.nearby_cache[ward_code] = sorted(
-                ((minutes[home], p.id, p) for home, people in self.homes.items() for p in people),
-                key=itemgetter(0, 1))
+                ((minutes[home], p.id, p) for home, people in self.homes.items() for p in people), key=itemgetter(0, 1)
+            )
         return self.nearby_cache[ward_code]
 
     def shift_slot(self, day: date, shift_id: str, ward_code: str) -> _Slot:
         """A service shift at the ward, or an on-call shift posted there and covering it."""
         shift = self.campaign.shift(shift_id)
         covered = (ward_code,) if shift.kind is ShiftKind.ONCALL else ()
-        return _Slot(day, (day - self.campaign.start_date).days, shift.duration_minutes, ward_code, shift_id,
-                     covered=covered)
+        return _Slot(
+            day, (day - self.campaign.start_date).days, shift.duration_minutes, ward_code, shift_id, covered=covered
+        )
 
     def point_slot(self, point, need_index: int) -> _Slot:
-        return _Slot(point.date, (point.date - self.campaign.start_date).days, point.end_minute - point.start_minute,
-                     point.ward_code, None, point.id, need_index)
+        return _Slot(
+            point.date,
+            (point.date - self.campaign.start_date).days,
+            point.end_minute - point.start_minute,
+            point.ward_code,
+            None,
+            point.id,
+            need_index,
+        )
 
     def blockers(self, person: Person, slot: _Slot) -> tuple[str, ...]:
         """Why ``person`` cannot take ``slot`` on top of their roster (empty: free), from the calendar.
@@ -199,13 +222,17 @@ class _Explainer:
             return self.mobile_point(slot)
         if slot.rule == "telecom_presence":
             return self.telecom(slot)
-        if slot.rule == "oncall_24_7" and slot.shift_id is not None \
-                and self.campaign.shift(slot.shift_id).kind is ShiftKind.ONCALL:
+        if (
+            slot.rule == "oncall_24_7"
+            and slot.shift_id is not None
+            and self.campaign.shift(slot.shift_id).kind is ShiftKind.ONCALL
+        ):
             return self.oncall(slot)
         if slot.rule in ("min_support_staff", "oncall_24_7"):
             return self.service(slot)
-        return Explanation(slot, f"{self.head(slot)}: quy tắc '{slot.rule}' chưa có lời giải thích",
-                           "kiểm tra lại quy tắc này")
+        return Explanation(
+            slot, f"{self.head(slot)}: quy tắc '{slot.rule}' chưa có lời giải thích", "kiểm tra lại quy tắc này"
+        )
 
     def head(self, slot: Unfilled, what: str | None = None) -> str:
         day = f"{slot.date.day:02d}/{slot.date.month:02d}"
@@ -251,14 +278,18 @@ class _Explainer:
             return text
         groups = Counter(reasons[0] if reasons else "free" for _, _, reasons, _ in candidates)
         if len(groups) == 1:
-            (reason, count), = groups.items()
+            ((reason, count),) = groups.items()
             if count == 1:
-                return f"{text} — người duy nhất trong bán kính {limit} phút, {_label(candidates[0][1])}, " \
-                       f"{self.phrase(reason)}"
+                return (
+                    f"{text} — người duy nhất trong bán kính {limit} phút, {_label(candidates[0][1])}, "
+                    f"{self.phrase(reason)}"
+                )
             return f"{text} — {count} người trong bán kính {limit} phút đều {self.phrase(reason)}"
         order = {reason: index for index, reason in enumerate(("free",) + REASONS)}
-        parts = [f"{count} người {self.phrase(reason)}"
-                 for reason, count in sorted(groups.items(), key=lambda item: (-item[1], order[item[0]]))]
+        parts = [
+            f"{count} người {self.phrase(reason)}"
+            for reason, count in sorted(groups.items(), key=lambda item: (-item[1], order[item[0]]))
+        ]
         return f"{text} — {len(candidates)} người trong bán kính {limit} phút: {', '.join(parts)}"
 
     def phrase(self, reason: str) -> str:
@@ -281,8 +312,10 @@ class _Explainer:
         """Place the nearest free candidate, when there is one: the words and the fix."""
         for minutes, person, reasons, fitted in candidates:
             if not reasons:
-                return (f"xếp {person.name} ({POOL_ABBREVIATIONS[person.pool]}, cách {minutes} phút) vào {where_vi}",
-                        Fix(fitted.assignment(person.id)))
+                return (
+                    f"xếp {person.name} ({POOL_ABBREVIATIONS[person.pool]}, cách {minutes} phút) vào {where_vi}",
+                    Fix(fitted.assignment(person.id)),
+                )
         return None
 
     def raise_cap(self, candidates) -> str | None:
@@ -291,8 +324,11 @@ class _Explainer:
         for minutes, person, reasons, fitted in candidates:
             if reasons == ("weekly_cap",):
                 week = self.calendar.limits.week_of_day[fitted.day]
-                extra = (self.calendar.week_minutes(person.id, fitted.day) + fitted.minutes
-                         - self.calendar.weekly_limit(person))
+                extra = (
+                    self.calendar.week_minutes(person.id, fitted.day)
+                    + fitted.minutes
+                    - self.calendar.weekly_limit(person)
+                )
                 capped.append((math.ceil(extra / 60), minutes, person.id, person, week))
         if not capped:
             return None
@@ -313,9 +349,17 @@ class _Explainer:
             need_vi, wanted = "nhân sự hỗ trợ", _anyone
         slots = [self.shift_slot(slot.date, slot.shift_id, slot.ward_code)]
         exclude = self.on_shift.get((slot.ward_code, slot.date, slot.shift_id), set())
-        return self.finish(slot, self.head(slot), need_vi, slots, limit, wanted, exclude,
-                           f"{_lower_first(self.campaign.shift(slot.shift_id).name)} {_day(slot.date)} tại "
-                           f"{ward_name(self.campaign, slot.ward_code)}")
+        return self.finish(
+            slot,
+            self.head(slot),
+            need_vi,
+            slots,
+            limit,
+            wanted,
+            exclude,
+            f"{_lower_first(self.campaign.shift(slot.shift_id).name)} {_day(slot.date)} tại "
+            f"{ward_name(self.campaign, slot.ward_code)}",
+        )
 
     def telecom(self, slot: Unfilled) -> Explanation:
         limit = self.rules.mobile_point_travel_limit_minutes
@@ -324,8 +368,16 @@ class _Explainer:
         slots = [self.shift_slot(slot.date, shift_id, slot.ward_code) for shift_id in shift_ids]
         exclude = self.in_ward.get((slot.ward_code, slot.date), set())
         where_vi = f"một ca phục vụ ngày {_day(slot.date)} tại {ward_name(self.campaign, slot.ward_code)}"
-        return self.finish(slot, self.head(slot, "cả ngày"), Pool.TELECOM.label_vi, slots, limit,
-                           _pool(Pool.TELECOM), exclude, where_vi)
+        return self.finish(
+            slot,
+            self.head(slot, "cả ngày"),
+            Pool.TELECOM.label_vi,
+            slots,
+            limit,
+            _pool(Pool.TELECOM),
+            exclude,
+            where_vi,
+        )
 
     def mobile_point(self, slot: Unfilled) -> Explanation:
         assert slot.mobile_point_id is not None
@@ -333,11 +385,20 @@ class _Explainer:
         index = next((i for i, need in enumerate(point.staff_needed) if need_label(need) == slot.need), 0)
         need = point.staff_needed[index]
         limit = self.rules.mobile_point_travel_limit_minutes
-        what = f"điểm lưu động {point.id} ({point.place}, {format_time(point.start_minute)}–" \
-               f"{format_time(point.end_minute)})"
-        return self.finish(slot, self.head(slot, what), _need_vi(need), [self.point_slot(point, index)], limit,
-                           lambda person: need_matches(need, person), self.on_need.get((point.id, index), set()),
-                           f"điểm lưu động {point.id}")
+        what = (
+            f"điểm lưu động {point.id} ({point.place}, {format_time(point.start_minute)}–"
+            f"{format_time(point.end_minute)})"
+        )
+        return self.finish(
+            slot,
+            self.head(slot, what),
+            _need_vi(need),
+            [self.point_slot(point, index)],
+            limit,
+            lambda person: need_matches(need, person),
+            self.on_need.get((point.id, index), set()),
+            f"điểm lưu động {point.id}",
+        )
 
     def finish(self, slot, head, need_vi, slots, limit, wanted, exclude, where_vi) -> Explanation:
         candidates = self.classify(slot.ward_code, slots, limit, wanted, exclude)
@@ -360,20 +421,26 @@ class _Explainer:
         candidates = self.classify(slot.ward_code, slots, limit, wanted, set())
         far = self.nearest_free_beyond(slot.ward_code, slots, limit, wanted)
         text = self.sentence(slot, self.head(slot), need_vi, candidates, limit, far if not candidates else None)
-        posts = posts_by_distance(campaign, self.posts.get((slot.date, slot.shift_id), ()), slot.ward_code,
-                                  self.travel)
+        posts = posts_by_distance(campaign, self.posts.get((slot.date, slot.shift_id), ()), slot.ward_code, self.travel)
         near_posts = [(minutes, a) for minutes, a in posts if minutes <= limit]
         far_posts = [(minutes, a) for minutes, a in posts if minutes > limit]
         if near_posts:
             minutes, post = near_posts[0]
             person = campaign.person(post.person_id)
-            text += f"; {_label(person)} đang trực tại {ward_name(campaign, post.ward_code)} (cách {minutes} " \
-                    "phút) nhưng chưa được giao phụ trách xã/phường này"
+            text += (
+                f"; {_label(person)} đang trực tại {ward_name(campaign, post.ward_code)} (cách {minutes} "
+                "phút) nhưng chưa được giao phụ trách xã/phường này"
+            )
         if near_posts:  # the smallest change: widen an existing post's duty
             minutes, post = near_posts[0]
             widened = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes, slot.ward_code})))
-            return Explanation(slot, text, f"giao thêm {ward} cho {_label(campaign.person(post.person_id))} đang "
-                               f"trực tại {ward_name(campaign, post.ward_code)}", Fix(widened, post))
+            return Explanation(
+                slot,
+                text,
+                f"giao thêm {ward} cho {_label(campaign.person(post.person_id))} đang "
+                f"trực tại {ward_name(campaign, post.ward_code)}",
+                Fix(widened, post),
+            )
         placed = self.place_free(candidates, where_vi)
         if placed:
             return Explanation(slot, text, placed[0], placed[1])
@@ -385,16 +452,18 @@ class _Explainer:
         return Explanation(slot, text, suggestion or self.add_people(slot, need_vi, limit))
 
 
-def posts_by_distance(campaign: Campaign, posts: Iterable[Assignment], ward_code: str,
-                      travel: Travel) -> list[tuple[int, Assignment]]:
+def posts_by_distance(
+    campaign: Campaign, posts: Iterable[Assignment], ward_code: str, travel: Travel
+) -> list[tuple[int, Assignment]]:
     """Technicians' on-call posts of one date and shift with their minutes to a ward, nearest first.
 
     The first within the ward's night response limit is the post whose duty is widened to the
     ward — by the explanation's suggestion and by the solve's last pass alike.
     """
-    return sorted(((travel(a.ward_code, ward_code), a) for a in posts
-                   if campaign.person(a.person_id).pool is Pool.TECHNICIAN),
-                  key=lambda post: (post[0], post[1].person_id, post[1].ward_code))
+    return sorted(
+        ((travel(a.ward_code, ward_code), a) for a in posts if campaign.person(a.person_id).pool is Pool.TECHNICIAN),
+        key=lambda post: (post[0], post[1].person_id, post[1].ward_code),
+    )
 
 
 def _anyone(person: Person) -> bool:
@@ -425,8 +494,12 @@ def _day(day: date) -> str:
     return f"{day.day:02d}/{day.month:02d}"
 
 
-def explain(campaign: Campaign, roster_or_assignments: Roster | Iterable[Assignment],
-            unfilled: Iterable[Unfilled], travel: Travel | None = None) -> list[Explanation]:
+def explain(
+    campaign: Campaign,
+    roster_or_assignments: Roster | Iterable[Assignment],
+    unfilled: Iterable[Unfilled],
+    travel: Travel | None = None,
+) -> list[Explanation]:
     """Explain each unfilled slot in Vietnamese and name the smallest change that would fill it.
 
     Parameters
@@ -445,8 +518,9 @@ def explain(campaign: Campaign, roster_or_assignments: Roster | Iterable[Assignm
     list of Explanation
         One per unfilled slot, in the same order.
     """
-    assignments = roster_or_assignments.assignments if isinstance(roster_or_assignments, Roster) \
-        else tuple(roster_or_assignments)
+    assignments = (
+        roster_or_assignments.assignments if isinstance(roster_or_assignments, Roster) else tuple(roster_or_assignments)
+    )
     explainer = _Explainer(campaign, assignments, resolve_travel(travel))
     explanations = [explainer.explain(slot) for slot in unfilled]
     logger.info("explained %d unfilled slots", len(explanations))

@@ -33,8 +33,7 @@ from scheduler.tables import (
 
 logger = logging.getLogger(__name__)
 
-_POOL_COLUMNS = {Pool.STUDENT: "students_needed", Pool.TELECOM: "telecom_needed",
-                 Pool.TECHNICIAN: "technicians_needed"}
+_POOL_COLUMNS = {Pool.STUDENT: "students_needed", Pool.TELECOM: "telecom_needed", Pool.TECHNICIAN: "technicians_needed"}
 
 
 def export_campaign(campaign: Campaign, directory: Path | str, table_format: str = "csv") -> list[Path]:
@@ -79,8 +78,11 @@ def export_campaign(campaign: Campaign, directory: Path | str, table_format: str
 
     written = [directory / CAMPAIGN_FILE]
     written[0].write_bytes(campaign_toml(campaign).encode("utf-8"))
-    for schema, rows in ((WARDS, ward_rows(campaign)), (PEOPLE, people_rows(campaign)),
-                         (MOBILE_POINTS, mobile_point_rows(campaign))):
+    for schema, rows in (
+        (WARDS, ward_rows(campaign)),
+        (PEOPLE, people_rows(campaign)),
+        (MOBILE_POINTS, mobile_point_rows(campaign)),
+    ):
         path = directory / f"{schema.name}{suffix}"
         write_table(path, schema, rows)
         written.append(path)
@@ -136,9 +138,18 @@ def campaign_toml(campaign: Campaign) -> str:
     }
     parts = ["# Chiến dịch Ra Quân — các tệp và cột: docs/data-format.md\n", tomli_w.dumps(data)]
     for shift in campaign.shifts:
-        parts.append("\n[[shifts]]\n" + tomli_w.dumps({
-            "id": shift.id, "name": shift.name, "start": cells.format_time(shift.start_minute),
-            "end": cells.format_time(shift.end_minute), "kind": shift.kind.value}))
+        parts.append(
+            "\n[[shifts]]\n"
+            + tomli_w.dumps(
+                {
+                    "id": shift.id,
+                    "name": shift.name,
+                    "start": cells.format_time(shift.start_minute),
+                    "end": cells.format_time(shift.end_minute),
+                    "kind": shift.kind.value,
+                }
+            )
+        )
     return "".join(parts)
 
 
@@ -163,17 +174,22 @@ def ward_rows(campaign: Campaign) -> list[dict[str, str]]:
     service = tuple(shift.id for shift in campaign.shifts if shift.kind is ShiftKind.SERVICE)
     rows = []
     for demand in sorted(campaign.demands, key=lambda d: d.ward_code):
-        rows.append({
-            "ward": ward_name(demand.ward_code),
-            "service_shifts": "" if demand.service_shift_ids == service else cells.join_list(demand.service_shift_ids),
-            "min_support_staff": _unless(demand.min_support_staff, rules.min_support_staff_per_shift),
-            "min_telecom_staff_per_day": _unless(demand.min_telecom_staff_per_day, rules.min_telecom_staff_per_day),
-            "oncall_24_7": "" if demand.oncall_24_7 == rules.oncall_24_7 else cells.format_bool(demand.oncall_24_7),
-            "night_response_limit_minutes": _unless(demand.night_response_limit_minutes,
-                                                    rules.night_response_limit_minutes),
-            "peak_dates": cells.join_list(cells.format_date(d) for d in sorted(demand.peak_dates)),
-            "extra_students_on_peak": _unless(demand.extra_students_on_peak, 0),
-        })
+        rows.append(
+            {
+                "ward": ward_name(demand.ward_code),
+                "service_shifts": ""
+                if demand.service_shift_ids == service
+                else cells.join_list(demand.service_shift_ids),
+                "min_support_staff": _unless(demand.min_support_staff, rules.min_support_staff_per_shift),
+                "min_telecom_staff_per_day": _unless(demand.min_telecom_staff_per_day, rules.min_telecom_staff_per_day),
+                "oncall_24_7": "" if demand.oncall_24_7 == rules.oncall_24_7 else cells.format_bool(demand.oncall_24_7),
+                "night_response_limit_minutes": _unless(
+                    demand.night_response_limit_minutes, rules.night_response_limit_minutes
+                ),
+                "peak_dates": cells.join_list(cells.format_date(d) for d in sorted(demand.peak_dates)),
+                "extra_students_on_peak": _unless(demand.extra_students_on_peak, 0),
+            }
+        )
     return rows
 
 
@@ -185,20 +201,22 @@ def people_rows(campaign: Campaign) -> list[dict[str, str]]:
     """The rows of people.csv, by id."""
     rows, ward_name = [], _WardNames(campaign)
     for person in sorted(campaign.people, key=lambda p: p.id):
-        rows.append({
-            "person_id": person.id,
-            "full_name": person.name,
-            "pool": person.pool.value,
-            "organisation": person.organisation,
-            "home_ward": ward_name(person.home_ward_code),
-            "phone": person.phone,
-            "skills": cells.join_list(sorted(person.skills)),
-            "unavailable_dates": cells.join_list(cells.format_date(d) for d in sorted(person.unavailable_dates)),
-            "available_shifts": cells.join_list(sorted(person.available_shift_ids)),
-            "weekly_cap_hours": "" if person.weekly_cap_hours is None else str(person.weekly_cap_hours),
-            "night_eligible": cells.format_bool(person.night_eligible),
-            "preferred_wards": cells.join_list(ward_name(code) for code in person.preferred_ward_codes),
-        })
+        rows.append(
+            {
+                "person_id": person.id,
+                "full_name": person.name,
+                "pool": person.pool.value,
+                "organisation": person.organisation,
+                "home_ward": ward_name(person.home_ward_code),
+                "phone": person.phone,
+                "skills": cells.join_list(sorted(person.skills)),
+                "unavailable_dates": cells.join_list(cells.format_date(d) for d in sorted(person.unavailable_dates)),
+                "available_shifts": cells.join_list(sorted(person.available_shift_ids)),
+                "weekly_cap_hours": "" if person.weekly_cap_hours is None else str(person.weekly_cap_hours),
+                "night_eligible": cells.format_bool(person.night_eligible),
+                "preferred_wards": cells.join_list(ward_name(code) for code in person.preferred_ward_codes),
+            }
+        )
     return rows
 
 
@@ -214,17 +232,19 @@ def mobile_point_rows(campaign: Campaign) -> list[dict[str, str]]:
             else:
                 assert need.skill is not None  # a staff need names a pool or a skill
                 skills[need.skill] = need.count
-        rows.append({
-            "point_id": point.id,
-            "ward": ward_name(point.ward_code),
-            "place": point.place,
-            "date": cells.format_date(point.date),
-            "start_time": cells.format_time(point.start_minute),
-            "end_time": cells.format_time(point.end_minute),
-            **{column: str(count) for column, count in counts.items()},
-            "skills_needed": cells.join_list(f"{skill}:{count}" for skill, count in sorted(skills.items())),
-            "priority_group": point.priority_group.value,
-        })
+        rows.append(
+            {
+                "point_id": point.id,
+                "ward": ward_name(point.ward_code),
+                "place": point.place,
+                "date": cells.format_date(point.date),
+                "start_time": cells.format_time(point.start_minute),
+                "end_time": cells.format_time(point.end_minute),
+                **{column: str(count) for column, count in counts.items()},
+                "skills_needed": cells.join_list(f"{skill}:{count}" for skill, count in sorted(skills.items())),
+                "priority_group": point.priority_group.value,
+            }
+        )
     return rows
 
 
@@ -234,6 +254,12 @@ def pin_rows(campaign: Campaign) -> list[dict[str, str]]:
     rows = []
     for pin in sorted(campaign.pins, key=pin_sort_key):
         assert pin.shift_id is not None  # _check_representable refuses a pin at a mobile point
-        rows.append({"person_id": pin.person_id, "ward": ward_name(pin.ward_code),
-                     "date": cells.format_date(pin.date), "shift": pin.shift_id})
+        rows.append(
+            {
+                "person_id": pin.person_id,
+                "ward": ward_name(pin.ward_code),
+                "date": cells.format_date(pin.date),
+                "shift": pin.shift_id,
+            }
+        )
     return rows

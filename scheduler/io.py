@@ -11,9 +11,21 @@ the file format is documented in ``docs/data-format.md``.
 
 from scheduler.export import export_campaign
 from scheduler.loader import (
-    check_campaign, check_campaign_files, load_campaign, load_campaign_files, read_solve_settings,
+    check_campaign,
+    check_campaign_files,
+    load_campaign,
+    load_campaign_files,
+    read_solve_settings,
 )
 from scheduler.problems import CampaignLoadError, Problem
 
-__all__ = ["CampaignLoadError", "Problem", "check_campaign", "check_campaign_files", "export_campaign",
-           "load_campaign", "load_campaign_files", "read_solve_settings"]
+__all__ = [
+    "CampaignLoadError",
+    "Problem",
+    "check_campaign",
+    "check_campaign_files",
+    "export_campaign",
+    "load_campaign",
+    "load_campaign_files",
+    "read_solve_settings",
+]

@@ -48,13 +48,33 @@ from geo.units import AdminUnit, Province, UnknownPlaceError, find_province
 from scheduler import cells
 from scheduler.cells import CellError, clean
 from scheduler.model import (
-    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, SoftWeights,
-    StaffNeed, Ward, WardDemand,
+    Assignment,
+    Campaign,
+    CampaignRules,
+    MobilePoint,
+    Person,
+    Pool,
+    PriorityGroup,
+    Shift,
+    ShiftKind,
+    SoftWeights,
+    StaffNeed,
+    Ward,
+    WardDemand,
 )
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, number_vi
 from scheduler.settings import SolveSettings, settings_from_table
 from scheduler.tables import (
-    MOBILE_POINTS, PEOPLE, PINS, TABLE_SUFFIXES, WARDS, MemoryFile, Table, TableSchema, choose_table_file, read_table,
+    MOBILE_POINTS,
+    PEOPLE,
+    PINS,
+    TABLE_SUFFIXES,
+    WARDS,
+    MemoryFile,
+    Table,
+    TableSchema,
+    choose_table_file,
+    read_table,
 )
 
 logger = logging.getLogger(__name__)
@@ -186,6 +206,7 @@ def check_campaign_files(files: Mapping[str, bytes]) -> CheckReport:
 
 # --- campaign.toml -----------------------------------------------------------------------------
 
+
 @dataclass
 class Settings:
     """What campaign.toml gives; a field is None when it could not be read."""
@@ -284,9 +305,11 @@ def read_solve_settings(path: Path | MemoryFile | None) -> SolveSettings:
 
 # tomllib's messages (Python 3.11–3.13 word them so) -> Vietnamese; the first pattern that matches wins.
 _TOML_MESSAGES_VI = (
-    (r"Invalid value", "giá trị không hợp lệ (chuỗi phải trong dấu nháy \"...\", danh sách trong [...])"),
-    (r"Cannot overwrite a value|Cannot declare .* twice|Duplicate inline table key|Cannot redefine namespace",
-     "khoá này đã được khai báo trước đó"),
+    (r"Invalid value", 'giá trị không hợp lệ (chuỗi phải trong dấu nháy "...", danh sách trong [...])'),
+    (
+        r"Cannot overwrite a value|Cannot declare .* twice|Duplicate inline table key|Cannot redefine namespace",
+        "khoá này đã được khai báo trước đó",
+    ),
     (r"Cannot mutate immutable namespace", "không thể thêm khoá vào bảng đã đóng"),
     (r"Expected '=' after a key", "thiếu dấu '=' sau tên khoá"),
     (r"Expected newline or end of document after a statement", "sau một giá trị phải xuống dòng"),
@@ -323,8 +346,9 @@ def toml_error_vi(error: tomllib.TOMLDecodeError, text: str) -> str:
         elif message.endswith("(at end of document)"):
             lines = text.split("\n")
             line, column = len(lines), len(lines[-1]) + 1
-    reason = next((vietnamese for pattern, vietnamese in _TOML_MESSAGES_VI if re.match(pattern, message)),
-                  "cú pháp không hợp lệ")
+    reason = next(
+        (vietnamese for pattern, vietnamese in _TOML_MESSAGES_VI if re.match(pattern, message)), "cú pháp không hợp lệ"
+    )
     where = f" ở dòng {line}, cột {column}" if line is not None else ""
     return f"không đọc được TOML{where}: {reason}"
 
@@ -361,11 +385,13 @@ def _read_shifts(value, problem) -> tuple[Shift, ...] | None:
                 problem(f"{where}.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của ca: {', '.join(SHIFT_KEYS)}")
                 ok = False
         parsed = {}
-        for key, parse in (("id", lambda t: cells.parse_identifier(t, "mã ca")),
-                           ("name", lambda t: cells.parse_free_text(t, "tên ca")),
-                           ("start", cells.parse_time),
-                           ("end", lambda t: cells.parse_time(t, allow_end_of_day=True)),
-                           ("kind", cells.parse_shift_kind)):
+        for key, parse in (
+            ("id", lambda t: cells.parse_identifier(t, "mã ca")),
+            ("name", lambda t: cells.parse_free_text(t, "tên ca")),
+            ("start", cells.parse_time),
+            ("end", lambda t: cells.parse_time(t, allow_end_of_day=True)),
+            ("kind", cells.parse_shift_kind),
+        ):
             if key not in item:
                 problem(f"{where}.{key}", f"ca thứ {number} thiếu khoá '{key}'")
                 continue
@@ -437,8 +463,9 @@ def _read_weights(value, problem) -> SoftWeights | None:
     values, ok = {}, True
     for key, item in value.items():
         if key not in WEIGHT_KEYS:
-            problem(f"weights.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [weights]: "
-                                      + ", ".join(WEIGHT_KEYS))
+            problem(
+                f"weights.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [weights]: " + ", ".join(WEIGHT_KEYS)
+            )
             ok = False
             continue
         try:
@@ -450,6 +477,7 @@ def _read_weights(value, problem) -> SoftWeights | None:
 
 
 # --- the tables --------------------------------------------------------------------------------
+
 
 class _Unknown(Exception):
     """A cell cannot be checked because campaign.toml or wards failed; already reported there."""
@@ -480,8 +508,9 @@ class _Context:
         """A commune that must also be one of the campaign's wards (listed in wards.csv)."""
         unit = self.commune(text)
         if self.campaign_wards is not None and unit.code not in self.campaign_wards:
-            raise CellError(f"xã/phường '{unit.name}' không có trong {self.wards_file} "
-                            "(danh sách xã/phường của chiến dịch)")
+            raise CellError(
+                f"xã/phường '{unit.name}' không có trong {self.wards_file} (danh sách xã/phường của chiến dịch)"
+            )
         return unit
 
     def campaign_date(self, text: str) -> date:
@@ -491,8 +520,10 @@ class _Context:
         if start is not None and days is not None:
             end = date.fromordinal(start.toordinal() + days - 1)
             if not start <= day <= end:
-                raise CellError(f"ngày {cells.format_date(day)} nằm ngoài chiến dịch "
-                                f"({cells.format_date(start)} – {cells.format_date(end)})")
+                raise CellError(
+                    f"ngày {cells.format_date(day)} nằm ngoài chiến dịch "
+                    f"({cells.format_date(start)} – {cells.format_date(end)})"
+                )
         return day
 
     def shift_id(self, text: str, service_only: bool = False) -> str:
@@ -585,8 +616,9 @@ class _RowReader:
             with cells.collecting_notes() as notes:  # what the parser did for the user (an old ward name)
                 value = parse(text)
             heading = self.table.headings.get(column)
-            self.problems.extend(Problem(self.table.file, self.row.number, column, note, heading, severity="note")
-                                 for note in notes)  # once per text of a column, at its first row (the memo)
+            self.problems.extend(
+                Problem(self.table.file, self.row.number, column, note, heading, severity="note") for note in notes
+            )  # once per text of a column, at its first row (the memo)
             return "value", value
         except CellError as error:
             return "error", str(error)
@@ -611,8 +643,15 @@ def _duplicates(table: Table, column: str, rows_by_key: dict, describe, problems
         described = describe(key)
         named = ", ".join(_row_name(number) for number in later[:MAX_DUPLICATE_ROWS_NAMED])
         more = len(later) - MAX_DUPLICATE_ROWS_NAMED
-        problems.append(Problem(table.file, first, column, f"{described} trùng với {named}"
-                                + (f" và {number_vi(more)} hàng khác" if more > 0 else ""), heading))
+        problems.append(
+            Problem(
+                table.file,
+                first,
+                column,
+                f"{described} trùng với {named}" + (f" và {number_vi(more)} hàng khác" if more > 0 else ""),
+                heading,
+            )
+        )
         message = f"{described} trùng với {_row_name(first)}"  # one string shared by every later row
         problems.extend(Problem(table.file, number, column, message, heading) for number in later)
 
@@ -635,25 +674,43 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
             state.key("ward", unit.code, row.number)
             names[unit.code] = unit.name
         services = r.cell("service_shifts", lambda t: cells.parse_list(t, lambda s: ctx.shift_id(s, True)), [])
-        staff = r.cell("min_support_staff", lambda t: cells.parse_int(t, 0, MAX_STAFF),
-                       rules.min_support_staff_per_shift)
-        telecom = r.cell("min_telecom_staff_per_day", lambda t: cells.parse_int(t, 0, MAX_STAFF),
-                         rules.min_telecom_staff_per_day)
+        staff = r.cell(
+            "min_support_staff", lambda t: cells.parse_int(t, 0, MAX_STAFF), rules.min_support_staff_per_shift
+        )
+        telecom = r.cell(
+            "min_telecom_staff_per_day", lambda t: cells.parse_int(t, 0, MAX_STAFF), rules.min_telecom_staff_per_day
+        )
         oncall = r.cell("oncall_24_7", cells.parse_bool, rules.oncall_24_7)
-        response = r.cell("night_response_limit_minutes", lambda t: cells.parse_int(t, 0, MAX_RESPONSE_MINUTES),
-                          rules.night_response_limit_minutes)
+        response = r.cell(
+            "night_response_limit_minutes",
+            lambda t: cells.parse_int(t, 0, MAX_RESPONSE_MINUTES),
+            rules.night_response_limit_minutes,
+        )
         peaks = r.cell("peak_dates", lambda t: cells.parse_list(t, ctx.campaign_date), [])
         extra = r.cell("extra_students_on_peak", lambda t: cells.parse_int(t, 0, MAX_STAFF), 0)
         if r.failed or state.failed:
             continue
         order = {shift.id: index for index, shift in enumerate(ctx.settings.shifts or ())}
-        services = tuple(sorted(services, key=lambda s: order.get(s, len(order)))) if services \
-            else ctx.service_shift_ids()
+        services = (
+            tuple(sorted(services, key=lambda s: order.get(s, len(order)))) if services else ctx.service_shift_ids()
+        )
         ward = Ward(unit.code, unit.name, unit.kind, unit.province, unit.lat, unit.lon, unit.area_km2)
-        result.append((row.number, ward, dict(
-            ward_code=unit.code, service_shift_ids=services, min_support_staff=staff,
-            min_telecom_staff_per_day=telecom, oncall_24_7=oncall, night_response_limit_minutes=response,
-            peak_dates=_frozen(peaks), extra_students_on_peak=extra)))
+        result.append(
+            (
+                row.number,
+                ward,
+                dict(
+                    ward_code=unit.code,
+                    service_shift_ids=services,
+                    min_support_staff=staff,
+                    min_telecom_staff_per_day=telecom,
+                    oncall_24_7=oncall,
+                    night_response_limit_minutes=response,
+                    peak_dates=_frozen(peaks),
+                    extra_students_on_peak=extra,
+                ),
+            )
+        )
     by_code = state.keys["ward"]
     _duplicates(table, "ward", by_code, lambda code: f"xã/phường '{names[code]}' ({code})", problems)
     ctx.campaign_wards = set(by_code) if all_resolved else None
@@ -687,15 +744,31 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
         shifts = r.cell("available_shifts", lambda t: cells.parse_list(t, ctx.shift_id), [])
         cap = r.cell("weekly_cap_hours", lambda t: cells.parse_int(t, 0, MAX_WEEK_HOURS), None)
         night = r.cell("night_eligible", cells.parse_bool, False)
-        preferred = r.cell("preferred_wards",
-                           lambda t: cells.parse_list(t, ctx.campaign_ward, key=lambda u: u.code), [])
+        preferred = r.cell(
+            "preferred_wards", lambda t: cells.parse_list(t, ctx.campaign_ward, key=lambda u: u.code), []
+        )
         if r.failed or state.failed:
             continue
-        person = _build(Person, dict(
-            id=person_id, name=name, pool=pool, organisation=organisation, home_ward_code=home.code,
-            phone=phone, skills=_frozen(skills), unavailable_dates=_frozen(unavailable),
-            available_shift_ids=_frozen(shifts), weekly_cap_hours=cap, night_eligible=night,
-            preferred_ward_codes=tuple(unit.code for unit in preferred)), table.file, row.number, problems)
+        person = _build(
+            Person,
+            dict(
+                id=person_id,
+                name=name,
+                pool=pool,
+                organisation=organisation,
+                home_ward_code=home.code,
+                phone=phone,
+                skills=_frozen(skills),
+                unavailable_dates=_frozen(unavailable),
+                available_shift_ids=_frozen(shifts),
+                weekly_cap_hours=cap,
+                night_eligible=night,
+                preferred_ward_codes=tuple(unit.code for unit in preferred),
+            ),
+            table.file,
+            row.number,
+            problems,
+        )
         if person is not None:
             people.append(person)
     _duplicates(table, "person_id", state.keys["person_id"], lambda key: f"mã '{ids[key]}'", problems)
@@ -718,27 +791,49 @@ def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) ->
         day = r.cell("date", ctx.campaign_date, required=True)
         start = r.cell("start_time", cells.parse_time, required=True)
         end = r.cell("end_time", lambda t: cells.parse_time(t, allow_end_of_day=True), required=True)
-        counts = {pool: r.cell(column, lambda t: cells.parse_int(t, 0, MAX_POINT_STAFF), 0)
-                  for pool, column in ((Pool.STUDENT, "students_needed"), (Pool.TELECOM, "telecom_needed"),
-                                       (Pool.TECHNICIAN, "technicians_needed"))}
+        counts = {
+            pool: r.cell(column, lambda t: cells.parse_int(t, 0, MAX_POINT_STAFF), 0)
+            for pool, column in (
+                (Pool.STUDENT, "students_needed"),
+                (Pool.TELECOM, "telecom_needed"),
+                (Pool.TECHNICIAN, "technicians_needed"),
+            )
+        }
         skills = r.cell("skills_needed", cells.parse_skill_counts, {})
         group = r.cell("priority_group", cells.parse_priority_group, PriorityGroup.GENERAL)
         if start is not None and end is not None and end <= start:
-            r.problem("end_time", f"giờ kết thúc {cells.format_time(end)} phải sau giờ bắt đầu "
-                                  f"{cells.format_time(start)}")
+            r.problem(
+                "end_time", f"giờ kết thúc {cells.format_time(end)} phải sau giờ bắt đầu {cells.format_time(start)}"
+            )
         if r.failed:
             continue
         needs = [StaffNeed(count, pool=pool) for pool, count in counts.items() if count]
         needs += [StaffNeed(count, skill=skill) for skill, count in sorted(skills.items())]
         if not needs:
-            r.problem(None, "điểm lưu động cần ít nhất một người (students_needed, telecom_needed, "
-                            "technicians_needed hoặc skills_needed)")
+            r.problem(
+                None,
+                "điểm lưu động cần ít nhất một người (students_needed, telecom_needed, "
+                "technicians_needed hoặc skills_needed)",
+            )
             continue
         if state.failed:
             continue
-        point = _build(MobilePoint, dict(
-            id=point_id, ward_code=unit.code, place=place, date=day, start_minute=start, end_minute=end,
-            staff_needed=tuple(needs), priority_group=group), table.file, row.number, problems)
+        point = _build(
+            MobilePoint,
+            dict(
+                id=point_id,
+                ward_code=unit.code,
+                place=place,
+                date=day,
+                start_minute=start,
+                end_minute=end,
+                staff_needed=tuple(needs),
+                priority_group=group,
+            ),
+            table.file,
+            row.number,
+            problems,
+        )
         if point is not None:
             points.append(point)
     _duplicates(table, "point_id", state.keys["point_id"], lambda key: f"mã điểm '{ids[key]}'", problems)
@@ -763,11 +858,16 @@ def _read_pins(table: Table, ctx: _Context, problems: list[Problem]) -> list[Ass
         if day in person.unavailable_dates:
             r.problem("date", f"{person.name} ({person.id}) đã đăng ký bận ngày {cells.format_date(day)}")
         elif person.available_shift_ids and shift_id not in person.available_shift_ids:
-            r.problem("shift", f"{person.name} ({person.id}) chỉ đăng ký các ca "
-                               f"{', '.join(sorted(person.available_shift_ids))}, không có ca '{shift_id}'")
+            r.problem(
+                "shift",
+                f"{person.name} ({person.id}) chỉ đăng ký các ca "
+                f"{', '.join(sorted(person.available_shift_ids))}, không có ca '{shift_id}'",
+            )
         elif kinds.get(shift_id) is ShiftKind.ONCALL and person.pool is not Pool.TECHNICIAN:
-            r.problem("shift", f"ca '{shift_id}' là ca trực, chỉ dành cho kỹ thuật viên; {person.name} là "
-                               f"{person.pool.label_vi}")
+            r.problem(
+                "shift",
+                f"ca '{shift_id}' là ca trực, chỉ dành cho kỹ thuật viên; {person.name} là {person.pool.label_vi}",
+            )
         if r.failed:
             continue
         state.key("person_id", (person.id, day, shift_id), row.number)
@@ -775,8 +875,13 @@ def _read_pins(table: Table, ctx: _Context, problems: list[Problem]) -> list[Ass
             continue
         covered = (unit.code,) if kinds.get(shift_id) is ShiftKind.ONCALL else ()
         pins.append(Assignment(person.id, unit.code, day, shift_id, covered_ward_codes=covered))
-    _duplicates(table, "person_id", state.keys["person_id"],
-                lambda key: f"ghim {key[0]} ngày {cells.format_date(key[1])} ca {key[2]}", problems)
+    _duplicates(
+        table,
+        "person_id",
+        state.keys["person_id"],
+        lambda key: f"ghim {key[0]} ngày {cells.format_date(key[1])} ca {key[2]}",
+        problems,
+    )
     return pins
 
 
@@ -806,9 +911,18 @@ def _unneeded_skills(table: Table, people: list[Person], points: list[MobilePoin
     for person in people:
         for skill in person.skills - needed:
             holders[skill] += 1
-    return [Problem(table.file, None, "skills", f"kỹ năng '{skill}' ({count} người) không có điểm lưu động nào "
-                    "cần; kỹ năng chỉ dùng để xếp người vào điểm lưu động cần nó", table.headings.get("skills"),
-                    severity="note") for skill, count in sorted(holders.items())]
+    return [
+        Problem(
+            table.file,
+            None,
+            "skills",
+            f"kỹ năng '{skill}' ({count} người) không có điểm lưu động nào "
+            "cần; kỹ năng chỉ dùng để xếp người vào điểm lưu động cần nó",
+            table.headings.get("skills"),
+            severity="note",
+        )
+        for skill, count in sorted(holders.items())
+    ]
 
 
 def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
@@ -822,8 +936,9 @@ def _build(cls, fields: dict, file: str, row: int, problems: list[Problem]):
         return None
 
 
-def _read(sources: Mapping[str, Source], schema: TableSchema, problems: list[Problem],
-          optional: bool = False) -> Table | None:
+def _read(
+    sources: Mapping[str, Source], schema: TableSchema, problems: list[Problem], optional: bool = False
+) -> Table | None:
     if optional and not any(f"{schema.name}{suffix}" in sources for suffix in TABLE_SUFFIXES):
         return None
     name, found = choose_table_file(sources, schema.name)
@@ -834,8 +949,15 @@ def _read(sources: Mapping[str, Source], schema: TableSchema, problems: list[Pro
     problems.extend(read)
     if table.columns and not table.rows and not any(problem.is_error for problem in read):
         # Pins are optional: a header alone says there are none (the exporter writes one so).
-        problems.append(Problem(table.file, None, None, "bảng có dòng tiêu đề nhưng không có hàng dữ liệu nào",
-                                severity="note" if optional else "warning"))
+        problems.append(
+            Problem(
+                table.file,
+                None,
+                None,
+                "bảng có dòng tiêu đề nhưng không có hàng dữ liệu nào",
+                severity="note" if optional else "warning",
+            )
+        )
     return table
 
 
@@ -889,8 +1011,10 @@ def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[
         settings, toml_problems = read_settings(sources.get(CAMPAIGN_FILE))
     except Exception as error:  # a bug, reported rather than raised
         logger.exception("reading %s", CAMPAIGN_FILE)
-        settings, toml_problems = Settings(), [Problem(CAMPAIGN_FILE, None, None,
-                                                       f"lỗi nội bộ khi đọc tệp ({type(error).__name__}: {error})")]
+        settings, toml_problems = (
+            Settings(),
+            [Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi đọc tệp ({type(error).__name__}: {error})")],
+        )
     ctx = _Context(settings)
     tables = {}
     file_problems = {}
@@ -903,8 +1027,11 @@ def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[
     wards = _safely(_read_wards, tables["wards"], ctx, file_problems["wards"])
     people = _safely(_read_people, tables["people"], ctx, file_problems["people"])
     points = _safely(_read_mobile_points, tables["mobile_points"], ctx, file_problems["mobile_points"])
-    if tables["people"] is not None and tables["mobile_points"] is not None \
-            and not _has_error(file_problems["mobile_points"]):
+    if (
+        tables["people"] is not None
+        and tables["mobile_points"] is not None
+        and not _has_error(file_problems["mobile_points"])
+    ):
         file_problems["people"] += _unneeded_skills(tables["people"], people, points)
     if tables["people"] is not None:
         ctx.people_file = tables["people"].file
@@ -924,10 +1051,19 @@ def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[
     pins.sort(key=pin_sort_key)
     try:
         campaign = Campaign(
-            name=settings.name, province=settings.province.name, start_date=settings.start_date,
-            days=settings.days, shifts=settings.shifts, rules=settings.rules,
-            wards=tuple(ward for ward, _ in wards), demands=tuple(demand for _, demand in wards),
-            people=tuple(people), mobile_points=tuple(points), weights=settings.weights, pins=tuple(pins))
+            name=settings.name,
+            province=settings.province.name,
+            start_date=settings.start_date,
+            days=settings.days,
+            shifts=settings.shifts,
+            rules=settings.rules,
+            wards=tuple(ward for ward, _ in wards),
+            demands=tuple(demand for _, demand in wards),
+            people=tuple(people),
+            mobile_points=tuple(points),
+            weights=settings.weights,
+            pins=tuple(pins),
+        )
     except ValueError as error:  # the loader's checks should make this unreachable
         logger.error("model refused the campaign: %s", error)
         return None, [*problems, Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi tạo chiến dịch ({error})")]

@@ -99,10 +99,11 @@ class Shift:
 
     def __post_init__(self) -> None:
         _require(bool(self.id), "a shift needs an id")
-        _require(0 <= self.start_minute < MINUTES_PER_DAY,
-                 f"shift {self.id}: start_minute must be within the day")
-        _require(self.start_minute < self.end_minute <= self.start_minute + MINUTES_PER_DAY,
-                 f"shift {self.id}: end_minute must follow start_minute by at most a day")
+        _require(0 <= self.start_minute < MINUTES_PER_DAY, f"shift {self.id}: start_minute must be within the day")
+        _require(
+            self.start_minute < self.end_minute <= self.start_minute + MINUTES_PER_DAY,
+            f"shift {self.id}: end_minute must follow start_minute by at most a day",
+        )
 
     @property
     def duration_minutes(self) -> int:
@@ -144,11 +145,17 @@ class CampaignRules:
     ward_staff_list_deadline_minute: int = 15 * 60  # ward plan III.10: list of people by 15:00
 
     def __post_init__(self) -> None:
-        for name in ("min_support_staff_per_shift", "min_telecom_staff_per_day",
-                     "night_response_limit_minutes", "mobile_point_travel_limit_minutes",
-                     "max_work_hours_per_day", "max_work_hours_per_week",
-                     "min_rest_between_shifts_hours", "min_weekly_rest_hours",
-                     "student_weekly_cap_hours"):
+        for name in (
+            "min_support_staff_per_shift",
+            "min_telecom_staff_per_day",
+            "night_response_limit_minutes",
+            "mobile_point_travel_limit_minutes",
+            "max_work_hours_per_day",
+            "max_work_hours_per_week",
+            "min_rest_between_shifts_hours",
+            "min_weekly_rest_hours",
+            "student_weekly_cap_hours",
+        ):
             _require(getattr(self, name) >= 0, f"rules.{name} must not be negative")
         _require(self.max_work_hours_per_day <= 24, "rules.max_work_hours_per_day must be at most 24")
         _require(self.max_work_hours_per_week <= 168, "rules.max_work_hours_per_week must be at most 168")
@@ -195,8 +202,10 @@ class Person:
 
     def __post_init__(self) -> None:
         _require(bool(self.id), "a person needs an id")
-        _require(self.weekly_cap_hours is None or self.weekly_cap_hours >= 0,
-                 f"person {self.id}: weekly_cap_hours must not be negative")
+        _require(
+            self.weekly_cap_hours is None or self.weekly_cap_hours >= 0,
+            f"person {self.id}: weekly_cap_hours must not be negative",
+        )
 
 
 @dataclass(frozen=True)
@@ -209,8 +218,7 @@ class StaffNeed:
 
     def __post_init__(self) -> None:
         _require(self.count > 0, "a staff need counts at least one person")
-        _require(self.pool is not None or self.skill is not None,
-                 "a staff need names a pool or a skill")
+        _require(self.pool is not None or self.skill is not None, "a staff need names a pool or a skill")
 
 
 @dataclass(frozen=True)
@@ -228,8 +236,10 @@ class MobilePoint:
 
     def __post_init__(self) -> None:
         _require(bool(self.id), "a mobile point needs an id")
-        _require(0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY,
-                 f"mobile point {self.id}: the time slot must lie within one day")
+        _require(
+            0 <= self.start_minute < self.end_minute <= MINUTES_PER_DAY,
+            f"mobile point {self.id}: the time slot must lie within one day",
+        )
         _require(len(self.staff_needed) > 0, f"mobile point {self.id}: it needs at least one person")
 
     @property
@@ -255,8 +265,10 @@ class SoftWeights:
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
-            _require(isinstance(getattr(self, name), int) and getattr(self, name) >= 0,
-                     f"weights.{name} must be a whole number, not negative")
+            _require(
+                isinstance(getattr(self, name), int) and getattr(self, name) >= 0,
+                f"weights.{name} must be a whole number, not negative",
+            )
 
 
 @dataclass(frozen=True)
@@ -293,17 +305,25 @@ class Campaign:
         for pin in self.pins:
             _require(pin.person_id in person_ids, f"pin for unknown person {pin.person_id}")
             _require(pin.ward_code in known, f"pin of {pin.person_id} at unknown ward {pin.ward_code}")
-            _require(pin.shift_id is None or pin.shift_id in shift_ids,
-                     f"pin of {pin.person_id}: unknown shift {pin.shift_id}")
-            _require(pin.mobile_point_id is None or pin.mobile_point_id in point_ids,
-                     f"pin of {pin.person_id}: unknown mobile point {pin.mobile_point_id}")
-        object.__setattr__(self, "_index", {
-            "wards": {w.code: w for w in self.wards},
-            "shifts": {s.id: s for s in self.shifts},
-            "people": {p.id: p for p in self.people},
-            "demands": {d.ward_code: d for d in self.demands},
-            "points": {m.id: m for m in self.mobile_points},
-        })
+            _require(
+                pin.shift_id is None or pin.shift_id in shift_ids,
+                f"pin of {pin.person_id}: unknown shift {pin.shift_id}",
+            )
+            _require(
+                pin.mobile_point_id is None or pin.mobile_point_id in point_ids,
+                f"pin of {pin.person_id}: unknown mobile point {pin.mobile_point_id}",
+            )
+        object.__setattr__(
+            self,
+            "_index",
+            {
+                "wards": {w.code: w for w in self.wards},
+                "shifts": {s.id: s for s in self.shifts},
+                "people": {p.id: p for p in self.people},
+                "demands": {d.ward_code: d for d in self.demands},
+                "points": {m.id: m for m in self.mobile_points},
+            },
+        )
 
     @property
     def end_date(self) -> date:
@@ -368,10 +388,14 @@ class Assignment:
     covered_ward_codes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _require((self.shift_id is None) != (self.mobile_point_id is None),
-                 "an assignment names a shift or a mobile point, not both")
-        _require((self.mobile_point_id is None) == (self.need_index is None),
-                 "a mobile-point assignment names the need it fills")
+        _require(
+            (self.shift_id is None) != (self.mobile_point_id is None),
+            "an assignment names a shift or a mobile point, not both",
+        )
+        _require(
+            (self.mobile_point_id is None) == (self.need_index is None),
+            "a mobile-point assignment names the need it fills",
+        )
 
 
 @dataclass(frozen=True)

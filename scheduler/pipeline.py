@@ -101,10 +101,17 @@ def closing_seconds(campaign: Campaign) -> tuple[float, float]:
     return max(MIN_CHECK_SECONDS, slots * CHECK_SECONDS_PER_SLOT), slots * FIX_SECONDS_PER_SLOT
 
 
-def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, deadline: float | None = None,
-          travel: Callable[[str, str], int] | None = None, progress: Callable | None = None,
-          on_plan: Callable[[int], None] | None = None, monolithic: bool = False,
-          explain_late: bool = True) -> SolveResult:
+def solve(
+    campaign: Campaign,
+    settings: SolveSettings | None = None,
+    *,
+    deadline: float | None = None,
+    travel: Callable[[str, str], int] | None = None,
+    progress: Callable | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    monolithic: bool = False,
+    explain_late: bool = True,
+) -> SolveResult:
     """Solve, fill, check and explain a campaign by ``deadline`` (a time.time() value).
 
     Parameters
@@ -129,6 +136,7 @@ def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, dead
     from scheduler.solver.fill import apply_explained_fixes, fill_gaps, widen_posts
     from scheduler.solver.solve import campaign_travel, solve_clusters, solve_monolithic
 
+    settings = settings or SolveSettings()
     started = time.time()
     deadline = started + settings.time_limit_seconds if deadline is None else deadline
     travel = travel or campaign_travel(campaign)
@@ -147,20 +155,31 @@ def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, dead
     added, fixes, widened, explained = [], 0, 0, None
     if settings.fill_gaps:
         assignments, widened = widen_posts(campaign, assignments, unfilled, travel)
-        added = fill_gaps(campaign, assignments, unfilled_slots(campaign, assignments, travel), travel,
-                          deadline=deadline - checking)
+        added = fill_gaps(
+            campaign, assignments, unfilled_slots(campaign, assignments, travel), travel, deadline=deadline - checking
+        )
         assignments = sorted(assignments + added, key=_order)
         # A round of fixes explains every gap (about 60% of the checking time); the round that finds
         # nothing left to fix explains the final roster, and the checking then only has to verify it.
         assignments, fixes, explained = apply_explained_fixes(
-            campaign, assignments, travel, deadline=deadline - CHECK_ONLY_SHARE * checking,
-            round_seconds=(1 - CHECK_ONLY_SHARE) * checking)
+            campaign,
+            assignments,
+            travel,
+            deadline=deadline - CHECK_ONLY_SHARE * checking,
+            round_seconds=(1 - CHECK_ONLY_SHARE) * checking,
+        )
     unfilled = unfilled_slots(campaign, assignments, travel)
     value, terms = objective(campaign, assignments, unfilled, travel)
     status = "OPTIMAL" if clusters.status == "OPTIMAL" and not (added or fixes or widened) else "FEASIBLE"
-    roster = Roster(campaign_name=campaign.name, status=status, assignments=tuple(assignments),
-                    unfilled=tuple(unfilled), objective=value, best_bound=clusters.bound,
-                    wall_seconds=round(time.time() - started, 2))
+    roster = Roster(
+        campaign_name=campaign.name,
+        status=status,
+        assignments=tuple(assignments),
+        unfilled=tuple(unfilled),
+        objective=value,
+        best_bound=clusters.bound,
+        wall_seconds=round(time.time() - started, 2),
+    )
     report = verify(campaign, roster, travel)
     if explained is not None and [e.unfilled for e in explained] == list(report.unfilled):
         explanations: tuple[Explanation, ...] | None = tuple(explained)  # the fix pass's last round explained it
@@ -170,16 +189,40 @@ def solve(campaign: Campaign, settings: SolveSettings = SolveSettings(), *, dead
         explanations = None
         logger.info("the gaps are not explained: it would end after the deadline")
     wall = time.time() - started
-    figures = dict(clusters.figures, widened_posts=widened, gap_fills=len(added), explained_fixes=fixes,
-                   gaps_before_fill=gaps_before, gaps_after=len(report.unfilled), explained=explanations is not None,
-                   fixes_left=sum(1 for e in explanations or () if e.fix is not None))
-    logger.info("pipeline: %d gaps after the cluster solves, %d after filling and %d fixes; %.1f s",
-                gaps_before, len(report.unfilled), fixes, wall)
-    roster = Roster(roster.campaign_name, roster.status, roster.assignments, roster.unfilled, roster.objective,
-                    roster.best_bound, round(wall, 2))
+    figures = dict(
+        clusters.figures,
+        widened_posts=widened,
+        gap_fills=len(added),
+        explained_fixes=fixes,
+        gaps_before_fill=gaps_before,
+        gaps_after=len(report.unfilled),
+        explained=explanations is not None,
+        fixes_left=sum(1 for e in explanations or () if e.fix is not None),
+    )
+    logger.info(
+        "pipeline: %d gaps after the cluster solves, %d after filling and %d fixes; %.1f s",
+        gaps_before,
+        len(report.unfilled),
+        fixes,
+        wall,
+    )
+    roster = Roster(
+        roster.campaign_name,
+        roster.status,
+        roster.assignments,
+        roster.unfilled,
+        roster.objective,
+        roster.best_bound,
+        round(wall, 2),
+    )
     return SolveResult(roster, report, explanations or (), dict(report.terms), clusters.bound, status, wall, figures)
 
 
 def _order(assignment) -> tuple:
-    return (assignment.date, assignment.ward_code, assignment.shift_id or "", assignment.mobile_point_id or "",
-            assignment.person_id)
+    return (
+        assignment.date,
+        assignment.ward_code,
+        assignment.shift_id or "",
+        assignment.mobile_point_id or "",
+        assignment.person_id,
+    )

@@ -95,8 +95,9 @@ def number_vi(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-def bounded(problems: Iterable[Problem], per_column: int = MAX_PROBLEMS_PER_COLUMN,
-            per_file: int = MAX_PROBLEMS_PER_FILE) -> list[Problem]:
+def bounded(
+    problems: Iterable[Problem], per_column: int = MAX_PROBLEMS_PER_COLUMN, per_file: int = MAX_PROBLEMS_PER_FILE
+) -> list[Problem]:
     """The problems to show: a bounded number per column and per file, the rest counted in summaries.
 
     Parameters
@@ -141,14 +142,32 @@ def bounded(problems: Iterable[Problem], per_column: int = MAX_PROBLEMS_PER_COLU
     for (severity, file, column), (heading, count) in cut_in_column.items():
         noun = _NOUNS.get(severity, "vấn đề")
         where = "cùng cột" if column is not None else "không thuộc cột nào"
-        listed[file].append(Problem(
-            file, None, column, f"và {number_vi(count)} {noun} khác {where} không được liệt kê "
-                                f"(chỉ liệt kê {per_column} {noun} đầu tiên)", heading, severity, count))
+        listed[file].append(
+            Problem(
+                file,
+                None,
+                column,
+                f"và {number_vi(count)} {noun} khác {where} không được liệt kê "
+                f"(chỉ liệt kê {per_column} {noun} đầu tiên)",
+                heading,
+                severity,
+                count,
+            )
+        )
     for (severity, file), count in cut_in_file.items():
         noun = _NOUNS.get(severity, "vấn đề")
-        listed[file].append(Problem(
-            file, None, None, f"và {number_vi(count)} {noun} khác trong tệp không được liệt kê "
-                              f"(chỉ liệt kê {per_file} {noun} đầu tiên của mỗi tệp)", None, severity, count))
+        listed[file].append(
+            Problem(
+                file,
+                None,
+                None,
+                f"và {number_vi(count)} {noun} khác trong tệp không được liệt kê "
+                f"(chỉ liệt kê {per_file} {noun} đầu tiên của mỗi tệp)",
+                None,
+                severity,
+                count,
+            )
+        )
     return [problem for shown in listed.values() for problem in shown]
 
 

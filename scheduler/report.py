@@ -100,8 +100,10 @@ def ward_figures(campaign: Campaign, roster: Roster) -> list[WardFigures]:
     for (code, _day), value in asked_by_ward_and_day(campaign).items():
         asked_total[code] += value
     assigned, missing = ward_totals(roster)
-    return [WardFigures(w.code, w.name, asked_total[w.code], missing.get(w.code, 0), assigned.get(w.code, 0))
-            for w in campaign.wards]
+    return [
+        WardFigures(w.code, w.name, asked_total[w.code], missing.get(w.code, 0), assigned.get(w.code, 0))
+        for w in campaign.wards
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -186,8 +188,17 @@ def person_loads(campaign: Campaign, roster: Roster, people: Iterable[Person]) -
     for person in chosen:
         weeks = week_minutes.get(person.id, Counter())
         hours = {week: total / MINUTES_PER_HOUR for week, total in sorted(weeks.items())}
-        loads.append(PersonLoad(person, counts[person.id], max(hours.values()) if hours else 0.0, nights[person.id],
-                                len(wards[person.id]), hours, weekly_limit_minutes(campaign, person) // 60))
+        loads.append(
+            PersonLoad(
+                person,
+                counts[person.id],
+                max(hours.values()) if hours else 0.0,
+                nights[person.id],
+                len(wards[person.id]),
+                hours,
+                weekly_limit_minutes(campaign, person) // 60,
+            )
+        )
     return loads
 
 
@@ -256,10 +267,20 @@ def daily_rows(campaign: Campaign, roster: Roster, day: date) -> list[DailyRow]:
         demand = campaign.demand(place.code)
         duty = (*demand.service_shift_ids, *oncall_ids) if demand.oncall_24_7 else ()
         asked_minutes = sum(_duration_minutes(campaign, shift_id) for shift_id in duty)
-        covered_minutes = sum(_duration_minutes(campaign, shift_id) for shift_id in duty
-                              if shift_id not in uncovered[place.code])
-        rows.append(DailyRow(place.code, place.name, assigned[place.code], missing[place.code],
-                             demand.min_telecom_staff_per_day, place.code in telecom, demand.oncall_24_7,
-                             covered_minutes / MINUTES_PER_HOUR,
-                             min(asked_minutes, MINUTES_PER_DAY) / MINUTES_PER_HOUR))
+        covered_minutes = sum(
+            _duration_minutes(campaign, shift_id) for shift_id in duty if shift_id not in uncovered[place.code]
+        )
+        rows.append(
+            DailyRow(
+                place.code,
+                place.name,
+                assigned[place.code],
+                missing[place.code],
+                demand.min_telecom_staff_per_day,
+                place.code in telecom,
+                demand.oncall_24_7,
+                covered_minutes / MINUTES_PER_HOUR,
+                min(asked_minutes, MINUTES_PER_DAY) / MINUTES_PER_HOUR,
+            )
+        )
     return rows

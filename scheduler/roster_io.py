@@ -43,8 +43,7 @@ logger = logging.getLogger(__name__)
 ROSTER_FORMAT = "raquan-roster/1"
 
 _TOP_KEYS = ("format", "campaign", "status", "objective", "best_bound", "wall_seconds", "assignments", "unfilled")
-_ASSIGNMENT_KEYS = ("person_id", "ward_code", "date", "shift_id", "mobile_point_id", "need_index",
-                    "covered_ward_codes")
+_ASSIGNMENT_KEYS = ("person_id", "ward_code", "date", "shift_id", "mobile_point_id", "need_index", "covered_ward_codes")
 _UNFILLED_KEYS = ("rule", "ward_code", "date", "shift_id", "missing", "mobile_point_id", "need")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -56,10 +55,14 @@ CSV_COLUMNS = ("person_id", "full_name", "pool", "ward", "date", "shift_id", "mo
 
 # --- JSON ----------------------------------------------------------------------------------------
 
+
 def sort_roster(roster: Roster) -> Roster:
     """The roster with assignments and unfilled slots in canonical order (what the JSON file holds)."""
-    return replace(roster, assignments=tuple(sorted(roster.assignments, key=assignment_sort_key)),
-                   unfilled=tuple(sorted(roster.unfilled, key=unfilled_sort_key)))
+    return replace(
+        roster,
+        assignments=tuple(sorted(roster.assignments, key=assignment_sort_key)),
+        unfilled=tuple(sorted(roster.unfilled, key=unfilled_sort_key)),
+    )
 
 
 def _assignment_dict(a: Assignment) -> dict[str, object]:
@@ -75,8 +78,13 @@ def _assignment_dict(a: Assignment) -> dict[str, object]:
 
 
 def _unfilled_dict(u: Unfilled) -> dict[str, object]:
-    entry: dict[str, object] = {"rule": u.rule, "ward_code": u.ward_code, "date": u.date.isoformat(), "shift_id": u.shift_id,
-             "missing": u.missing}
+    entry: dict[str, object] = {
+        "rule": u.rule,
+        "ward_code": u.ward_code,
+        "date": u.date.isoformat(),
+        "shift_id": u.shift_id,
+        "missing": u.missing,
+    }
     if u.mobile_point_id is not None:
         entry["mobile_point_id"] = u.mobile_point_id
     if u.need:
@@ -99,9 +107,14 @@ def roster_json(roster: Roster) -> str:
     def number(value, kind):  # plain Python numbers, whatever the solver handed over (numpy's included)
         return None if value is None else kind(value)
 
-    head = {"format": ROSTER_FORMAT, "campaign": roster.campaign_name, "status": roster.status,
-            "objective": number(roster.objective, int), "best_bound": number(roster.best_bound, int),
-            "wall_seconds": number(roster.wall_seconds, float)}
+    head = {
+        "format": ROSTER_FORMAT,
+        "campaign": roster.campaign_name,
+        "status": roster.status,
+        "objective": number(roster.objective, int),
+        "best_bound": number(roster.best_bound, int),
+        "wall_seconds": number(roster.wall_seconds, float),
+    }
     lines = [f"  {dump(key)}: {dump(value)}" for key, value in head.items()]
     lines.append(f'  "assignments": {entries([_assignment_dict(a) for a in roster.assignments])}')
     lines.append(f'  "unfilled": {entries([_unfilled_dict(u) for u in roster.unfilled])}')
@@ -182,9 +195,15 @@ class _Reader:
         mobile_point_id = self.optional_text(entry, "mobile_point_id", where)
         need_index = self.optional_integer(entry, "need_index", where, minimum=0)
         try:
-            return Assignment(person_id=person_id, ward_code=ward_code, date=day, shift_id=shift_id,
-                              mobile_point_id=mobile_point_id, need_index=need_index,
-                              covered_ward_codes=tuple(covered))
+            return Assignment(
+                person_id=person_id,
+                ward_code=ward_code,
+                date=day,
+                shift_id=shift_id,
+                mobile_point_id=mobile_point_id,
+                need_index=need_index,
+                covered_ward_codes=tuple(covered),
+            )
         except ValueError as error:
             self.fail(where, f"phân công không hợp lệ ({error})")
 
@@ -194,10 +213,15 @@ class _Reader:
         need = entry.get("need", "")
         if not isinstance(need, str):
             self.fail(f"{where}.need", f"phải là chuỗi, không phải {need!r}")
-        return Unfilled(rule=self.text(entry, "rule", where), ward_code=self.text(entry, "ward_code", where),
-                        date=self.day(entry, "date", where), shift_id=self.optional_text(entry, "shift_id", where),
-                        missing=self.integer(entry, "missing", where, minimum=1),
-                        mobile_point_id=self.optional_text(entry, "mobile_point_id", where), need=need)
+        return Unfilled(
+            rule=self.text(entry, "rule", where),
+            ward_code=self.text(entry, "ward_code", where),
+            date=self.day(entry, "date", where),
+            shift_id=self.optional_text(entry, "shift_id", where),
+            missing=self.integer(entry, "missing", where, minimum=1),
+            mobile_point_id=self.optional_text(entry, "mobile_point_id", where),
+            need=need,
+        )
 
     def roster(self, document: object) -> Roster:
         document = self.keys(document, "tệp", _TOP_KEYS, ("format", "campaign", "status", "assignments"))
@@ -212,12 +236,14 @@ class _Reader:
             if not isinstance(lists[key], list):
                 self.fail(key, f"phải là danh sách [...], không phải {type(lists[key]).__name__}")
         return Roster(
-            campaign_name=self.text(document, "campaign", "tệp"), status=self.text(document, "status", "tệp"),
+            campaign_name=self.text(document, "campaign", "tệp"),
+            status=self.text(document, "status", "tệp"),
             assignments=tuple(self.assignment(entry, i) for i, entry in enumerate(lists["assignments"])),
             unfilled=tuple(self.unfilled(entry, i) for i, entry in enumerate(lists["unfilled"])),
             objective=self.optional_integer(document, "objective", "tệp"),
             best_bound=self.optional_integer(document, "best_bound", "tệp"),
-            wall_seconds=None if wall is None else float(wall))
+            wall_seconds=None if wall is None else float(wall),
+        )
 
 
 def roster_from_json(text: str, source: str = "roster.json") -> Roster:
@@ -257,8 +283,9 @@ def read_roster_json(path: Path | str) -> Roster:
 
 # --- names ---------------------------------------------------------------------------------------
 
+
 def _person_label(campaign: Campaign, person_id: str) -> str:
-    """"Nguyễn Văn An (SV)"; the id alone for someone the campaign does not know."""
+    """ "Nguyễn Văn An (SV)"; the id alone for someone the campaign does not know."""
     try:
         person = campaign.person(person_id)
     except KeyError:
@@ -267,7 +294,7 @@ def _person_label(campaign: Campaign, person_id: str) -> str:
 
 
 def day_label(day: date) -> str:
-    """"24/07/2025 (Thứ Năm)"."""
+    """ "24/07/2025 (Thứ Năm)"."""
     return f"{format_date(day)} ({WEEKDAYS_VI[day.weekday()]})"
 
 
@@ -284,13 +311,14 @@ def sheet_names(names: list[str], reserved: tuple[str, ...] = ()) -> list[str]:
         while candidate.casefold() in taken:
             number += 1
             suffix = f" ({number})"
-            candidate = base[:31 - len(suffix)] + suffix
+            candidate = base[: 31 - len(suffix)] + suffix
         taken.add(candidate.casefold())
         result.append(candidate)
     return result
 
 
 # --- XLSX ----------------------------------------------------------------------------------------
+
 
 def ward_grids(campaign: Campaign, roster: Roster) -> dict[str, dict[tuple[date, str], list[str]]]:
     """The cells of every ward's sheet: ward code -> (date, shift id or "Điểm lưu động") -> lines of text.
@@ -315,7 +343,8 @@ def ward_grids(campaign: Campaign, roster: Roster) -> dict[str, dict[tuple[date,
     for point in sorted(campaign.mobile_points, key=lambda p: (p.date, p.start_minute, p.id)):
         people = ", ".join(by_point.get(point.id, ())) or "chưa có người"
         grids[point.ward_code][(point.date, MOBILE_COLUMN)].append(
-            f"{point.id} {format_time(point.start_minute)}–{format_time(point.end_minute)} {point.place}: {people}")
+            f"{point.id} {format_time(point.start_minute)}–{format_time(point.end_minute)} {point.place}: {people}"
+        )
     return grids
 
 
@@ -337,8 +366,9 @@ def _summary_rows(campaign: Campaign, roster: Roster, report: VerifyReport) -> l
     return rows
 
 
-def write_roster_xlsx(campaign: Campaign, roster: Roster, path: Path | str, report: VerifyReport | None = None,
-                      travel=None) -> Path:
+def write_roster_xlsx(
+    campaign: Campaign, roster: Roster, path: Path | str, report: VerifyReport | None = None, travel=None
+) -> Path:
     """Write a print-ready workbook: a summary sheet and one "date × shift" sheet per ward.
 
     Parameters
@@ -397,8 +427,10 @@ def _write_grid(sheet, campaign: Campaign, grid: dict, title: str | None = None)
     from openpyxl.utils import get_column_letter
 
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
-               for shift in campaign.shifts] + [(MOBILE_COLUMN, MOBILE_COLUMN)]
+    columns = [
+        (shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
+        for shift in campaign.shifts
+    ] + [(MOBILE_COLUMN, MOBILE_COLUMN)]
     if title:
         sheet.append([title])
         sheet.cell(1, 1).font = Font(bold=True, size=13)
@@ -422,8 +454,9 @@ def _write_grid(sheet, campaign: Campaign, grid: dict, title: str | None = None)
     _print_setup(sheet)
 
 
-def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Path | str,
-                    gaps: Iterable[tuple[Unfilled, str, str]] = ()) -> Path:
+def write_ward_xlsx(
+    campaign: Campaign, roster: Roster, ward_code: str, path: Path | str, gaps: Iterable[tuple[Unfilled, str, str]] = ()
+) -> Path:
     """One ward's workbook: "Lịch trực" (date × shift, as in the city workbook), "Danh bạ" (everyone on the
     ward's roster with their phone) and "Thiếu người" (each gap with its explanation and suggestion).
 
@@ -450,8 +483,16 @@ def write_ward_xlsx(campaign: Campaign, roster: Roster, ward_code: str, path: Pa
     people = {person.id: person for person in campaign.people}
     for person_id, count in sorted(Counter(a.person_id for a in roster.assignments).items()):
         person = people.get(person_id)
-        contacts.append([person_id, person.name if person else "", person.pool.label_vi if person else "",
-                         person.organisation if person else "", person.phone if person else "", count])
+        contacts.append(
+            [
+                person_id,
+                person.name if person else "",
+                person.pool.label_vi if person else "",
+                person.organisation if person else "",
+                person.phone if person else "",
+                count,
+            ]
+        )
     for letter, width in zip("ABCDEF", (10, 28, 20, 48, 14, 8), strict=True):
         contacts.column_dimensions[letter].width = width
 
@@ -488,6 +529,7 @@ def _print_setup(sheet) -> None:
 
 # --- CSV -----------------------------------------------------------------------------------------
 
+
 def roster_csv_rows(campaign: Campaign, roster: Roster) -> list[dict[str, str]]:
     """One row per assignment, in canonical order; see :data:`CSV_COLUMNS`."""
     rows = []
@@ -497,11 +539,18 @@ def roster_csv_rows(campaign: Campaign, roster: Roster) -> list[dict[str, str]]:
             name, pool = person.name, person.pool.value
         except KeyError:
             name, pool = "", ""
-        rows.append({
-            "person_id": a.person_id, "full_name": name, "pool": pool, "ward": ward_name(campaign, a.ward_code),
-            "date": format_date(a.date), "shift_id": a.shift_id or "", "mobile_point_id": a.mobile_point_id or "",
-            "covered_wards": "; ".join(ward_name(campaign, code) for code in a.covered_ward_codes),
-        })
+        rows.append(
+            {
+                "person_id": a.person_id,
+                "full_name": name,
+                "pool": pool,
+                "ward": ward_name(campaign, a.ward_code),
+                "date": format_date(a.date),
+                "shift_id": a.shift_id or "",
+                "mobile_point_id": a.mobile_point_id or "",
+                "covered_wards": "; ".join(ward_name(campaign, code) for code in a.covered_ward_codes),
+            }
+        )
     return rows
 
 

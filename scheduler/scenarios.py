@@ -57,19 +57,30 @@ def _days(first: date, count: int) -> tuple[date, ...]:
 
 
 SCHOOLS = (
-    School("Đại học Bách khoa Hà Nội", "Phường Bách Khoa, Quận Hai Bà Trưng, Hà Nội", 420, 20,
-           _days(date(2025, 8, 11), 3)),
-    School("Học viện Công nghệ Bưu chính Viễn thông", "Phường Mộ Lao, Quận Hà Đông, Hà Nội", 330, 20,
-           _days(date(2025, 8, 4), 2)),
-    School("Trường Đại học Công nghệ – ĐHQGHN", "Phường Dịch Vọng Hậu, Quận Cầu Giấy, Hà Nội", 280, 16,
-           _days(date(2025, 8, 18), 3)),
+    School(
+        "Đại học Bách khoa Hà Nội", "Phường Bách Khoa, Quận Hai Bà Trưng, Hà Nội", 420, 20, _days(date(2025, 8, 11), 3)
+    ),
+    School(
+        "Học viện Công nghệ Bưu chính Viễn thông",
+        "Phường Mộ Lao, Quận Hà Đông, Hà Nội",
+        330,
+        20,
+        _days(date(2025, 8, 4), 2),
+    ),
+    School(
+        "Trường Đại học Công nghệ – ĐHQGHN",
+        "Phường Dịch Vọng Hậu, Quận Cầu Giấy, Hà Nội",
+        280,
+        16,
+        _days(date(2025, 8, 18), 3),
+    ),
     School("Đại học Công nghiệp Hà Nội", "Phường Minh Khai, Quận Bắc Từ Liêm, Hà Nội", 330, 24, ()),
     School("Trường Cao đẳng Công nghệ cao Hà Nội", "Phường Tây Mỗ, Quận Nam Từ Liêm, Hà Nội", 160, 24, ()),
-    School("Đại học Giao thông Vận tải", "Phường Láng Thượng, Quận Đống Đa, Hà Nội", 240, 20,
-           _days(date(2025, 8, 25), 2)),
+    School(
+        "Đại học Giao thông Vận tải", "Phường Láng Thượng, Quận Đống Đa, Hà Nội", 240, 20, _days(date(2025, 8, 25), 2)
+    ),
     School("Đại học Thủy lợi", "Phường Trung Liệt, Quận Đống Đa, Hà Nội", 200, 20, ()),
-    School("Đại học FPT", "Xã Thạch Hòa, Huyện Thạch Thất, Hà Nội", 260, 24,
-           _days(date(2025, 8, 28), 2)),
+    School("Đại học FPT", "Xã Thạch Hòa, Huyện Thạch Thất, Hà Nội", 260, 24, _days(date(2025, 8, 28), 2)),
     School("Đại học Phenikaa", "Phường Yên Nghĩa, Quận Hà Đông, Hà Nội", 160, 20, ()),
     School("Học viện Nông nghiệp Việt Nam", "Thị trấn Trâu Quỳ, Huyện Gia Lâm, Hà Nội", 120, 16, ()),
 )
@@ -87,19 +98,127 @@ SKILLS_BY_POOL = {
     Pool.TECHNICIAN: ("mang", "may_tinh", "mot_cua_dien_tu", "chu_ky_so"),
 }
 
-_FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Võ", "Phan", "Đặng", "Bùi", "Đỗ", "Hồ",
-           "Ngô", "Dương", "Lý", "Đinh", "Trịnh", "Mai", "Tạ", "Lương")
-_MIDDLE = ("Văn", "Thị", "Đức", "Minh", "Thu", "Ngọc", "Quang", "Hữu", "Thanh", "Thúy", "Xuân",
-           "Hoài", "Tuấn", "Kim", "Bảo", "Gia")
-_GIVEN = ("An", "Anh", "Bình", "Châu", "Chi", "Dũng", "Duy", "Giang", "Hà", "Hải", "Hạnh", "Hiếu",
-          "Hoa", "Hùng", "Huy", "Hương", "Khánh", "Lan", "Linh", "Long", "Mai", "Minh", "Nam",
-          "Ngân", "Nhung", "Phong", "Phương", "Quân", "Quang", "Sơn", "Tâm", "Thảo", "Trang",
-          "Trung", "Tú", "Tuấn", "Việt", "Yến", "Đạt", "Thắng")
-_MOBILE_PREFIXES = ("086", "096", "097", "098", "032", "033", "034", "035", "036", "037", "038",
-                    "039", "088", "091", "094", "081", "082", "083", "084", "085", "089", "090",
-                    "093", "070", "076", "077", "078", "079")
-_PLACES = ("Nhà văn hóa thôn {n}", "Nhà văn hóa tổ dân phố số {n}", "Trường tiểu học {w}",
-           "Trạm y tế {w}", "Sân chợ {w}", "Điểm sinh hoạt cộng đồng khu {n}", "Hội trường UBND {w}")
+_FAMILY = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Võ",
+    "Phan",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Trịnh",
+    "Mai",
+    "Tạ",
+    "Lương",
+)
+_MIDDLE = (
+    "Văn",
+    "Thị",
+    "Đức",
+    "Minh",
+    "Thu",
+    "Ngọc",
+    "Quang",
+    "Hữu",
+    "Thanh",
+    "Thúy",
+    "Xuân",
+    "Hoài",
+    "Tuấn",
+    "Kim",
+    "Bảo",
+    "Gia",
+)
+_GIVEN = (
+    "An",
+    "Anh",
+    "Bình",
+    "Châu",
+    "Chi",
+    "Dũng",
+    "Duy",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiếu",
+    "Hoa",
+    "Hùng",
+    "Huy",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Minh",
+    "Nam",
+    "Ngân",
+    "Nhung",
+    "Phong",
+    "Phương",
+    "Quân",
+    "Quang",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Trung",
+    "Tú",
+    "Tuấn",
+    "Việt",
+    "Yến",
+    "Đạt",
+    "Thắng",
+)
+_MOBILE_PREFIXES = (
+    "086",
+    "096",
+    "097",
+    "098",
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+    "088",
+    "091",
+    "094",
+    "081",
+    "082",
+    "083",
+    "084",
+    "085",
+    "089",
+    "090",
+    "093",
+    "070",
+    "076",
+    "077",
+    "078",
+    "079",
+)
+_PLACES = (
+    "Nhà văn hóa thôn {n}",
+    "Nhà văn hóa tổ dân phố số {n}",
+    "Trường tiểu học {w}",
+    "Trạm y tế {w}",
+    "Sân chợ {w}",
+    "Điểm sinh hoạt cộng đồng khu {n}",
+    "Hội trường UBND {w}",
+)
 _SLOTS = ((8 * 60, 11 * 60), (14 * 60, 17 * 60), (18 * 60, 20 * 60 + 30))
 
 
@@ -120,8 +239,15 @@ def hanoi_shifts() -> tuple[Shift, ...]:
 
 
 def _ward(unit: units.AdminUnit) -> Ward:
-    return Ward(code=unit.code, name=unit.name, kind=unit.kind, province=unit.province,
-                lat=unit.lat, lon=unit.lon, area_km2=unit.area_km2)
+    return Ward(
+        code=unit.code,
+        name=unit.name,
+        kind=unit.kind,
+        province=unit.province,
+        lat=unit.lat,
+        lon=unit.lon,
+        area_km2=unit.area_km2,
+    )
 
 
 def distance_km(a: Ward | units.AdminUnit, b: Ward | units.AdminUnit) -> float:
@@ -149,7 +275,7 @@ class _PeopleFactory:
 
     def phone(self) -> str:
         while True:
-            number = self.rng.choice(_MOBILE_PREFIXES) + f"{self.rng.randrange(10 ** 7):07d}"
+            number = self.rng.choice(_MOBILE_PREFIXES) + f"{self.rng.randrange(10**7):07d}"
             if number not in self.phones:
                 self.phones.add(number)
                 return number
@@ -173,8 +299,9 @@ def school_wards() -> dict[str, Ward]:
     return {school.name: _ward(units.convert_legacy_address(school.legacy_address)) for school in SCHOOLS}
 
 
-def _students(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...],
-              schools: dict[str, Ward], scale: float) -> list[Person]:
+def _students(
+    factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...], schools: dict[str, Ward], scale: float
+) -> list[Person]:
     rng = factory.rng
     people = []
     homes = [w for w in wards if w.code not in TIGHT_COMMUNES]
@@ -191,14 +318,22 @@ def _students(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...
             shifts: frozenset[str] = frozenset()
             if rng.random() < 0.3:
                 shifts = frozenset({rng.choice(("sang", "chieu"))})
-            people.append(Person(
-                id=factory.next_id("SV"), name=factory.name(), pool=Pool.STUDENT,
-                organisation=school.name, home_ward_code=home.code, phone=factory.phone(),
-                skills=factory.skills(Pool.STUDENT, 1, 3), unavailable_dates=frozenset(unavailable),
-                available_shift_ids=shifts, weekly_cap_hours=school.weekly_cap_hours,
-                night_eligible=False,
-                preferred_ward_codes=(school_ward.code,) if rng.random() < 0.4 else (),
-            ))
+            people.append(
+                Person(
+                    id=factory.next_id("SV"),
+                    name=factory.name(),
+                    pool=Pool.STUDENT,
+                    organisation=school.name,
+                    home_ward_code=home.code,
+                    phone=factory.phone(),
+                    skills=factory.skills(Pool.STUDENT, 1, 3),
+                    unavailable_dates=frozenset(unavailable),
+                    available_shift_ids=shifts,
+                    weekly_cap_hours=school.weekly_cap_hours,
+                    night_eligible=False,
+                    preferred_ward_codes=(school_ward.code,) if rng.random() < 0.4 else (),
+                )
+            )
     return people
 
 
@@ -211,15 +346,22 @@ def _telecom(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...]
     for company, count in TELECOM_COMPANIES:
         for _ in range(round(count * scale)):
             home = rng.choices(homes, weights=weights)[0]
-            people.append(Person(
-                id=factory.next_id("VT"), name=factory.name(), pool=Pool.TELECOM,
-                organisation=company, home_ward_code=home.code, phone=factory.phone(),
-                skills=factory.skills(Pool.TELECOM, 2, 4),
-                unavailable_dates=frozenset(factory.holes(dates, rng.randint(2, 6))),
-                available_shift_ids=frozenset(), weekly_cap_hours=None,
-                night_eligible=rng.random() < 0.2,
-                preferred_ward_codes=(home.code,) if rng.random() < 0.5 else (),
-            ))
+            people.append(
+                Person(
+                    id=factory.next_id("VT"),
+                    name=factory.name(),
+                    pool=Pool.TELECOM,
+                    organisation=company,
+                    home_ward_code=home.code,
+                    phone=factory.phone(),
+                    skills=factory.skills(Pool.TELECOM, 2, 4),
+                    unavailable_dates=frozenset(factory.holes(dates, rng.randint(2, 6))),
+                    available_shift_ids=frozenset(),
+                    weekly_cap_hours=None,
+                    night_eligible=rng.random() < 0.2,
+                    preferred_ward_codes=(home.code,) if rng.random() < 0.5 else (),
+                )
+            )
     return people
 
 
@@ -229,23 +371,35 @@ def _technicians(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, 
     people = []
     for _ in range(count):
         home = rng.choice(homes)
-        people.append(Person(
-            id=factory.next_id("KT"), name=factory.name(), pool=Pool.TECHNICIAN,
-            organisation=SERVICE_CENTRE, home_ward_code=home.code, phone=factory.phone(),
-            skills=factory.skills(Pool.TECHNICIAN, 2, 4),
-            unavailable_dates=frozenset(factory.holes(dates, rng.randint(0, 3))),
-            available_shift_ids=frozenset(), weekly_cap_hours=None,
-            night_eligible=rng.random() < 0.85,
-            preferred_ward_codes=(),
-        ))
+        people.append(
+            Person(
+                id=factory.next_id("KT"),
+                name=factory.name(),
+                pool=Pool.TECHNICIAN,
+                organisation=SERVICE_CENTRE,
+                home_ward_code=home.code,
+                phone=factory.phone(),
+                skills=factory.skills(Pool.TECHNICIAN, 2, 4),
+                unavailable_dates=frozenset(factory.holes(dates, rng.randint(0, 3))),
+                available_shift_ids=frozenset(),
+                weekly_cap_hours=None,
+                night_eligible=rng.random() < 0.85,
+                preferred_ward_codes=(),
+            )
+        )
     return people
 
 
 def _mobile_points(rng: random.Random, wards: list[Ward], dates: tuple[date, ...], count: int) -> list[MobilePoint]:
     # Outer communes (xã) get three times the weight of phường, the tight ones five times.
     weights = [5.0 if w.code in TIGHT_COMMUNES else 3.0 if w.kind == "Xã" else 1.0 for w in wards]
-    groups = (PriorityGroup.ELDERLY, PriorityGroup.DISABLED, PriorityGroup.POOR,
-              PriorityGroup.NEAR_POOR, PriorityGroup.GENERAL)
+    groups = (
+        PriorityGroup.ELDERLY,
+        PriorityGroup.DISABLED,
+        PriorityGroup.POOR,
+        PriorityGroup.NEAR_POOR,
+        PriorityGroup.GENERAL,
+    )
     points: list[MobilePoint] = []
     taken = set()
     while len(points) < count:
@@ -261,13 +415,32 @@ def _mobile_points(rng: random.Random, wards: list[Ward], dates: tuple[date, ...
         if rng.random() < 0.3:
             needs.append(StaffNeed(1, skill="chu_ky_so"))
         place = rng.choice(_PLACES).format(n=rng.randint(1, 12), w=ward.name.split(" ", 1)[1])
-        points.append(MobilePoint(
-            id="LD", ward_code=ward.code, place=place, date=day, start_minute=start, end_minute=end,
-            staff_needed=tuple(needs), priority_group=rng.choices(groups, weights=(4, 2, 2, 1, 1))[0]))
+        points.append(
+            MobilePoint(
+                id="LD",
+                ward_code=ward.code,
+                place=place,
+                date=day,
+                start_minute=start,
+                end_minute=end,
+                staff_needed=tuple(needs),
+                priority_group=rng.choices(groups, weights=(4, 2, 2, 1, 1))[0],
+            )
+        )
     points.sort(key=lambda p: (p.date, p.start_minute, p.ward_code))
-    return [MobilePoint(id=f"LD{i + 1:04d}", ward_code=p.ward_code, place=p.place, date=p.date,
-                        start_minute=p.start_minute, end_minute=p.end_minute, staff_needed=p.staff_needed,
-                        priority_group=p.priority_group) for i, p in enumerate(points)]
+    return [
+        MobilePoint(
+            id=f"LD{i + 1:04d}",
+            ward_code=p.ward_code,
+            place=p.place,
+            date=p.date,
+            start_minute=p.start_minute,
+            end_minute=p.end_minute,
+            staff_needed=p.staff_needed,
+            priority_group=p.priority_group,
+        )
+        for i, p in enumerate(points)
+    ]
 
 
 def _peak_dates(dates: tuple[date, ...]) -> frozenset[date]:
@@ -275,8 +448,7 @@ def _peak_dates(dates: tuple[date, ...]) -> frozenset[date]:
     return frozenset(d for i, d in enumerate(dates) if i < 7 or d.weekday() == 0)
 
 
-def hanoi_scenario(seed: int = 1, scale: float = 1.0, technicians: int = 250,
-                   mobile_points: int = 400) -> Campaign:
+def hanoi_scenario(seed: int = 1, scale: float = 1.0, technicians: int = 250, mobile_points: int = 400) -> Campaign:
     """The Hanoi campaign of Directive 11/CT-UBND with a synthetic but realistic workforce.
 
     Parameters
@@ -297,24 +469,41 @@ def hanoi_scenario(seed: int = 1, scale: float = 1.0, technicians: int = 250,
     wards = [_ward(u) for u in units.communes(PROVINCE)]
     dates = tuple(CAMPAIGN_START + timedelta(days=i) for i in range(CAMPAIGN_DAYS))
     peaks = _peak_dates(dates)
-    demands = tuple(WardDemand(
-        ward_code=w.code, service_shift_ids=("sang", "chieu"),
-        min_support_staff=rules.min_support_staff_per_shift,
-        min_telecom_staff_per_day=rules.min_telecom_staff_per_day,
-        oncall_24_7=rules.oncall_24_7,
-        night_response_limit_minutes=rules.night_response_limit_minutes if w.kind == "Phường" else 45,
-        peak_dates=peaks, extra_students_on_peak=1) for w in wards)
+    demands = tuple(
+        WardDemand(
+            ward_code=w.code,
+            service_shift_ids=("sang", "chieu"),
+            min_support_staff=rules.min_support_staff_per_shift,
+            min_telecom_staff_per_day=rules.min_telecom_staff_per_day,
+            oncall_24_7=rules.oncall_24_7,
+            night_response_limit_minutes=rules.night_response_limit_minutes if w.kind == "Phường" else 45,
+            peak_dates=peaks,
+            extra_students_on_peak=1,
+        )
+        for w in wards
+    )
     schools = school_wards()
-    people = (_students(factory, wards, dates, schools, scale)
-              + _telecom(factory, wards, dates, scale)
-              + _technicians(factory, wards, dates, technicians))
+    people = (
+        _students(factory, wards, dates, schools, scale)
+        + _telecom(factory, wards, dates, scale)
+        + _technicians(factory, wards, dates, technicians)
+    )
     points = _mobile_points(rng, wards, dates, mobile_points)
     campaign = Campaign(
         name="45 ngày đêm ra quân hỗ trợ chuyển đổi số tại các xã, phường — Hà Nội 2025",
-        province=PROVINCE, start_date=CAMPAIGN_START, days=CAMPAIGN_DAYS, shifts=shifts, rules=rules,
-        wards=tuple(wards), demands=demands, people=tuple(people), mobile_points=tuple(points))
-    logger.info("Hanoi scenario seed %d: %d wards, %d people, %d mobile points",
-                seed, len(wards), len(people), len(points))
+        province=PROVINCE,
+        start_date=CAMPAIGN_START,
+        days=CAMPAIGN_DAYS,
+        shifts=shifts,
+        rules=rules,
+        wards=tuple(wards),
+        demands=demands,
+        people=tuple(people),
+        mobile_points=tuple(points),
+    )
+    logger.info(
+        "Hanoi scenario seed %d: %d wards, %d people, %d mobile points", seed, len(wards), len(people), len(points)
+    )
     return campaign
 
 
@@ -327,56 +516,152 @@ def tiny_scenario() -> Campaign:
     service shift, 1 telecom staff per day, a technician on call around the
     clock); one mobile point in Bất Bạt needs a telecom staff and a student.
     """
-    ward_units = [units.find_commune(name, PROVINCE)
-                  for name in ("Phường Định Công", "Phường Hoàng Liệt", "Xã Bất Bạt")]
+    ward_units = [
+        units.find_commune(name, PROVINCE) for name in ("Phường Định Công", "Phường Hoàng Liệt", "Xã Bất Bạt")
+    ]
     wards = tuple(_ward(u) for u in ward_units)
     dinh_cong, hoang_liet, bat_bat = (w.code for w in wards)
     rules = CampaignRules()
     start = CAMPAIGN_START
-    demands = tuple(WardDemand(
-        ward_code=w.code, service_shift_ids=("sang", "chieu"), min_support_staff=2,
-        min_telecom_staff_per_day=1, oncall_24_7=True,
-        night_response_limit_minutes=30 if w.kind == "Phường" else 45,
-        peak_dates=frozenset({start}), extra_students_on_peak=1) for w in wards)
+    demands = tuple(
+        WardDemand(
+            ward_code=w.code,
+            service_shift_ids=("sang", "chieu"),
+            min_support_staff=2,
+            min_telecom_staff_per_day=1,
+            oncall_24_7=True,
+            night_response_limit_minutes=30 if w.kind == "Phường" else 45,
+            peak_dates=frozenset({start}),
+            extra_students_on_peak=1,
+        )
+        for w in wards
+    )
     college = "Trường Cao đẳng Công nghệ cao Hà Nội"
 
     def person(pid, name, pool, org, home, phone, **extra):
         return Person(id=pid, name=name, pool=pool, organisation=org, home_ward_code=home, phone=phone, **extra)
 
     people = (
-        person("SV0001", "Nguyễn Văn An", Pool.STUDENT, college, dinh_cong, "0912000001",
-               skills=frozenset({"vneid"}), weekly_cap_hours=16),
-        person("SV0002", "Trần Thị Bình", Pool.STUDENT, college, dinh_cong, "0912000002",
-               skills=frozenset({"ihanoi"}), unavailable_dates=frozenset({start + timedelta(days=1)})),
-        person("SV0003", "Lê Minh Châu", Pool.STUDENT, college, hoang_liet, "0912000003",
-               available_shift_ids=frozenset({"sang"})),
-        person("SV0004", "Phạm Thu Dung", Pool.STUDENT, college, hoang_liet, "0912000004",
-               preferred_ward_codes=(hoang_liet,)),
-        person("SV0005", "Hoàng Đức Giang", Pool.STUDENT, "Đại học FPT", bat_bat, "0912000005",
-               skills=frozenset({"vneid", "dich_vu_cong"})),
-        person("VT0001", "Vũ Ngọc Hà", Pool.TELECOM, "MobiFone", dinh_cong, "0903000001",
-               skills=frozenset({"vneid", "sim_chinh_chu"}), night_eligible=True),
-        person("VT0002", "Đặng Quang Hải", Pool.TELECOM, "VNPT", hoang_liet, "0913000002",
-               skills=frozenset({"chu_ky_so"})),
-        person("VT0003", "Bùi Thanh Hương", Pool.TELECOM, "Viettel", dinh_cong, "0983000003",
-               unavailable_dates=frozenset({start + timedelta(days=2)})),
-        person("KT0001", "Đỗ Hữu Khánh", Pool.TECHNICIAN, SERVICE_CENTRE, dinh_cong, "0904000001",
-               skills=frozenset({"mang"}), night_eligible=True),
-        person("KT0002", "Ngô Xuân Lan", Pool.TECHNICIAN, SERVICE_CENTRE, hoang_liet, "0904000002",
-               night_eligible=True),
-        person("KT0003", "Dương Văn Long", Pool.TECHNICIAN, SERVICE_CENTRE, dinh_cong, "0904000003",
-               night_eligible=False),
-        person("KT0004", "Lý Thị Mai", Pool.TECHNICIAN, SERVICE_CENTRE, hoang_liet, "0904000004",
-               night_eligible=True, unavailable_dates=frozenset({start})),
+        person(
+            "SV0001",
+            "Nguyễn Văn An",
+            Pool.STUDENT,
+            college,
+            dinh_cong,
+            "0912000001",
+            skills=frozenset({"vneid"}),
+            weekly_cap_hours=16,
+        ),
+        person(
+            "SV0002",
+            "Trần Thị Bình",
+            Pool.STUDENT,
+            college,
+            dinh_cong,
+            "0912000002",
+            skills=frozenset({"ihanoi"}),
+            unavailable_dates=frozenset({start + timedelta(days=1)}),
+        ),
+        person(
+            "SV0003",
+            "Lê Minh Châu",
+            Pool.STUDENT,
+            college,
+            hoang_liet,
+            "0912000003",
+            available_shift_ids=frozenset({"sang"}),
+        ),
+        person(
+            "SV0004",
+            "Phạm Thu Dung",
+            Pool.STUDENT,
+            college,
+            hoang_liet,
+            "0912000004",
+            preferred_ward_codes=(hoang_liet,),
+        ),
+        person(
+            "SV0005",
+            "Hoàng Đức Giang",
+            Pool.STUDENT,
+            "Đại học FPT",
+            bat_bat,
+            "0912000005",
+            skills=frozenset({"vneid", "dich_vu_cong"}),
+        ),
+        person(
+            "VT0001",
+            "Vũ Ngọc Hà",
+            Pool.TELECOM,
+            "MobiFone",
+            dinh_cong,
+            "0903000001",
+            skills=frozenset({"vneid", "sim_chinh_chu"}),
+            night_eligible=True,
+        ),
+        person(
+            "VT0002", "Đặng Quang Hải", Pool.TELECOM, "VNPT", hoang_liet, "0913000002", skills=frozenset({"chu_ky_so"})
+        ),
+        person(
+            "VT0003",
+            "Bùi Thanh Hương",
+            Pool.TELECOM,
+            "Viettel",
+            dinh_cong,
+            "0983000003",
+            unavailable_dates=frozenset({start + timedelta(days=2)}),
+        ),
+        person(
+            "KT0001",
+            "Đỗ Hữu Khánh",
+            Pool.TECHNICIAN,
+            SERVICE_CENTRE,
+            dinh_cong,
+            "0904000001",
+            skills=frozenset({"mang"}),
+            night_eligible=True,
+        ),
+        person(
+            "KT0002", "Ngô Xuân Lan", Pool.TECHNICIAN, SERVICE_CENTRE, hoang_liet, "0904000002", night_eligible=True
+        ),
+        person(
+            "KT0003", "Dương Văn Long", Pool.TECHNICIAN, SERVICE_CENTRE, dinh_cong, "0904000003", night_eligible=False
+        ),
+        person(
+            "KT0004",
+            "Lý Thị Mai",
+            Pool.TECHNICIAN,
+            SERVICE_CENTRE,
+            hoang_liet,
+            "0904000004",
+            night_eligible=True,
+            unavailable_dates=frozenset({start}),
+        ),
     )
-    points = (MobilePoint(
-        id="LD0001", ward_code=bat_bat, place="Nhà văn hóa thôn 3", date=start + timedelta(days=1),
-        start_minute=8 * 60, end_minute=11 * 60,
-        staff_needed=(StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, pool=Pool.STUDENT)),
-        priority_group=PriorityGroup.ELDERLY),)
-    return Campaign(name="Tiny: ba xã phường, ba ngày", province=PROVINCE, start_date=start, days=3,
-                    shifts=hanoi_shifts(), rules=rules, wards=wards, demands=demands, people=people,
-                    mobile_points=points)
+    points = (
+        MobilePoint(
+            id="LD0001",
+            ward_code=bat_bat,
+            place="Nhà văn hóa thôn 3",
+            date=start + timedelta(days=1),
+            start_minute=8 * 60,
+            end_minute=11 * 60,
+            staff_needed=(StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, pool=Pool.STUDENT)),
+            priority_group=PriorityGroup.ELDERLY,
+        ),
+    )
+    return Campaign(
+        name="Tiny: ba xã phường, ba ngày",
+        province=PROVINCE,
+        start_date=start,
+        days=3,
+        shifts=hanoi_shifts(),
+        rules=rules,
+        wards=wards,
+        demands=demands,
+        people=people,
+        mobile_points=points,
+    )
 
 
 SCENARIOS = {"hanoi": hanoi_scenario, "tiny": tiny_scenario}

@@ -81,8 +81,9 @@ def settings_from_table(table: Any) -> tuple[SolveSettings, list[tuple[str, str]
     names = {f.name for f in fields(SolveSettings)}
     for key, value in table.items():
         if key not in names:
-            problems.append((f"solver.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [solver]: "
-                                              f"{', '.join(SOLVER_KEYS)}"))
+            problems.append(
+                (f"solver.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [solver]: {', '.join(SOLVER_KEYS)}")
+            )
             continue
         try:
             SolveSettings(**{key: value})

@@ -80,7 +80,8 @@ def format_summary(summary: CampaignSummary) -> str:
     lines = [
         summary.name,
         f"  Thời gian: {summary.first_day} – {summary.last_day} ({summary.days} ngày)",
-        "  Xã/phường: " + ", ".join(f"{n} {kind.lower()}" for kind, n in summary.wards_by_kind.items())
+        "  Xã/phường: "
+        + ", ".join(f"{n} {kind.lower()}" for kind, n in summary.wards_by_kind.items())
         + f" (tổng {sum(summary.wards_by_kind.values())})",
         f"  Nhân sự: {pools['student']} sinh viên, {pools['telecom']} nhân sự viễn thông, "
         f"{pools['technician']} kỹ thuật viên",
@@ -93,7 +94,8 @@ def format_summary(summary: CampaignSummary) -> str:
         f"cần {summary.mobile_point_staff} lượt người",
         f"  Nhu cầu: {summary.support_slots} lượt hỗ trợ theo ca, {summary.telecom_days} ngày-người viễn thông, "
         f"{summary.oncall_shift_slots} ca trực (nếu không ghép xã)",
-        "  Giờ có thể huy động: " + ", ".join(f"{pool} {hours}" for pool, hours in summary.available_hours_by_pool.items()),
+        "  Giờ có thể huy động: "
+        + ", ".join(f"{pool} {hours}" for pool, hours in summary.available_hours_by_pool.items()),
         f"  Xã/phường không có nhân sự viễn thông cư trú: {summary.wards_without_resident_telecom}",
     ]
     return "\n".join(lines)

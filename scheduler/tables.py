@@ -143,8 +143,11 @@ class TableSchema:
     @functools.cached_property
     def _written(self) -> dict[str, tuple[str, str]]:
         """Every header's key → (the header as written, its column)."""
-        return {header_key(header): (header, column.name)
-                for column in self.columns for header in (column.name, *column.vietnamese)}
+        return {
+            header_key(header): (header, column.name)
+            for column in self.columns
+            for header in (column.name, *column.vietnamese)
+        }
 
 
 @dataclass(frozen=True)
@@ -202,10 +205,12 @@ def choose_table_file(names: Iterable[str], stem: str) -> tuple[str | None, list
     if len(found) == 1:
         return found[0], []
     if not found:
-        return None, [Problem(f"{stem}.csv", None, None,
-                              f"thiếu tệp {stem}.csv hoặc {stem}.xlsx trong thư mục chiến dịch")]
-    return None, [Problem(f"{stem}.csv", None, None,
-                          f"có cả {stem}.csv và {stem}.xlsx; hãy giữ một tệp để không nhầm dữ liệu")]
+        return None, [
+            Problem(f"{stem}.csv", None, None, f"thiếu tệp {stem}.csv hoặc {stem}.xlsx trong thư mục chiến dịch")
+        ]
+    return None, [
+        Problem(f"{stem}.csv", None, None, f"có cả {stem}.csv và {stem}.xlsx; hãy giữ một tệp để không nhầm dữ liệu")
+    ]
 
 
 def read_table(path: Path | str | MemoryFile, schema: TableSchema) -> tuple[Table, list[Problem]]:
@@ -243,6 +248,7 @@ def read_table(path: Path | str | MemoryFile, schema: TableSchema) -> tuple[Tabl
 
 # --- Lines of a CSV file or a worksheet ----------------------------------------------------------
 
+
 class _TooManyMerged(Exception):
     """A sheet has more than :data:`MAX_MERGED_RANGES` merged ranges."""
 
@@ -260,7 +266,9 @@ class _Sheet:
     """A CSV file or one worksheet, as lines of text cells."""
 
     title: str | None  # the worksheet's name; None for a CSV
-    lines: Callable[[], Generator[list[str], None, None]]  # every line from line 1, read as taken; may raise _Unreadable
+    lines: Callable[
+        [], Generator[list[str], None, None]
+    ]  # every line from line 1, read as taken; may raise _Unreadable
     merged: Callable[[], list[tuple[int, int, int, int]]]  # merged ranges: (min_col, min_row, max_col, max_row)
     ragged: bool  # a line may run past the header (CSV); a worksheet's columns all exist
 
@@ -309,8 +317,7 @@ def _score(header: _Header | None) -> tuple[bool, int]:
     return (header.complete, header.known) if header else (False, 0)
 
 
-def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
-                header: _Header | None) -> tuple[Table, list[Problem]]:
+def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet, header: _Header | None) -> tuple[Table, list[Problem]]:
     """The rows under the header (the first non-blank line when no line names a column), streamed.
 
     A line is blank when it has nothing but in ignored columns (a template numbered down its STT column).
@@ -329,11 +336,16 @@ def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
                     ignored = _ignored_columns(header_cells)
                 elif line > header_line:
                     if len(records) == MAX_TABLE_ROWS:
-                        return Table(file, (), ()), [Problem(
-                            file, None, None,
-                            f"tệp {file} có hơn {_number(MAX_TABLE_ROWS)} hàng dữ liệu, vượt giới hạn "
-                            f"{_number(MAX_TABLE_ROWS)} hàng của một bảng; hãy chia danh sách thành nhiều đợt "
-                            "hoặc xoá các hàng thừa")]
+                        return Table(file, (), ()), [
+                            Problem(
+                                file,
+                                None,
+                                None,
+                                f"tệp {file} có hơn {_number(MAX_TABLE_ROWS)} hàng dữ liệu, vượt giới hạn "
+                                f"{_number(MAX_TABLE_ROWS)} hàng của một bảng; hãy chia danh sách thành nhiều đợt "
+                                "hoặc xoá các hàng thừa",
+                            )
+                        ]
                     records.append((line, record))
     except _Unreadable as error:
         problems.append(error.problem)
@@ -344,10 +356,17 @@ def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
 
     if header_line > 1:
         above = _first_text(sheet, header_line)
-        problems.append(Problem(
-            file, None, None,
-            f"dòng {header_line} được lấy làm dòng tiêu đề cột; {header_line - 1} dòng phía trên"
-            + (f" (tiêu đề văn bản {_quote(above)})" if above else "") + " được bỏ qua", severity="note"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                f"dòng {header_line} được lấy làm dòng tiêu đề cột; {header_line - 1} dòng phía trên"
+                + (f" (tiêu đề văn bản {_quote(above)})" if above else "")
+                + " được bỏ qua",
+                severity="note",
+            )
+        )
 
     positions: dict[str, int] = {}
     headings: dict[str, str] = {}
@@ -359,30 +378,54 @@ def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
         if name is None:
             nearest = schema.nearest(heading)
             hint = f" — có phải '{nearest[0]}' ({nearest[1]})?" if nearest else ""
-            problems.append(Problem(file, None, heading,
-                                    f"cột không được hỗ trợ '{heading}'{hint}; các cột của {schema.name}: "
-                                    + ", ".join(schema.names)))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    heading,
+                    f"cột không được hỗ trợ '{heading}'{hint}; các cột của {schema.name}: " + ", ".join(schema.names),
+                )
+            )
         elif name in positions:
-            problems.append(Problem(file, None, name,
-                                    f"cột '{name}' có hai lần (cột thứ {positions[name] + 1} và {index + 1})"))
+            problems.append(
+                Problem(file, None, name, f"cột '{name}' có hai lần (cột thứ {positions[name] + 1} và {index + 1})")
+            )
         else:
             positions[name] = index
             headings[name] = heading
     for column in schema.columns:
         if column.required and column.name not in positions:
-            problems.append(Problem(file, None, column.name,
-                                    f"thiếu cột bắt buộc '{column.name}' (tiếng Việt: '{column.vietnamese[0]}')"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    column.name,
+                    f"thiếu cột bắt buộc '{column.name}' (tiếng Việt: '{column.vietnamese[0]}')",
+                )
+            )
     if ignored:
         shown = ", ".join(_quote(header_cells[index].strip()) for index in sorted(ignored))
-        problems.append(Problem(file, None, None, f"bỏ qua cột {shown}: số thứ tự và ghi chú không phải dữ liệu "
-                                                  "của chiến dịch", severity="note"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                f"bỏ qua cột {shown}: số thứ tự và ghi chú không phải dữ liệu của chiến dịch",
+                severity="note",
+            )
+        )
 
     spread = _spread_merged(file, sheet, records, header_line, problems)
     if spread:
-        problems.append(Problem(
-            file, None, None,
-            f"{spread[0]} ô gộp theo cột (như {spread[1]}): giá trị của ô gộp được dùng cho mọi hàng ô đó phủ",
-            severity="note"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                f"{spread[0]} ô gộp theo cột (như {spread[1]}): giá trị của ô gộp được dùng cho mọi hàng ô đó phủ",
+                severity="note",
+            )
+        )
 
     width = len(header_cells)
     filled: dict[int, int] = {}  # a column without a header → the first line with data in it
@@ -390,8 +433,7 @@ def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
     for line, record in records:
         number = line - 1
         if sheet.ragged and len(record) > width and any(cell.strip() for cell in record[width:]):
-            problems.append(Problem(file, number, None,
-                                    f"hàng có {len(record)} ô, nhiều hơn {width} cột của tiêu đề"))
+            problems.append(Problem(file, number, None, f"hàng có {len(record)} ô, nhiều hơn {width} cột của tiêu đề"))
         for index, cell in enumerate(record):
             unnamed = not header_cells[index].strip() if index < width else not sheet.ragged
             if unnamed and index not in filled and cell.strip():
@@ -399,8 +441,9 @@ def _read_sheet(file: str, schema: TableSchema, sheet: _Sheet,
         cells = {name: (record[index] if index < len(record) else "") for name, index in positions.items()}
         rows.append(Row(number, cells))
     for index, line in sorted(filled.items()):
-        problems.append(Problem(file, None, None,
-                                f"cột thứ {index + 1} không có tiêu đề nhưng có dữ liệu (dòng {line})"))
+        problems.append(
+            Problem(file, None, None, f"cột thứ {index + 1} không có tiêu đề nhưng có dữ liệu (dòng {line})")
+        )
     columns = tuple(sorted(positions, key=lambda name: positions[name]))
     return Table(file, columns, tuple(rows), headings), problems
 
@@ -425,8 +468,9 @@ def _first_text(sheet: _Sheet, before: int) -> str:
     return ""
 
 
-def _spread_merged(file: str, sheet: _Sheet, records: list[tuple[int, list[str]]], header_line: int,
-                   problems: list[Problem]) -> tuple[int, str] | None:
+def _spread_merged(
+    file: str, sheet: _Sheet, records: list[tuple[int, list[str]]], header_line: int, problems: list[Problem]
+) -> tuple[int, str] | None:
     """Give each range merged down a column its top cell's value on every line it covers (in its first column).
 
     Ranges that start on or above the header are left alone. Returns how many ranges were spread and the
@@ -435,12 +479,25 @@ def _spread_merged(file: str, sheet: _Sheet, records: list[tuple[int, list[str]]
     try:
         ranges = sheet.merged()
     except _TooManyMerged:
-        problems.append(Problem(file, None, None, f"trang tính có hơn {MAX_MERGED_RANGES:,} vùng ô gộp".replace(",", ".")
-                                + "; hãy bỏ gộp ô và ghi đủ từng hàng"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                f"trang tính có hơn {MAX_MERGED_RANGES:,} vùng ô gộp".replace(",", ".")
+                + "; hãy bỏ gộp ô và ghi đủ từng hàng",
+            )
+        )
         return None
     except Exception as error:  # a damaged sheet part; its lines were readable
-        problems.append(Problem(file, None, None, f"không đọc được các ô gộp của trang tính "
-                                                  f"({type(error).__name__}); hãy bỏ gộp ô và ghi đủ từng hàng"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                f"không đọc được các ô gộp của trang tính ({type(error).__name__}); hãy bỏ gộp ô và ghi đủ từng hàng",
+            )
+        )
         return None
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)  # column index → (top, bottom) lines
     for min_col, min_row, _, max_row in ranges:
@@ -491,6 +548,7 @@ def _quote(text: str, limit: int = 60) -> str:
 
 # --- CSV -----------------------------------------------------------------------------------------
 
+
 def _open_binary(source: Path | MemoryFile):
     """The file's bytes as a binary stream."""
     if isinstance(source, MemoryFile):
@@ -513,10 +571,15 @@ def _read_csv(path: Path | MemoryFile, schema: TableSchema) -> tuple[Table, list
     file = path.name
     size_bytes = _size_bytes(path)
     if size_bytes > MAX_CSV_BYTES:
-        return Table(file, (), ()), [Problem(
-            file, None, None,
-            f"tệp {file} lớn {_megabytes(size_bytes)}, vượt giới hạn {_megabytes(MAX_CSV_BYTES)} của một bảng CSV; "
-            "hãy chia danh sách thành nhiều đợt")]
+        return Table(file, (), ()), [
+            Problem(
+                file,
+                None,
+                None,
+                f"tệp {file} lớn {_megabytes(size_bytes)}, vượt giới hạn {_megabytes(MAX_CSV_BYTES)} của một bảng CSV; "
+                "hãy chia danh sách thành nhiều đợt",
+            )
+        ]
     problem = _utf8_problem(path)
     if problem is not None:
         return Table(file, (), ()), [problem]
@@ -541,6 +604,7 @@ def _csv_sheet(path: Path | MemoryFile, delimiter: str) -> _Sheet:
                     yield [read_csv_cell(cell) for cell in record]  # the writers' formula apostrophe off
             except csv.Error as error:  # the record after `line` records
                 raise _Unreadable(Problem(path.name, line or None, None, f"không đọc được CSV: {error}")) from None
+
     return _Sheet(None, lines, lambda: [], ragged=True)
 
 
@@ -549,8 +613,15 @@ def _bounded_lines(handle, file: str) -> Iterator[str]:
     (a line of millions of empty cells would otherwise become millions of strings)."""
     for number, line in enumerate(iter(lambda: handle.readline(MAX_CSV_LINE_CHARS + 1), ""), start=1):
         if len(line) > MAX_CSV_LINE_CHARS:
-            raise _Unreadable(Problem(file, None, None, f"dòng {number} dài hơn {MAX_CSV_LINE_CHARS:,} ký tự"
-                                      .replace(",", ".") + "; đây không phải một danh sách"))
+            raise _Unreadable(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    f"dòng {number} dài hơn {MAX_CSV_LINE_CHARS:,} ký tự".replace(",", ".")
+                    + "; đây không phải một danh sách",
+                )
+            )
         yield line
 
 
@@ -565,16 +636,21 @@ def _utf8_problem(path: Path | MemoryFile) -> Problem | None:
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
-                line += (pending + chunk)[:error.start].count(b"\n")
-                return Problem(path.name, None, None,
-                               f"tệp không phải UTF-8 (byte lạ ở dòng {line}); trong Excel hãy lưu bằng "
-                               "'CSV UTF-8' hoặc dùng tệp .xlsx")
+                line += (pending + chunk)[: error.start].count(b"\n")
+                return Problem(
+                    path.name,
+                    None,
+                    None,
+                    f"tệp không phải UTF-8 (byte lạ ở dòng {line}); trong Excel hãy lưu bằng "
+                    "'CSV UTF-8' hoặc dùng tệp .xlsx",
+                )
             if not chunk:
                 return None
             line += chunk.count(b"\n")
 
 
 # --- XLSX ----------------------------------------------------------------------------------------
+
 
 def cell_text(value) -> str:
     """The text of a spreadsheet cell value: dates ISO, whole numbers without ".0", times HH:MM."""
@@ -624,11 +700,16 @@ def _read_workbook(path: Path | MemoryFile, schema: TableSchema) -> tuple[Table,
     except zipfile.BadZipFile as error:
         return Table(file, (), ()), [_unopenable(file, error)]
     if unpacked_bytes > MAX_XLSX_UNPACKED_BYTES:
-        return Table(file, (), ()), [Problem(
-            file, None, None,
-            f"tệp {file} khi giải nén lớn {_megabytes(unpacked_bytes)}, vượt giới hạn "
-            f"{_megabytes(MAX_XLSX_UNPACKED_BYTES)} của một tệp Excel; hãy bỏ các trang tính, ảnh và định dạng "
-            "không cần, hoặc lưu bảng dạng CSV UTF-8")]
+        return Table(file, (), ()), [
+            Problem(
+                file,
+                None,
+                None,
+                f"tệp {file} khi giải nén lớn {_megabytes(unpacked_bytes)}, vượt giới hạn "
+                f"{_megabytes(MAX_XLSX_UNPACKED_BYTES)} của một tệp Excel; hãy bỏ các trang tính, ảnh và định dạng "
+                "không cần, hoặc lưu bảng dạng CSV UTF-8",
+            )
+        ]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -653,17 +734,30 @@ def _read_workbook(path: Path | MemoryFile, schema: TableSchema) -> tuple[Table,
         workbook.close()
     titles = ", ".join(_quote(sheet.title or "") for sheet in sheets)
     if header is not None and header.complete and index > 0:
-        problems.insert(0, Problem(
-            file, None, None,
-            f"đọc bảng ở trang tính {_quote(sheets[index].title or '')} (trang thứ {index + 1}); "
-            f"các trang trước không có các cột của {schema.name}: "
-            + ", ".join(_quote(sheet.title or "") for sheet in sheets[:index]), severity="note"))
+        problems.insert(
+            0,
+            Problem(
+                file,
+                None,
+                None,
+                f"đọc bảng ở trang tính {_quote(sheets[index].title or '')} (trang thứ {index + 1}); "
+                f"các trang trước không có các cột của {schema.name}: "
+                + ", ".join(_quote(sheet.title or "") for sheet in sheets[:index]),
+                severity="note",
+            ),
+        )
     elif len(sheets) > 1 and (header is None or not header.complete):
-        problems.insert(0, Problem(
-            file, None, None,
-            f"không trang tính nào có dòng tiêu đề đủ các cột bắt buộc của {schema.name} "
-            f"({', '.join(schema.required)}) trong {HEADER_SEARCH_LINES} dòng đầu; các trang tính: {titles}; "
-            f"đã đọc trang {_quote(sheets[index].title or '')}"))
+        problems.insert(
+            0,
+            Problem(
+                file,
+                None,
+                None,
+                f"không trang tính nào có dòng tiêu đề đủ các cột bắt buộc của {schema.name} "
+                f"({', '.join(schema.required)}) trong {HEADER_SEARCH_LINES} dòng đầu; các trang tính: {titles}; "
+                f"đã đọc trang {_quote(sheets[index].title or '')}",
+            ),
+        )
     return table, problems
 
 
@@ -671,9 +765,9 @@ def _mentions(source, word: bytes) -> bool:
     """Whether a stream holds ``word``, read in chunks."""
     tail = b""
     while chunk := source.read(1 << 20):
-        if word in tail + chunk[:len(word)] or word in chunk:
+        if word in tail + chunk[: len(word)] or word in chunk:
             return True
-        tail = chunk[-len(word):]
+        tail = chunk[-len(word) :]
     return False
 
 
@@ -687,10 +781,15 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
             for values in worksheet.iter_rows(max_col=MAX_TABLE_COLUMNS, values_only=True):
                 line += 1
                 if line > MAX_SHEET_LINES:
-                    raise _Unreadable(Problem(
-                        file, None, None,
-                        f"trang tính {_quote(worksheet.title)} của tệp {file} có dòng sau dòng "
-                        f"{_number(MAX_SHEET_LINES)}, nhiều hơn Excel cho phép; hãy mở và lưu lại tệp bằng Excel"))
+                    raise _Unreadable(
+                        Problem(
+                            file,
+                            None,
+                            None,
+                            f"trang tính {_quote(worksheet.title)} của tệp {file} có dòng sau dòng "
+                            f"{_number(MAX_SHEET_LINES)}, nhiều hơn Excel cho phép; hãy mở và lưu lại tệp bằng Excel",
+                        )
+                    )
                 if values.count(None) == len(values):  # a blank line: the common case below the table
                     yield []
                     continue
@@ -701,9 +800,15 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
         except _Unreadable:
             raise
         except Exception as error:  # a damaged sheet part
-            raise _Unreadable(Problem(file, line or None, None,
-                                      f"không đọc được trang tính {_quote(worksheet.title)} "
-                                      f"({type(error).__name__}); hãy lưu lại dạng .xlsx")) from None
+            raise _Unreadable(
+                Problem(
+                    file,
+                    line or None,
+                    None,
+                    f"không đọc được trang tính {_quote(worksheet.title)} "
+                    f"({type(error).__name__}); hãy lưu lại dạng .xlsx",
+                )
+            ) from None
 
     def merged() -> list[tuple[int, int, int, int]]:
         # openpyxl's read-only worksheet does not parse merged ranges; they follow the lines in the same
@@ -727,7 +832,9 @@ def _worksheet(file: str, workbook, worksheet) -> _Sheet:
                 elif element.tag == f"{_SHEET_NS}mergeCell":
                     min_col, min_row, max_col, max_row = range_boundaries(element.get("ref", ""))
                     # A merge of whole columns ("C:C") or whole lines ("2:3") leaves the open ends as None.
-                    ranges.append((min_col or 1, min_row or 1, max_col or _EXCEL_LAST_COLUMN, max_row or MAX_SHEET_LINES))
+                    ranges.append(
+                        (min_col or 1, min_row or 1, max_col or _EXCEL_LAST_COLUMN, max_row or MAX_SHEET_LINES)
+                    )
                     if len(ranges) > MAX_MERGED_RANGES:
                         raise _TooManyMerged()
                     if merges is not None:
@@ -792,54 +899,70 @@ def _xlsx_bytes(title: str, records: list[list[str]]) -> bytes:
 
 # --- The campaign's tables ---------------------------------------------------------------------
 
-WARDS = TableSchema("wards", (
-    Column("ward", ("xã/phường", "phường/xã", "mã xã/phường", "tên xã/phường"), required=True),
-    Column("service_shifts", ("ca phục vụ", "các ca phục vụ")),
-    Column("min_support_staff", ("số nhân sự hỗ trợ tối thiểu", "nhân sự hỗ trợ tối thiểu")),
-    Column("min_telecom_staff_per_day", ("số nhân sự viễn thông tối thiểu mỗi ngày",
-                                         "nhân sự viễn thông tối thiểu mỗi ngày")),
-    Column("oncall_24_7", ("trực 24/7", "trực 24 7")),
-    Column("night_response_limit_minutes", ("thời gian phản ứng ban đêm tối đa (phút)",
-                                            "giới hạn phản ứng ban đêm (phút)")),
-    Column("peak_dates", ("ngày cao điểm",)),
-    Column("extra_students_on_peak", ("số sinh viên tăng cường ngày cao điểm", "sinh viên tăng cường")),
-))
+WARDS = TableSchema(
+    "wards",
+    (
+        Column("ward", ("xã/phường", "phường/xã", "mã xã/phường", "tên xã/phường"), required=True),
+        Column("service_shifts", ("ca phục vụ", "các ca phục vụ")),
+        Column("min_support_staff", ("số nhân sự hỗ trợ tối thiểu", "nhân sự hỗ trợ tối thiểu")),
+        Column(
+            "min_telecom_staff_per_day",
+            ("số nhân sự viễn thông tối thiểu mỗi ngày", "nhân sự viễn thông tối thiểu mỗi ngày"),
+        ),
+        Column("oncall_24_7", ("trực 24/7", "trực 24 7")),
+        Column(
+            "night_response_limit_minutes",
+            ("thời gian phản ứng ban đêm tối đa (phút)", "giới hạn phản ứng ban đêm (phút)"),
+        ),
+        Column("peak_dates", ("ngày cao điểm",)),
+        Column("extra_students_on_peak", ("số sinh viên tăng cường ngày cao điểm", "sinh viên tăng cường")),
+    ),
+)
 
-PEOPLE = TableSchema("people", (
-    Column("person_id", ("mã", "mã nhân sự", "mã số"), required=True),
-    Column("full_name", ("họ và tên", "họ tên"), required=True),
-    Column("pool", ("nhóm", "lực lượng"), required=True),
-    Column("organisation", ("đơn vị", "trường/đơn vị", "organization"), required=True),
-    Column("home_ward", ("xã/phường nơi ở", "nơi ở"), required=True),
-    Column("phone", ("số điện thoại", "điện thoại", "sđt"), required=True),
-    Column("skills", ("kỹ năng", "kĩ năng")),
-    Column("unavailable_dates", ("ngày bận", "ngày không thể trực")),
-    Column("available_shifts", ("ca có thể trực",)),
-    Column("weekly_cap_hours", ("giờ tối đa mỗi tuần", "số giờ tối đa mỗi tuần")),
-    Column("night_eligible", ("trực đêm", "có thể trực đêm")),
-    Column("preferred_wards", ("xã/phường ưu tiên", "phường/xã ưu tiên")),
-))
+PEOPLE = TableSchema(
+    "people",
+    (
+        Column("person_id", ("mã", "mã nhân sự", "mã số"), required=True),
+        Column("full_name", ("họ và tên", "họ tên"), required=True),
+        Column("pool", ("nhóm", "lực lượng"), required=True),
+        Column("organisation", ("đơn vị", "trường/đơn vị", "organization"), required=True),
+        Column("home_ward", ("xã/phường nơi ở", "nơi ở"), required=True),
+        Column("phone", ("số điện thoại", "điện thoại", "sđt"), required=True),
+        Column("skills", ("kỹ năng", "kĩ năng")),
+        Column("unavailable_dates", ("ngày bận", "ngày không thể trực")),
+        Column("available_shifts", ("ca có thể trực",)),
+        Column("weekly_cap_hours", ("giờ tối đa mỗi tuần", "số giờ tối đa mỗi tuần")),
+        Column("night_eligible", ("trực đêm", "có thể trực đêm")),
+        Column("preferred_wards", ("xã/phường ưu tiên", "phường/xã ưu tiên")),
+    ),
+)
 
-MOBILE_POINTS = TableSchema("mobile_points", (
-    Column("point_id", ("mã điểm",), required=True),
-    Column("ward", ("xã/phường", "phường/xã"), required=True),
-    Column("place", ("địa điểm",), required=True),
-    Column("date", ("ngày",), required=True),
-    Column("start_time", ("giờ bắt đầu",), required=True),
-    Column("end_time", ("giờ kết thúc",), required=True),
-    Column("students_needed", ("số sinh viên",)),
-    Column("telecom_needed", ("số nhân sự viễn thông",)),
-    Column("technicians_needed", ("số kỹ thuật viên", "số kĩ thuật viên")),
-    Column("skills_needed", ("kỹ năng cần", "kĩ năng cần")),
-    Column("priority_group", ("nhóm ưu tiên", "đối tượng ưu tiên")),
-))
+MOBILE_POINTS = TableSchema(
+    "mobile_points",
+    (
+        Column("point_id", ("mã điểm",), required=True),
+        Column("ward", ("xã/phường", "phường/xã"), required=True),
+        Column("place", ("địa điểm",), required=True),
+        Column("date", ("ngày",), required=True),
+        Column("start_time", ("giờ bắt đầu",), required=True),
+        Column("end_time", ("giờ kết thúc",), required=True),
+        Column("students_needed", ("số sinh viên",)),
+        Column("telecom_needed", ("số nhân sự viễn thông",)),
+        Column("technicians_needed", ("số kỹ thuật viên", "số kĩ thuật viên")),
+        Column("skills_needed", ("kỹ năng cần", "kĩ năng cần")),
+        Column("priority_group", ("nhóm ưu tiên", "đối tượng ưu tiên")),
+    ),
+)
 
-PINS = TableSchema("pins", (
-    Column("person_id", ("mã", "mã nhân sự", "mã số"), required=True),
-    Column("ward", ("xã/phường", "phường/xã"), required=True),
-    Column("date", ("ngày",), required=True),
-    Column("shift", ("ca", "mã ca"), required=True),
-))
+PINS = TableSchema(
+    "pins",
+    (
+        Column("person_id", ("mã", "mã nhân sự", "mã số"), required=True),
+        Column("ward", ("xã/phường", "phường/xã"), required=True),
+        Column("date", ("ngày",), required=True),
+        Column("shift", ("ca", "mã ca"), required=True),
+    ),
+)
 
 CAMPAIGN_TABLES = (WARDS, PEOPLE, MOBILE_POINTS)  # required
 OPTIONAL_TABLES = (PINS,)  # may be left out

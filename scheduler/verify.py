@@ -132,6 +132,7 @@ class VerifyReport:
 
 # --- shared helpers ----------------------------------------------------------------------------
 
+
 class _MemoTravel:
     """A travel function that keeps its answers, 0 for a ward to itself."""
 
@@ -162,16 +163,30 @@ def resolve_travel(travel: Travel | None = None) -> Travel:
 
 def assignment_sort_key(assignment: Assignment) -> tuple:
     """The canonical order of assignments: date, ward, shift or point, need, person."""
-    return (assignment.date, assignment.ward_code, assignment.shift_id or "", assignment.mobile_point_id or "",
-            -1 if assignment.need_index is None else assignment.need_index, assignment.person_id,
-            assignment.covered_ward_codes)
+    return (
+        assignment.date,
+        assignment.ward_code,
+        assignment.shift_id or "",
+        assignment.mobile_point_id or "",
+        -1 if assignment.need_index is None else assignment.need_index,
+        assignment.person_id,
+        assignment.covered_ward_codes,
+    )
 
 
 def unfilled_sort_key(slot: Unfilled) -> tuple:
     """The canonical order of unfilled slots: date, ward, rule (registry order), shift, point, need."""
     rule = COVERAGE_RULES.index(slot.rule) if slot.rule in COVERAGE_RULES else len(COVERAGE_RULES)
-    return (slot.date, slot.ward_code, rule, slot.rule, slot.shift_id or "", slot.mobile_point_id or "",
-            slot.need, slot.missing)
+    return (
+        slot.date,
+        slot.ward_code,
+        rule,
+        slot.rule,
+        slot.shift_id or "",
+        slot.mobile_point_id or "",
+        slot.need,
+        slot.missing,
+    )
 
 
 def need_label(need: StaffNeed) -> str:
@@ -186,8 +201,7 @@ def need_label(need: StaffNeed) -> str:
 
 def need_matches(need: StaffNeed, person: Person) -> bool:
     """Whether a person fills a staff need: the pool and the skill, when the need names them."""
-    return ((need.pool is None or person.pool is need.pool)
-            and (need.skill is None or need.skill in person.skills))
+    return (need.pool is None or person.pool is need.pool) and (need.skill is None or need.skill in person.skills)
 
 
 def weekly_limit_minutes(campaign: Campaign, person: Person) -> int:
@@ -223,7 +237,7 @@ def ward_name(campaign: Campaign, code: str) -> str:
 
 
 def slot_name(campaign: Campaign, assignment: Assignment) -> str:
-    """"ca sáng" or "điểm lưu động LD0001", for messages."""
+    """ "ca sáng" or "điểm lưu động LD0001", for messages."""
     if assignment.shift_id is not None:
         name = campaign.shift(assignment.shift_id).name
         return name[:1].lower() + name[1:]
@@ -235,13 +249,22 @@ def _who(campaign: Campaign, person_id: str) -> str:
 
 
 def _where(campaign: Campaign, assignment: Assignment) -> str:
-    return f"{ward_name(campaign, assignment.ward_code)}, {format_date(assignment.date)}, " \
-           f"{slot_name(campaign, assignment)}"
+    return (
+        f"{ward_name(campaign, assignment.ward_code)}, {format_date(assignment.date)}, "
+        f"{slot_name(campaign, assignment)}"
+    )
 
 
 def _violation(rule: str, assignment: Assignment, message: str) -> Violation:
-    return Violation(rule, assignment.person_id, assignment.ward_code, assignment.date, assignment.shift_id,
-                     assignment.mobile_point_id, message)
+    return Violation(
+        rule,
+        assignment.person_id,
+        assignment.ward_code,
+        assignment.date,
+        assignment.shift_id,
+        assignment.mobile_point_id,
+        message,
+    )
 
 
 def _known(lookup, key) -> bool:
@@ -272,8 +295,10 @@ def _invalid_reason(campaign: Campaign, assignment: Assignment) -> str | None:
         if not 0 <= assignment.need_index < len(point.staff_needed):
             return f"điểm lưu động {point.id} không có nhu cầu số {assignment.need_index}"
         if point.ward_code != assignment.ward_code or point.date != assignment.date:
-            return (f"điểm lưu động {point.id} ở {ward_name(campaign, point.ward_code)} ngày "
-                    f"{format_date(point.date)}, không phải nơi và ngày của phân công")
+            return (
+                f"điểm lưu động {point.id} ở {ward_name(campaign, point.ward_code)} ngày "
+                f"{format_date(point.date)}, không phải nơi và ngày của phân công"
+            )
     unknown = [code for code in assignment.covered_ward_codes if not _known(campaign.ward, code)]
     if unknown:
         return f"phụ trách xã/phường không thuộc chiến dịch: {', '.join(unknown)}"
@@ -313,6 +338,7 @@ def _service_people(campaign: Campaign, assignments: Iterable[Assignment]) -> di
 
 # --- invalid assignments -----------------------------------------------------------------------
 
+
 def check_invalid_assignment(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Violation]:
     """Assignments that name what the campaign does not have; the rules skip them."""
     violations = []
@@ -324,6 +350,7 @@ def check_invalid_assignment(campaign: Campaign, assignments: Iterable[Assignmen
 
 
 # --- people rules ------------------------------------------------------------------------------
+
 
 def check_availability(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Violation]:
     """People work only on the days and shifts they declared.
@@ -345,8 +372,9 @@ def check_availability(campaign: Campaign, assignments: Iterable[Assignment]) ->
     return violations
 
 
-def check_eligibility(campaign: Campaign, assignments: Iterable[Assignment],
-                      travel: Travel | None = None) -> list[Violation]:
+def check_eligibility(
+    campaign: Campaign, assignments: Iterable[Assignment], travel: Travel | None = None
+) -> list[Violation]:
     """The right person for the place.
 
     On-call assignments are technicians' and cover their own post; a mobile-point
@@ -363,8 +391,10 @@ def check_eligibility(campaign: Campaign, assignments: Iterable[Assignment],
             if campaign.shift(a.shift_id).kind is not ShiftKind.ONCALL:
                 continue
             if person.pool is not Pool.TECHNICIAN:
-                message = (f"{who} là {person.pool.label_vi}, không phải kỹ thuật viên, nhưng được xếp trực ở "
-                           f"{_where(campaign, a)}")
+                message = (
+                    f"{who} là {person.pool.label_vi}, không phải kỹ thuật viên, nhưng được xếp trực ở "
+                    f"{_where(campaign, a)}"
+                )
                 violations.append(_violation("eligibility", a, message))
             if a.ward_code not in a.covered_ward_codes:
                 message = f"{who} trực tại {_where(campaign, a)} nhưng không phụ trách chính xã/phường nơi trực"
@@ -374,8 +404,9 @@ def check_eligibility(campaign: Campaign, assignments: Iterable[Assignment],
         point = campaign.mobile_point(a.mobile_point_id)
         need = point.staff_needed[a.need_index]
         if not need_matches(need, person):
-            message = (f"{who} ({person.pool.label_vi}) không đúng nhu cầu '{need_label(need)}' của điểm lưu động "
-                       f"{point.id}")
+            message = (
+                f"{who} ({person.pool.label_vi}) không đúng nhu cầu '{need_label(need)}' của điểm lưu động {point.id}"
+            )
             violations.append(_violation("eligibility", a, message))
         minutes = travel(person.home_ward_code, point.ward_code)
         if minutes > limit:
@@ -402,13 +433,20 @@ def check_one_place_at_a_time(campaign: Campaign, assignments: Iterable[Assignme
     """No two intervals of one person overlap (touching ends are fine)."""
     violations = []
     for person_id, own in sorted(_by_person(campaign, assignments).items()):
-        spans = sorted(((timeline.interval(campaign, a), a) for a in own),
-                       key=lambda span: (span[0], assignment_sort_key(span[1])))
+        spans = sorted(
+            ((timeline.interval(campaign, a), a) for a in own), key=lambda span: (span[0], assignment_sort_key(span[1]))
+        )
         latest: tuple[int, Assignment] | None = None  # the latest end so far and its assignment
         for (start, end), a in spans:
             if latest is not None and start < latest[0]:
-                violations.append(_violation("one_place_at_a_time", a, f"{_who(campaign, person_id)} cùng lúc ở "
-                                             f"{_where(campaign, a)} và {_where(campaign, latest[1])}"))
+                violations.append(
+                    _violation(
+                        "one_place_at_a_time",
+                        a,
+                        f"{_who(campaign, person_id)} cùng lúc ở "
+                        f"{_where(campaign, a)} và {_where(campaign, latest[1])}",
+                    )
+                )
             if latest is None or end > latest[0]:
                 latest = (end, a)
     return violations
@@ -423,9 +461,18 @@ def check_max_daily_hours(campaign: Campaign, assignments: Iterable[Assignment])
     violations = []
     for (person_id, day), total in sorted(minutes.items()):
         if total > limit:
-            violations.append(Violation("max_daily_hours", person_id, None, day, None, None,
-                                        f"{_who(campaign, person_id)} làm {format_minutes(total)} ngày "
-                                        f"{format_date(day)}, quá {format_minutes(limit)} mỗi ngày"))
+            violations.append(
+                Violation(
+                    "max_daily_hours",
+                    person_id,
+                    None,
+                    day,
+                    None,
+                    None,
+                    f"{_who(campaign, person_id)} làm {format_minutes(total)} ngày "
+                    f"{format_date(day)}, quá {format_minutes(limit)} mỗi ngày",
+                )
+            )
     return violations
 
 
@@ -439,10 +486,19 @@ def check_max_weekly_hours(campaign: Campaign, assignments: Iterable[Assignment]
         limit = weekly_limit_minutes(campaign, campaign.person(person_id))
         if total > limit:
             first, last = week_dates(campaign, week)
-            violations.append(Violation("max_weekly_hours", person_id, None, first, None, None,
-                                        f"{_who(campaign, person_id)} làm {format_minutes(total)} trong tuần "
-                                        f"{week + 1} ({format_date(first)} – {format_date(last)}), quá mức "
-                                        f"{format_minutes(limit)}"))
+            violations.append(
+                Violation(
+                    "max_weekly_hours",
+                    person_id,
+                    None,
+                    first,
+                    None,
+                    None,
+                    f"{_who(campaign, person_id)} làm {format_minutes(total)} trong tuần "
+                    f"{week + 1} ({format_date(first)} – {format_date(last)}), quá mức "
+                    f"{format_minutes(limit)}",
+                )
+            )
     return violations
 
 
@@ -462,11 +518,19 @@ def check_min_rest_between_shifts(campaign: Campaign, assignments: Iterable[Assi
             if following in first_start:
                 gap = first_start[following] - last_end[day]
                 if gap < rest:
-                    violations.append(Violation(
-                        "min_rest_between_shifts", person_id, None, following, None, None,
-                        f"{_who(campaign, person_id)} chỉ nghỉ {format_minutes(gap)} từ khi kết thúc ngày "
-                        f"{format_date(day)} đến khi bắt đầu ngày {format_date(following)}, cần ít nhất "
-                        f"{format_minutes(rest)}"))
+                    violations.append(
+                        Violation(
+                            "min_rest_between_shifts",
+                            person_id,
+                            None,
+                            following,
+                            None,
+                            None,
+                            f"{_who(campaign, person_id)} chỉ nghỉ {format_minutes(gap)} từ khi kết thúc ngày "
+                            f"{format_date(day)} đến khi bắt đầu ngày {format_date(following)}, cần ít nhất "
+                            f"{format_minutes(rest)}",
+                        )
+                    )
     return violations
 
 
@@ -490,10 +554,15 @@ def check_min_weekly_rest(campaign: Campaign, assignments: Iterable[Assignment])
                     longest = after - before if longest is None else max(longest, after - before)
                 day += timedelta(days=1)
             if longest is None or longest < rest:
-                found = ("không có ngày nào không làm việc" if longest is None
-                         else f"nghỉ quanh ngày nghỉ dài nhất {format_minutes(longest)}")
-                message = (f"{_who(campaign, person_id)} {found} trong tuần {week + 1} "
-                           f"({format_date(first)} – {format_date(last)}), cần ít nhất {format_minutes(rest)}")
+                found = (
+                    "không có ngày nào không làm việc"
+                    if longest is None
+                    else f"nghỉ quanh ngày nghỉ dài nhất {format_minutes(longest)}"
+                )
+                message = (
+                    f"{_who(campaign, person_id)} {found} trong tuần {week + 1} "
+                    f"({format_date(first)} – {format_date(last)}), cần ít nhất {format_minutes(rest)}"
+                )
                 violations.append(Violation("min_weekly_rest", person_id, None, first, None, None, message))
     return violations
 
@@ -510,15 +579,23 @@ def check_one_ward_per_student(campaign: Campaign, assignments: Iterable[Assignm
             continue
         first = first_ward.setdefault(a.person_id, a)
         if first.ward_code != a.ward_code:
-            message = (f"{_who(campaign, a.person_id)} là sinh viên đã hỗ trợ tại {ward_name(campaign, first.ward_code)} "
-                       f"nhưng được xếp thêm vào {_where(campaign, a)}")
+            message = (
+                f"{_who(campaign, a.person_id)} là sinh viên đã hỗ trợ tại {ward_name(campaign, first.ward_code)} "
+                f"nhưng được xếp thêm vào {_where(campaign, a)}"
+            )
             violations.append(_violation("one_ward_per_student", a, message))
     return violations
 
 
 def _pin_key(assignment: Assignment) -> tuple:
-    return (assignment.person_id, assignment.ward_code, assignment.date, assignment.shift_id,
-            assignment.mobile_point_id, assignment.need_index)
+    return (
+        assignment.person_id,
+        assignment.ward_code,
+        assignment.date,
+        assignment.shift_id,
+        assignment.mobile_point_id,
+        assignment.need_index,
+    )
 
 
 def check_pinned(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Violation]:
@@ -531,8 +608,13 @@ def check_pinned(campaign: Campaign, assignments: Iterable[Assignment]) -> list[
     violations = []
     for pin in sorted(campaign.pins, key=assignment_sort_key):
         if not any(set(pin.covered_ward_codes) <= wards for wards in covered.get(_pin_key(pin), ())):
-            violations.append(_violation("pinned", pin, f"phân công đã ghim không có trong lịch: "
-                                         f"{_who(campaign, pin.person_id)} ở {_where(campaign, pin)}"))
+            violations.append(
+                _violation(
+                    "pinned",
+                    pin,
+                    f"phân công đã ghim không có trong lịch: {_who(campaign, pin.person_id)} ở {_where(campaign, pin)}",
+                )
+            )
     return violations
 
 
@@ -551,8 +633,9 @@ PEOPLE_CHECKS = {
 assert tuple(PEOPLE_CHECKS) == PEOPLE_RULES, "one check per people rule, in the registry's order"
 
 
-def check_people_rules(campaign: Campaign, assignments: Iterable[Assignment],
-                       travel: Travel | None = None) -> list[Violation]:
+def check_people_rules(
+    campaign: Campaign, assignments: Iterable[Assignment], travel: Travel | None = None
+) -> list[Violation]:
     """Invalid assignments, then every people rule in the registry's order."""
     assignments = list(assignments)
     violations = check_invalid_assignment(campaign, assignments)
@@ -567,6 +650,7 @@ def check_people_rules(campaign: Campaign, assignments: Iterable[Assignment],
 
 
 # --- coverage rules ----------------------------------------------------------------------------
+
 
 def shortfall_min_support_staff(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Unfilled]:
     """Per ward, date and service shift of the ward: ``max(0, min_support_staff − #people on it)``."""
@@ -587,8 +671,9 @@ def shortfall_telecom_presence(campaign: Campaign, assignments: Iterable[Assignm
     """Per ward and date: ``max(0, min_telecom − #telecom people with a service or mobile-point assignment)``."""
     telecom: dict[tuple, set[str]] = defaultdict(set)
     for a in valid_assignments(campaign, assignments):
-        if campaign.person(a.person_id).pool is Pool.TELECOM and (a.mobile_point_id is not None
-                                                                  or is_service(campaign, a)):
+        if campaign.person(a.person_id).pool is Pool.TELECOM and (
+            a.mobile_point_id is not None or is_service(campaign, a)
+        ):
             telecom[(a.ward_code, a.date)].add(a.person_id)
     unfilled = []
     for demand in campaign.demands:
@@ -597,13 +682,15 @@ def shortfall_telecom_presence(campaign: Campaign, assignments: Iterable[Assignm
         for day in campaign.dates:
             missing = demand.min_telecom_staff_per_day - len(telecom.get((demand.ward_code, day), ()))
             if missing > 0:
-                unfilled.append(Unfilled("telecom_presence", demand.ward_code, day, None, missing,
-                                         need=Pool.TELECOM.value))
+                unfilled.append(
+                    Unfilled("telecom_presence", demand.ward_code, day, None, missing, need=Pool.TELECOM.value)
+                )
     return unfilled
 
 
-def oncall_coverage(campaign: Campaign, assignments: Iterable[Assignment],
-                    travel: Travel | None = None) -> set[tuple[str, date, str]]:
+def oncall_coverage(
+    campaign: Campaign, assignments: Iterable[Assignment], travel: Travel | None = None
+) -> set[tuple[str, date, str]]:
     """The (ward, date, shift) with a responsible technician, as ``oncall_24_7`` counts them.
 
     A service shift counts when a technician has a service assignment there; an
@@ -626,8 +713,9 @@ def oncall_coverage(campaign: Campaign, assignments: Iterable[Assignment],
     return covered
 
 
-def shortfall_oncall_24_7(campaign: Campaign, assignments: Iterable[Assignment],
-                          travel: Travel | None = None) -> list[Unfilled]:
+def shortfall_oncall_24_7(
+    campaign: Campaign, assignments: Iterable[Assignment], travel: Travel | None = None
+) -> list[Unfilled]:
     """Per ward with 24/7 duty, date, and each of its service shifts and each on-call shift: 1 without a technician."""
     covered = oncall_coverage(campaign, assignments, travel)
     oncall_ids = [shift.id for shift in campaign.shifts if shift.kind is ShiftKind.ONCALL]
@@ -644,29 +732,44 @@ def shortfall_oncall_24_7(campaign: Campaign, assignments: Iterable[Assignment],
 
 def shortfall_mobile_point_staffing(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Unfilled]:
     """Per mobile point and need: ``max(0, count − #assignments to that need)``."""
-    counts = Counter((a.mobile_point_id, a.need_index) for a in valid_assignments(campaign, assignments)
-                     if a.mobile_point_id is not None)
+    counts = Counter(
+        (a.mobile_point_id, a.need_index)
+        for a in valid_assignments(campaign, assignments)
+        if a.mobile_point_id is not None
+    )
     unfilled = []
     for point in campaign.mobile_points:
         for index, need in enumerate(point.staff_needed):
             missing = need.count - counts.get((point.id, index), 0)
             if missing > 0:
-                unfilled.append(Unfilled("mobile_point_staffing", point.ward_code, point.date, None, missing,
-                                         mobile_point_id=point.id, need=need_label(need)))
+                unfilled.append(
+                    Unfilled(
+                        "mobile_point_staffing",
+                        point.ward_code,
+                        point.date,
+                        None,
+                        missing,
+                        mobile_point_id=point.id,
+                        need=need_label(need),
+                    )
+                )
     return unfilled
 
 
-def unfilled_slots(campaign: Campaign, assignments: Iterable[Assignment],
-                   travel: Travel | None = None) -> list[Unfilled]:
+def unfilled_slots(
+    campaign: Campaign, assignments: Iterable[Assignment], travel: Travel | None = None
+) -> list[Unfilled]:
     """Every shortfall of the coverage rules, sorted by :func:`unfilled_sort_key`.
 
     This is the list a roster must declare as its ``unfilled``.
     """
     assignments = valid_assignments(campaign, assignments)
-    unfilled = (shortfall_min_support_staff(campaign, assignments)
-                + shortfall_telecom_presence(campaign, assignments)
-                + shortfall_oncall_24_7(campaign, assignments, travel)
-                + shortfall_mobile_point_staffing(campaign, assignments))
+    unfilled = (
+        shortfall_min_support_staff(campaign, assignments)
+        + shortfall_telecom_presence(campaign, assignments)
+        + shortfall_oncall_24_7(campaign, assignments, travel)
+        + shortfall_mobile_point_staffing(campaign, assignments)
+    )
     unfilled.sort(key=unfilled_sort_key)
     return unfilled
 
@@ -691,17 +794,23 @@ def check_unfilled_mismatch(declared: Iterable[Unfilled], recomputed: Iterable[U
     """
     declared, recomputed = Counter(declared), Counter(recomputed)
     violations = []
-    for extra, wording in ((declared - recomputed, "lịch khai báo nhưng tính lại từ các phân công thì không có"),
-                           (recomputed - declared, "tính lại thấy nhưng lịch không khai báo")):
+    for extra, wording in (
+        (declared - recomputed, "lịch khai báo nhưng tính lại từ các phân công thì không có"),
+        (recomputed - declared, "tính lại thấy nhưng lịch không khai báo"),
+    ):
         for slot, count in sorted(extra.items(), key=lambda item: unfilled_sort_key(item[0])):
             where = f"{slot.ward_code}, {format_date(slot.date)}, {slot.shift_id or slot.mobile_point_id or 'cả ngày'}"
             message = f"ô thiếu {slot.missing} người ({slot.rule}, {where}): {wording} (×{count})"
-            violations.append(Violation(UNFILLED_MISMATCH, None, slot.ward_code, slot.date, slot.shift_id,
-                                        slot.mobile_point_id, message))
+            violations.append(
+                Violation(
+                    UNFILLED_MISMATCH, None, slot.ward_code, slot.date, slot.shift_id, slot.mobile_point_id, message
+                )
+            )
     return violations
 
 
 # --- the objective -----------------------------------------------------------------------------
+
 
 def term_unfilled(unfilled: Iterable[Unfilled]) -> int:
     """Σ missing over all unfilled records."""
@@ -711,8 +820,10 @@ def term_unfilled(unfilled: Iterable[Unfilled]) -> int:
 def term_travel_minutes(campaign: Campaign, assignments: Iterable[Assignment], travel: Travel | None = None) -> int:
     """Σ over assignments of the minutes from the person's home ward to the assignment's ward."""
     travel = resolve_travel(travel)
-    return sum(travel(campaign.person(a.person_id).home_ward_code, a.ward_code)
-               for a in valid_assignments(campaign, assignments))
+    return sum(
+        travel(campaign.person(a.person_id).home_ward_code, a.ward_code)
+        for a in valid_assignments(campaign, assignments)
+    )
 
 
 def term_continuity(campaign: Campaign, assignments: Iterable[Assignment]) -> int:
@@ -745,8 +856,7 @@ def term_fair_spread(campaign: Campaign, assignments: Iterable[Assignment]) -> i
             night_cache[slot] = timeline.is_night(campaign, a)
         nights[key] += night_cache[slot]
         weekends[key] += timeline.is_weekend(a.date)
-    return (sum(max(0, count - 2) for count in nights.values())
-            + sum(max(0, count - 1) for count in weekends.values()))
+    return sum(max(0, count - 2) for count in nights.values()) + sum(max(0, count - 1) for count in weekends.values())
 
 
 def term_preferences(campaign: Campaign, assignments: Iterable[Assignment]) -> int:
@@ -776,8 +886,9 @@ def term_peak_students(campaign: Campaign, assignments: Iterable[Assignment]) ->
     return total
 
 
-def objective(campaign: Campaign, assignments: Iterable[Assignment], unfilled: Iterable[Unfilled],
-              travel: Travel | None = None) -> tuple[int, dict[str, int]]:
+def objective(
+    campaign: Campaign, assignments: Iterable[Assignment], unfilled: Iterable[Unfilled], travel: Travel | None = None
+) -> tuple[int, dict[str, int]]:
     """The objective with the campaign's weights, and each unweighted term.
 
     Parameters
@@ -814,6 +925,7 @@ def objective(campaign: Campaign, assignments: Iterable[Assignment], unfilled: I
 
 # --- the whole roster --------------------------------------------------------------------------
 
+
 def verify(campaign: Campaign, roster: Roster, travel: Travel | None = None) -> VerifyReport:
     """Check a roster against every rule, recompute its shortfalls, objective and coverage.
 
@@ -843,6 +955,12 @@ def verify(campaign: Campaign, roster: Roster, travel: Travel | None = None) -> 
     value, terms = objective(campaign, usable, unfilled, travel)
     asked = sum(asked_person_slots(campaign).values())
     report = VerifyReport(tuple(violations), tuple(unfilled), value, terms, asked, asked - term_unfilled(unfilled))
-    logger.info("verified %d assignments: %d violations, %d unfilled slots, objective %d, coverage %.2f%%",
-                len(assignments), len(violations), len(unfilled), value, report.coverage_percent)
+    logger.info(
+        "verified %d assignments: %d violations, %d unfilled slots, objective %d, coverage %.2f%%",
+        len(assignments),
+        len(violations),
+        len(unfilled),
+        value,
+        report.coverage_percent,
+    )
     return report

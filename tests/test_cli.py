@@ -25,7 +25,11 @@ def hanoi_dir(tmp_path_factory):
 
 def test_scenario_writes_the_four_files(hanoi_dir):
     assert sorted(p.name for p in hanoi_dir.iterdir()) == [
-        "campaign.toml", "mobile_points.csv", "people.csv", "wards.csv"]
+        "campaign.toml",
+        "mobile_points.csv",
+        "people.csv",
+        "wards.csv",
+    ]
 
 
 def test_same_seed_gives_byte_identical_files(hanoi_dir, tmp_path, capsys):
@@ -132,12 +136,14 @@ def test_wards_geojson_for_hanoi(capsys):
 def test_hanoi_scenario_solves_and_verifies(tmp_path, capsys):
     code, out, _ = run(capsys, "scenario", "hanoi", "--seed", "1", "--out", str(tmp_path / "hanoi"))
     assert code == 0
-    code, out, _ = run(capsys, "solve", str(tmp_path / "hanoi"), "--out", str(tmp_path / "roster.json"),
-                       "--time-limit", "20")
+    code, out, _ = run(
+        capsys, "solve", str(tmp_path / "hanoi"), "--out", str(tmp_path / "roster.json"), "--time-limit", "20"
+    )
     assert code == 0
     assert "Vi phạm quy tắc cứng: 0" in out
-    code, out, _ = run(capsys, "solve", str(tmp_path / "hanoi"), "--out", str(tmp_path / "roster.xlsx"),
-                       "--time-limit", "5")
+    code, out, _ = run(
+        capsys, "solve", str(tmp_path / "hanoi"), "--out", str(tmp_path / "roster.xlsx"), "--time-limit", "5"
+    )
     assert (tmp_path / "roster.xlsx").exists()
     code, out, _ = run(capsys, "verify", str(tmp_path / "hanoi"), str(tmp_path / "roster.json"))
     assert code == 0

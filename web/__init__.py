@@ -77,10 +77,12 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     )
     if overrides:
         app.config.update(overrides)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
-                                                                    app.config["RAQUAN_DB_TIMEOUT_SECONDS"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["RAQUAN_DB_TIMEOUT_SECONDS"]
+    )
     if app.config["RAQUAN_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
+
         hops = app.config["RAQUAN_TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
@@ -112,13 +114,16 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         g.lang = select_locale()
 
     from web import sessions
+
     app.before_request(sessions.check)
     app.after_request(security_headers)
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
+
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(PoolTimeout, database_unavailable)
     from scheduler.problems import CampaignLoadError
+
     app.register_error_handler(CampaignLoadError, campaign_unavailable)
 
     if migrate_db:
@@ -145,9 +150,11 @@ def _sqlite_pragmas(app: Flask) -> None:
             cursor.close()
 
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                           "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-                           "frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 
 
 def security_headers(response):
@@ -169,6 +176,7 @@ def database_unavailable(error):
     logger.error("database unavailable: %s", error)
     try:
         from web.models import db
+
         db.session.rollback()
     except Exception:  # the session may be unusable too; the answer below needs no database
         logger.exception("rollback after a database error")
@@ -187,8 +195,10 @@ def campaign_unavailable(error):
     from flask_babel import gettext
 
     logger.error("the stored campaign does not load: %s problems", getattr(error, "count", len(error.problems)))
-    message = gettext("Dữ liệu chiến dịch đã lưu đang có lỗi nên trang này tạm thời không hiển thị được. Điều "
-                      "phối viên xem các lỗi ở trang Nhập dữ liệu.")
+    message = gettext(
+        "Dữ liệu chiến dịch đã lưu đang có lỗi nên trang này tạm thời không hiển thị được. Điều "
+        "phối viên xem các lỗi ở trang Nhập dữ liệu."
+    )
     if wants_json():
         return jsonify(error="campaign data does not load", message=message), 503
     return render_template("unavailable.html", message=message), 503

@@ -107,8 +107,13 @@ def _slot(row, campaign) -> dict:
 def _staffed_slot(row, campaign) -> dict:
     """An assignment with the person's id, name, pool and phone (for coordinators)."""
     person = _lookup(campaign.person, row.person_id)
-    return {**_slot(row, campaign), "person_id": row.person_id, "person_name": person.name if person else None,
-            "pool": person.pool.value if person else None, "phone": person.phone if person else None}
+    return {
+        **_slot(row, campaign),
+        "person_id": row.person_id,
+        "person_name": person.name if person else None,
+        "pool": person.pool.value if person else None,
+        "phone": person.phone if person else None,
+    }
 
 
 def _public_slot(row, campaign) -> dict:
@@ -116,30 +121,59 @@ def _public_slot(row, campaign) -> dict:
     person = _lookup(campaign.person, row.person_id)
     slot = _slot(row, campaign)
     del slot["covered_ward_codes"]
-    return {**slot, "first_name": first_name(person.name) if person else None,
-            "pool": person.pool.value if person else None}
+    return {
+        **slot,
+        "first_name": first_name(person.name) if person else None,
+        "pool": person.pool.value if person else None,
+    }
 
 
 def _gap(row) -> dict:
-    return {"rule": row.rule, "date": row.date.isoformat(), "ward_code": row.ward_code, "shift_id": row.shift_id,
-            "mobile_point_id": row.mobile_point_id, "missing": row.missing, "need": row.need,
-            "explanation": row.explanation, "suggestion": row.suggestion}
+    return {
+        "rule": row.rule,
+        "date": row.date.isoformat(),
+        "ward_code": row.ward_code,
+        "shift_id": row.shift_id,
+        "mobile_point_id": row.mobile_point_id,
+        "missing": row.missing,
+        "need": row.need,
+        "explanation": row.explanation,
+        "suggestion": row.suggestion,
+    }
 
 
 def _version(version: RosterVersion) -> dict:
-    return {"id": version.id, "status": version.status, "created_at": _timestamp(version.created_at),
-            "published_at": _timestamp(version.published_at), "published_by": version.published_by,
-            "coverage_percent": version.coverage_percent, "unfilled_count": version.unfilled_count,
-            "assignment_count": version.assignment_count, "objective": version.objective,
-            "solve_status": version.solve_status, "violations": version.violations,
-            "dataset_revision": version.dataset_revision, "wall_seconds": version.wall_seconds}
+    return {
+        "id": version.id,
+        "status": version.status,
+        "created_at": _timestamp(version.created_at),
+        "published_at": _timestamp(version.published_at),
+        "published_by": version.published_by,
+        "coverage_percent": version.coverage_percent,
+        "unfilled_count": version.unfilled_count,
+        "assignment_count": version.assignment_count,
+        "objective": version.objective,
+        "solve_status": version.solve_status,
+        "violations": version.violations,
+        "dataset_revision": version.dataset_revision,
+        "wall_seconds": version.wall_seconds,
+    }
 
 
 def _job(job: Job) -> dict:
-    return {"id": job.id, "status": job.status, "time_limit_seconds": job.time_limit_seconds,
-            "progress_done": job.progress_done, "progress_total": job.progress_total, "message": job.message,
-            "version_id": job.version_id, "created_by": job.created_by, "created_at": _timestamp(job.created_at),
-            "started_at": _timestamp(job.started_at), "finished_at": _timestamp(job.finished_at)}
+    return {
+        "id": job.id,
+        "status": job.status,
+        "time_limit_seconds": job.time_limit_seconds,
+        "progress_done": job.progress_done,
+        "progress_total": job.progress_total,
+        "message": job.message,
+        "version_id": job.version_id,
+        "created_by": job.created_by,
+        "created_at": _timestamp(job.created_at),
+        "started_at": _timestamp(job.started_at),
+        "finished_at": _timestamp(job.finished_at),
+    }
 
 
 def _coverage(assigned: int | None, missing: int | None) -> float | None:
@@ -156,8 +190,11 @@ def _person_shifts(person_id: str, version: RosterVersion | None, campaign, with
     if with_phone:
         described["phone"] = person.phone
     rows = store.person_assignments(version.id, person_id) if version is not None else []
-    return {"person": described, "version": version.id if version is not None else None,
-            "shifts": [_slot(row, campaign) for row in rows]}
+    return {
+        "person": described,
+        "version": version.id if version is not None else None,
+        "shifts": [_slot(row, campaign) for row in rows],
+    }
 
 
 # ------------------------------------------------------------------------------------------- public
@@ -188,9 +225,18 @@ def wards():
     for ward in campaign.wards:
         ward_assigned = assigned.get(ward.code, 0) if version is not None else None
         ward_missing = missing.get(ward.code, 0) if version is not None else None
-        listed.append({"code": ward.code, "name": ward.name, "kind": ward.kind, "lat": ward.lat, "lon": ward.lon,
-                       "assigned": ward_assigned, "missing": ward_missing,
-                       "coverage_percent": _coverage(ward_assigned, ward_missing)})
+        listed.append(
+            {
+                "code": ward.code,
+                "name": ward.name,
+                "kind": ward.kind,
+                "lat": ward.lat,
+                "lon": ward.lon,
+                "assigned": ward_assigned,
+                "missing": ward_missing,
+                "coverage_percent": _coverage(ward_assigned, ward_missing),
+            }
+        )
     return jsonify(wards=listed, version=version.id if version is not None else None)
 
 
@@ -201,8 +247,11 @@ def ward_roster(code: str):
     ward = _ward_or_404(campaign, code)
     version = store.latest_published()
     rows = store.ward_assignments(version.id, code) if version is not None else []
-    return jsonify(ward={"code": ward.code, "name": ward.name}, version=version.id if version is not None else None,
-                   assignments=[_public_slot(row, campaign) for row in rows])
+    return jsonify(
+        ward={"code": ward.code, "name": ward.name},
+        version=version.id if version is not None else None,
+        assignments=[_public_slot(row, campaign) for row in rows],
+    )
 
 
 @blueprint.get("/me/shifts")
@@ -231,9 +280,12 @@ def version_ward(version_id: int, code: str):
     campaign = _campaign_or_404()
     ward = _ward_or_404(campaign, code)
     rows = store.ward_assignments(version.id, code)
-    return jsonify(version=_version(version), ward={"code": ward.code, "name": ward.name},
-                   assignments=[_staffed_slot(row, campaign) for row in rows],
-                   unfilled=[_gap(row) for row in store.gaps(version.id, code)])
+    return jsonify(
+        version=_version(version),
+        ward={"code": ward.code, "name": ward.name},
+        assignments=[_staffed_slot(row, campaign) for row in rows],
+        unfilled=[_gap(row) for row in store.gaps(version.id, code)],
+    )
 
 
 @blueprint.get("/people/<person_id>/shifts")
@@ -267,8 +319,7 @@ def _time_limit_seconds() -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         abort(422, "time_limit_seconds must be a number")
     if not MIN_TIME_LIMIT_SECONDS <= value <= MAX_TIME_LIMIT_SECONDS:
-        abort(422, f"time_limit_seconds must be between {MIN_TIME_LIMIT_SECONDS} and "
-                            f"{MAX_TIME_LIMIT_SECONDS}")
+        abort(422, f"time_limit_seconds must be between {MIN_TIME_LIMIT_SECONDS} and {MAX_TIME_LIMIT_SECONDS}")
     return float(value)
 
 

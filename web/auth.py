@@ -68,8 +68,9 @@ def create_user(username: str, password: str, role: str, display_name: str = "")
         raise ValueError("the password must have at least 8 characters")
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise ValueError(f"user {username!r} already exists")
-    user = User(username=username, password_hash=hash_password(password), role=role,
-                display_name=display_name or username)
+    user = User(
+        username=username, password_hash=hash_password(password), role=role, display_name=display_name or username
+    )
     db.session.add(user)
     db.session.commit()
     return user
@@ -88,8 +89,10 @@ def authenticate(username: str, password: str) -> User | None:
         Every hashing slot stayed busy for :data:`HASHING_WAIT_SECONDS`.
     """
     account = username.casefold()[:80]
-    checks = [(ADDRESS_LIMIT, client_address(request.remote_addr)),
-              (PAIR_LIMIT, f"{account}|{client_address(request.remote_addr)}")]
+    checks = [
+        (ADDRESS_LIMIT, client_address(request.remote_addr)),
+        (PAIR_LIMIT, f"{account}|{client_address(request.remote_addr)}"),
+    ]
     if device_identity(account) not in sessions.known_identities():  # a known browser skips the account's cap
         checks.append((ACCOUNT_LIMIT, account))
     attempt = take_all(checks)

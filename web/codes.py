@@ -28,12 +28,12 @@ _FEED_SALT = "volunteer-calendar"
 def personal_code(secret_key: str, person_id: str, generation: int = 0) -> str:
     """The person's code: :data:`CODE_DIGITS` digits."""
     digest = hmac.new(secret_key.encode(), f"code:{person_id}:{generation}".encode(), hashlib.sha256).digest()
-    return str(int.from_bytes(digest[:8], "big") % 10 ** CODE_DIGITS).zfill(CODE_DIGITS)
+    return str(int.from_bytes(digest[:8], "big") % 10**CODE_DIGITS).zfill(CODE_DIGITS)
 
 
 def format_code(code: str) -> str:
     """The code in groups of five for reading aloud or typing: "12345 67890"."""
-    return " ".join(code[i:i + 5] for i in range(0, len(code), 5))
+    return " ".join(code[i : i + 5] for i in range(0, len(code), 5))
 
 
 def typed_code(given: str) -> str | None:
@@ -62,8 +62,13 @@ def _loads(secret_key: str, salt: str, token: str, max_age_seconds: float) -> tu
         value = URLSafeTimedSerializer(secret_key, salt=salt).loads(token, max_age=max_age_seconds)
     except (BadSignature, ValueError, TypeError):
         return None
-    if (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
-            and isinstance(value[1], int) and not isinstance(value[1], bool)):
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+        and not isinstance(value[1], bool)
+    ):
         return value[0], value[1]
     return None
 

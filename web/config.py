@@ -112,8 +112,10 @@ def engine_options(url: str, timeout_seconds: float) -> dict:
     options = {"pool_pre_ping": True, **pool}
     if url.startswith("postgresql"):
         milliseconds = int(timeout_seconds * 1000)
-        options["connect_args"] = {"connect_timeout": max(1, round(timeout_seconds)),
-                                   "options": f"-c lock_timeout={milliseconds}"}
+        options["connect_args"] = {
+            "connect_timeout": max(1, round(timeout_seconds)),
+            "options": f"-c lock_timeout={milliseconds}",
+        }
     return options
 
 

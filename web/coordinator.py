@@ -35,8 +35,15 @@ from scheduler.cells import format_time
 from scheduler.loader import CAMPAIGN_FILE
 from scheduler.model import Campaign, Pool
 from scheduler.problems import CampaignLoadError
-from scheduler.report import (WardFigures, assignment_counts, daily_rows, missing_by_rule, missing_by_ward_and_day,
-                              person_loads, ward_figures)
+from scheduler.report import (
+    WardFigures,
+    assignment_counts,
+    daily_rows,
+    missing_by_rule,
+    missing_by_ward_and_day,
+    person_loads,
+    ward_figures,
+)
 from scheduler.roster_io import MOBILE_COLUMN, day_label, write_roster_xlsx, write_ward_xlsx
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import VerifyReport, asked_person_slots
@@ -68,21 +75,33 @@ NO_DEMAND_COLOUR = "#cfd8dc"
 # ------------------------------------------------------------------------------------------------ forms
 
 
-TABLE_CHOICES = [SelectChoice("campaign", _l("Chiến dịch: ca, quy tắc, trọng số (campaign.toml)")),
-                 SelectChoice("wards", _l("Xã, phường (wards)")),
-                 SelectChoice("people", _l("Nhân sự: sinh viên, viễn thông, kỹ thuật viên (people)")),
-                 SelectChoice("mobile_points", _l("Điểm lưu động (mobile_points)"))]
+TABLE_CHOICES = [
+    SelectChoice("campaign", _l("Chiến dịch: ca, quy tắc, trọng số (campaign.toml)")),
+    SelectChoice("wards", _l("Xã, phường (wards)")),
+    SelectChoice("people", _l("Nhân sự: sinh viên, viễn thông, kỹ thuật viên (people)")),
+    SelectChoice("mobile_points", _l("Điểm lưu động (mobile_points)")),
+]
 
 # campaign.toml [rules] keys the rules page edits (whole numbers; the loader's RULE_KEYS bound them).
-RULE_FIELDS = ("min_support_staff_per_shift", "min_telecom_staff_per_day", "night_response_limit_minutes",
-               "mobile_point_travel_limit_minutes", "max_work_hours_per_day", "max_work_hours_per_week",
-               "min_rest_between_shifts_hours", "min_weekly_rest_hours", "student_weekly_cap_hours")
+RULE_FIELDS = (
+    "min_support_staff_per_shift",
+    "min_telecom_staff_per_day",
+    "night_response_limit_minutes",
+    "mobile_point_travel_limit_minutes",
+    "max_work_hours_per_day",
+    "max_work_hours_per_week",
+    "min_rest_between_shifts_hours",
+    "min_weekly_rest_hours",
+    "student_weekly_cap_hours",
+)
 
 
 class ImportForm(Form):
     table = SelectField(_l("Bảng dữ liệu"), choices=TABLE_CHOICES)
-    file = FileField(_l("Tệp (CSV hoặc XLSX; campaign.toml cho thông tin chiến dịch)"),
-                     validators=[FileRequired(_l("Hãy chọn một tệp."))])
+    file = FileField(
+        _l("Tệp (CSV hoặc XLSX; campaign.toml cho thông tin chiến dịch)"),
+        validators=[FileRequired(_l("Hãy chọn một tệp."))],
+    )
     submit = SubmitField(_l("Tải lên và kiểm tra"))
 
 
@@ -91,21 +110,25 @@ class RulesForm(Form):
     min_telecom_staff_per_day = WholeNumberField(_l("Số nhân sự viễn thông tối thiểu mỗi ngày"), [InputRequired()])
     oncall_24_7 = BooleanField(_l("Kỹ thuật viên túc trực 24/7"))
     night_response_limit_minutes = WholeNumberField(_l("Thời gian ứng cứu ban đêm tối đa (phút)"), [InputRequired()])
-    mobile_point_travel_limit_minutes = WholeNumberField(_l("Thời gian di chuyển tối đa đến điểm lưu động (phút)"),
-                                                         [InputRequired()])
+    mobile_point_travel_limit_minutes = WholeNumberField(
+        _l("Thời gian di chuyển tối đa đến điểm lưu động (phút)"), [InputRequired()]
+    )
     max_work_hours_per_day = WholeNumberField(_l("Số giờ làm việc tối đa mỗi ngày"), [InputRequired()])
     max_work_hours_per_week = WholeNumberField(_l("Số giờ làm việc tối đa mỗi tuần"), [InputRequired()])
-    min_rest_between_shifts_hours = WholeNumberField(_l("Số giờ nghỉ tối thiểu giữa hai ngày làm việc"),
-                                                     [InputRequired()])
+    min_rest_between_shifts_hours = WholeNumberField(
+        _l("Số giờ nghỉ tối thiểu giữa hai ngày làm việc"), [InputRequired()]
+    )
     min_weekly_rest_hours = WholeNumberField(_l("Số giờ nghỉ liên tục tối thiểu mỗi tuần"), [InputRequired()])
-    student_weekly_cap_hours = WholeNumberField(_l("Số giờ tối đa mỗi tuần của sinh viên (mặc định)"),
-                                                [InputRequired()])
+    student_weekly_cap_hours = WholeNumberField(
+        _l("Số giờ tối đa mỗi tuần của sinh viên (mặc định)"), [InputRequired()]
+    )
     submit = SubmitField(_l("Lưu quy tắc"))
 
 
 class GenerateForm(Form):
-    time_limit_seconds = WholeNumberField(_l("Giới hạn thời gian (giây)"),
-                                          [InputRequired(), NumberRange(min=1, max=MAX_TIME_LIMIT_SECONDS)])
+    time_limit_seconds = WholeNumberField(
+        _l("Giới hạn thời gian (giây)"), [InputRequired(), NumberRange(min=1, max=MAX_TIME_LIMIT_SECONDS)]
+    )
     submit = SubmitField(_l("Xếp lịch"))
 
 
@@ -147,8 +170,11 @@ def _version(version_id: int) -> RosterVersion:
 
 def _versions() -> list[RosterVersion]:
     """Every version, newest first, without its roster JSON (a few MB each for Hà Nội)."""
-    return list(db.session.scalars(select(RosterVersion).options(defer(RosterVersion.roster_json))
-                                   .order_by(RosterVersion.id.desc())))
+    return list(
+        db.session.scalars(
+            select(RosterVersion).options(defer(RosterVersion.roster_json)).order_by(RosterVersion.id.desc())
+        )
+    )
 
 
 def _username() -> str:
@@ -157,8 +183,11 @@ def _username() -> str:
 
 
 def pool_labels() -> dict[str, str]:
-    return {Pool.STUDENT.value: _("Sinh viên"), Pool.TELECOM.value: _("Nhân sự viễn thông"),
-            Pool.TECHNICIAN.value: _("Kỹ thuật viên")}
+    return {
+        Pool.STUDENT.value: _("Sinh viên"),
+        Pool.TELECOM.value: _("Nhân sự viễn thông"),
+        Pool.TECHNICIAN.value: _("Kỹ thuật viên"),
+    }
 
 
 def pool_short_labels() -> dict[str, str]:
@@ -167,10 +196,12 @@ def pool_short_labels() -> dict[str, str]:
 
 
 def rule_labels() -> dict[str, str]:
-    return {"min_support_staff": _("Tối thiểu 02 nhân sự hỗ trợ mỗi ca"),
-            "telecom_presence": _("Tối thiểu 01 nhân sự viễn thông mỗi ngày"),
-            "oncall_24_7": _("Kỹ thuật viên túc trực 24/7"),
-            "mobile_point_staffing": _("Đủ nhân sự cho điểm lưu động")}
+    return {
+        "min_support_staff": _("Tối thiểu 02 nhân sự hỗ trợ mỗi ca"),
+        "telecom_presence": _("Tối thiểu 01 nhân sự viễn thông mỗi ngày"),
+        "oncall_24_7": _("Kỹ thuật viên túc trực 24/7"),
+        "mobile_point_staffing": _("Đủ nhân sự cho điểm lưu động"),
+    }
 
 
 def rule_label(label: str) -> str:
@@ -230,13 +261,16 @@ class Page:
 def _paginate(items: list, size: int) -> Page:
     count = max(1, math.ceil(len(items) / size))
     number = min(_page_number(), count)
-    return Page(items[(number - 1) * size:number * size], number, count, len(items))
+    return Page(items[(number - 1) * size : number * size], number, count, len(items))
 
 
 def page_url(number: int) -> str:
     """The current page's URL with ``page`` set to ``number`` (other filters kept)."""
-    args = {key: value for key, value in request.args.items()
-            if key not in (request.view_args or {}) and not key.startswith("_")}
+    args = {
+        key: value
+        for key, value in request.args.items()
+        if key not in (request.view_args or {}) and not key.startswith("_")
+    }
     args["page"] = number
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
@@ -247,7 +281,7 @@ def _helpers():
 
 
 def ascii_slug(text: str) -> str:
-    """"Phường Định Công" -> "phuong-dinh-cong", for file names."""
+    """ "Phường Định Công" -> "phuong-dinh-cong", for file names."""
     text = text.replace("đ", "d").replace("Đ", "D")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
@@ -275,9 +309,14 @@ def coverage_colour(percent: float | None) -> str:
 
 
 def coverage_legend() -> list[tuple[str, str]]:
-    return [(COVERAGE_SCALE[0][1], "100"), (COVERAGE_SCALE[1][1], "95 – 99.9"), (COVERAGE_SCALE[2][1], "80 – 95"),
-            (COVERAGE_SCALE[3][1], "50 – 80"), (COVERAGE_SCALE[4][1], "0 – 50"),
-            (NO_DEMAND_COLOUR, _("không có yêu cầu"))]
+    return [
+        (COVERAGE_SCALE[0][1], "100"),
+        (COVERAGE_SCALE[1][1], "95 – 99.9"),
+        (COVERAGE_SCALE[2][1], "80 – 95"),
+        (COVERAGE_SCALE[3][1], "50 – 80"),
+        (COVERAGE_SCALE[4][1], "0 – 50"),
+        (NO_DEMAND_COLOUR, _("không có yêu cầu")),
+    ]
 
 
 def missing_class(missing: int) -> str:
@@ -304,8 +343,9 @@ def ward_map(campaign: Campaign, figures: list[WardFigures]) -> dict | None:
         figure = by_code.get(code)
         if figure is None:
             continue
-        paths.append({"code": code, "name": name, "d": path_d, "figure": figure,
-                      "colour": coverage_colour(figure.percent)})
+        paths.append(
+            {"code": code, "name": name, "d": path_d, "figure": figure, "colour": coverage_colour(figure.percent)}
+        )
     return {"view_box": svg.view_box, "paths": paths, "width": svg.width, "height": svg.height}
 
 
@@ -319,8 +359,14 @@ def _loaded_report(campaign: Campaign, roster, version: RosterVersion) -> Verify
         return None
     asked = sum(asked_person_slots(campaign).values())
     missing = sum(u.missing for u in roster.unfilled)
-    return VerifyReport(violations=(), unfilled=tuple(roster.unfilled), objective=version.objective,
-                        terms=store.terms_of(version) or {}, asked=asked, filled=asked - missing)
+    return VerifyReport(
+        violations=(),
+        unfilled=tuple(roster.unfilled),
+        objective=version.objective,
+        terms=store.terms_of(version) or {},
+        asked=asked,
+        filled=asked - missing,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ dashboard
@@ -331,18 +377,37 @@ def _loaded_report(campaign: Campaign, roster, version: RosterVersion) -> Verify
 def dashboard():
     """The data set, the latest jobs and the roster versions."""
     campaign = _campaign()
-    stored = db.session.execute(select(CampaignFile.name, CampaignFile.uploaded_at, CampaignFile.uploaded_by,
-                                       func.length(CampaignFile.content).label("size"))
-                                .order_by(CampaignFile.name)).all()
+    stored = db.session.execute(
+        select(
+            CampaignFile.name,
+            CampaignFile.uploaded_at,
+            CampaignFile.uploaded_by,
+            func.length(CampaignFile.content).label("size"),
+        ).order_by(CampaignFile.name)
+    ).all()
     counts = None
     if campaign is not None:
         pools = Counter(person.pool.value for person in campaign.people)
-        counts = {"wards": len(campaign.wards), "people": len(campaign.people), "pools": pools,
-                  "mobile_points": len(campaign.mobile_points), "days": campaign.days, "pins": len(campaign.pins)}
+        counts = {
+            "wards": len(campaign.wards),
+            "people": len(campaign.people),
+            "pools": pools,
+            "mobile_points": len(campaign.mobile_points),
+            "days": campaign.days,
+            "pins": len(campaign.pins),
+        }
     jobs = list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT_JOBS)))
-    return render_template("coordinator/dashboard.html", campaign=campaign, files=stored,
-                           counts=counts, jobs=jobs, versions=_versions(), published=store.latest_published(),
-                           revision=store.revision(), pool_labels=pool_labels())
+    return render_template(
+        "coordinator/dashboard.html",
+        campaign=campaign,
+        files=stored,
+        counts=counts,
+        jobs=jobs,
+        versions=_versions(),
+        published=store.latest_published(),
+        revision=store.revision(),
+        pool_labels=pool_labels(),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ import and rules
@@ -362,12 +427,18 @@ def import_data():
     limit_bytes = store.max_upload_file_bytes()
 
     def page(report=None, error_count=0, filename=None):
-        return render_template("coordinator/import.html", form=form, limit=store.size_text(limit_bytes),
-                               filename=filename, problems=report.errors if report else None,
-                               error_count=error_count, warnings=report.warnings if report else (),
-                               notes=report.notes if report else (),
-                               warning_count=report.warning_count if report else 0,
-                               note_count=report.note_count if report else 0)
+        return render_template(
+            "coordinator/import.html",
+            form=form,
+            limit=store.size_text(limit_bytes),
+            filename=filename,
+            problems=report.errors if report else None,
+            error_count=error_count,
+            warnings=report.warnings if report else (),
+            notes=report.notes if report else (),
+            warning_count=report.warning_count if report else 0,
+            note_count=report.note_count if report else 0,
+        )
 
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -382,10 +453,15 @@ def import_data():
         size_bytes = upload.stream.tell()
         upload.stream.seek(0)
         if size_bytes > limit_bytes:
-            form.file.errors.append(_("Tệp %(name)s lớn %(size)s, vượt giới hạn %(limit)s của một tệp tải lên. Hãy bỏ "
-                                      "các cột, trang tính không cần thiết hoặc lưu dạng .xlsx (nhỏ hơn CSV).",
-                                      name=upload.filename, size=store.size_text(size_bytes),
-                                      limit=store.size_text(limit_bytes)))
+            form.file.errors.append(
+                _(
+                    "Tệp %(name)s lớn %(size)s, vượt giới hạn %(limit)s của một tệp tải lên. Hãy bỏ "
+                    "các cột, trang tính không cần thiết hoặc lưu dạng .xlsx (nhỏ hơn CSV).",
+                    name=upload.filename,
+                    size=store.size_text(size_bytes),
+                    limit=store.size_text(limit_bytes),
+                )
+            )
             return page(), 413
         try:
             report = store.import_files({name: upload.read()}, _username())
@@ -394,8 +470,13 @@ def import_data():
             return page(rejected.report, rejected.count, upload.filename), 422
         flash(_("Đã lưu %(name)s.", name=name))
         if report.warnings or report.notes:
-            flash(_("Dữ liệu có %(warnings)s cảnh báo và %(notes)s ghi chú, xem bên dưới.",
-                    warnings=report.warning_count, notes=report.note_count))
+            flash(
+                _(
+                    "Dữ liệu có %(warnings)s cảnh báo và %(notes)s ghi chú, xem bên dưới.",
+                    warnings=report.warning_count,
+                    notes=report.note_count,
+                )
+            )
             return redirect(url_for("coordinator.import_data"))
         return redirect(url_for("coordinator.dashboard"))
     stored = store.stored_report()
@@ -508,11 +589,22 @@ def version(version_id: int):
     missing = missing_by_ward_and_day(roster)
     asked = sum(f.asked for f in figures)
     grid = [(f, [missing.get((f.code, day), 0) for day in campaign.dates]) for f in figures]
-    return render_template("coordinator/version.html", version=record, campaign=campaign, figures=figures,
-                           grid=grid, map=ward_map(campaign, figures), legend=coverage_legend(),
-                           missing_class=missing_class, by_rule=missing_by_rule(roster), terms=store.terms_of(record),
-                           rule_label=rule_label, asked=asked, stale=record.dataset_revision != store.revision(),
-                           published=store.latest_published())
+    return render_template(
+        "coordinator/version.html",
+        version=record,
+        campaign=campaign,
+        figures=figures,
+        grid=grid,
+        map=ward_map(campaign, figures),
+        legend=coverage_legend(),
+        missing_class=missing_class,
+        by_rule=missing_by_rule(roster),
+        terms=store.terms_of(record),
+        rule_label=rule_label,
+        asked=asked,
+        stale=record.dataset_revision != store.revision(),
+        published=store.latest_published(),
+    )
 
 
 @blueprint.get("/phien-ban/<int:version_id>/thieu")
@@ -530,11 +622,20 @@ def gaps(version_id: int):
     if day:
         rows = [row for row in rows if row.date == day]
     page = _paginate(rows, GAPS_PER_PAGE)
-    return render_template("coordinator/gaps.html", version=record, campaign=campaign, page=page, ward=ward,
-                           rule=rule, day=day, rule_label=rule_label, rule_labels=rule_labels(),
-                           ward_name=lambda code: _ward_name(campaign, code),
-                           slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
-                           missing_total=sum(row.missing for row in rows))
+    return render_template(
+        "coordinator/gaps.html",
+        version=record,
+        campaign=campaign,
+        page=page,
+        ward=ward,
+        rule=rule,
+        day=day,
+        rule_label=rule_label,
+        rule_labels=rule_labels(),
+        ward_name=lambda code: _ward_name(campaign, code),
+        slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
+        missing_total=sum(row.missing for row in rows),
+    )
 
 
 @blueprint.get("/phien-ban/<int:version_id>/nguoi")
@@ -548,8 +649,12 @@ def people(version_id: int):
     order = request.args.get("order", "id")
     roster = store.roster_of(record)
     counts = assignment_counts(roster)
-    chosen = [p for p in campaign.people if (pool is None or p.pool.value == pool)
-              and (not query or query in p.name.casefold() or query in p.id.casefold() or query in p.phone)]
+    chosen = [
+        p
+        for p in campaign.people
+        if (pool is None or p.pool.value == pool)
+        and (not query or query in p.name.casefold() or query in p.id.casefold() or query in p.phone)
+    ]
     idle = sum(1 for p in chosen if not counts.get(p.id))
     if order == "most":
         chosen.sort(key=lambda p: (-counts.get(p.id, 0), p.id))
@@ -557,9 +662,19 @@ def people(version_id: int):
         chosen.sort(key=lambda p: (counts.get(p.id, 0), p.id))
     page = _paginate(chosen, PEOPLE_PER_PAGE)
     loads = person_loads(campaign, roster, page.items)
-    return render_template("coordinator/people.html", version=record, campaign=campaign, page=page, loads=loads,
-                           pool=pool, q=request.args.get("q", ""), order=order, idle=idle,
-                           pool_labels=pool_labels(), ward_name=lambda code: _ward_name(campaign, code))
+    return render_template(
+        "coordinator/people.html",
+        version=record,
+        campaign=campaign,
+        page=page,
+        loads=loads,
+        pool=pool,
+        q=request.args.get("q", ""),
+        order=order,
+        idle=idle,
+        pool_labels=pool_labels(),
+        ward_name=lambda code: _ward_name(campaign, code),
+    )
 
 
 @blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>")
@@ -575,30 +690,50 @@ def ward(version_id: int, ward_code: str):
         cells[(row.date, key)].append(_entry(campaign, row, None))
     for row in _remote_cover(version_id, ward_code):
         cells[(row.date, row.shift_id)].append(_entry(campaign, row, _ward_name(campaign, row.ward_code)))
-    columns = [(shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
-               for shift in campaign.shifts] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
+    columns = [
+        (shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
+        for shift in campaign.shifts
+    ] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
     missing = missing_by_ward_and_day(store.roster_of(record))
     days = [(day, day_label(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
-    return render_template("coordinator/ward.html", version=record, campaign=campaign, place=place, cells=cells,
-                           columns=columns, days=days, gaps=store.gaps(version_id, ward_code),
-                           rule_label=rule_label, pool_labels=pool_labels(), pool_short=pool_short_labels(),
-                           slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id))
+    return render_template(
+        "coordinator/ward.html",
+        version=record,
+        campaign=campaign,
+        place=place,
+        cells=cells,
+        columns=columns,
+        days=days,
+        gaps=store.gaps(version_id, ward_code),
+        rule_label=rule_label,
+        pool_labels=pool_labels(),
+        pool_short=pool_short_labels(),
+        slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
+    )
 
 
 def _remote_cover(version_id: int, ward_code: str) -> list[AssignmentRow]:
     """On-call assignments posted in another ward that list this ward among the wards they cover."""
-    rows = db.session.scalars(select(AssignmentRow).where(
-        AssignmentRow.version_id == version_id, AssignmentRow.ward_code != ward_code,
-        AssignmentRow.covered_ward_codes.like(f"%{ward_code}%")))
+    rows = db.session.scalars(
+        select(AssignmentRow).where(
+            AssignmentRow.version_id == version_id,
+            AssignmentRow.ward_code != ward_code,
+            AssignmentRow.covered_ward_codes.like(f"%{ward_code}%"),
+        )
+    )
     return [row for row in rows if ward_code in row.covered_ward_codes.split(",")]
 
 
 def _entry(campaign: Campaign, row: AssignmentRow, posted_at: str | None) -> dict:
     person = _person_of(campaign, row.person_id)
-    return {"id": row.person_id, "name": person.name if person else row.person_id,
-            "pool": person.pool.value if person else "", "phone": person.phone if person else "",
-            "point": _slot_name(campaign, None, row.mobile_point_id) if row.mobile_point_id else None,
-            "posted_at": posted_at}
+    return {
+        "id": row.person_id,
+        "name": person.name if person else row.person_id,
+        "pool": person.pool.value if person else "",
+        "phone": person.phone if person else "",
+        "point": _slot_name(campaign, None, row.mobile_point_id) if row.mobile_point_id else None,
+        "posted_at": posted_at,
+    }
 
 
 # ------------------------------------------------------------------------------------------------ publish and diff
@@ -619,8 +754,10 @@ def publish(version_id: int):
 
 def _assignment_keys(version: RosterVersion) -> set[tuple]:
     """(person, ward, date, shift, mobile point, need) of each assignment of the version."""
-    return {(a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
-            for a in store.roster_of(version).assignments}
+    return {
+        (a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
+        for a in store.roster_of(version).assignments
+    }
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -644,21 +781,32 @@ def diff():
         added = sorted(new_keys - old_keys, key=_sort_key)
         removed = sorted(old_keys - new_keys, key=_sort_key)
         wards_changed = Counter(key[1] for key in added) + Counter(key[1] for key in removed)
-        result = {"old": old, "new": new, "added": [_diff_row(campaign, k) for k in added[:DIFF_ROWS_SHOWN]],
-                  "removed": [_diff_row(campaign, k) for k in removed[:DIFF_ROWS_SHOWN]],
-                  "added_count": len(added), "removed_count": len(removed), "kept_count": len(new_keys & old_keys),
-                  "wards_changed": [(_ward_name(campaign, code), count)
-                                    for code, count in wards_changed.most_common(20)]}
-    return render_template("coordinator/diff.html", versions=versions, first=first, second=second, result=result,
-                           shown=DIFF_ROWS_SHOWN)
+        result = {
+            "old": old,
+            "new": new,
+            "added": [_diff_row(campaign, k) for k in added[:DIFF_ROWS_SHOWN]],
+            "removed": [_diff_row(campaign, k) for k in removed[:DIFF_ROWS_SHOWN]],
+            "added_count": len(added),
+            "removed_count": len(removed),
+            "kept_count": len(new_keys & old_keys),
+            "wards_changed": [(_ward_name(campaign, code), count) for code, count in wards_changed.most_common(20)],
+        }
+    return render_template(
+        "coordinator/diff.html", versions=versions, first=first, second=second, result=result, shown=DIFF_ROWS_SHOWN
+    )
 
 
 def _diff_row(campaign: Campaign, key: tuple) -> dict:
     person_id, ward_code, day, shift_id, point_id, _need = key
     person = _person_of(campaign, person_id)
-    return {"person_id": person_id, "name": person.name if person else person_id,
-            "ward": _ward_name(campaign, ward_code), "ward_code": ward_code, "date": day,
-            "slot": _slot_name(campaign, shift_id, point_id)}
+    return {
+        "person_id": person_id,
+        "name": person.name if person else person_id,
+        "ward": _ward_name(campaign, ward_code),
+        "ward_code": ward_code,
+        "date": day,
+        "slot": _slot_name(campaign, shift_id, point_id),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ exports
@@ -680,8 +828,9 @@ def export_city(version_id: int):
     campaign = _campaign_or_redirect()
     roster = store.roster_of(record)
     report = _loaded_report(campaign, roster, record)
-    return _xlsx_response(lambda path: write_roster_xlsx(campaign, roster, path, report),
-                          f"lich-truc-phien-ban-{version_id}.xlsx")
+    return _xlsx_response(
+        lambda path: write_roster_xlsx(campaign, roster, path, report), f"lich-truc-phien-ban-{version_id}.xlsx"
+    )
 
 
 @blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>/lich.xlsx")
@@ -695,8 +844,10 @@ def export_ward(version_id: int, ward_code: str):
     mine = tuple(a for a in roster.assignments if a.ward_code == ward_code or ward_code in a.covered_ward_codes)
     roster = replace(roster, assignments=mine, unfilled=tuple(u for u in roster.unfilled if u.ward_code == ward_code))
     gaps = store.explained_gaps(version_id, ward_code)
-    return _xlsx_response(lambda path: write_ward_xlsx(campaign, roster, ward_code, path, gaps),
-                          f"lich-truc-phien-ban-{version_id}-{ward_code}-{ascii_slug(place.name)}.xlsx")
+    return _xlsx_response(
+        lambda path: write_ward_xlsx(campaign, roster, ward_code, path, gaps),
+        f"lich-truc-phien-ban-{version_id}-{ward_code}-{ascii_slug(place.name)}.xlsx",
+    )
 
 
 # ------------------------------------------------------------------------------------------------ daily report
@@ -716,8 +867,15 @@ def daily_report():
     if day is None:
         day = _today() if campaign.contains_date(_today()) else campaign.start_date
     rows = daily_rows(campaign, store.roster_of(record), day) if record else []
-    return render_template("coordinator/daily.html", campaign=campaign, version=record, day=day,
-                           day_text=day_label(day), rows=rows, generated=datetime.now(TIMEZONE))
+    return render_template(
+        "coordinator/daily.html",
+        campaign=campaign,
+        version=record,
+        day=day,
+        day_text=day_label(day),
+        rows=rows,
+        generated=datetime.now(TIMEZONE),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ cancellations
@@ -731,17 +889,28 @@ def cancellations():
     total = db.session.scalar(select(func.count()).select_from(Cancellation)) or 0
     count = max(1, math.ceil(total / CANCELLATIONS_PER_PAGE))
     number = min(_page_number(), count)
-    records = list(db.session.scalars(select(Cancellation)
-                                      .order_by(Cancellation.created_at.desc(), Cancellation.id.desc())
-                                      .offset((number - 1) * CANCELLATIONS_PER_PAGE).limit(CANCELLATIONS_PER_PAGE)))
+    records = list(
+        db.session.scalars(
+            select(Cancellation)
+            .order_by(Cancellation.created_at.desc(), Cancellation.id.desc())
+            .offset((number - 1) * CANCELLATIONS_PER_PAGE)
+            .limit(CANCELLATIONS_PER_PAGE)
+        )
+    )
     entries = []
     for record in records:
         person = _person_of(campaign, record.person_id) if campaign else None
-        entries.append({"record": record, "name": person.name if person else record.person_id,
-                        "phone": person.phone if person else "",
-                        "ward": _ward_name(campaign, record.ward_code) if campaign else record.ward_code,
-                        "slot": _slot_name(campaign, record.shift_id, record.mobile_point_id) if campaign
-                        else (record.shift_id or record.mobile_point_id or "")})
+        entries.append(
+            {
+                "record": record,
+                "name": person.name if person else record.person_id,
+                "phone": person.phone if person else "",
+                "ward": _ward_name(campaign, record.ward_code) if campaign else record.ward_code,
+                "slot": _slot_name(campaign, record.shift_id, record.mobile_point_id)
+                if campaign
+                else (record.shift_id or record.mobile_point_id or ""),
+            }
+        )
     page = Page(entries, number, count, total)
     return render_template("coordinator/cancellations.html", page=page)
 
@@ -772,13 +941,18 @@ def person(person_id: str):
     version = store.latest_published()
     shifts = len(store.person_assignments(version.id, person_id)) if version else 0
     return render_template(
-        "coordinator/person.html", person=found, pool_label=pool_labels().get(found.pool.value, ""),
+        "coordinator/person.html",
+        person=found,
+        pool_label=pool_labels().get(found.pool.value, ""),
         ward=_ward_name(campaign, found.home_ward_code),
         code=format_code(personal_code(secret, person_id, current)),
         link=url_for("volunteer.link", token=link_token(secret, person_id, current), _external=True),
         feed=url_for("volunteer.calendar", token=feed_token(secret, person_id, current), _external=True),
-        credential=credential, version=version, shifts=shifts,
-        link_days=int(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]))
+        credential=credential,
+        version=version,
+        shifts=shifts,
+        link_days=int(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]),
+    )
 
 
 @blueprint.post("/nguoi/<person_id>/thu-hoi")

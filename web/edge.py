@@ -37,18 +37,18 @@ from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter, 
 
 logger = logging.getLogger(__name__)
 
-MAX_ID = 2 ** 31 - 1
+MAX_ID = 2**31 - 1
 """The largest id a URL or query may name: the ``Integer`` primary keys are 32-bit on PostgreSQL."""
 MAX_JSON_DEPTH = 32
 """The deepest nesting of arrays and objects a JSON body may have."""
-JSON_INT_RANGE = (-2 ** 63, 2 ** 63 - 1)
+JSON_INT_RANGE = (-(2**63), 2**63 - 1)
 """The whole numbers a JSON body may hold (signed 64-bit)."""
 SECRET_FIELDS = frozenset({"password"})
 """Form fields passed on as typed: secrets are compared, never stored or shown."""
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 """Embeddings, overrides and isolates: they reorder the text shown around them."""
-_REMOVED = {code: None for code in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
+_REMOVED = {code: None for code in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
 _REMOVED.update({ord(ch): None for ch in BIDI_CONTROLS})
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
@@ -97,8 +97,11 @@ class CleanMultiDict(ImmutableMultiDict):
         if isinstance(mapping, MultiDict):
             pairs = mapping.items(multi=True)
         elif isinstance(mapping, Mapping):
-            pairs = [(key, item) for key, value in mapping.items()
-                     for item in (value if isinstance(value, (list, tuple)) else [value])]
+            pairs = [
+                (key, item)
+                for key, value in mapping.items()
+                for item in (value if isinstance(value, (list, tuple)) else [value])
+            ]
         else:
             pairs = mapping or ()
         cleaned = [(_clean_name(key), _clean_value(key, value)) for key, value in pairs]
@@ -123,8 +126,10 @@ def _refuse_constant(name: str):
 def _bounded_int(text: str) -> int:
     low, high = JSON_INT_RANGE
     if len(text.lstrip("-")) > 19 or not low <= int(text) <= high:
-        raise JSONBodyError(f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range "
-                            f"(whole numbers from {low} to {high})")
+        raise JSONBodyError(
+            f"the number {text[:20]}{'…' if len(text) > 20 else ''} is out of range "
+            f"(whole numbers from {low} to {high})"
+        )
     return int(text)
 
 
@@ -159,8 +164,7 @@ def parse_json(data: bytes | str):
         When ``data`` is not JSON (:class:`json.JSONDecodeError`) or not UTF-8.
     """
     try:
-        value = json.loads(data, parse_constant=_refuse_constant, parse_int=_bounded_int,
-                           parse_float=_finite_float)
+        value = json.loads(data, parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_finite_float)
     except RecursionError:
         raise JSONBodyError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep") from None
     return _cleaned(value, 0)
@@ -223,8 +227,9 @@ class IdConverter(IntegerConverter):
 
     regex = r"[0-9]{1,10}"
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed: bool = False
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -282,9 +287,13 @@ def _json_message(error: HTTPException) -> str:
 def _error_texts(error: HTTPException) -> tuple[str, str]:
     """The page's heading and explanation for ``error``, in the visitor's language."""
     if isinstance(error, CSRFError):
-        return (_("Biểu mẫu đã hết hạn"),
-                _("Trang này đã mở quá lâu hoặc phiên làm việc đã thay đổi, nên biểu mẫu không còn hợp lệ. "
-                  "Hãy mở lại trang có biểu mẫu, tải lại rồi gửi lại."))
+        return (
+            _("Biểu mẫu đã hết hạn"),
+            _(
+                "Trang này đã mở quá lâu hoặc phiên làm việc đã thay đổi, nên biểu mẫu không còn hợp lệ. "
+                "Hãy mở lại trang có biểu mẫu, tải lại rồi gửi lại."
+            ),
+        )
     texts = {
         400: (_("Yêu cầu không hợp lệ."), _("Thông tin gửi lên không đọc được. Hãy kiểm tra rồi thử lại.")),
         401: (_("Cần đăng nhập"), _("Hãy đăng nhập để xem trang này.")),
@@ -307,9 +316,11 @@ def _minimal_page(code: int) -> str:
         heading, text, home = _("Đã có lỗi ở máy chủ"), _("Vui lòng thử lại sau ít phút."), _("Về trang chủ")
     except Exception:
         heading, text, home = "Đã có lỗi ở máy chủ", "Vui lòng thử lại sau ít phút.", "Về trang chủ"
-    return (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{code} · Ra Quân</title></head>'
-            f"<body><h1>{escape(heading)}</h1><p>{escape(text)}</p><p><a href=\"/\">{escape(home)}</a></p>"
-            f"</body></html>")
+    return (
+        f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{code} · Ra Quân</title></head>'
+        f'<body><h1>{escape(heading)}</h1><p>{escape(text)}</p><p><a href="/">{escape(home)}</a></p>'
+        f"</body></html>"
+    )
 
 
 def error_response(error: HTTPException):
@@ -352,7 +363,6 @@ def server_error_response(error: InternalServerError):
 def install(app: Flask) -> None:
     """Put the edge on ``app``: request class, URL converters, error handlers. Call before blueprints."""
     app.request_class = EdgeRequest
-    app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter,
-                                  path=TextPathConverter)
+    app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter, path=TextPathConverter)
     app.register_error_handler(HTTPException, error_response)
     app.register_error_handler(InternalServerError, server_error_response)

@@ -34,8 +34,7 @@ class Form(FlaskForm):
     class Meta:
         def wrap_formdata(self, form, formdata):
             """The posted form; a JSON body is none (Flask-WTF would read it as one, in any shape)."""
-            if formdata is not None and not hasattr(formdata, "getlist") and has_request_context() \
-                    and request.is_json:
+            if formdata is not None and not hasattr(formdata, "getlist") and has_request_context() and request.is_json:
                 return None
             return super().wrap_formdata(form, formdata)
 

@@ -91,7 +91,7 @@ def process_start(pid: int) -> str | None:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (command) ": state is field 3
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (command) ": state is field 3
     if fields[0] in ("Z", "X"):
         return None
     return f"{boot}:{fields[19]}"  # field 22, starttime
@@ -257,14 +257,24 @@ class JobRunner:
             campaign = store.campaign()
             if campaign is None:
                 raise LookupError("no campaign data has been imported")
-            settings = store.solve_settings().with_changes(time_limit_seconds=time_limit_seconds,
-                                                           processes=self.workers)
+            settings = store.solve_settings().with_changes(
+                time_limit_seconds=time_limit_seconds, processes=self.workers
+            )
             self.reap()
             host, pid, started = _server()
-            job = Job(status="running", dataset=DATASET, time_limit_seconds=time_limit_seconds,
-                      created_by=username, started_at=utcnow(), dataset_revision=store.revision(),
-                      message="đang khởi động", host=host, server_pid=pid, server_start=started,
-                      heartbeat_at=utcnow())
+            job = Job(
+                status="running",
+                dataset=DATASET,
+                time_limit_seconds=time_limit_seconds,
+                created_by=username,
+                started_at=utcnow(),
+                dataset_revision=store.revision(),
+                message="đang khởi động",
+                host=host,
+                server_pid=pid,
+                server_start=started,
+                heartbeat_at=utcnow(),
+            )
             db.session.add(job)
             try:
                 db.session.commit()
@@ -323,9 +333,18 @@ class JobRunner:
         """
         ended = []
         try:
-            jobs = db.session.execute(select(Job.id, Job.host, Job.server_pid, Job.server_start, Job.solver_pid,
-                                             Job.solver_start, Job.heartbeat_at, Job.dataset_revision)
-                                      .where(Job.status.in_(ACTIVE))).all()
+            jobs = db.session.execute(
+                select(
+                    Job.id,
+                    Job.host,
+                    Job.server_pid,
+                    Job.server_start,
+                    Job.solver_pid,
+                    Job.solver_start,
+                    Job.heartbeat_at,
+                    Job.dataset_revision,
+                ).where(Job.status.in_(ACTIVE))
+            ).all()
             for job in jobs:
                 if job.id in self._processes:
                     continue
@@ -343,18 +362,22 @@ class JobRunner:
         """Start the job's process from its watcher thread (the death signal follows that thread)."""
         ready = threading.Event()
         started: dict = {}
-        threading.Thread(target=self._watch, args=(job_id, campaign, settings, folder, started, ready),
-                         daemon=True, name=f"raquan-watch-{job_id}").start()
+        threading.Thread(
+            target=self._watch,
+            args=(job_id, campaign, settings, folder, started, ready),
+            daemon=True,
+            name=f"raquan-watch-{job_id}",
+        ).start()
         ready.wait()
         if "error" in started:
             raise started["error"]
         return started["process"]
 
-    def _watch(self, job_id: int, campaign, settings, folder: Path, started: dict,
-               ready: threading.Event) -> None:
+    def _watch(self, job_id: int, campaign, settings, folder: Path, started: dict, ready: threading.Event) -> None:
         context = multiprocessing.get_context("spawn")
-        process = context.Process(target=run_solve, name=f"raquan-solve-{job_id}",
-                                  args=(campaign, settings, str(folder), os.getpid()))
+        process = context.Process(
+            target=run_solve, name=f"raquan-solve-{job_id}", args=(campaign, settings, str(folder), os.getpid())
+        )
         try:
             process.start()
         except BaseException as error:
@@ -365,8 +388,9 @@ class JobRunner:
         ready.set()
         with self.app.app_context():
             try:
-                active = self._renew(job_id, solver_pid=process.pid, solver_start=process_start(process.pid),
-                                     message="đang giải")
+                active = self._renew(
+                    job_id, solver_pid=process.pid, solver_start=process_start(process.pid), message="đang giải"
+                )
                 last_state, last_renewal = None, time.monotonic()
                 while active is not False and process.is_alive():
                     process.join(POLL_SECONDS)
@@ -413,9 +437,12 @@ class JobRunner:
         """Renew the job's heartbeat (and progress): True, False when the job was ended elsewhere,
         None when it could not be written (retried at the next beat)."""
         try:
-            renewed = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
-                                         .values(heartbeat_at=utcnow(), **values)
-                                         .execution_options(synchronize_session=False))
+            renewed = db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(ACTIVE))
+                .values(heartbeat_at=utcnow(), **values)
+                .execution_options(synchronize_session=False)
+            )
             db.session.commit()
             return renewed.rowcount == 1
         except SQLAlchemyError:
@@ -449,10 +476,11 @@ class JobRunner:
         def claim_and_store():
             """The job's end and the draft in one transaction: of two writers only one stores."""
             claimed = db.session.execute(
-                update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
-                .values(status="done", finished_at=utcnow(), progress_done=Job.progress_total,
-                        message=f"xong{suffix}")
-                .execution_options(synchronize_session=False))
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(ACTIVE))
+                .values(status="done", finished_at=utcnow(), progress_done=Job.progress_total, message=f"xong{suffix}")
+                .execution_options(synchronize_session=False)
+            )
             if claimed.rowcount != 1:
                 db.session.rollback()
                 return None
@@ -469,9 +497,12 @@ class JobRunner:
             return False
 
         def link():
-            db.session.execute(update(Job).where(Job.id == job_id)
-                               .values(version_id=version_id, message=f"xong: phiên bản {version_id}{suffix}")
-                               .execution_options(synchronize_session=False))
+            db.session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(version_id=version_id, message=f"xong: phiên bản {version_id}{suffix}")
+                .execution_options(synchronize_session=False)
+            )
             db.session.commit()
 
         try:
@@ -487,22 +518,28 @@ class JobRunner:
         status and message on its own connection, outside the session; failing that the lease ends
         the job.
         """
+
         def write() -> bool:
-            ended = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
-                                       .values(status=status, message=message, finished_at=utcnow())
-                                       .execution_options(synchronize_session=False))
+            ended = db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(ACTIVE))
+                .values(status=status, message=message, finished_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             db.session.commit()
             return ended.rowcount == 1
 
         try:
             return self._retrying(write)
         except Exception as error:
-            logger.error("could not write the end of solve job %s (%s); trying a bare update", job_id,
-                         _reason(error))
+            logger.error("could not write the end of solve job %s (%s); trying a bare update", job_id, _reason(error))
         try:
             with db.engine.begin() as connection:
-                ended = connection.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE))
-                                           .values(status=status, message=message[:REASON_CHARS]))
+                ended = connection.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.status.in_(ACTIVE))
+                    .values(status=status, message=message[:REASON_CHARS])
+                )
             return ended.rowcount == 1
         except Exception:
             logger.exception("could not end solve job %s; the lease will end it", job_id)
@@ -543,8 +580,11 @@ class JobRunner:
         """Why the job's server is gone, or None while it may still be running the job."""
         if job.host is None or job.server_pid is None:
             return "no server recorded"
-        if job.host == socket.gethostname() and job.server_start is not None \
-                and process_start(job.server_pid) != job.server_start:
+        if (
+            job.host == socket.gethostname()
+            and job.server_start is not None
+            and process_start(job.server_pid) != job.server_start
+        ):
             return f"server process {job.server_pid} has ended"
         if job.heartbeat_at is None or utcnow() - job.heartbeat_at > timedelta(seconds=self.lease_seconds):
             return f"no heartbeat since {job.heartbeat_at}"
@@ -553,8 +593,12 @@ class JobRunner:
     def _take_over(self, job, why: str) -> bool:
         """End a job whose server is gone; returns whether this call ended it."""
         logger.warning("solve job %s: %s; ending it", job.id, why)
-        if job.host == socket.gethostname() and job.solver_pid and job.solver_start is not None \
-                and process_start(job.solver_pid) == job.solver_start:
+        if (
+            job.host == socket.gethostname()
+            and job.solver_pid
+            and job.solver_start is not None
+            and process_start(job.solver_pid) == job.solver_start
+        ):
             logger.warning("killing the solver of job %s left running (pid %s)", job.id, job.solver_pid)
             _kill_group(job.solver_pid)
         folder = self.workdir / f"job-{job.id}"
@@ -564,9 +608,12 @@ class JobRunner:
             if revision == job.dataset_revision:
                 ended = self._store_result(job.id, folder, server_gone=True)
             else:
-                ended = self._end(job.id, "failed",
-                                  f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi "
-                                  f"(đã giải bản {job.dataset_revision}, nay là bản {revision})")
+                ended = self._end(
+                    job.id,
+                    "failed",
+                    f"{SERVER_GONE}; kết quả bị bỏ vì dữ liệu đã thay đổi "
+                    f"(đã giải bản {job.dataset_revision}, nay là bản {revision})",
+                )
         else:
             ended = self._end_if_unrenewed(job.id, seen)
         if ended or db.session.scalar(select(Job.status).where(Job.id == job.id)) not in ACTIVE:
@@ -578,9 +625,12 @@ class JobRunner:
         """End the job as failed unless its heartbeat moved since ``seen`` (its server came back)."""
         renewal = Job.heartbeat_at.is_(None) if seen is None else Job.heartbeat_at == seen
         try:
-            ended = db.session.execute(update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE), renewal)
-                                       .values(status="failed", message=SERVER_GONE, finished_at=utcnow())
-                                       .execution_options(synchronize_session=False))
+            ended = db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(ACTIVE), renewal)
+                .values(status="failed", message=SERVER_GONE, finished_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
             db.session.commit()
             return ended.rowcount == 1
         except SQLAlchemyError:

@@ -38,7 +38,8 @@ _EPOCH = datetime(2000, 1, 1)
 
 _UPSERT = text(
     "INSERT INTO rate_counters (key, window_start, hits) VALUES (:key, :window_start, 1) "
-    "ON CONFLICT (key) DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits")
+    "ON CONFLICT (key) DO UPDATE SET hits = rate_counters.hits + 1 RETURNING hits"
+)
 
 
 class LimitUnavailable(RuntimeError):
@@ -157,6 +158,8 @@ def give_back(checks: list[tuple[Limit, str]], attempt: Attempt) -> None:
     """
     with db.engine.begin() as connection:
         for limit, subject in checks:
-            connection.execute(update(RateCounter).where(RateCounter.key == limit.key(subject, attempt.at),
-                                                         RateCounter.hits > 0)
-                               .values(hits=RateCounter.hits - 1))
+            connection.execute(
+                update(RateCounter)
+                .where(RateCounter.key == limit.key(subject, attempt.at), RateCounter.hits > 0)
+                .values(hits=RateCounter.hits - 1)
+            )

@@ -7,7 +7,7 @@ changes and its assignments are never touched again (``_refuse_changes_to_publis
 from __future__ import annotations
 
 import datetime as dt
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event, inspect
@@ -17,7 +17,7 @@ db = SQLAlchemy()
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 ROLES = ("coordinator", "youth_union")
@@ -104,8 +104,10 @@ class AssignmentRow(db.Model):
     """One assignment of a roster version, kept in rows for the per-person and per-ward pages."""
 
     __tablename__ = "assignments"
-    __table_args__ = (db.Index("ix_assignments_version_person", "version_id", "person_id"),
-                      db.Index("ix_assignments_version_ward_date", "version_id", "ward_code", "date"))
+    __table_args__ = (
+        db.Index("ix_assignments_version_person", "version_id", "person_id"),
+        db.Index("ix_assignments_version_ward_date", "version_id", "ward_code", "date"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id", ondelete="CASCADE"))
     person_id: Mapped[str] = mapped_column(db.String(40))
@@ -146,9 +148,15 @@ class Job(db.Model):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (db.Index("uq_jobs_active_dataset", "dataset", unique=True,
-                               sqlite_where=db.text("status IN ('queued', 'running')"),
-                               postgresql_where=db.text("status IN ('queued', 'running')")),)
+    __table_args__ = (
+        db.Index(
+            "uq_jobs_active_dataset",
+            "dataset",
+            unique=True,
+            sqlite_where=db.text("status IN ('queued', 'running')"),
+            postgresql_where=db.text("status IN ('queued', 'running')"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(db.String(20), default="queued")  # queued|running|done|failed|stopped
     time_limit_seconds: Mapped[float] = mapped_column(default=60.0)
@@ -199,8 +207,9 @@ class AuthSession(db.Model):
 
     __tablename__ = "auth_sessions"
     id: Mapped[str] = mapped_column(db.String(64), primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(db.ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
-                                                index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        db.ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     person_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -225,8 +234,9 @@ def _refuse_changes_to_published(mapper, connection, target) -> None:
     state = inspect(target)
     status = state.attrs.status.history
     was_published = (status.deleted and status.deleted[0] == "published") or (
-        not status.has_changes() and target.status == "published")
-    if was_published and any(state.attrs[key].history.has_changes() for key in mapper.columns.keys()):
+        not status.has_changes() and target.status == "published"
+    )
+    if was_published and any(state.attrs[key].history.has_changes() for key in mapper.columns.keys()):  # noqa: SIM118 (iterating columns gives Column objects, not keys)
         raise PublishedVersionError(f"roster version {target.id} is published and cannot change")
 
 

@@ -38,13 +38,19 @@ SCHEMAS = {
             "kind": {"type": "string", "enum": ["Phường", "Xã", "Đặc khu"]},
             "lat": {"type": "number"},
             "lon": {"type": "number"},
-            "assigned": _nullable("integer", description="Assignments in this ward over the whole campaign "
-                                                          "(null without a published roster)."),
-            "missing": _nullable("integer", description="People missing from slots the rules ask for, summed "
-                                                         "over the campaign's days."),
-            "coverage_percent": _nullable("number", description="100 × assigned / (assigned + missing); null "
-                                                                 "without a published roster or when the ward "
-                                                                 "asks for nobody."),
+            "assigned": _nullable(
+                "integer",
+                description="Assignments in this ward over the whole campaign (null without a published roster).",
+            ),
+            "missing": _nullable(
+                "integer", description="People missing from slots the rules ask for, summed over the campaign's days."
+            ),
+            "coverage_percent": _nullable(
+                "number",
+                description="100 × assigned / (assigned + missing); null "
+                "without a published roster or when the ward "
+                "asks for nobody.",
+            ),
         },
     },
     "Slot": {
@@ -61,21 +67,27 @@ SCHEMAS = {
             "place": _nullable("string", description="The mobile point's place."),
             "start": _nullable("string", description="HH:MM, local time (Asia/Ho_Chi_Minh)."),
             "end": _nullable("string", description="HH:MM; earlier than start for a night shift."),
-            "covered_ward_codes": {"type": "array", "items": {"type": "string"},
-                                   "description": "Wards an on-call shift answers for."},
+            "covered_ward_codes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Wards an on-call shift answers for.",
+            },
         },
     },
     "StaffedSlot": {
-        "allOf": [_ref("Slot"), {
-            "type": "object",
-            "required": ["person_id", "person_name", "pool", "phone"],
-            "properties": {
-                "person_id": {"type": "string"},
-                "person_name": _nullable("string"),
-                "pool": _nullable("string", enum=["student", "telecom", "technician", None]),
-                "phone": _nullable("string"),
+        "allOf": [
+            _ref("Slot"),
+            {
+                "type": "object",
+                "required": ["person_id", "person_name", "pool", "phone"],
+                "properties": {
+                    "person_id": {"type": "string"},
+                    "person_name": _nullable("string"),
+                    "pool": _nullable("string", enum=["student", "telecom", "technician", None]),
+                    "phone": _nullable("string"),
+                },
             },
-        }],
+        ],
     },
     "PublicSlot": {
         "description": "An assignment as the public sees it: no ids, no phones, the given name only.",
@@ -111,8 +123,16 @@ SCHEMAS = {
     },
     "Version": {
         "type": "object",
-        "required": ["id", "status", "created_at", "published_at", "coverage_percent", "unfilled_count",
-                     "assignment_count", "objective"],
+        "required": [
+            "id",
+            "status",
+            "created_at",
+            "published_at",
+            "coverage_percent",
+            "unfilled_count",
+            "assignment_count",
+            "objective",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "status": {"type": "string", "enum": ["draft", "published"]},
@@ -136,8 +156,12 @@ SCHEMAS = {
             "person": {
                 "type": "object",
                 "required": ["id", "name", "pool"],
-                "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "pool": {"type": "string"},
-                               "phone": {"type": "string", "description": "Coordinators only."}},
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "pool": {"type": "string"},
+                    "phone": {"type": "string", "description": "Coordinators only."},
+                },
             },
             "version": _nullable("integer", description="The roster version the shifts come from."),
             "shifts": {"type": "array", "items": _ref("Slot")},
@@ -165,15 +189,22 @@ SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "time_limit_seconds": {"type": "number", "minimum": 1, "maximum": 3600,
-                                   "description": "The solver's time limit; the server's default when absent."},
+            "time_limit_seconds": {
+                "type": "number",
+                "minimum": 1,
+                "maximum": 3600,
+                "description": "The solver's time limit; the server's default when absent.",
+            },
         },
     },
 }
 
 RESPONSES = {
-    "BadRequest": _json(_ref("Error"), "Bad request: a POST without a valid CSRF token, or a body that is not JSON "
-                                       "the API reads (see the description of the API)."),
+    "BadRequest": _json(
+        _ref("Error"),
+        "Bad request: a POST without a valid CSRF token, or a body that is not JSON "
+        "the API reads (see the description of the API).",
+    ),
     "Unauthorized": _json(_ref("Error"), "Not signed in."),
     "Forbidden": _json(_ref("Error"), "Signed in with a role that may not do this."),
     "NotFound": _json(_ref("Error"), "No such ward, version, person or job."),
@@ -200,111 +231,221 @@ JOB_ID = _path_parameter("job_id", ID_SCHEMA, "A solve job's id (a larger number
 PERSON_ID = _path_parameter("person_id", {"type": "string"}, "A person's id from the people table.")
 
 PATHS = {
-    "/api/openapi.json": {"get": {
-        "operationId": "openapi", "summary": "This document.", "security": PUBLIC,
-        "responses": {"200": {"description": "The OpenAPI description.",
-                              "content": {"application/json": {"schema": {"type": "object"}}}}},
-    }},
-    "/api/csrf-token": {"get": {
-        "operationId": "csrfToken", "summary": "A CSRF token bound to the session, for the X-CSRFToken header.",
-        "description": "Sets the session cookie if there was none. Send the token back in the `X-CSRFToken` "
-                       "header of every POST made with the same session cookie.",
-        "security": PUBLIC,
-        "responses": {"200": _json({"type": "object", "required": ["csrf_token"],
-                                    "properties": {"csrf_token": {"type": "string"}}}, "The token.")},
-    }},
-    "/api/wards": {"get": {
-        "operationId": "listWards", "summary": "Every ward with its coverage in the latest published roster.",
-        "security": PUBLIC,
-        "responses": {"200": _json({
-            "type": "object", "required": ["wards", "version"],
-            "properties": {"wards": {"type": "array", "items": _ref("WardCoverage")},
-                           "version": _nullable("integer", description="The latest published version, if any.")},
-        }, "The wards, in the data set's order (empty before any import).")},
-    }},
-    "/api/wards/{code}/roster": {"get": {
-        "operationId": "wardRoster", "summary": "A ward's latest published roster, for the public.",
-        "description": "Given names only; no phones and no person ids.",
-        "security": PUBLIC, "parameters": [WARD_CODE],
-        "responses": {
-            "200": _json({"type": "object", "required": ["ward", "version", "assignments"],
-                          "properties": {"ward": {"type": "object", "properties": {"code": {"type": "string"},
-                                                                                    "name": {"type": "string"}}},
-                                         "version": _nullable("integer"),
-                                         "assignments": {"type": "array", "items": _ref("PublicSlot")}}},
-                         "The roster (empty, version null, before anything is published)."),
-            "404": _error("NotFound"),
-        },
-    }},
-    "/api/me/shifts": {"get": {
-        "operationId": "myShifts", "summary": "The signed-in volunteer's shifts in the latest published roster.",
-        "description": "The volunteer is identified by the session the volunteer pages set (personal link, or "
-                       "phone number and personal code).",
-        "security": [{"session": []}],
-        "responses": {"200": _json(_ref("PersonShifts"), "The shifts."), "401": _error("Unauthorized"),
-                      "404": _error("NotFound")},
-    }},
-    "/api/versions": {"get": {
-        "operationId": "listVersions", "summary": "Roster versions, newest first (coordinators).",
-        "security": COORDINATOR,
-        "responses": {"200": _json({"type": "object", "required": ["versions"],
-                                    "properties": {"versions": {"type": "array", "items": _ref("Version")}}},
-                                   "The versions."),
-                      "401": _error("Unauthorized"), "403": _error("Forbidden")},
-    }},
-    "/api/versions/{version_id}/wards/{code}": {"get": {
-        "operationId": "versionWardRoster", "summary": "A ward's roster in one version, with phones (coordinators).",
-        "security": COORDINATOR, "parameters": [VERSION_ID, WARD_CODE],
-        "responses": {
-            "200": _json({"type": "object", "required": ["version", "ward", "assignments", "unfilled"],
-                          "properties": {"version": _ref("Version"),
-                                         "ward": {"type": "object", "properties": {"code": {"type": "string"},
-                                                                                    "name": {"type": "string"}}},
-                                         "assignments": {"type": "array", "items": _ref("StaffedSlot")},
-                                         "unfilled": {"type": "array", "items": _ref("Gap")}}},
-                         "The ward's assignments and gaps."),
-            "401": _error("Unauthorized"), "403": _error("Forbidden"), "404": _error("NotFound"),
-        },
-    }},
-    "/api/people/{person_id}/shifts": {"get": {
-        "operationId": "personShifts", "summary": "A person's shifts (coordinators).",
-        "security": COORDINATOR,
-        "parameters": [PERSON_ID, {"name": "version", "in": "query", "required": False,
-                                   "schema": ID_SCHEMA,
-                                   "description": "A version id; the latest published version by default."}],
-        "responses": {"200": _json(_ref("PersonShifts"), "The shifts, with the person's phone."),
-                      "401": _error("Unauthorized"), "403": _error("Forbidden"), "404": _error("NotFound"),
-                      "422": _error("Unprocessable")},
-    }},
-    "/api/jobs": {"post": {
-        "operationId": "submitJob", "summary": "Start a solve of the stored campaign (coordinators).",
-        "description": "One job runs at a time. The result is stored as a draft version. Send the CSRF token in "
-                       "the `X-CSRFToken` header.",
-        "security": COORDINATOR_POST,
-        "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("JobRequest")}}},
-        "responses": {
-            "202": {**_json(_ref("Job"), "The job has started."),
-                    "headers": {"Location": {"description": "The job's URL.", "schema": {"type": "string"}}}},
-            "400": _error("BadRequest"), "401": _error("Unauthorized"), "403": _error("Forbidden"),
-            "409": _error("Conflict"), "413": _error("PayloadTooLarge"),
-            "422": _json(_ref("Error"), "A bad time limit, or no campaign data imported yet."),
-        },
-    }},
-    "/api/jobs/{job_id}": {"get": {
-        "operationId": "getJob", "summary": "A solve job's status and progress (coordinators).",
-        "security": COORDINATOR, "parameters": [JOB_ID],
-        "responses": {"200": _json(_ref("Job"), "The job."), "401": _error("Unauthorized"),
-                      "403": _error("Forbidden"), "404": _error("NotFound")},
-    }},
-    "/api/jobs/{job_id}/stop": {"post": {
-        "operationId": "stopJob", "summary": "Stop a running solve job (coordinators).",
-        "description": "The job's status turns `stopped` once its process has ended; poll `GET /api/jobs/{job_id}`. "
-                       "Send the CSRF token in the `X-CSRFToken` header.",
-        "security": COORDINATOR_POST, "parameters": [JOB_ID],
-        "responses": {"200": _json(_ref("Job"), "The stop was asked for (stop_requested is true)."),
-                      "400": _error("BadRequest"), "401": _error("Unauthorized"), "403": _error("Forbidden"),
-                      "404": _error("NotFound"), "409": _json(_ref("Error"), "The job is not running.")},
-    }},
+    "/api/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "security": PUBLIC,
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI description.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+    "/api/csrf-token": {
+        "get": {
+            "operationId": "csrfToken",
+            "summary": "A CSRF token bound to the session, for the X-CSRFToken header.",
+            "description": "Sets the session cookie if there was none. Send the token back in the `X-CSRFToken` "
+            "header of every POST made with the same session cookie.",
+            "security": PUBLIC,
+            "responses": {
+                "200": _json(
+                    {"type": "object", "required": ["csrf_token"], "properties": {"csrf_token": {"type": "string"}}},
+                    "The token.",
+                )
+            },
+        }
+    },
+    "/api/wards": {
+        "get": {
+            "operationId": "listWards",
+            "summary": "Every ward with its coverage in the latest published roster.",
+            "security": PUBLIC,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["wards", "version"],
+                        "properties": {
+                            "wards": {"type": "array", "items": _ref("WardCoverage")},
+                            "version": _nullable("integer", description="The latest published version, if any."),
+                        },
+                    },
+                    "The wards, in the data set's order (empty before any import).",
+                )
+            },
+        }
+    },
+    "/api/wards/{code}/roster": {
+        "get": {
+            "operationId": "wardRoster",
+            "summary": "A ward's latest published roster, for the public.",
+            "description": "Given names only; no phones and no person ids.",
+            "security": PUBLIC,
+            "parameters": [WARD_CODE],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["ward", "version", "assignments"],
+                        "properties": {
+                            "ward": {
+                                "type": "object",
+                                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                            },
+                            "version": _nullable("integer"),
+                            "assignments": {"type": "array", "items": _ref("PublicSlot")},
+                        },
+                    },
+                    "The roster (empty, version null, before anything is published).",
+                ),
+                "404": _error("NotFound"),
+            },
+        }
+    },
+    "/api/me/shifts": {
+        "get": {
+            "operationId": "myShifts",
+            "summary": "The signed-in volunteer's shifts in the latest published roster.",
+            "description": "The volunteer is identified by the session the volunteer pages set (personal link, or "
+            "phone number and personal code).",
+            "security": [{"session": []}],
+            "responses": {
+                "200": _json(_ref("PersonShifts"), "The shifts."),
+                "401": _error("Unauthorized"),
+                "404": _error("NotFound"),
+            },
+        }
+    },
+    "/api/versions": {
+        "get": {
+            "operationId": "listVersions",
+            "summary": "Roster versions, newest first (coordinators).",
+            "security": COORDINATOR,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["versions"],
+                        "properties": {"versions": {"type": "array", "items": _ref("Version")}},
+                    },
+                    "The versions.",
+                ),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+            },
+        }
+    },
+    "/api/versions/{version_id}/wards/{code}": {
+        "get": {
+            "operationId": "versionWardRoster",
+            "summary": "A ward's roster in one version, with phones (coordinators).",
+            "security": COORDINATOR,
+            "parameters": [VERSION_ID, WARD_CODE],
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["version", "ward", "assignments", "unfilled"],
+                        "properties": {
+                            "version": _ref("Version"),
+                            "ward": {
+                                "type": "object",
+                                "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                            },
+                            "assignments": {"type": "array", "items": _ref("StaffedSlot")},
+                            "unfilled": {"type": "array", "items": _ref("Gap")},
+                        },
+                    },
+                    "The ward's assignments and gaps.",
+                ),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+            },
+        }
+    },
+    "/api/people/{person_id}/shifts": {
+        "get": {
+            "operationId": "personShifts",
+            "summary": "A person's shifts (coordinators).",
+            "security": COORDINATOR,
+            "parameters": [
+                PERSON_ID,
+                {
+                    "name": "version",
+                    "in": "query",
+                    "required": False,
+                    "schema": ID_SCHEMA,
+                    "description": "A version id; the latest published version by default.",
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("PersonShifts"), "The shifts, with the person's phone."),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+                "422": _error("Unprocessable"),
+            },
+        }
+    },
+    "/api/jobs": {
+        "post": {
+            "operationId": "submitJob",
+            "summary": "Start a solve of the stored campaign (coordinators).",
+            "description": "One job runs at a time. The result is stored as a draft version. Send the CSRF token in "
+            "the `X-CSRFToken` header.",
+            "security": COORDINATOR_POST,
+            "requestBody": {"required": False, "content": {"application/json": {"schema": _ref("JobRequest")}}},
+            "responses": {
+                "202": {
+                    **_json(_ref("Job"), "The job has started."),
+                    "headers": {"Location": {"description": "The job's URL.", "schema": {"type": "string"}}},
+                },
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "409": _error("Conflict"),
+                "413": _error("PayloadTooLarge"),
+                "422": _json(_ref("Error"), "A bad time limit, or no campaign data imported yet."),
+            },
+        }
+    },
+    "/api/jobs/{job_id}": {
+        "get": {
+            "operationId": "getJob",
+            "summary": "A solve job's status and progress (coordinators).",
+            "security": COORDINATOR,
+            "parameters": [JOB_ID],
+            "responses": {
+                "200": _json(_ref("Job"), "The job."),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+            },
+        }
+    },
+    "/api/jobs/{job_id}/stop": {
+        "post": {
+            "operationId": "stopJob",
+            "summary": "Stop a running solve job (coordinators).",
+            "description": "The job's status turns `stopped` once its process has ended; poll `GET /api/jobs/{job_id}`. "
+            "Send the CSRF token in the `X-CSRFToken` header.",
+            "security": COORDINATOR_POST,
+            "parameters": [JOB_ID],
+            "responses": {
+                "200": _json(_ref("Job"), "The stop was asked for (stop_requested is true)."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+                "409": _json(_ref("Error"), "The job is not running."),
+            },
+        }
+    },
 }
 
 
@@ -317,7 +458,7 @@ def document(session_cookie_name: str = "session") -> dict:
             "version": "1.0.0",
             "description": (
                 "The JSON API of Ra Quân, the volunteer roster of Hanoi's wards. Every answer is JSON; an error is "
-                "`{\"error\": \"...\"}` with its HTTP status: 401 when not signed in, 403 for the wrong role.\n\n"
+                '`{"error": "..."}` with its HTTP status: 401 when not signed in, 403 for the wrong role.\n\n'
                 "Authentication is the session cookie: coordinators and Youth Union officers sign in at "
                 "`POST /dang-nhap` (a form); volunteers by opening their personal link or giving their phone "
                 "number and personal code on the volunteer pages.\n\n"
@@ -338,10 +479,18 @@ def document(session_cookie_name: str = "session") -> dict:
             "schemas": SCHEMAS,
             "responses": RESPONSES,
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": session_cookie_name,
-                            "description": "The signed session cookie set by the sign-in or volunteer pages."},
-                "csrfToken": {"type": "apiKey", "in": "header", "name": "X-CSRFToken",
-                              "description": "The session's CSRF token; required on every POST."},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": session_cookie_name,
+                    "description": "The signed session cookie set by the sign-in or volunteer pages.",
+                },
+                "csrfToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "The session's CSRF token; required on every POST.",
+                },
             },
         },
     }

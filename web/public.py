@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from scheduler.problems import CampaignLoadError
 from web import sessions, store
 from web.auth import HashingBusy, TooManyAttempts, authenticate, current_user, device_identity, sign_in
-from web.limits import LimitUnavailable
 from web.forms import ActionForm, LoginForm
+from web.limits import LimitUnavailable
 
 blueprint = Blueprint("public", __name__)
 
@@ -38,8 +38,12 @@ def healthz():
     except CampaignLoadError as error:
         # Counts only: the problems quote cells (names, phones) and this probe needs no sign-in;
         # the coordinator's import page lists them.
-        return jsonify(status="dataset_invalid", reason="the stored data set does not load",
-                       revision=store.revision(), errors=error.count), 503
+        return jsonify(
+            status="dataset_invalid",
+            reason="the stored data set does not load",
+            revision=store.revision(),
+            errors=error.count,
+        ), 503
     return jsonify(status="ok")
 
 

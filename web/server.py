@@ -12,14 +12,13 @@ from pathlib import Path
 
 from waitress import create_server
 
-from web import create_app, mark_ready, store
 from scheduler.problems import CampaignLoadError
+from web import create_app, mark_ready, store
 from web.auth import create_user
 
 logger = logging.getLogger(__name__)
 
-DEMO_USERS = (("dieuphoi", "coordinator", "Điều phối viên Sở KH&CN"),
-              ("thanhdoan", "youth_union", "Cán bộ Thành đoàn"))
+DEMO_USERS = (("dieuphoi", "coordinator", "Điều phối viên Sở KH&CN"), ("thanhdoan", "youth_union", "Cán bộ Thành đoàn"))
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:
@@ -73,6 +72,7 @@ def solve_and_publish(app, time_limit_seconds: float) -> int | None:
         runner.wait(job_id)
         with app.app_context():
             from web.models import Job, db
+
             job = db.session.get(Job, job_id)
             if job.version_id is not None:
                 store.publish(job.version_id, "demo")
@@ -88,8 +88,14 @@ def solve_and_publish(app, time_limit_seconds: float) -> int | None:
     return version_id
 
 
-def demo(port: int = 8080, time_limit_seconds: float = 60.0, open_browser: bool = True, seed: int = 1,
-         host: str = "127.0.0.1", data_dir: str | None = None) -> None:
+def demo(
+    port: int = 8080,
+    time_limit_seconds: float = 60.0,
+    open_browser: bool = True,
+    seed: int = 1,
+    host: str = "127.0.0.1",
+    data_dir: str | None = None,
+) -> None:
     """Load the Hanoi scenario into a fresh data directory, solve, publish and serve."""
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="raquan-demo-"))
     # The demo serves plain HTTP on loopback, so its cookie cannot be HTTPS-only unless asked for.
@@ -125,5 +131,7 @@ def _print_sample_volunteer(app) -> None:
         if rows is None:
             return
         person = campaign.person(rows)
-        print(f"  thử 'Ca trực của tôi': số điện thoại {person.phone}, mã {format_code(personal_code(app.config['SECRET_KEY'], person.id))}",
-              flush=True)
+        print(
+            f"  thử 'Ca trực của tôi': số điện thoại {person.phone}, mã {format_code(personal_code(app.config['SECRET_KEY'], person.id))}",
+            flush=True,
+        )

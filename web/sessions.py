@@ -31,11 +31,17 @@ def start(*, user_id: int | None = None, person_id: str | None = None) -> None:
     """
     earlier = session.get("sid")
     if isinstance(earlier, str):
-        db.session.execute(update(AuthSession).where(AuthSession.id == earlier, AuthSession.revoked_at.is_(None))
-                           .values(revoked_at=utcnow()))
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == earlier, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
     if random.random() < 0.02:
-        db.session.execute(delete(AuthSession).where(
-            AuthSession.created_at < utcnow() - current_app.permanent_session_lifetime - KEEP_ENDED))
+        db.session.execute(
+            delete(AuthSession).where(
+                AuthSession.created_at < utcnow() - current_app.permanent_session_lifetime - KEEP_ENDED
+            )
+        )
     language = session.get("lang")
     session.clear()
     if language:
@@ -55,8 +61,11 @@ def end() -> None:
     """Sign out: revoke the recorded session and clear the cookie (the language stays)."""
     sid = session.get("sid")
     if isinstance(sid, str):
-        db.session.execute(update(AuthSession).where(AuthSession.id == sid, AuthSession.revoked_at.is_(None))
-                           .values(revoked_at=utcnow()))
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == sid, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
         db.session.commit()
     language = session.get("lang")
     session.clear()
@@ -71,8 +80,13 @@ def check() -> None:
     sid = session.get("sid")
     record = db.session.get(AuthSession, sid) if isinstance(sid, str) else None
     lifetime = current_app.permanent_session_lifetime
-    valid = (record is not None and record.revoked_at is None and record.created_at > utcnow() - lifetime
-             and record.user_id == session.get("user_id") and record.person_id == session.get("person_id"))
+    valid = (
+        record is not None
+        and record.revoked_at is None
+        and record.created_at > utcnow() - lifetime
+        and record.user_id == session.get("user_id")
+        and record.person_id == session.get("person_id")
+    )
     if not valid:
         for key in (*SIGNED_IN_KEYS, "sid"):
             session.pop(key, None)
@@ -80,9 +94,11 @@ def check() -> None:
 
 def revoke_person(person_id: str) -> int:
     """Revoke every session of a volunteer; returns how many were open (the caller commits)."""
-    result = db.session.execute(update(AuthSession)
-                                .where(AuthSession.person_id == person_id, AuthSession.revoked_at.is_(None))
-                                .values(revoked_at=utcnow()))
+    result = db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.person_id == person_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     return result.rowcount or 0
 
 
@@ -92,12 +108,15 @@ def renew_credentials(person_id: str, username: str) -> int:
     The generation is raised in the database itself, so two revocations at once both count.
     """
     try:
-        raised = db.session.execute(update(PersonCredential).where(PersonCredential.person_id == person_id)
-                                    .values(generation=PersonCredential.generation + 1, revoked_at=utcnow(),
-                                            revoked_by=username)).rowcount
+        raised = db.session.execute(
+            update(PersonCredential)
+            .where(PersonCredential.person_id == person_id)
+            .values(generation=PersonCredential.generation + 1, revoked_at=utcnow(), revoked_by=username)
+        ).rowcount
         if not raised:
-            db.session.add(PersonCredential(person_id=person_id, generation=1, revoked_at=utcnow(),
-                                            revoked_by=username))
+            db.session.add(
+                PersonCredential(person_id=person_id, generation=1, revoked_at=utcnow(), revoked_by=username)
+            )
         revoke_person(person_id)
         db.session.commit()
     except IntegrityError:  # another revocation created the row first: raise it instead
@@ -119,6 +138,7 @@ _DEVICE_SALT = "known-device"
 
 def _device_serializer():
     from itsdangerous import URLSafeTimedSerializer
+
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DEVICE_SALT)
 
 
@@ -126,8 +146,14 @@ def remember_device(response, identity: str) -> None:
     """Mark this browser as known for ``identity`` (``"person:SV0001:0"``, ``"user:dieuphoi"``)."""
     max_age = int(float(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]) * 86400)
     known = [item for item in known_identities() if item != identity][-4:] + [identity]
-    response.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(known), max_age=max_age, httponly=True,
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _device_serializer().dumps(known),
+        max_age=max_age,
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
 
 
 def known_identities() -> list[str]:

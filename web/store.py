@@ -25,15 +25,14 @@ from flask import current_app
 from sqlalchemy import Integer, Text, cast, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files, read_solve_settings
 from scheduler import report as figures
+from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files, read_solve_settings
 from scheduler.model import Assignment, Campaign, Pool, Roster, Unfilled
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_json
 from scheduler.settings import SolveSettings
 from scheduler.tables import MemoryFile
-from web.models import (AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db,
-                        utcnow)
+from web.models import AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +84,10 @@ def too_large(filename: str, size_bytes: int) -> str | None:
     limit = max_upload_file_bytes()
     if size_bytes <= limit:
         return None
-    return (f"tệp {filename} lớn {size_text(size_bytes)}, vượt giới hạn {size_text(limit)} của một tệp tải lên; "
-            "hãy bỏ các cột, trang tính không cần thiết hoặc lưu dạng .xlsx (nhỏ hơn CSV)")
+    return (
+        f"tệp {filename} lớn {size_text(size_bytes)}, vượt giới hạn {size_text(limit)} của một tệp tải lên; "
+        "hãy bỏ các cột, trang tính không cần thiết hoặc lưu dạng .xlsx (nhỏ hơn CSV)"
+    )
 
 
 def stored_name(table: str, filename: str) -> str:
@@ -158,18 +159,25 @@ def import_files(uploads: dict[str, bytes], username: str = "") -> CheckReport:
     compare-and-set raises exactly that revision; when another change came first, it is checked
     again against the new files.
     """
-    oversized = [Problem(name, None, None, message) for name, content in uploads.items()
-                 if (message := too_large(name, len(content)))]
+    oversized = [
+        Problem(name, None, None, message)
+        for name, content in uploads.items()
+        if (message := too_large(name, len(content)))
+    ]
     if oversized:
         raise ImportRejected(oversized)
     for attempt in range(1, IMPORT_ATTEMPTS + 1):
         report = _import_checked(uploads, username)
         if report is not None:
             return report
-        logger.info("the data set changed while %s was checked (attempt %d); checking again",
-                    ", ".join(sorted(uploads)), attempt)
-    raise ImportRejected([Problem(", ".join(sorted(uploads)), None, None,
-                                  "dữ liệu vừa được người khác thay đổi, hãy thử lại")])
+        logger.info(
+            "the data set changed while %s was checked (attempt %d); checking again",
+            ", ".join(sorted(uploads)),
+            attempt,
+        )
+    raise ImportRejected(
+        [Problem(", ".join(sorted(uploads)), None, None, "dữ liệu vừa được người khác thay đổi, hãy thử lại")]
+    )
 
 
 def _import_checked(uploads: dict[str, bytes], username: str) -> CheckReport | None:
@@ -212,8 +220,12 @@ def _raise_revision_from(seen: int) -> bool:
     SQLite), so of two imports that read the same revision exactly one raises it. The first import
     creates the row; a second first import then fails on its key (``IntegrityError``).
     """
-    raised = db.session.execute(update(Setting).where(Setting.key == REVISION_KEY, Setting.value == str(seen))
-                                .values(value=str(seen + 1)).execution_options(synchronize_session=False))
+    raised = db.session.execute(
+        update(Setting)
+        .where(Setting.key == REVISION_KEY, Setting.value == str(seen))
+        .values(value=str(seen + 1))
+        .execution_options(synchronize_session=False)
+    )
     if raised.rowcount == 1:
         return True
     if seen == 0:  # no row yet, or one that another import has just created (then the key refuses this one)
@@ -225,8 +237,11 @@ def _raise_revision_from(seen: int) -> bool:
 
 def import_directory(directory: Path, username: str = "") -> CheckReport:
     """Import a whole campaign directory (as ``raquan scenario`` writes it); see :func:`import_files`."""
-    uploads = {p.name: p.read_bytes() for p in Path(directory).iterdir()
-               if p.name == CAMPAIGN_FILE or (p.stem in TABLES and p.suffix in SUFFIXES)}
+    uploads = {
+        p.name: p.read_bytes()
+        for p in Path(directory).iterdir()
+        if p.name == CAMPAIGN_FILE or (p.stem in TABLES and p.suffix in SUFFIXES)
+    }
     return import_files(uploads, username)
 
 
@@ -242,8 +257,9 @@ def revision() -> int:
 
 def bump_revision() -> int:
     """Raise the data revision in the database itself, so two changes at once never share a number."""
-    raised = db.session.execute(update(Setting).where(Setting.key == REVISION_KEY)
-                                .values(value=cast(cast(Setting.value, Integer) + 1, Text)))
+    raised = db.session.execute(
+        update(Setting).where(Setting.key == REVISION_KEY).values(value=cast(cast(Setting.value, Integer) + 1, Text))
+    )
     if raised.rowcount == 0:
         db.session.add(Setting(key=REVISION_KEY, value="1"))
         db.session.flush()
@@ -274,8 +290,9 @@ def _stored() -> _Stored | None:
             return cached
         loaded, report = load_campaign_files(files())
         if loaded is not None:
-            loaded = apply_youth_union(loaded, list(db.session.scalars(select(Team))),
-                                       list(db.session.scalars(select(Pin))))
+            loaded = apply_youth_union(
+                loaded, list(db.session.scalars(select(Team))), list(db.session.scalars(select(Pin)))
+            )
         stored = _Stored(loaded, report)
         with _cache_lock:
             _cache.clear()
@@ -319,20 +336,29 @@ def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> C
     shift_ids = {s.id for s in loaded.shifts}
     # Placements and pins that a later import made stale (an unknown person, ward, shift or date) are left out.
     ward_of = {team.person_id: team.ward_code for team in teams if team.ward_code in ward_codes}
-    people = tuple(dataclasses.replace(person, preferred_ward_codes=(ward_of[person.id],))
-                   if person.id in ward_of and person.pool is Pool.STUDENT else person
-                   for person in loaded.people)
-    extra = tuple(Assignment(person_id=pin.person_id, ward_code=pin.ward_code, date=pin.date, shift_id=pin.shift_id)
-                  for pin in pins if pin.person_id in person_ids and pin.ward_code in ward_codes
-                  and pin.shift_id in shift_ids and loaded.contains_date(pin.date))
+    people = tuple(
+        dataclasses.replace(person, preferred_ward_codes=(ward_of[person.id],))
+        if person.id in ward_of and person.pool is Pool.STUDENT
+        else person
+        for person in loaded.people
+    )
+    extra = tuple(
+        Assignment(person_id=pin.person_id, ward_code=pin.ward_code, date=pin.date, shift_id=pin.shift_id)
+        for pin in pins
+        if pin.person_id in person_ids
+        and pin.ward_code in ward_codes
+        and pin.shift_id in shift_ids
+        and loaded.contains_date(pin.date)
+    )
     return dataclasses.replace(loaded, people=people, pins=loaded.pins + extra)
 
 
 # ------------------------------------------------------------------------------------------- versions
 
 
-def store_roster(roster: Roster, report, explanations, dataset_revision: int, *,
-                 terms: dict[str, int] | None = None) -> RosterVersion:
+def store_roster(
+    roster: Roster, report, explanations, dataset_revision: int, *, terms: dict[str, int] | None = None
+) -> RosterVersion:
     """Store a solved roster as a draft version with its rows and explained gaps, in one transaction.
 
     This is the only writer of a version (:func:`roster_of` is its reader). The gaps stored are the
@@ -341,26 +367,54 @@ def store_roster(roster: Roster, report, explanations, dataset_revision: int, *,
     """
     terms = report.terms if terms is None else terms
     try:
-        version = RosterVersion(status="draft", dataset_revision=dataset_revision, solve_status=roster.status,
-                                objective=report.objective, best_bound=roster.best_bound,
-                                coverage_percent=report.coverage_percent, violations=len(report.violations),
-                                assignment_count=len(roster.assignments), unfilled_count=len(report.unfilled),
-                                wall_seconds=roster.wall_seconds, roster_json=roster_json(roster),
-                                objective_terms=json.dumps({name: int(value) for name, value in terms.items()}),
-                                campaign_name=roster.campaign_name)
+        version = RosterVersion(
+            status="draft",
+            dataset_revision=dataset_revision,
+            solve_status=roster.status,
+            objective=report.objective,
+            best_bound=roster.best_bound,
+            coverage_percent=report.coverage_percent,
+            violations=len(report.violations),
+            assignment_count=len(roster.assignments),
+            unfilled_count=len(report.unfilled),
+            wall_seconds=roster.wall_seconds,
+            roster_json=roster_json(roster),
+            objective_terms=json.dumps({name: int(value) for name, value in terms.items()}),
+            campaign_name=roster.campaign_name,
+        )
         db.session.add(version)
         db.session.flush()
-        rows = [dict(version_id=version.id, person_id=a.person_id, ward_code=a.ward_code, date=a.date,
-                     shift_id=a.shift_id, mobile_point_id=a.mobile_point_id, need_index=a.need_index,
-                     covered_ward_codes=",".join(a.covered_ward_codes)) for a in roster.assignments]
+        rows = [
+            dict(
+                version_id=version.id,
+                person_id=a.person_id,
+                ward_code=a.ward_code,
+                date=a.date,
+                shift_id=a.shift_id,
+                mobile_point_id=a.mobile_point_id,
+                need_index=a.need_index,
+                covered_ward_codes=",".join(a.covered_ward_codes),
+            )
+            for a in roster.assignments
+        ]
         if rows:
             db.session.execute(insert(AssignmentRow), rows)
         gaps = []
         for u, explained in zip(report.unfilled, _explanations_in_order(report.unfilled, explanations), strict=True):
-            gaps.append(dict(version_id=version.id, rule=u.rule, ward_code=u.ward_code, date=u.date,
-                             shift_id=u.shift_id, mobile_point_id=u.mobile_point_id, missing=u.missing,
-                             need=u.need, explanation=explained.text_vi if explained else "",
-                             suggestion=explained.suggestion_vi if explained else ""))
+            gaps.append(
+                dict(
+                    version_id=version.id,
+                    rule=u.rule,
+                    ward_code=u.ward_code,
+                    date=u.date,
+                    shift_id=u.shift_id,
+                    mobile_point_id=u.mobile_point_id,
+                    missing=u.missing,
+                    need=u.need,
+                    explanation=explained.text_vi if explained else "",
+                    suggestion=explained.suggestion_vi if explained else "",
+                )
+            )
         if gaps:
             db.session.execute(insert(UnfilledRow), gaps)
         db.session.commit()
@@ -401,9 +455,11 @@ def publish_once(version_id: int, username: str) -> bool:
     """
     try:
         changed = db.session.execute(
-            update(RosterVersion).where(RosterVersion.id == version_id, RosterVersion.status == "draft")
+            update(RosterVersion)
+            .where(RosterVersion.id == version_id, RosterVersion.status == "draft")
             .values(status="published", published_at=utcnow(), published_by=username)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -419,8 +475,11 @@ def publish_once(version_id: int, username: str) -> bool:
 
 
 def latest_published() -> RosterVersion | None:
-    return db.session.scalars(select(RosterVersion).where(RosterVersion.status == "published")
-                              .order_by(RosterVersion.published_at.desc(), RosterVersion.id.desc())).first()
+    return db.session.scalars(
+        select(RosterVersion)
+        .where(RosterVersion.status == "published")
+        .order_by(RosterVersion.published_at.desc(), RosterVersion.id.desc())
+    ).first()
 
 
 def versions() -> list[RosterVersion]:
@@ -428,22 +487,50 @@ def versions() -> list[RosterVersion]:
 
 
 # The columns of an assignment row, in the order :func:`assignment_of` takes them.
-ASSIGNMENT_COLUMNS = (AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date, AssignmentRow.shift_id,
-                      AssignmentRow.mobile_point_id, AssignmentRow.need_index, AssignmentRow.covered_ward_codes)
-UNFILLED_COLUMNS = (UnfilledRow.rule, UnfilledRow.ward_code, UnfilledRow.date, UnfilledRow.shift_id,
-                    UnfilledRow.missing, UnfilledRow.mobile_point_id, UnfilledRow.need)
+ASSIGNMENT_COLUMNS = (
+    AssignmentRow.person_id,
+    AssignmentRow.ward_code,
+    AssignmentRow.date,
+    AssignmentRow.shift_id,
+    AssignmentRow.mobile_point_id,
+    AssignmentRow.need_index,
+    AssignmentRow.covered_ward_codes,
+)
+UNFILLED_COLUMNS = (
+    UnfilledRow.rule,
+    UnfilledRow.ward_code,
+    UnfilledRow.date,
+    UnfilledRow.shift_id,
+    UnfilledRow.missing,
+    UnfilledRow.mobile_point_id,
+    UnfilledRow.need,
+)
 ROSTER_CACHE_ENTRIES = 4  # mapped rosters kept per process; a Hà Nội roster is some 30,000 assignments
 
 
-def assignment_of(person_id: str, ward_code: str, day: date, shift_id: str | None, mobile_point_id: str | None,
-                  need_index: int | None, covered_ward_codes: str) -> Assignment:
+def assignment_of(
+    person_id: str,
+    ward_code: str,
+    day: date,
+    shift_id: str | None,
+    mobile_point_id: str | None,
+    need_index: int | None,
+    covered_ward_codes: str,
+) -> Assignment:
     """The assignment of one stored row (its columns in :data:`ASSIGNMENT_COLUMNS` order)."""
     covered = tuple(covered_ward_codes.split(",")) if covered_ward_codes else ()
     return Assignment(person_id, ward_code, day, shift_id, mobile_point_id, need_index, covered)
 
 
-def unfilled_of(rule: str, ward_code: str, day: date, shift_id: str | None, missing: int,
-                mobile_point_id: str | None, need: str | None) -> Unfilled:
+def unfilled_of(
+    rule: str,
+    ward_code: str,
+    day: date,
+    shift_id: str | None,
+    missing: int,
+    mobile_point_id: str | None,
+    need: str | None,
+) -> Unfilled:
     """The unfilled slot of one stored gap (its columns in :data:`UNFILLED_COLUMNS` order)."""
     return Unfilled(rule, ward_code, day, shift_id, missing, mobile_point_id, need or "")
 
@@ -465,13 +552,27 @@ def roster_of(version: RosterVersion) -> Roster:
         if key in _roster_cache:
             _roster_cache.move_to_end(key)
             return _roster_cache[key]
-    assignments = tuple(assignment_of(*row) for row in db.session.execute(
-        select(*ASSIGNMENT_COLUMNS).where(AssignmentRow.version_id == version.id).order_by(AssignmentRow.id)))
-    unfilled = tuple(unfilled_of(*row) for row in db.session.execute(
-        select(*UNFILLED_COLUMNS).where(UnfilledRow.version_id == version.id).order_by(UnfilledRow.id)))
-    roster = Roster(campaign_name=version.campaign_name or "", status=version.solve_status,
-                    assignments=assignments, unfilled=unfilled, objective=version.objective,
-                    best_bound=version.best_bound, wall_seconds=version.wall_seconds)
+    assignments = tuple(
+        assignment_of(*row)
+        for row in db.session.execute(
+            select(*ASSIGNMENT_COLUMNS).where(AssignmentRow.version_id == version.id).order_by(AssignmentRow.id)
+        )
+    )
+    unfilled = tuple(
+        unfilled_of(*row)
+        for row in db.session.execute(
+            select(*UNFILLED_COLUMNS).where(UnfilledRow.version_id == version.id).order_by(UnfilledRow.id)
+        )
+    )
+    roster = Roster(
+        campaign_name=version.campaign_name or "",
+        status=version.solve_status,
+        assignments=assignments,
+        unfilled=unfilled,
+        objective=version.objective,
+        best_bound=version.best_bound,
+        wall_seconds=version.wall_seconds,
+    )
     with _roster_lock:
         _roster_cache[key] = roster
         while len(_roster_cache) > ROSTER_CACHE_ENTRIES:
@@ -488,22 +589,31 @@ def terms_of(version: RosterVersion) -> dict[str, int] | None:
 
 def explained_gaps(version_id: int, ward_code: str | None = None) -> list[tuple[Unfilled, str, str]]:
     """The version's gaps (of one ward, or all) with their explanation and suggestion, as :func:`gaps` orders them."""
-    return [(unfilled_of(row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need),
-             row.explanation, row.suggestion) for row in gaps(version_id, ward_code)]
+    return [
+        (
+            unfilled_of(row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need),
+            row.explanation,
+            row.suggestion,
+        )
+        for row in gaps(version_id, ward_code)
+    ]
 
 
 def person_assignments(version_id: int, person_id: str) -> list[AssignmentRow]:
-    return list(db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version_id,
-                                                               AssignmentRow.person_id == person_id)
-                                   .order_by(AssignmentRow.date, AssignmentRow.shift_id)))
+    return list(
+        db.session.scalars(
+            select(AssignmentRow)
+            .where(AssignmentRow.version_id == version_id, AssignmentRow.person_id == person_id)
+            .order_by(AssignmentRow.date, AssignmentRow.shift_id)
+        )
+    )
 
 
 def ward_assignments(version_id: int, ward_code: str, day: date | None = None) -> list[AssignmentRow]:
     query = select(AssignmentRow).where(AssignmentRow.version_id == version_id, AssignmentRow.ward_code == ward_code)
     if day is not None:
         query = query.where(AssignmentRow.date == day)
-    return list(db.session.scalars(query.order_by(AssignmentRow.date, AssignmentRow.shift_id,
-                                                  AssignmentRow.person_id)))
+    return list(db.session.scalars(query.order_by(AssignmentRow.date, AssignmentRow.shift_id, AssignmentRow.person_id)))
 
 
 def gaps(version_id: int, ward_code: str | None = None) -> list[UnfilledRow]:
@@ -530,8 +640,12 @@ def delete_draft(version_id: int) -> None:
 
 def person_assignments_any(version_id: int) -> str | None:
     """The id of some person with an assignment in this version (for the demo's printed example)."""
-    return db.session.scalar(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id)
-                             .order_by(AssignmentRow.person_id).limit(1))
+    return db.session.scalar(
+        select(AssignmentRow.person_id)
+        .where(AssignmentRow.version_id == version_id)
+        .order_by(AssignmentRow.person_id)
+        .limit(1)
+    )
 
 
 # ------------------------------------------------------------------------------ published-version cache

@@ -21,19 +21,17 @@ import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import or_, select
 
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
-from web import store
-from web import sessions
+from web import sessions, store
 from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
 from web.forms import ActionForm
 from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
@@ -71,12 +69,12 @@ def weekday_name(day: date) -> str:
 
 
 def day_label(day: date) -> str:
-    """"Thứ Năm, 24/07/2025"."""
+    """ "Thứ Năm, 24/07/2025"."""
     return f"{weekday_name(day)}, {format_date(day)}"
 
 
 def minutes_label(start_minute: int, end_minute: int) -> str:
-    """"07:30–11:30"; a slot that ends past midnight says so: "23:30–07:30 (hôm sau)"."""
+    """ "07:30–11:30"; a slot that ends past midnight says so: "23:30–07:30 (hôm sau)"."""
     text = f"{format_time(start_minute)}–{format_time(end_minute)}"
     if end_minute > MINUTES_PER_DAY:
         text += " " + _("(hôm sau)")
@@ -102,7 +100,7 @@ def today() -> date:
 
 def _local_date(utc: datetime) -> date:
     """The Hanoi date of a naive UTC time as the database keeps it."""
-    return utc.replace(tzinfo=timezone.utc).astimezone(TIMEZONE).date()
+    return utc.replace(tzinfo=UTC).astimezone(TIMEZONE).date()
 
 
 def _maybe(getter, key):
@@ -179,13 +177,21 @@ def check():
     try:
         attempt = take_all(checks)
     except LimitUnavailable:
-        return _render_lookup(_("Hệ thống đang bận, chưa kiểm tra được mã. Vui lòng thử lại sau ít phút."), 503,
-                              phone_text)
+        return _render_lookup(
+            _("Hệ thống đang bận, chưa kiểm tra được mã. Vui lòng thử lại sau ít phút."), 503, phone_text
+        )
     if attempt.exceeded is not None:
         logger.warning("volunteer sign-in refused: %s limit", attempt.exceeded.name)
         wait = int(attempt.exceeded.window.total_seconds() // 60)
-        return _render_lookup(_("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút, hoặc mở "
-                                "liên kết cá nhân mà điều phối viên đã gửi.", minutes=wait), 429, phone_text)
+        return _render_lookup(
+            _(
+                "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút, hoặc mở "
+                "liên kết cá nhân mà điều phối viên đã gửi.",
+                minutes=wait,
+            ),
+            429,
+            phone_text,
+        )
     if person is None or not codes_match(_secret(), person.id, code, generation(person.id)):
         return _render_lookup(_("Số điện thoại hoặc mã cá nhân không đúng."), 401, phone_text)
     give_back(checks, attempt)
@@ -255,15 +261,25 @@ def _colleagues(version_id: int, person_id: str, rows: list[AssignmentRow]) -> d
     if not rows:
         return {}
     others = db.session.execute(
-        select(AssignmentRow.person_id, AssignmentRow.ward_code, AssignmentRow.date, AssignmentRow.shift_id,
-               AssignmentRow.mobile_point_id)
-        .where(AssignmentRow.version_id == version_id, AssignmentRow.person_id != person_id,
-               AssignmentRow.date.in_(sorted({r.date for r in rows})),
-               AssignmentRow.ward_code.in_(sorted({r.ward_code for r in rows})),
-               or_(AssignmentRow.shift_id.in_(sorted({r.shift_id for r in rows if r.shift_id})),
-                   AssignmentRow.mobile_point_id.in_(sorted({r.mobile_point_id for r in rows
-                                                              if r.mobile_point_id}))))
-        .order_by(AssignmentRow.person_id))
+        select(
+            AssignmentRow.person_id,
+            AssignmentRow.ward_code,
+            AssignmentRow.date,
+            AssignmentRow.shift_id,
+            AssignmentRow.mobile_point_id,
+        )
+        .where(
+            AssignmentRow.version_id == version_id,
+            AssignmentRow.person_id != person_id,
+            AssignmentRow.date.in_(sorted({r.date for r in rows})),
+            AssignmentRow.ward_code.in_(sorted({r.ward_code for r in rows})),
+            or_(
+                AssignmentRow.shift_id.in_(sorted({r.shift_id for r in rows if r.shift_id})),
+                AssignmentRow.mobile_point_id.in_(sorted({r.mobile_point_id for r in rows if r.mobile_point_id})),
+            ),
+        )
+        .order_by(AssignmentRow.person_id)
+    )
     by_slot = defaultdict(list)
     for other, ward_code, day, shift_id, point_id in others:
         by_slot[(ward_code, day, shift_id, point_id)].append(other)
@@ -292,8 +308,10 @@ def _rows_and_colleagues(version: RosterVersion, person_id: str) -> tuple[list[S
 
     def compute():
         rows = store.person_assignments(version.id, person_id)
-        slots = [Slot(r.id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index, r.covered_ward_codes)
-                 for r in rows]
+        slots = [
+            Slot(r.id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index, r.covered_ward_codes)
+            for r in rows
+        ]
         others = _colleagues(version.id, person_id, rows)
         own = {_slot(slot) for slot in slots}
         return slots, {key: sorted(ids) for key, ids in others.items() if key in own}
@@ -310,13 +328,17 @@ def warm_cache(version: RosterVersion) -> int:
     if version.status != "published":
         return 0
     store.roster_of(version)  # the coordinators' figures of the published roster are ready too
-    rows = db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version.id)
-                              .order_by(AssignmentRow.date, AssignmentRow.shift_id, AssignmentRow.person_id))
+    rows = db.session.scalars(
+        select(AssignmentRow)
+        .where(AssignmentRow.version_id == version.id)
+        .order_by(AssignmentRow.date, AssignmentRow.shift_id, AssignmentRow.person_id)
+    )
     by_person: dict[str, list[Slot]] = defaultdict(list)
     by_slot: dict[tuple, list[str]] = defaultdict(list)
     for r in rows:
-        by_person[r.person_id].append(Slot(r.id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index,
-                                           r.covered_ward_codes))
+        by_person[r.person_id].append(
+            Slot(r.id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index, r.covered_ward_codes)
+        )
         by_slot[_slot(r)].append(r.person_id)
     for person_id, slots in by_person.items():
         colleagues = {}
@@ -324,7 +346,9 @@ def warm_cache(version: RosterVersion) -> int:
             others = sorted(p for p in by_slot[_slot(slot)] if p != person_id)
             if others:
                 colleagues[_slot(slot)] = others
-        store.cached_for_published(version, ("person", person_id), lambda: (slots, colleagues))
+        store.cached_for_published(
+            version, ("person", person_id), lambda slots=slots, colleagues=colleagues: (slots, colleagues)
+        )
     return len(by_person)
 
 
@@ -332,8 +356,10 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
     """The person's assignments in ``version``, each ready to show (no one else's phone number)."""
     rows, colleagues = _rows_and_colleagues(version, person_id)
     rows = sorted(rows, key=lambda r: (r.date, _sort_minute(campaign, r)))
-    reported = {(c.date, c.shift_id, c.mobile_point_id) for c in
-                db.session.scalars(select(Cancellation).where(Cancellation.person_id == person_id))}
+    reported = {
+        (c.date, c.shift_id, c.mobile_point_id)
+        for c in db.session.scalars(select(Cancellation).where(Cancellation.person_id == person_id))
+    }
     now = today()
     items = []
     for row in rows:
@@ -354,18 +380,28 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
             if person is not None:
                 names.append(first_name(person.name))
         covered = [c for c in row.covered_ward_codes.split(",") if c and c != row.ward_code]
-        items.append({
-            "row": row, "day": day_label(row.date), "title": title, "hours": hours,
-            "start_minute": start_minute, "end_minute": end_minute,
-            "ward": ward.name if ward else row.ward_code, "place": point.place if point else "",
-            "covered": [getattr(_maybe(campaign.ward, c), "name", c) if campaign else c for c in covered],
-            "colleagues": names,
-            "geo": f"geo:{ward.lat},{ward.lon}" if ward else "",
-            "osm": (f"https://www.openstreetmap.org/?mlat={ward.lat}&mlon={ward.lon}#map=16/{ward.lat}/{ward.lon}"
-                    if ward else ""),
-            "upcoming": row.date >= now,
-            "reported": (row.date, row.shift_id, row.mobile_point_id) in reported,
-        })
+        items.append(
+            {
+                "row": row,
+                "day": day_label(row.date),
+                "title": title,
+                "hours": hours,
+                "start_minute": start_minute,
+                "end_minute": end_minute,
+                "ward": ward.name if ward else row.ward_code,
+                "place": point.place if point else "",
+                "covered": [getattr(_maybe(campaign.ward, c), "name", c) if campaign else c for c in covered],
+                "colleagues": names,
+                "geo": f"geo:{ward.lat},{ward.lon}" if ward else "",
+                "osm": (
+                    f"https://www.openstreetmap.org/?mlat={ward.lat}&mlon={ward.lon}#map=16/{ward.lat}/{ward.lon}"
+                    if ward
+                    else ""
+                ),
+                "upcoming": row.date >= now,
+                "reported": (row.date, row.shift_id, row.mobile_point_id) in reported,
+            }
+        )
     return items
 
 
@@ -373,8 +409,11 @@ def _feed_urls(person_id: str) -> dict[str, str]:
     current = generation(person_id)
     token = link_token(_secret(), person_id, current)
     https = url_for("volunteer.calendar", token=feed_token(_secret(), person_id, current), _external=True)
-    return {"calendar": https, "webcal": "webcal://" + https.split("://", 1)[1],
-            "link": url_for("volunteer.link", token=token, _external=True)}
+    return {
+        "calendar": https,
+        "webcal": "webcal://" + https.split("://", 1)[1],
+        "link": url_for("volunteer.link", token=token, _external=True),
+    }
 
 
 @blueprint.get("/cua-toi")
@@ -388,15 +427,22 @@ def my_shifts():
     items = describe(campaign, version, person_id) if version else []
     upcoming = [item for item in items if item["upcoming"]]
     past = [item for item in items if not item["upcoming"]]
-    return render_template("volunteer/shifts.html", person=person, greeting=first_name(person.name) if person else "",
-                           version=version, upcoming=upcoming, past=past, urls=_feed_urls(person_id),
-                           published=format_date(_local_date(version.published_at)) if version else "",
-                           reason_max=REASON_MAX_CHARS)
+    return render_template(
+        "volunteer/shifts.html",
+        person=person,
+        greeting=first_name(person.name) if person else "",
+        version=version,
+        upcoming=upcoming,
+        past=past,
+        urls=_feed_urls(person_id),
+        published=format_date(_local_date(version.published_at)) if version else "",
+        reason_max=REASON_MAX_CHARS,
+    )
 
 
 @blueprint.post("/bao-nghi/<int:assignment_id>")
 def cancel(assignment_id: int):
-    """"Tôi không thể đến" for one of the signed-in volunteer's upcoming assignments."""
+    """ "Tôi không thể đến" for one of the signed-in volunteer's upcoming assignments."""
     person_id = _signed_in_person_id()
     if person_id is None:
         return redirect(url_for("volunteer.lookup"))
@@ -409,23 +455,42 @@ def cancel(assignment_id: int):
     if row.date < today():
         flash(_("Ca này đã qua."), "error")
         return redirect(url_for("volunteer.my_shifts")), 303
-    already = db.session.scalar(select(Cancellation).where(
-        Cancellation.person_id == person_id, Cancellation.date == row.date,
-        Cancellation.shift_id == row.shift_id,  # None compares as IS NULL
-        Cancellation.mobile_point_id == row.mobile_point_id).limit(1))
+    already = db.session.scalar(
+        select(Cancellation)
+        .where(
+            Cancellation.person_id == person_id,
+            Cancellation.date == row.date,
+            Cancellation.shift_id == row.shift_id,  # None compares as IS NULL
+            Cancellation.mobile_point_id == row.mobile_point_id,
+        )
+        .limit(1)
+    )
     if already is None:
         reason = " ".join(request.form.get("reason", "").split())[:REASON_MAX_CHARS]
         try:
-            db.session.add(Cancellation(person_id=person_id, version_id=version.id, ward_code=row.ward_code,
-                                        date=row.date, shift_id=row.shift_id, mobile_point_id=row.mobile_point_id,
-                                        reason=reason))
+            db.session.add(
+                Cancellation(
+                    person_id=person_id,
+                    version_id=version.id,
+                    ward_code=row.ward_code,
+                    date=row.date,
+                    shift_id=row.shift_id,
+                    mobile_point_id=row.mobile_point_id,
+                    reason=reason,
+                )
+            )
             db.session.commit()
         except Exception:
             db.session.rollback()
             raise
         logger.info("cancellation by %s for %s %s", person_id, row.date, row.shift_id or row.mobile_point_id)
-    flash(_("Đã ghi nhận: bạn không thể đến ca %(day)s. Điều phối viên sẽ sắp xếp người thay.",
-            day=format_date(row.date)), "ok")
+    flash(
+        _(
+            "Đã ghi nhận: bạn không thể đến ca %(day)s. Điều phối viên sẽ sắp xếp người thay.",
+            day=format_date(row.date),
+        ),
+        "ok",
+    )
     return redirect(url_for("volunteer.my_shifts")), 303
 
 
@@ -457,7 +522,7 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
     calendar.add_component(_vtimezone())
     if version is None:
         return calendar
-    stamp = (version.published_at or version.created_at).replace(tzinfo=timezone.utc)
+    stamp = (version.published_at or version.created_at).replace(tzinfo=UTC)
     for item in describe(campaign, version, person_id):
         row = item["row"]
         event = Event()
@@ -494,6 +559,8 @@ def calendar(token: str):
         abort(404)
     person_id = found[0]
     body = build_calendar(person_id, store.campaign(), store.latest_published()).to_ical()
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": 'inline; filename="ra-quan.ics"',
-                             "Cache-Control": "no-cache, private"})
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'inline; filename="ra-quan.ics"', "Cache-Control": "no-cache, private"},
+    )

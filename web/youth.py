@@ -96,8 +96,9 @@ def _filtered(students, teams: dict[str, Team], filters: dict[str, str]) -> list
     return chosen
 
 
-def _render_students(campaign: Campaign | None, errors: list[str] | None = None, status: int = 200,
-                     form: dict | None = None):
+def _render_students(
+    campaign: Campaign | None, errors: list[str] | None = None, status: int = 200, form: dict | None = None
+):
     if campaign is None:
         return render_template("youth/students.html", campaign=None, errors=errors or []), status
     teams = _teams()
@@ -109,20 +110,37 @@ def _render_students(campaign: Campaign | None, errors: list[str] | None = None,
         page = min(max(1, int(request.values.get("page", "1"))), pages)
     except ValueError:
         page = 1
-    shown = chosen[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     ward_names = {w.code: w.name for w in campaign.wards}
-    rows = [{"person": p, "home": ward_names.get(p.home_ward_code, p.home_ward_code),
-             "team": teams.get(p.id),
-             "team_ward": ward_names.get(teams[p.id].ward_code, teams[p.id].ward_code) if p.id in teams else ""}
-            for p in shown]
+    rows = [
+        {
+            "person": p,
+            "home": ward_names.get(p.home_ward_code, p.home_ward_code),
+            "team": teams.get(p.id),
+            "team_ward": ward_names.get(teams[p.id].ward_code, teams[p.id].ward_code) if p.id in teams else "",
+        }
+        for p in shown
+    ]
     schools = sorted({p.organisation for p in students})
-    return render_template("youth/students.html", campaign=campaign, rows=rows, filters=filters, page=page,
-                           kept={name: value for name, value in filters.items() if value},
-                           pages=pages, total=len(chosen), student_count=len(students),
-                           placed_count=sum(1 for p in students if p.id in teams), schools=schools,
-                           wards=sorted(campaign.wards, key=lambda w: fold(w.name)), unplaced=UNPLACED,
-                           show_phones=_shows_phones(), errors=errors or [], form=form or {},
-                           team_max=TEAM_NAME_MAX_CHARS), status
+    return render_template(
+        "youth/students.html",
+        campaign=campaign,
+        rows=rows,
+        filters=filters,
+        page=page,
+        kept={name: value for name, value in filters.items() if value},
+        pages=pages,
+        total=len(chosen),
+        student_count=len(students),
+        placed_count=sum(1 for p in students if p.id in teams),
+        schools=schools,
+        wards=sorted(campaign.wards, key=lambda w: fold(w.name)),
+        unplaced=UNPLACED,
+        show_phones=_shows_phones(),
+        errors=errors or [],
+        form=form or {},
+        team_max=TEAM_NAME_MAX_CHARS,
+    ), status
 
 
 @blueprint.get("/")
@@ -164,8 +182,11 @@ def place():
             db.session.execute(delete(Team).where(Team.person_id.in_(person_ids)))
         else:
             for pid in person_ids:
-                db.session.merge(Team(person_id=pid, ward_code=ward_code, team=team_name, updated_at=utcnow(),
-                                      updated_by=_username()))
+                db.session.merge(
+                    Team(
+                        person_id=pid, ward_code=ward_code, team=team_name, updated_at=utcnow(), updated_by=_username()
+                    )
+                )
         store.bump_revision()
         db.session.commit()
     except Exception:
@@ -197,9 +218,16 @@ def _pin_rows(campaign: Campaign | None) -> list[dict]:
         person = _maybe(campaign.person, pin.person_id) if campaign else None
         ward = _maybe(campaign.ward, pin.ward_code) if campaign else None
         shift = _maybe(campaign.shift, pin.shift_id) if campaign and pin.shift_id else None
-        rows.append({"pin": pin, "name": person.name if person else "", "school": person.organisation if person else "",
-                     "ward": ward.name if ward else pin.ward_code, "day": day_label(pin.date),
-                     "shift": f"{shift.name} ({shift_hours(shift)})" if shift else (pin.shift_id or "")})
+        rows.append(
+            {
+                "pin": pin,
+                "name": person.name if person else "",
+                "school": person.organisation if person else "",
+                "ward": ward.name if ward else pin.ward_code,
+                "day": day_label(pin.date),
+                "shift": f"{shift.name} ({shift_hours(shift)})" if shift else (pin.shift_id or ""),
+            }
+        )
     return rows
 
 
@@ -232,9 +260,13 @@ def pin_problems(campaign: Campaign, person_id: str, ward_code: str, day: date |
     if any(pin.date == day for pin in existing):
         problems.append(_("%(name)s đã được ghim ngày %(day)s.", name=person.name, day=day_label(day)))
     # The people rules, as the solver will keep them: the calendar of the student's other pins decides.
-    kept = [Assignment(pin.person_id, pin.ward_code, pin.date, shift_id=pin.shift_id) for pin in existing
-            if _maybe(campaign.shift, pin.shift_id) and _maybe(campaign.ward, pin.ward_code)
-            and campaign.contains_date(pin.date)]
+    kept = [
+        Assignment(pin.person_id, pin.ward_code, pin.date, shift_id=pin.shift_id)
+        for pin in existing
+        if _maybe(campaign.shift, pin.shift_id)
+        and _maybe(campaign.ward, pin.ward_code)
+        and campaign.contains_date(pin.date)
+    ]
     calendar = Calendar(campaign, kept)
     for label in calendar.breaks(Assignment(person_id, ward_code, day, shift_id=shift_id)):
         if label == "availability":
@@ -245,18 +277,29 @@ def pin_problems(campaign: Campaign, person_id: str, ward_code: str, day: date |
         elif label == "one_ward_per_student":
             other_wards = sorted({pin.ward_code for pin in kept if pin.ward_code != ward_code})
             names = ", ".join(getattr(_maybe(campaign.ward, c), "name", c) for c in other_wards)
-            problems.append(_("%(name)s đã được ghim ở %(wards)s; mỗi sinh viên chỉ làm ở một xã/phường.",
-                              name=person.name, wards=names))
+            problems.append(
+                _(
+                    "%(name)s đã được ghim ở %(wards)s; mỗi sinh viên chỉ làm ở một xã/phường.",
+                    name=person.name,
+                    wards=names,
+                )
+            )
         elif label == "max_weekly_hours":
-            problems.append(_("Các ca đã ghim của %(name)s trong tuần này vượt %(hours)d giờ mỗi tuần.",
-                              name=person.name, hours=calendar.weekly_limit(person) // 60))
+            problems.append(
+                _(
+                    "Các ca đã ghim của %(name)s trong tuần này vượt %(hours)d giờ mỗi tuần.",
+                    name=person.name,
+                    hours=calendar.weekly_limit(person) // 60,
+                )
+            )
         elif label != "one_place_at_a_time" or not any(pin.date == day for pin in existing):
             problems.append(_("Ghim này trái quy tắc: %(rule)s.", rule=RULES_BY_LABEL[label].name_vi))
     return problems
 
 
-def _render_pins(campaign: Campaign | None, errors: list[str] | None = None, status: int = 200,
-                 form: dict | None = None):
+def _render_pins(
+    campaign: Campaign | None, errors: list[str] | None = None, status: int = 200, form: dict | None = None
+):
     form = dict(form or {})
     if campaign is not None and "person_id" not in form:
         form["person_id"] = request.args.get("person", "").strip()
@@ -266,8 +309,16 @@ def _render_pins(campaign: Campaign | None, errors: list[str] | None = None, sta
     days = [(d.isoformat(), day_label(d)) for d in campaign.dates] if campaign else []
     shifts = [(s.id, f"{s.name} ({shift_hours(s)})") for s in _service_shifts(campaign)] if campaign else []
     wards = sorted(campaign.wards, key=lambda w: fold(w.name)) if campaign else []
-    return render_template("youth/pins.html", campaign=campaign, rows=_pin_rows(campaign), days=days,
-                           shifts=shifts, wards=wards, errors=errors or [], form=form), status
+    return render_template(
+        "youth/pins.html",
+        campaign=campaign,
+        rows=_pin_rows(campaign),
+        days=days,
+        shifts=shifts,
+        wards=wards,
+        errors=errors or [],
+        form=form,
+    ), status
 
 
 @blueprint.get("/ghim")
@@ -288,16 +339,30 @@ def add_pin():
     if errors:
         return _render_pins(campaign, errors, 400, form)
     try:
-        db.session.add(Pin(person_id=form["person_id"], ward_code=form["ward_code"], date=day,
-                           shift_id=form["shift_id"], created_by=_username()))
+        db.session.add(
+            Pin(
+                person_id=form["person_id"],
+                ward_code=form["ward_code"],
+                date=day,
+                shift_id=form["shift_id"],
+                created_by=_username(),
+            )
+        )
         store.bump_revision()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    flash(_("Đã ghim %(name)s ở %(ward)s, %(day)s, %(shift)s. Lần xếp lịch sau sẽ giữ phân công này.",
-            name=campaign.person(form["person_id"]).name, ward=campaign.ward(form["ward_code"]).name,
-            day=day_label(day), shift=campaign.shift(form["shift_id"]).name), "ok")
+    flash(
+        _(
+            "Đã ghim %(name)s ở %(ward)s, %(day)s, %(shift)s. Lần xếp lịch sau sẽ giữ phân công này.",
+            name=campaign.person(form["person_id"]).name,
+            ward=campaign.ward(form["ward_code"]).name,
+            day=day_label(day),
+            shift=campaign.shift(form["shift_id"]).name,
+        ),
+        "ok",
+    )
     return redirect(url_for("youth.pins"))
 
 
@@ -335,9 +400,11 @@ def student_counts(campaign: Campaign, version_id: int | None) -> dict:
         if team.team:
             per_ward[team.ward_code]["teams"].add(team.team)
     if version_id is not None:
-        rows = db.session.execute(select(AssignmentRow.person_id, AssignmentRow.ward_code, func.count())
-                                  .where(AssignmentRow.version_id == version_id)
-                                  .group_by(AssignmentRow.person_id, AssignmentRow.ward_code))
+        rows = db.session.execute(
+            select(AssignmentRow.person_id, AssignmentRow.ward_code, func.count())
+            .where(AssignmentRow.version_id == version_id)
+            .group_by(AssignmentRow.person_id, AssignmentRow.ward_code)
+        )
         schools_seen: Counter = Counter()
         for pid, ward_code, count in rows:
             if pid not in students:
@@ -362,9 +429,13 @@ def counts():
     figures = student_counts(campaign, version.id if version else None)
     schools = sorted(figures["schools"].items(), key=lambda item: fold(item[0]))
     ward_names = {w.code: w.name for w in campaign.wards}
-    wards = sorted(((code, ward_names.get(code, code), values) for code, values in figures["wards"].items()),
-                   key=lambda item: fold(item[1]))
-    totals = {key: sum(values[key] for _school, values in schools)
-              for key in ("students", "placed", "assigned", "shifts")}
-    return render_template("youth/counts.html", campaign=campaign, version=version, schools=schools, wards=wards,
-                           totals=totals)
+    wards = sorted(
+        ((code, ward_names.get(code, code), values) for code, values in figures["wards"].items()),
+        key=lambda item: fold(item[1]),
+    )
+    totals = {
+        key: sum(values[key] for _school, values in schools) for key in ("students", "placed", "assigned", "shifts")
+    }
+    return render_template(
+        "youth/counts.html", campaign=campaign, version=version, schools=schools, wards=wards, totals=totals
+    )

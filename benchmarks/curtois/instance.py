@@ -30,8 +30,15 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-SECTIONS = ("SECTION_HORIZON", "SECTION_SHIFTS", "SECTION_STAFF", "SECTION_DAYS_OFF",
-            "SECTION_SHIFT_ON_REQUESTS", "SECTION_SHIFT_OFF_REQUESTS", "SECTION_COVER")
+SECTIONS = (
+    "SECTION_HORIZON",
+    "SECTION_SHIFTS",
+    "SECTION_STAFF",
+    "SECTION_DAYS_OFF",
+    "SECTION_SHIFT_ON_REQUESTS",
+    "SECTION_SHIFT_OFF_REQUESTS",
+    "SECTION_COVER",
+)
 
 Solution = dict[str, tuple[str | None, ...]]
 """Employee id -> the shift id worked on each day of the horizon (None for a day off)."""
@@ -176,8 +183,7 @@ def parse_instance(text: str, source: str = "<text>", name: str | None = None) -
             if line not in SECTIONS:
                 raise CurtoisFormatError(source, line, number, "unknown section")
             if line in rows:
-                raise CurtoisFormatError(source, line, number,
-                                         f"section repeated (first at line {header_line[line]})")
+                raise CurtoisFormatError(source, line, number, f"section repeated (first at line {header_line[line]})")
             section = line
             rows[section] = []
             header_line[section] = number
@@ -213,7 +219,7 @@ class _Builder:
     def each(self, section: str, fields: int | None = None, at_least: int | None = None):
         """Yield the cells of each row of a section, checking the number of fields."""
         self.section = section
-        for self.line, cells in self.rows[section]:
+        for self.line, cells in self.rows[section]:  # noqa: B020 (the line is kept for error messages)
             if cells and cells[-1] == "" and (fields is None or len(cells) > fields):
                 cells = cells[:-1]  # a trailing comma
             if fields is not None and len(cells) != fields:
@@ -281,16 +287,29 @@ class _Builder:
                 if not sep:
                     self.fail(f"MaxShifts item {item!r} is not ShiftID=limit")
                 max_shifts[self.shift_id(key.strip())] = self.integer(value.strip(), f"MaxShifts of {key.strip()}")
-            numbers = [self.integer(c, label) for c, label in zip(cells[2:], (
-                "MaxTotalMinutes", "MinTotalMinutes", "MaxConsecutiveShifts", "MinConsecutiveShifts",
-                "MinConsecutiveDaysOff", "MaxWeekends"))]
+            numbers = [
+                self.integer(c, label)
+                for c, label in zip(
+                    cells[2:],
+                    (
+                        "MaxTotalMinutes",
+                        "MinTotalMinutes",
+                        "MaxConsecutiveShifts",
+                        "MinConsecutiveShifts",
+                        "MinConsecutiveDaysOff",
+                        "MaxWeekends",
+                    ),
+                    strict=False,
+                )
+            ]  # the row's field count is checked above
             max_total, min_total, max_consecutive, min_consecutive, min_off, max_weekends = numbers
             if min_total > max_total:
                 self.fail(f"MinTotalMinutes {min_total} above MaxTotalMinutes {max_total}")
             if min_consecutive > max_consecutive:
                 self.fail(f"MinConsecutiveShifts {min_consecutive} above MaxConsecutiveShifts {max_consecutive}")
-            staff_rows.append([employee_id, max_shifts, max_total, min_total, max_consecutive, min_consecutive,
-                               min_off, max_weekends])
+            staff_rows.append(
+                [employee_id, max_shifts, max_total, min_total, max_consecutive, min_consecutive, min_off, max_weekends]
+            )
 
         days_off: dict[str, set[int]] = {}
         for cells in self.each("SECTION_DAYS_OFF", at_least=1):
@@ -300,14 +319,24 @@ class _Builder:
         requests = {}
         for section in ("SECTION_SHIFT_ON_REQUESTS", "SECTION_SHIFT_OFF_REQUESTS"):
             requests[section] = tuple(
-                Request(self.employee_id(cells[0]), self.day(cells[1]), self.shift_id(cells[2]),
-                        self.integer(cells[3], "weight"))
-                for cells in self.each(section, fields=4))
+                Request(
+                    self.employee_id(cells[0]),
+                    self.day(cells[1]),
+                    self.shift_id(cells[2]),
+                    self.integer(cells[3], "weight"),
+                )
+                for cells in self.each(section, fields=4)
+            )
 
         cover, seen = [], set()
         for cells in self.each("SECTION_COVER", fields=5):
-            row = CoverRow(self.day(cells[0]), self.shift_id(cells[1]), self.integer(cells[2], "requirement"),
-                           self.integer(cells[3], "weight for under"), self.integer(cells[4], "weight for over"))
+            row = CoverRow(
+                self.day(cells[0]),
+                self.shift_id(cells[1]),
+                self.integer(cells[2], "requirement"),
+                self.integer(cells[3], "weight for under"),
+                self.integer(cells[4], "weight for over"),
+            )
             if (row.day, row.shift) in seen:
                 self.fail(f"a second cover row for day {row.day}, shift {row.shift!r}")
             seen.add((row.day, row.shift))
@@ -315,8 +344,15 @@ class _Builder:
 
         staff = tuple(Employee(*row[:7], row[7], frozenset(days_off.get(row[0], ()))) for row in staff_rows)
         logger.debug("read %s: %d days, %d shifts, %d staff", name, self.horizon_days, len(shifts), len(staff))
-        return Instance(name, self.horizon_days, tuple(shifts), staff, requests["SECTION_SHIFT_ON_REQUESTS"],
-                        requests["SECTION_SHIFT_OFF_REQUESTS"], tuple(cover))
+        return Instance(
+            name,
+            self.horizon_days,
+            tuple(shifts),
+            staff,
+            requests["SECTION_SHIFT_ON_REQUESTS"],
+            requests["SECTION_SHIFT_OFF_REQUESTS"],
+            tuple(cover),
+        )
 
 
 # ------------------------------------------------------------------------------------------ evaluating
@@ -386,8 +422,9 @@ def evaluate(instance: Instance, solution: Solution) -> Evaluation:
     return Evaluation(sum(terms.values()), violations, terms)
 
 
-def _employee_violations(instance: Instance, employee: Employee, days: list[str | None], lengths: dict,
-                         forbidden: dict) -> list[str]:
+def _employee_violations(
+    instance: Instance, employee: Employee, days: list[str | None], lengths: dict, forbidden: dict
+) -> list[str]:
     """The hard rules of one employee (one shift a day holds by construction of ``days``)."""
     e, horizon = employee.id, instance.horizon_days
     found = []
@@ -409,14 +446,17 @@ def _employee_violations(instance: Instance, employee: Employee, days: list[str 
         last = first + length - 1
         inner = first > 0 and last < horizon - 1  # touches neither edge of the horizon
         if worked and length > employee.max_consecutive_shifts:
-            found.append(f"{e} days {first}-{last}: {length} consecutive shifts, "
-                         f"at most {employee.max_consecutive_shifts}")
+            found.append(
+                f"{e} days {first}-{last}: {length} consecutive shifts, at most {employee.max_consecutive_shifts}"
+            )
         if worked and inner and length < employee.min_consecutive_shifts:
-            found.append(f"{e} days {first}-{last}: {length} consecutive shifts, "
-                         f"at least {employee.min_consecutive_shifts}")
+            found.append(
+                f"{e} days {first}-{last}: {length} consecutive shifts, at least {employee.min_consecutive_shifts}"
+            )
         if not worked and inner and length < employee.min_consecutive_days_off:
-            found.append(f"{e} days {first}-{last}: {length} consecutive days off, "
-                         f"at least {employee.min_consecutive_days_off}")
+            found.append(
+                f"{e} days {first}-{last}: {length} consecutive days off, at least {employee.min_consecutive_days_off}"
+            )
     weekends = sum(1 for weekend in instance.weekends() if any(days[d] is not None for d in weekend))
     if weekends > employee.max_weekends:
         found.append(f"{e}: {weekends} weekends worked, at most {employee.max_weekends}")

@@ -101,8 +101,11 @@ class _RunRules:
 
     @classmethod
     def of(cls, employee) -> _RunRules:
-        return cls(employee.max_consecutive_shifts, max(1, employee.min_consecutive_shifts),
-                   max(1, employee.min_consecutive_days_off))
+        return cls(
+            employee.max_consecutive_shifts,
+            max(1, employee.min_consecutive_shifts),
+            max(1, employee.min_consecutive_days_off),
+        )
 
     def first_states(self) -> list[tuple]:
         """The states of day 0: working (exempt from the minimum run) or off (the rest already complete)."""
@@ -137,8 +140,13 @@ class _Model:
     benchmark's; in a part, it is the members' requests in the window plus the cover cost of the window.
     """
 
-    def __init__(self, instance: Instance, members: list[int] | None = None, days: tuple[int, int] | None = None,
-                 around: Solution | None = None):
+    def __init__(
+        self,
+        instance: Instance,
+        members: list[int] | None = None,
+        days: tuple[int, int] | None = None,
+        around: Solution | None = None,
+    ):
         self.instance = instance
         self.model = cp_model.CpModel()
         self.members = list(range(len(instance.staff))) if members is None else sorted(members)
@@ -146,8 +154,9 @@ class _Model:
         self.window = range(self.first_day, self.end_day)
         self.around = around or {}
         member_ids = {instance.staff[e].id for e in self.members}
-        self.context = {e: self.around[instance.staff[e].id] for e in self.members
-                        if instance.staff[e].id in self.around}
+        self.context = {
+            e: self.around[instance.staff[e].id] for e in self.members if instance.staff[e].id in self.around
+        }
         if len(self.window) < instance.horizon_days and len(self.context) < len(self.members):
             raise ValueError("a window of days needs the members' schedules in 'around'")
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
@@ -220,8 +229,13 @@ class _Model:
                             model.add_bool_or([x[e, d, s].Not(), x[e, d + 1, t].Not()])
                 elif context is not None and d + 1 < instance.horizon_days and context[d + 1] in shift.forbidden_next:
                     model.add(x[e, d, s] == 0)
-                if d == self.first_day and d > 0 and context is not None and context[d - 1] is not None \
-                        and shift.id in instance.shift(context[d - 1]).forbidden_next:
+                if (
+                    d == self.first_day
+                    and d > 0
+                    and context is not None
+                    and context[d - 1] is not None
+                    and shift.id in instance.shift(context[d - 1]).forbidden_next
+                ):
                     model.add(x[e, d, s] == 0)
 
         # MaxShifts per type (only where the limit can bind).
@@ -233,8 +247,9 @@ class _Model:
 
         # Total minutes.
         done = sum(instance.shift(shift_id).length_minutes for _, shift_id in outside)
-        minutes = sum(shifts[s].length_minutes * x[e, d, s] for d in self.window for s in range(len(shifts))
-                      if (e, d, s) in x)
+        minutes = sum(
+            shifts[s].length_minutes * x[e, d, s] for d in self.window for s in range(len(shifts)) if (e, d, s) in x
+        )
         model.add_linear_constraint(minutes, employee.min_total_minutes - done, employee.max_total_minutes - done)
 
         # Redundant: the number of worked days, from the total minutes and the shift lengths.
@@ -394,7 +409,8 @@ class _Model:
                 model.add_hint(flag, any(days[d] is not None for d in weekend))
         for under, over, row in self.cover_slacks:
             staffed = self.staffed_by_others.get((row.day, row.shift), 0) + sum(
-                1 for e in self.members if solution[instance.staff[e].id][row.day] == row.shift)
+                1 for e in self.members if solution[instance.staff[e].id][row.day] == row.shift
+            )
             model.add_hint(under, max(0, row.requirement - staffed))
             model.add_hint(over, max(0, staffed - row.requirement))
 
@@ -464,9 +480,16 @@ class _Watch(cp_model.CpSolverSolutionCallback):
             self._timer.cancel()
 
 
-def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
-                hint: Solution | None = None, log: bool = False, checkpoint_seconds: float | None = None,
-                gap: float = 0.05) -> tuple[CurtoisResult | None, int]:
+def solve_whole(
+    instance: Instance,
+    time_limit_seconds: float = 30.0,
+    num_workers: int = 2,
+    seed: int = 0,
+    hint: Solution | None = None,
+    log: bool = False,
+    checkpoint_seconds: float | None = None,
+    gap: float = 0.05,
+) -> tuple[CurtoisResult | None, int]:
     """Solve one benchmark instance with CP-SAT on the whole model.
 
     Parameters
@@ -519,12 +542,24 @@ def solve_whole(instance: Instance, time_limit_seconds: float = 30.0, num_worker
     name = solver.status_name(status)
     bound = math.ceil(solver.best_objective_bound - 1e-6)  # the objective is a whole number
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        logger.info("%s: CP-SAT found no roster (%s) in %.1f s%s", instance.name, name, seconds,
-                    ", stopped at a checkpoint" if watch.stopped_early else "")
+        logger.info(
+            "%s: CP-SAT found no roster (%s) in %.1f s%s",
+            instance.name,
+            name,
+            seconds,
+            ", stopped at a checkpoint" if watch.stopped_early else "",
+        )
         if status == cp_model.INFEASIBLE:
             raise RuntimeError(f"{instance.name}: CP-SAT proves that no roster keeps every hard rule")
         return None, bound
     objective = built.exact_objective(solver)
-    logger.info("%s: CP-SAT %s objective %d bound %d in %.1f s%s", instance.name, name, objective, bound, seconds,
-                ", stopped at a checkpoint" if watch.stopped_early else "")
+    logger.info(
+        "%s: CP-SAT %s objective %d bound %d in %.1f s%s",
+        instance.name,
+        name,
+        objective,
+        bound,
+        seconds,
+        ", stopped at a checkpoint" if watch.stopped_early else "",
+    )
     return CurtoisResult(built.solution(solver), objective, bound, name, seconds), bound

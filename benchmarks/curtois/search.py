@@ -43,9 +43,15 @@ class SearchStats:
     by_kind: dict = field(default_factory=dict)  # kind -> (tries, improved, seconds, final size)
 
 
-def _solve_part(instance: Instance, members: list[int], around: Solution, hint: Solution | None,
-                time_limit_seconds: float, seed: int,
-                days: tuple[int, int] | None = None) -> tuple[Solution | None, bool]:
+def _solve_part(
+    instance: Instance,
+    members: list[int],
+    around: Solution,
+    hint: Solution | None,
+    time_limit_seconds: float,
+    seed: int,
+    days: tuple[int, int] | None = None,
+) -> tuple[Solution | None, bool]:
     """The best schedules of ``members`` on ``days`` with the rest of ``around`` as it is.
 
     Returns the members' whole schedules (None if CP-SAT found none in time) and whether they are proven
@@ -89,8 +95,9 @@ def greedy_start(instance: Instance, seed: int = 0, time_limit_seconds: float = 
             raise RuntimeError(f"{instance.name}: no first roster within {time_limit_seconds:.0f} s")
         found, _ = _solve_part(instance, [e], placed, None, min(left, 1.0), seed)
         if found is None:
-            raise RuntimeError(f"{instance.name}: employee {instance.staff[e].id} has no schedule "
-                               "that keeps their own rules")
+            raise RuntimeError(
+                f"{instance.name}: employee {instance.staff[e].id} has no schedule that keeps their own rules"
+            )
         placed.update(found)
     return {employee.id: placed[employee.id] for employee in instance.staff}
 
@@ -120,11 +127,16 @@ class _Neighbourhoods:
         self.instance = instance
         self.rng = rng
         staff, horizon = len(instance.staff), instance.horizon_days
-        self.kinds = [_Kind("window", min(7, horizon), 2, horizon), _Kind("employees", min(3, staff), 1, staff),
-                      _Kind("block", min(8, staff), 2, staff)]
+        self.kinds = [
+            _Kind("window", min(7, horizon), 2, horizon),
+            _Kind("employees", min(3, staff), 1, staff),
+            _Kind("block", min(8, staff), 2, staff),
+        ]
         self.block_days = min(horizon, max(14, horizon // 3))
-        self.can_work = {shift.id: [e for e, employee in enumerate(instance.staff) if employee.limit(shift.id) > 0]
-                         for shift in instance.shifts}
+        self.can_work = {
+            shift.id: [e for e, employee in enumerate(instance.staff) if employee.limit(shift.id) > 0]
+            for shift in instance.shifts
+        }
         self.index = {employee.id: e for e, employee in enumerate(instance.staff)}
 
     def pick(self, solution: Solution) -> tuple[_Kind, list[int], tuple[int, int] | None]:
@@ -152,10 +164,16 @@ class _Neighbourhoods:
         if draw < 0.4:
             chosen, _ = self._around_costly_row(solution, max(1, min(size, len(self.instance.staff)) - 1))
         elif draw < 0.6:
-            unmet = [self.index[r.employee] for r in self.instance.shift_on_requests
-                     if solution[r.employee][r.day] != r.shift]
-            unmet += [self.index[r.employee] for r in self.instance.shift_off_requests
-                      if solution[r.employee][r.day] == r.shift]
+            unmet = [
+                self.index[r.employee]
+                for r in self.instance.shift_on_requests
+                if solution[r.employee][r.day] != r.shift
+            ]
+            unmet += [
+                self.index[r.employee]
+                for r in self.instance.shift_off_requests
+                if solution[r.employee][r.day] == r.shift
+            ]
             if unmet:
                 chosen.add(self.rng.choice(unmet))
         return self._filled(chosen, size)
@@ -199,8 +217,15 @@ _STALE_MOVES = 50
 _LONGEST_MOVE_SECONDS = 8.0
 
 
-def improve(instance: Instance, solution: Solution, time_limit_seconds: float, seed: int = 0,
-            move_seconds: float = 1.0, threads: int = 2, stats: SearchStats | None = None) -> Solution:
+def improve(
+    instance: Instance,
+    solution: Solution,
+    time_limit_seconds: float,
+    seed: int = 0,
+    move_seconds: float = 1.0,
+    threads: int = 2,
+    stats: SearchStats | None = None,
+) -> Solution:
     """Large neighbourhood search from a feasible ``solution``; returns the best roster found.
 
     Each move frees a neighbourhood, gives CP-SAT ``move_seconds`` to re-solve it from the current roster,
@@ -225,8 +250,9 @@ def improve(instance: Instance, solution: Solution, time_limit_seconds: float, s
         if left <= 0.05:
             return
         kind, members, days = neighbourhoods.pick(best)
-        future = pool.submit(_solve_part, instance, members, best, best, min(left, limit["seconds"]),
-                             rng.randrange(1 << 30), days)
+        future = pool.submit(
+            _solve_part, instance, members, best, best, min(left, limit["seconds"]), rng.randrange(1 << 30), days
+        )
         running[future] = (kind, days, time.perf_counter())
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -252,8 +278,13 @@ def improve(instance: Instance, solution: Solution, time_limit_seconds: float, s
                             stats.improved += 1
                             kind.improved += 1
                             limit["stale"] = 0
-                            logger.info("%s: LNS objective %d (%s of %d)", instance.name, evaluation.objective,
-                                        kind.name, round(kind.size))
+                            logger.info(
+                                "%s: LNS objective %d (%s of %d)",
+                                instance.name,
+                                evaluation.objective,
+                                kind.name,
+                                round(kind.size),
+                            )
                         best, best_objective = candidate, evaluation.objective
                     if limit["stale"] >= _STALE_MOVES:
                         # A long run without improvement: give the moves more time, so that the
@@ -261,8 +292,10 @@ def improve(instance: Instance, solution: Solution, time_limit_seconds: float, s
                         limit["seconds"] = min(_LONGEST_MOVE_SECONDS, 2 * limit["seconds"])
                         limit["stale"] = 0
                 submit(pool, running)
-    stats.by_kind = {kind.name: (kind.tries, kind.improved, round(kind.seconds, 1), round(kind.size, 1))
-                     for kind in neighbourhoods.kinds}
+    stats.by_kind = {
+        kind.name: (kind.tries, kind.improved, round(kind.seconds, 1), round(kind.size, 1))
+        for kind in neighbourhoods.kinds
+    }
     return best
 
 
@@ -272,12 +305,24 @@ SMALL_MODEL = 1500
 
 def shift_variable_count(instance: Instance) -> int:
     """How many (employee, day, shift) choices the whole model has: days off and shifts outside a contract excluded."""
-    return sum(1 for employee in instance.staff for d in range(instance.horizon_days) if d not in employee.days_off
-               for shift in instance.shifts if employee.limit(shift.id) > 0)
+    return sum(
+        1
+        for employee in instance.staff
+        for d in range(instance.horizon_days)
+        if d not in employee.days_off
+        for shift in instance.shifts
+        if employee.limit(shift.id) > 0
+    )
 
 
-def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_workers: int = 2, seed: int = 0,
-                   hint: Solution | None = None, log: bool = False) -> CurtoisResult:
+def solve_instance(
+    instance: Instance,
+    time_limit_seconds: float = 30.0,
+    num_workers: int = 2,
+    seed: int = 0,
+    hint: Solution | None = None,
+    log: bool = False,
+) -> CurtoisResult:
     """Solve one benchmark instance: CP-SAT on the whole model, then the neighbourhood search if it stalls.
 
     A model of at most ``SMALL_MODEL`` shift variables (Instances 1–7) gets CP-SAT for the whole time: its
@@ -295,8 +340,9 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
     deadline = started + time_limit_seconds
     small = shift_variable_count(instance) <= SMALL_MODEL
     checkpoint = None if small else min(30.0, 0.25 * time_limit_seconds)
-    whole, bound = solve_whole(instance, time_limit_seconds, num_workers, seed, hint, log,
-                               checkpoint_seconds=checkpoint)
+    whole, bound = solve_whole(
+        instance, time_limit_seconds, num_workers, seed, hint, log, checkpoint_seconds=checkpoint
+    )
     if whole is not None and whole.status == "OPTIMAL":
         return whole
     candidates = [] if whole is None else [whole.solution]
@@ -312,8 +358,15 @@ def solve_instance(instance: Instance, time_limit_seconds: float = 30.0, num_wor
     if left > 0.5:
         stats = SearchStats()
         best = improve(instance, best, left, seed=seed, threads=max(1, num_workers), stats=stats)
-        logger.info("%s: search from %d, %d moves, %d kept, %d improving: %s", instance.name,
-                    stats.start_objective, stats.tries, stats.kept, stats.improved, stats.by_kind)
+        logger.info(
+            "%s: search from %d, %d moves, %d kept, %d improving: %s",
+            instance.name,
+            stats.start_objective,
+            stats.tries,
+            stats.kept,
+            stats.improved,
+            stats.by_kind,
+        )
     objective = evaluate(instance, best).objective
     status = "OPTIMAL" if objective <= bound else "FEASIBLE"
     return CurtoisResult(best, objective, min(bound, objective), status, time.perf_counter() - started)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from ortools.graph.python import min_cost_flow
 
@@ -46,8 +46,9 @@ def ward_demand_hours(campaign: Campaign, cluster_size: dict[str, int] | None = 
     return hours
 
 
-def allocate(campaign: Campaign, travel: Callable[[str, str], int],
-             clusters: list[Cluster] | None = None) -> dict[str, str]:
+def allocate(
+    campaign: Campaign, travel: Callable[[str, str], int], clusters: list[Cluster] | None = None
+) -> dict[str, str]:
     """Person id -> ward code: a min-cost flow per pool, travel minutes as cost.
 
     Students are shared out among wards, technicians and telecom staff among
@@ -75,8 +76,9 @@ def allocate(campaign: Campaign, travel: Callable[[str, str], int],
     return allocation
 
 
-def _share_out(people, units: dict[str, tuple[str, ...]], hours: dict[str, float], pinned_ward: dict[str, str],
-               travel) -> dict[str, str]:
+def _share_out(
+    people, units: dict[str, tuple[str, ...]], hours: dict[str, float], pinned_ward: dict[str, str], travel
+) -> dict[str, str]:
     """One pool over units of wards by a min-cost flow with a floor and a ceiling per unit."""
     unit_of_ward = {w: u for u, wards in units.items() for w in wards}
     names = sorted(units)
@@ -102,8 +104,9 @@ def _share_out(people, units: dict[str, tuple[str, ...]], hours: dict[str, float
         pinned = pinned_ward.get(person.id)
         targets = [unit_of_ward[pinned]] if pinned in unit_of_ward else names
         for u in targets:
-            flow.add_arc_with_capacity_and_unit_cost(person_node[person.id], unit_node[u], 1,
-                                                     travel(person.home_ward_code, nearest(person, u)))
+            flow.add_arc_with_capacity_and_unit_cost(
+                person_node[person.id], unit_node[u], 1, travel(person.home_ward_code, nearest(person, u))
+            )
     for u in names:
         flow.set_node_supply(unit_node[u], -lower[u])
         if upper[u] > lower[u]:
@@ -136,5 +139,6 @@ def plan_specs(campaign: Campaign, travel, max_cluster_size: int) -> list[Cluste
     team_of_ward = defaultdict(list)
     for person_id, ward in sorted(allocation.items()):
         team_of_ward[ward].append(person_id)
-    return [ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards})
-            for i, c in enumerate(clusters)]
+    return [
+        ClusterSpec(i, c.post, c.wards, {w: tuple(team_of_ward[w]) for w in c.wards}) for i, c in enumerate(clusters)
+    ]

@@ -12,13 +12,13 @@ term by term, so the engine's objective is the checker's objective.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 from scheduler.calendar import need_matches
 from scheduler.model import Assignment, Campaign, MobilePoint, Person, Pool, ShiftKind, StaffNeed, WardDemand
-from scheduler.solver.engine import Cover, CountPenalty, DistinctPenalty, Problem, Task, Worker
+from scheduler.solver.engine import CountPenalty, Cover, DistinctPenalty, Problem, Task, Worker
 from scheduler.timeline import day_offset_minutes, full_weeks, is_weekend, night_minutes
 
 
@@ -98,10 +98,15 @@ class Draft:
 
 # --- the campaign's people rules on the CP-SAT side (the engine adds the time rules: engine.WORKER_RULES) ---
 
+
 def add_availability(draft: Draft) -> None:
     """Only the days and shifts a person declared (a mobile point: only its date)."""
-    draft.keep(lambda person, info, task: info.date not in person.unavailable_dates and (
-        info.shift_id is None or not person.available_shift_ids or info.shift_id in person.available_shift_ids))
+    draft.keep(
+        lambda person, info, task: (
+            info.date not in person.unavailable_dates
+            and (info.shift_id is None or not person.available_shift_ids or info.shift_id in person.available_shift_ids)
+        )
+    )
 
 
 def add_eligibility(draft: Draft) -> None:
@@ -126,14 +131,18 @@ def add_night_eligibility(draft: Draft) -> None:
 def add_one_ward_per_student(draft: Draft) -> None:
     """A student's service tasks are in one ward: the one the plan gives them in the cluster's team."""
     ward_of = {pid: ward for ward, team in draft.spec.team.items() for pid in team}
-    draft.keep(lambda person, info, task: info.kind != "service" or person.pool is not Pool.STUDENT
-               or ward_of.get(person.id) == info.ward)
+    draft.keep(
+        lambda person, info, task: (
+            info.kind != "service" or person.pool is not Pool.STUDENT or ward_of.get(person.id) == info.ward
+        )
+    )
 
 
 def add_pinned(draft: Draft) -> None:
     """A pinned assignment's pair is chosen (when the rules above let it exist)."""
-    pins = {(a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
-            for a in draft.campaign.pins}
+    pins = {
+        (a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index) for a in draft.campaign.pins
+    }
     for w, t in draft.pairs:
         info = draft.infos[t]
         point_id = info.point.id if info.point else None
@@ -173,10 +182,16 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
 
     def add_task(info: TaskInfo, key, start_minute: int, end_minute: int) -> int:
         offset = day_offset_minutes(campaign, info.date)
-        problem.tasks.append(Task(key, (info.date - campaign.start_date).days,
-                                  offset + start_minute, offset + end_minute,
-                                  night=night_minutes(campaign, start_minute, end_minute) > 0,
-                                  weekend=is_weekend(info.date)))
+        problem.tasks.append(
+            Task(
+                key,
+                (info.date - campaign.start_date).days,
+                offset + start_minute,
+                offset + end_minute,
+                night=night_minutes(campaign, start_minute, end_minute) > 0,
+                weekend=is_weekend(info.date),
+            )
+        )
         infos.append(info)
         return len(problem.tasks) - 1
 
@@ -188,15 +203,23 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
         for day_index, day in enumerate(dates):
             for shift_id in demand.service_shift_ids:
                 shift = campaign.shift(shift_id)
-                t = add_task(TaskInfo("service", ward, day, shift_id), ("service", ward, day_index, shift_id),
-                             shift.start_minute, shift.end_minute)
+                t = add_task(
+                    TaskInfo("service", ward, day, shift_id),
+                    ("service", ward, day_index, shift_id),
+                    shift.start_minute,
+                    shift.end_minute,
+                )
                 service_tasks[(ward, day_index)].append((t, demand, shift_id))
             for point in campaign.mobile_points:
                 if point.ward_code != ward or point.date != day:
                     continue
                 for k in range(len(point.staff_needed)):
-                    t = add_task(TaskInfo("mobile", ward, day, point=point, need_index=k), ("mobile", point.id, k),
-                                 point.start_minute, point.end_minute)
+                    t = add_task(
+                        TaskInfo("mobile", ward, day, point=point, need_index=k),
+                        ("mobile", point.id, k),
+                        point.start_minute,
+                        point.end_minute,
+                    )
                     mobile_tasks[(ward, day_index)].append(t)
     covered = tuple(sorted(w for w in spec.wards if campaign.demand(w).oncall_24_7))
     oncall_tasks: list[tuple[int, int, str]] = []  # (task, day index, shift)
@@ -204,9 +227,12 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
         for day_index, day in enumerate(dates):
             for shift in campaign.shifts:
                 if shift.kind is ShiftKind.ONCALL:
-                    t = add_task(TaskInfo("oncall", spec.post, day, shift.id, covered=covered),
-                                 ("oncall", spec.post, day_index, shift.id, covered),
-                                 shift.start_minute, shift.end_minute)
+                    t = add_task(
+                        TaskInfo("oncall", spec.post, day, shift.id, covered=covered),
+                        ("oncall", spec.post, day_index, shift.id, covered),
+                        shift.start_minute,
+                        shift.end_minute,
+                    )
                     oncall_tasks.append((t, day_index, shift.id))
 
     # 2. The pairs the campaign's rules allow.
@@ -233,34 +259,62 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
             for t, _, shift_id in service_tasks[(ward, day_index)]:
                 pairs = pairs_of_task[t]
                 extra = demand.extra_students_on_peak if day in demand.peak_dates else 0
-                problem.covers.append(Cover(("min_support_staff", ward, day_index, shift_id), tuple(pairs),
-                                            demand.min_support_staff, weights.unfilled,
-                                            maximum=demand.min_support_staff + extra + 1,
-                                            extra=extra, extra_weight=weights.peak_students))
+                problem.covers.append(
+                    Cover(
+                        ("min_support_staff", ward, day_index, shift_id),
+                        tuple(pairs),
+                        demand.min_support_staff,
+                        weights.unfilled,
+                        maximum=demand.min_support_staff + extra + 1,
+                        extra=extra,
+                        extra_weight=weights.peak_students,
+                    )
+                )
                 if demand.oncall_24_7:
                     technicians = tuple(p for p in pairs if people[p[0]].pool is Pool.TECHNICIAN)
-                    problem.covers.append(Cover(("oncall_24_7", ward, day_index, shift_id), technicians, 1,
-                                                weights.unfilled))
+                    problem.covers.append(
+                        Cover(("oncall_24_7", ward, day_index, shift_id), technicians, 1, weights.unfilled)
+                    )
                 telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
             for t in mobile_tasks[(ward, day_index)]:
                 info = infos[t]
                 need = info.need
                 pairs = pairs_of_task[t]
-                problem.covers.append(Cover(("mobile_point_staffing", info.point.id if info.point else None,
-                                             info.need_index), tuple(pairs), need.count, weights.unfilled,
-                                            maximum=need.count))
+                problem.covers.append(
+                    Cover(
+                        ("mobile_point_staffing", info.point.id if info.point else None, info.need_index),
+                        tuple(pairs),
+                        need.count,
+                        weights.unfilled,
+                        maximum=need.count,
+                    )
+                )
                 telecom_pairs += [p for p in pairs if people[p[0]].pool is Pool.TELECOM]
-            problem.covers.append(Cover(("telecom_presence", ward, day_index), tuple(telecom_pairs),
-                                        demand.min_telecom_staff_per_day, weights.unfilled, distinct_workers=True))
+            problem.covers.append(
+                Cover(
+                    ("telecom_presence", ward, day_index),
+                    tuple(telecom_pairs),
+                    demand.min_telecom_staff_per_day,
+                    weights.unfilled,
+                    distinct_workers=True,
+                )
+            )
     for t, day_index, shift_id in oncall_tasks:
-        problem.covers.append(Cover(("oncall_24_7", spec.post, day_index, shift_id, covered), tuple(pairs_of_task[t]),
-                                    1, weights.unfilled * len(covered), maximum=1))
+        problem.covers.append(
+            Cover(
+                ("oncall_24_7", spec.post, day_index, shift_id, covered),
+                tuple(pairs_of_task[t]),
+                1,
+                weights.unfilled * len(covered),
+                maximum=1,
+            )
+        )
 
     # Penalties: fair spread and continuity per person, schools together per ward.
     pairs_of: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
     for pair in problem.costs:
         pairs_of[pair[0]].append(pair)
-    for w, pairs in pairs_of.items():
+    for pairs in pairs_of.values():
         by_week: defaultdict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
         groups: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
         for pair in pairs:
@@ -275,18 +329,22 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
             problem.count_penalties.append(CountPenalty(tuple(nights), 2, weights.fair_spread))
             problem.count_penalties.append(CountPenalty(tuple(weekends), 1, weights.fair_spread))
         if len(groups) > 1:
-            problem.distinct_penalties.append(DistinctPenalty(tuple(sorted(
-                (ward, tuple(ps)) for ward, ps in groups.items())), weights.continuity))
+            problem.distinct_penalties.append(
+                DistinctPenalty(tuple(sorted((ward, tuple(ps)) for ward, ps in groups.items())), weights.continuity)
+            )
 
     schools_in_ward: defaultdict[str, defaultdict[str, list]] = defaultdict(lambda: defaultdict(list))
     for pair in problem.costs:
         person = people[pair[0]]
         if person.pool is Pool.STUDENT:
             schools_in_ward[infos[pair[1]].ward][person.organisation].append(pair)
-    for ward, schools in schools_in_ward.items():
+    for schools in schools_in_ward.values():
         if len(schools) > 1:
-            problem.distinct_penalties.append(DistinctPenalty(tuple(sorted(
-                (school, tuple(ps)) for school, ps in schools.items())), weights.school_together))
+            problem.distinct_penalties.append(
+                DistinctPenalty(
+                    tuple(sorted((school, tuple(ps)) for school, ps in schools.items())), weights.school_together
+                )
+            )
     return problem
 
 
@@ -303,11 +361,11 @@ def assignments_of(campaign: Campaign, problem: Problem, chosen) -> list[Assignm
             result.append(Assignment(person.id, ward, dates[day_index], shift_id=shift_id))
         elif kind == "oncall":
             _, post, day_index, shift_id, covered = key
-            result.append(Assignment(person.id, post, dates[day_index], shift_id=shift_id,
-                                     covered_ward_codes=covered))
+            result.append(Assignment(person.id, post, dates[day_index], shift_id=shift_id, covered_ward_codes=covered))
         else:
             _, point_id, need_index = key
             point = campaign.mobile_point(point_id)
-            result.append(Assignment(person.id, point.ward_code, point.date, mobile_point_id=point_id,
-                                     need_index=need_index))
+            result.append(
+                Assignment(person.id, point.ward_code, point.date, mobile_point_id=point_id, need_index=need_index)
+            )
     return result

@@ -17,8 +17,9 @@ class Cluster:
     wards: tuple[str, ...]  # the post first
 
 
-def build_clusters(ward_codes: list[str], limit_minutes: dict[str, int],
-                   travel: Callable[[str, str], int], max_size: int = 4) -> list[Cluster]:
+def build_clusters(
+    ward_codes: list[str], limit_minutes: dict[str, int], travel: Callable[[str, str], int], max_size: int = 4
+) -> list[Cluster]:
     """Greedy cover: repeatedly post a technician where the most uncovered wards are in reach.
 
     Parameters
@@ -37,8 +38,7 @@ def build_clusters(ward_codes: list[str], limit_minutes: dict[str, int],
     while uncovered:
         best: tuple[int, int, str, list[str]] | None = None
         for post in uncovered:
-            reach = sorted((travel(post, w), w) for w in uncovered
-                           if w != post and travel(post, w) <= limit_minutes[w])
+            reach = sorted((travel(post, w), w) for w in uncovered if w != post and travel(post, w) <= limit_minutes[w])
             members = [post] + [w for _, w in reach[: max_size - 1]]
             spread = sum(m for m, _ in reach[: max_size - 1])
             key = (len(members), -spread)

@@ -133,9 +133,16 @@ def _by_worker(problem: Problem) -> dict[int, list[int]]:
     return tasks_of
 
 
-def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int = 1, seed: int = 0,
-          log: bool = False, free_days: tuple[int, int] | None = None, presolve: bool = True,
-          improve_share: float = 0.6) -> Result:
+def solve(
+    problem: Problem,
+    time_limit_seconds: float = 10.0,
+    num_workers: int = 1,
+    seed: int = 0,
+    log: bool = False,
+    free_days: tuple[int, int] | None = None,
+    presolve: bool = True,
+    improve_share: float = 0.6,
+) -> Result:
     """Build and solve the model; always returns a Result.
 
     The model starts from a complete hint: the caller's hints, or else the greedy
@@ -156,8 +163,15 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
         time_limit_seconds -= time.perf_counter() - started
     if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
         chosen = sorted(pair for pair in start if pair in problem.costs)
-        return Result(chosen, _greedy_shortfalls(problem, set(chosen)), "GREEDY", None, None,
-                      time.perf_counter() - started, len(problem.costs))
+        return Result(
+            chosen,
+            _greedy_shortfalls(problem, set(chosen)),
+            "GREEDY",
+            None,
+            None,
+            time.perf_counter() - started,
+            len(problem.costs),
+        )
     model = cp_model.CpModel()
     x = {pair: model.new_bool_var(f"x{pair[0]}_{pair[1]}") for pair in sorted(problem.costs)}
     for pair, var in x.items():
@@ -259,12 +273,20 @@ def solve(problem: Problem, time_limit_seconds: float = 10.0, num_workers: int =
         # No CP-SAT solution in time: fall back on the greedy start, which keeps every worker rule.
         chosen = sorted(pair for pair in start if pair in x)
         logger.info("no CP-SAT solution (%s) after %.2f s; keeping the greedy start", name, wall)
-        return Result(chosen, _greedy_shortfalls(problem, set(chosen)), "GREEDY", None,
-                      round(solver.best_objective_bound) if status == cp_model.UNKNOWN else None, wall, len(x))
+        return Result(
+            chosen,
+            _greedy_shortfalls(problem, set(chosen)),
+            "GREEDY",
+            None,
+            round(solver.best_objective_bound) if status == cp_model.UNKNOWN else None,
+            wall,
+            len(x),
+        )
     chosen = [pair for pair, var in x.items() if solver.boolean_value(var)]
     shortfalls = {cover: solver.value(var) for cover, var in shortfall_vars.items() if solver.value(var)}
-    return Result(chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound),
-                  wall, len(x))
+    return Result(
+        chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound), wall, len(x)
+    )
 
 
 @dataclass
@@ -403,8 +425,9 @@ def best_greedy(problem: Problem, tries: int = 20, seed: int = 0) -> set[tuple[i
     return best
 
 
-def ruin_and_recreate(problem: Problem, start: set, seconds: float, seed: int = 0,
-                      stall_rounds: int = 150) -> set[tuple[int, int]]:
+def ruin_and_recreate(
+    problem: Problem, start: set, seconds: float, seed: int = 0, stall_rounds: int = 150
+) -> set[tuple[int, int]]:
     """Improve a start by dropping a random stretch of days and refilling it greedily, keeping what is no worse.
 
     Every candidate is built by :func:`greedy` around the kept pairs, so it keeps every worker rule.
@@ -446,9 +469,13 @@ class _Load:
 
 def time_limits(problem: Problem) -> TimeLimits:
     """The problem's time rules as the calendar's limits (each worker's caps are passed on their own)."""
-    return TimeLimits(daily_cap_minutes=MINUTES_PER_DAY, rest_minutes=problem.min_rest_minutes,
-                      weekly_rest_minutes=problem.weekly_rest_minutes, week_of_day=problem.week_of_day,
-                      full_weeks=frozenset(problem.full_weeks))
+    return TimeLimits(
+        daily_cap_minutes=MINUTES_PER_DAY,
+        rest_minutes=problem.min_rest_minutes,
+        weekly_rest_minutes=problem.weekly_rest_minutes,
+        week_of_day=problem.week_of_day,
+        full_weeks=frozenset(problem.full_weeks),
+    )
 
 
 def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None) -> set[tuple[int, int]]:
@@ -465,8 +492,9 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
 
     def fits(w: int, t: int) -> bool:
         task, worker = tasks[t], problem.workers[w]
-        return loads[w].book.fits(task.day, task.start, task.end, limits, worker.weekly_cap_minutes,
-                                  worker.daily_cap_minutes)
+        return loads[w].book.fits(
+            task.day, task.start, task.end, limits, worker.weekly_cap_minutes, worker.daily_cap_minutes
+        )
 
     def take(w: int, t: int) -> None:
         task, load = tasks[t], loads[w]
@@ -484,9 +512,14 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
 
     # Day by day (so rest rules bind forwards), within a day the covers with the fewest candidates first.
     jitter = (lambda: rng.random()) if rng is not None else (lambda: 0.0)
-    order = sorted(range(len(problem.covers)),
-                   key=lambda c: (first_day(problem.covers[c]), len(problem.covers[c].pairs) * (1 + jitter()),
-                                  -problem.covers[c].weight))
+    order = sorted(
+        range(len(problem.covers)),
+        key=lambda c: (
+            first_day(problem.covers[c]),
+            len(problem.covers[c].pairs) * (1 + jitter()),
+            -problem.covers[c].weight,
+        ),
+    )
     cover_max_of_task: defaultdict[int, int | None] = defaultdict(lambda: None)
     for cover in problem.covers:
         if cover.maximum is not None:
@@ -504,8 +537,15 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
             continue
         # Fill a worker's day before starting another's (a technician doing both service shifts
         # of a ward leaves others free for the evening and the night), then the cheapest.
-        candidates = sorted(cover.pairs, key=lambda p: (not loads[p[0]].book.spans.get(tasks[p[1]].day),
-                                                        problem.costs[p] * (1 + jitter()), loads[p[0]].count, p))
+        candidates = sorted(
+            cover.pairs,
+            key=lambda p: (
+                not loads[p[0]].book.spans.get(tasks[p[1]].day),
+                problem.costs[p] * (1 + jitter()),
+                loads[p[0]].count,
+                p,
+            ),
+        )
         busy = {w for w, t in cover.pairs if (w, t) in chosen} if cover.distinct_workers else set()
         for w, t in candidates:
             if have >= want:
@@ -525,12 +565,11 @@ def greedy(problem: Problem, rng=None, keep: set[tuple[int, int]] | None = None)
 def merge(problems: list[Problem]) -> Problem:
     """Several problems over the same days as one (for solving them as a single model)."""
     first = problems[0]
-    merged = Problem(first.days, first.week_of_day, first.full_weeks, first.min_rest_minutes,
-                     first.weekly_rest_minutes)
+    merged = Problem(first.days, first.week_of_day, first.full_weeks, first.min_rest_minutes, first.weekly_rest_minutes)
     for problem in problems:
         w0, t0 = len(merged.workers), len(merged.tasks)
 
-        def shift(pairs):
+        def shift(pairs, w0=w0, t0=t0):
             return tuple((w + w0, t + t0) for w, t in pairs)
 
         merged.workers += problem.workers
@@ -538,8 +577,9 @@ def merge(problems: list[Problem]) -> Problem:
         merged.costs.update({(w + w0, t + t0): c for (w, t), c in problem.costs.items()})
         merged.covers += [replace(c, pairs=shift(c.pairs)) for c in problem.covers]
         merged.count_penalties += [replace(c, pairs=shift(c.pairs)) for c in problem.count_penalties]
-        merged.distinct_penalties += [replace(d, groups=tuple((k, shift(ps)) for k, ps in d.groups))
-                                      for d in problem.distinct_penalties]
+        merged.distinct_penalties += [
+            replace(d, groups=tuple((k, shift(ps)) for k, ps in d.groups)) for d in problem.distinct_penalties
+        ]
         merged.fixed |= set(shift(problem.fixed))
         merged.hints |= set(shift(problem.hints))
     return merged

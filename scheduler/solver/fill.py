@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import replace
-from typing import Callable
 
 from scheduler.calendar import Calendar, need_matches
 from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
@@ -39,17 +39,19 @@ class GapFiller:
         self.calendar.add(assignment)
         self.added.append(assignment)
 
-    def try_fill(self, candidates, make: Callable[[Person], Assignment], ward: str, missing: int) -> int:
-        """Add up to ``missing`` of the nearest candidates who fit; returns how many were added."""
+    def try_fill(self, candidates, template: Assignment, ward: str, missing: int, group: Hashable) -> int:
+        """Add up to ``missing`` of the nearest candidates who fit ``template`` (its person set to each
+        candidate in turn); returns how many were added. ``group`` names the candidates (the same name,
+        the same people), so that their order by distance to a ward is computed once."""
         filled = 0
-        key = (ward, id(candidates))
+        key = (ward, group)
         ordered = self._nearest.get(key)
         if ordered is None:
             ordered = self._nearest[key] = sorted(candidates, key=lambda p: (self.travel(p.home_ward_code, ward), p.id))
         for person in ordered:
             if filled >= missing:
                 break
-            assignment = make(person)
+            assignment = replace(template, person_id=person.id)
             if self.fits(person, assignment):
                 self.add(assignment)
                 filled += 1
@@ -75,14 +77,18 @@ def widen_posts(campaign: Campaign, assignments: list[Assignment], unfilled, tra
         if slot.rule != "oncall_24_7" or slot.shift_id not in oncall_ids:
             continue
         limit = campaign.demand(slot.ward_code).night_response_limit_minutes
-        near = [(minutes, a) for minutes, a in posts_by_distance(campaign, posts[(slot.date, slot.shift_id)],
-                                                                 slot.ward_code, travel) if minutes <= limit]
+        near = [
+            (minutes, a)
+            for minutes, a in posts_by_distance(campaign, posts[(slot.date, slot.shift_id)], slot.ward_code, travel)
+            if minutes <= limit
+        ]
         if not near:
             continue
         post = near[0][1]
         group = posts[(slot.date, slot.shift_id)]
-        group[group.index(post)] = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes,
-                                                                                  slot.ward_code})))
+        group[group.index(post)] = replace(
+            post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes, slot.ward_code}))
+        )
         widened += 1
     result = [a for a in assignments if a.shift_id not in oncall_ids]
     result += [a for group in posts.values() for a in group]
@@ -90,8 +96,9 @@ def widen_posts(campaign: Campaign, assignments: list[Assignment], unfilled, tra
     return sorted(result, key=_order), widened
 
 
-def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, travel,
-              deadline: float | None = None) -> list[Assignment]:
+def fill_gaps(
+    campaign: Campaign, assignments: list[Assignment], unfilled, travel, deadline: float | None = None
+) -> list[Assignment]:
     """Assignments that close gaps with people free anywhere; the input is not changed.
 
     The gaps are taken in date order; at ``deadline`` (a time.time() value) the rest are left.
@@ -108,33 +115,44 @@ def fill_gaps(campaign: Campaign, assignments: list[Assignment], unfilled, trave
         if slot.rule == "oncall_24_7" and slot.shift_id in oncall_ids:
             limit = campaign.demand(ward).night_response_limit_minutes
             near = [p for p in technicians if travel(p.home_ward_code, ward) <= limit]
-            filler.try_fill(near, lambda p: Assignment(p.id, ward, day, shift_id=slot.shift_id,
-                                                       covered_ward_codes=(ward,)), ward, 1)
+            filler.try_fill(
+                near,
+                Assignment("", ward, day, shift_id=slot.shift_id, covered_ward_codes=(ward,)),
+                ward,
+                1,
+                "technicians in reach",
+            )
         elif slot.rule == "oncall_24_7":
-            filler.try_fill(technicians, lambda p: Assignment(p.id, ward, day, shift_id=slot.shift_id), ward, 1)
+            filler.try_fill(technicians, Assignment("", ward, day, shift_id=slot.shift_id), ward, 1, "technicians")
         elif slot.rule == "min_support_staff":
-            filler.try_fill(campaign.people, lambda p: Assignment(p.id, ward, day, shift_id=slot.shift_id),
-                            ward, slot.missing)
+            filler.try_fill(
+                campaign.people, Assignment("", ward, day, shift_id=slot.shift_id), ward, slot.missing, "everyone"
+            )
         elif slot.rule == "telecom_presence":
             for shift_id in campaign.demand(ward).service_shift_ids:
-                if filler.try_fill(telecom, lambda p: Assignment(p.id, ward, day, shift_id=shift_id), ward, 1):
+                if filler.try_fill(telecom, Assignment("", ward, day, shift_id=shift_id), ward, 1, "telecom"):
                     break
         elif slot.rule == "mobile_point_staffing":
             point = campaign.mobile_point(slot.mobile_point_id)
             for k, need in enumerate(point.staff_needed):
-                have = sum(1 for a in assignments + filler.added
-                           if a.mobile_point_id == point.id and a.need_index == k)
+                have = sum(1 for a in assignments + filler.added if a.mobile_point_id == point.id and a.need_index == k)
                 if have >= need.count:
                     continue
                 matching = [p for p in campaign.people if need_matches(need, p)]  # the calendar checks the rest
-                filler.try_fill(matching, lambda p: Assignment(p.id, ward, day, mobile_point_id=point.id,
-                                                               need_index=k), ward, need.count - have)
+                filler.try_fill(
+                    matching,
+                    Assignment("", ward, day, mobile_point_id=point.id, need_index=k),
+                    ward,
+                    need.count - have,
+                    ("need", need),
+                )
     logger.info("gap filling added %d assignments", len(filler.added))
     return filler.added
 
 
-def apply_explained_fixes(campaign: Campaign, assignments: list[Assignment], travel, deadline: float | None = None,
-                          round_seconds: float = 0.0) -> tuple[list[Assignment], int, list | None]:
+def apply_explained_fixes(
+    campaign: Campaign, assignments: list[Assignment], travel, deadline: float | None = None, round_seconds: float = 0.0
+) -> tuple[list[Assignment], int, list | None]:
     """Apply every fix the explanations of the roster's gaps name, while the calendar still allows it.
 
     Round after round: explain the gaps (:func:`scheduler.explain.explain`), then take each
@@ -171,8 +189,9 @@ def apply_explained_fixes(campaign: Campaign, assignments: list[Assignment], tra
                     old = successor[old]
                 if not present[old]:
                     continue
-                new = replace(old, covered_ward_codes=tuple(sorted({*old.covered_ward_codes,
-                                                                    *fix.add.covered_ward_codes})))
+                new = replace(
+                    old, covered_ward_codes=tuple(sorted({*old.covered_ward_codes, *fix.add.covered_ward_codes}))
+                )
                 calendar.remove(old)
                 if calendar.breaks(new):
                     calendar.add(old)
@@ -192,5 +211,10 @@ def apply_explained_fixes(campaign: Campaign, assignments: list[Assignment], tra
 
 
 def _order(assignment: Assignment) -> tuple:
-    return (assignment.date, assignment.ward_code, assignment.shift_id or "", assignment.mobile_point_id or "",
-            assignment.person_id)
+    return (
+        assignment.date,
+        assignment.ward_code,
+        assignment.shift_id or "",
+        assignment.mobile_point_id or "",
+        assignment.person_id,
+    )

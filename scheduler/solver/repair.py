@@ -12,8 +12,8 @@ the new roster only when it is no worse.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from scheduler.model import Campaign, Pool
 from scheduler.solver.campaign_model import ClusterSpec
@@ -32,7 +32,7 @@ def pools_short(campaign: Campaign, shortfalls: dict) -> Counter:
             short[Pool.TECHNICIAN] += missing
         elif rule == "mobile_point_staffing":
             need = campaign.mobile_point(name[1]).staff_needed[name[2]]
-            for pool in ([need.pool] if need.pool is not None else list(Pool)):
+            for pool in [need.pool] if need.pool is not None else list(Pool):
                 short[pool] += missing
         else:  # support staff: anyone
             for pool in Pool:
@@ -54,8 +54,11 @@ def widened_specs(campaign: Campaign, outcomes: list, travel: Callable[[str, str
         team = {person_id for people in spec.team.values() for person_id in people}  # idle already, but theirs
         extra = []
         for pool, missing in pools_short(campaign, outcome.shortfalls).items():
-            candidates = sorted((travel(p.home_ward_code, spec.post), p.id) for p in idle
-                                if p.pool is pool and p.id not in taken and p.id not in team)
+            candidates = sorted(
+                (travel(p.home_ward_code, spec.post), p.id)
+                for p in idle
+                if p.pool is pool and p.id not in taken and p.id not in team
+            )
             for _, person_id in candidates[: min(MAX_EXTRA_PER_POOL, missing)]:
                 extra.append(person_id)
                 taken.add(person_id)

@@ -12,5 +12,6 @@ from scheduler.rules import PEOPLE_RULES
 from scheduler.solver.campaign_model import CAMPAIGN_RULES
 from scheduler.solver.engine import WORKER_RULES
 
-CP_SAT_RULES = {label: (WORKER_RULES | CAMPAIGN_RULES)[label] for label in PEOPLE_RULES
-                if label in WORKER_RULES | CAMPAIGN_RULES}
+CP_SAT_RULES = {
+    label: (WORKER_RULES | CAMPAIGN_RULES)[label] for label in PEOPLE_RULES if label in WORKER_RULES | CAMPAIGN_RULES
+}

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Callable
 
 from geo.travel import province_travel
-
 from scheduler.model import Assignment, Campaign
 from scheduler.settings import SolveSettings
 from scheduler.solver import engine
@@ -75,8 +74,9 @@ def _init_worker(campaign: Campaign) -> None:
     _WORKER_STATE["travel"] = campaign_travel(campaign)
 
 
-def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), threads: int = 1,
-                   deadline: float | None = None) -> ClusterOutcome:
+def _solve_cluster(
+    spec: ClusterSpec, time_limit: float, seed: int, hints=(), threads: int = 1, deadline: float | None = None
+) -> ClusterOutcome:
     """Solve one cluster in a worker; never past ``deadline`` (a time.time() value)."""
     campaign = _WORKER_STATE["campaign"]
     problem = build_problem(campaign, spec, _WORKER_STATE["travel"])
@@ -91,8 +91,16 @@ def _solve_cluster(spec: ClusterSpec, time_limit: float, seed: int, hints=(), th
                 problem.hints.add((worker_of[person_id], task_of_key[key]))
     result = engine.solve(problem, time_limit_seconds=time_limit, num_workers=threads, seed=seed)
     assignments = assignments_of(campaign, problem, result.chosen)
-    return ClusterOutcome(spec, assignments, dict(result.shortfalls), result.status, result.objective, result.bound,
-                          result.wall_seconds, result.variables)
+    return ClusterOutcome(
+        spec,
+        assignments,
+        dict(result.shortfalls),
+        result.status,
+        result.objective,
+        result.bound,
+        result.wall_seconds,
+        result.variables,
+    )
 
 
 def _task_key(assignment, campaign: Campaign):
@@ -111,15 +119,25 @@ def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None, de
         _init_worker(campaign)
         for spec in specs:
             hints = hints_of(spec) if hints_of else ()
-            outcomes[spec.index] = _solve_cluster(spec, time_limit_each(spec), settings.seed, hints, settings.cp_sat_workers,
-                                                  deadline)
+            outcomes[spec.index] = _solve_cluster(
+                spec, time_limit_each(spec), settings.seed, hints, settings.cp_sat_workers, deadline
+            )
             if progress:
                 progress(outcomes[spec.index])
         return outcomes
-    with ProcessPoolExecutor(max_workers=settings.processes, initializer=_init_worker,
-                             initargs=(campaign,)) as pool:
-        futures = {pool.submit(_solve_cluster, spec, time_limit_each(spec), settings.seed,
-                               hints_of(spec) if hints_of else (), settings.cp_sat_workers, deadline): spec for spec in specs}
+    with ProcessPoolExecutor(max_workers=settings.processes, initializer=_init_worker, initargs=(campaign,)) as pool:
+        futures = {
+            pool.submit(
+                _solve_cluster,
+                spec,
+                time_limit_each(spec),
+                settings.seed,
+                hints_of(spec) if hints_of else (),
+                settings.cp_sat_workers,
+                deadline,
+            ): spec
+            for spec in specs
+        }
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.spec.index] = outcome
@@ -128,10 +146,14 @@ def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None, de
     return outcomes
 
 
-def solve_clusters(campaign: Campaign, settings: SolveSettings, deadline: float,
-                   travel: Callable[[str, str], int] | None = None,
-                   progress: Callable[[ClusterOutcome], None] | None = None,
-                   on_plan: Callable[[int], None] | None = None) -> ClusterSolve:
+def solve_clusters(
+    campaign: Campaign,
+    settings: SolveSettings,
+    deadline: float,
+    travel: Callable[[str, str], int] | None = None,
+    progress: Callable[[ClusterOutcome], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+) -> ClusterSolve:
     """Plan, solve every cluster and repair the short ones, all by ``deadline`` (a time.time() value)."""
     started = time.time()
     travel = travel or campaign_travel(campaign)
@@ -155,8 +177,9 @@ def solve_clusters(campaign: Campaign, settings: SolveSettings, deadline: float,
     if settings.repair and deadline - time.time() > 1.0:
         new_specs = widened_specs(campaign, list(outcomes.values()), travel)
         if new_specs:
-            hints = {o.spec.index: [(a.person_id, _task_key(a, campaign)) for a in o.assignments]
-                     for o in outcomes.values()}
+            hints = {
+                o.spec.index: [(a.person_id, _task_key(a, campaign)) for a in o.assignments] for o in outcomes.values()
+            }
             new_sizes = sum(sizes[s.index] for s in new_specs)
 
             def repair_limit(spec):
@@ -164,8 +187,15 @@ def solve_clusters(campaign: Campaign, settings: SolveSettings, deadline: float,
                 share = min(1.0, settings.processes * sizes[spec.index] / max(new_sizes, 1))
                 return max(0.2, span * share * SHARE_MARGIN)
 
-            redone = _run(campaign, new_specs, settings, repair_limit, None,
-                          hints_of=lambda spec: hints[spec.index], deadline=deadline)
+            redone = _run(
+                campaign,
+                new_specs,
+                settings,
+                repair_limit,
+                None,
+                hints_of=lambda spec: hints[spec.index],
+                deadline=deadline,
+            )
             for index, outcome in redone.items():
                 before = outcomes[index].objective
                 if outcome.objective is not None and (before is None or outcome.objective <= before):
@@ -174,7 +204,8 @@ def solve_clusters(campaign: Campaign, settings: SolveSettings, deadline: float,
     assignments = [a for o in outcomes.values() for a in o.assignments]
     status = "OPTIMAL" if all(o.status == "OPTIMAL" for o in outcomes.values()) else "FEASIBLE"
     figures = {
-        "clusters": len(specs), "repaired_clusters": repaired,
+        "clusters": len(specs),
+        "repaired_clusters": repaired,
         "greedy_clusters": sum(1 for o in outcomes.values() if o.status == "GREEDY"),
         "optimal_clusters": sum(1 for o in outcomes.values() if o.status == "OPTIMAL"),
         "variables": sum(o.variables for o in outcomes.values()),
@@ -192,10 +223,19 @@ def solve_monolithic(campaign: Campaign, settings: SolveSettings, deadline: floa
     """
     started = time.time()
     travel = campaign_travel(campaign)
-    problems = [build_problem(campaign, spec, travel)
-                for spec in plan_specs(campaign, travel, settings.max_cluster_size)]
+    problems = [
+        build_problem(campaign, spec, travel) for spec in plan_specs(campaign, travel, settings.max_cluster_size)
+    ]
     problem = engine.merge(problems)
-    result = engine.solve(problem, time_limit_seconds=max(0.0, deadline - time.time() - 0.5),
-                          num_workers=settings.processes * settings.cp_sat_workers, seed=settings.seed)
-    return ClusterSolve(assignments_of(campaign, problem, result.chosen), result.status, result.bound or 0,
-                        {"variables": result.variables, "cluster_seconds": time.time() - started})
+    result = engine.solve(
+        problem,
+        time_limit_seconds=max(0.0, deadline - time.time() - 0.5),
+        num_workers=settings.processes * settings.cp_sat_workers,
+        seed=settings.seed,
+    )
+    return ClusterSolve(
+        assignments_of(campaign, problem, result.chosen),
+        result.status,
+        result.bound or 0,
+        {"variables": result.variables, "cluster_seconds": time.time() - started},
+    )

@@ -27,20 +27,30 @@ from raquan.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "benchmarks" / "curtois"
-needs_data = pytest.mark.skipif(not (DATA / "Instance1.txt").exists(),
-                                reason=f"Curtois–Qu instances not found at {DATA}")
+needs_data = pytest.mark.skipif(
+    not (DATA / "Instance1.txt").exists(), reason=f"Curtois–Qu instances not found at {DATA}"
+)
 
 # ID, MaxShifts, MaxTotalMinutes, MinTotalMinutes, MaxConsecutive, MinConsecutive, MinDaysOff, MaxWeekends
 LOOSE = "A,D=99|N=99,99999,0,99,1,1,99"
 
 
-def instance_text(horizon=7, shifts=("D,480,", "N,600,D"), staff=(LOOSE,), days_off=(), on=(), off=(),
-                  cover=None) -> str:
+def instance_text(
+    horizon=7, shifts=("D,480,", "N,600,D"), staff=(LOOSE,), days_off=(), on=(), off=(), cover=None
+) -> str:
     if cover is None:
-        cover = [f"{d},{s.split(',')[0]},0,100,1" for d in range(horizon if isinstance(horizon, int) else 7) for s in shifts]
-    sections = [("SECTION_HORIZON", [str(horizon)]), ("SECTION_SHIFTS", shifts), ("SECTION_STAFF", staff),
-                ("SECTION_DAYS_OFF", days_off), ("SECTION_SHIFT_ON_REQUESTS", on),
-                ("SECTION_SHIFT_OFF_REQUESTS", off), ("SECTION_COVER", cover)]
+        cover = [
+            f"{d},{s.split(',')[0]},0,100,1" for d in range(horizon if isinstance(horizon, int) else 7) for s in shifts
+        ]
+    sections = [
+        ("SECTION_HORIZON", [str(horizon)]),
+        ("SECTION_SHIFTS", shifts),
+        ("SECTION_STAFF", staff),
+        ("SECTION_DAYS_OFF", days_off),
+        ("SECTION_SHIFT_ON_REQUESTS", on),
+        ("SECTION_SHIFT_OFF_REQUESTS", off),
+        ("SECTION_COVER", cover),
+    ]
     lines = ["# a test instance"]
     for header, rows in sections:
         lines += [header, "# comment", *rows, ""]
@@ -57,12 +67,21 @@ def plan(pattern: str) -> tuple:
 
 
 def violations(instance, *patterns):
-    solution = {e.id: plan(p) for e, p in zip(instance.staff, patterns)}
+    solution = {e.id: plan(p) for e, p in zip(instance.staff, patterns, strict=False)}
     return evaluate(instance, solution).violations
 
 
-def with_contract(max_shifts="D=99|N=99", max_minutes=99999, min_minutes=0, max_consecutive=99,
-                  min_consecutive=1, min_off=1, max_weekends=99, horizon=7, **kwargs):
+def with_contract(
+    max_shifts="D=99|N=99",
+    max_minutes=99999,
+    min_minutes=0,
+    max_consecutive=99,
+    min_consecutive=1,
+    min_off=1,
+    max_weekends=99,
+    horizon=7,
+    **kwargs,
+):
     line = f"A,{max_shifts},{max_minutes},{min_minutes},{max_consecutive},{min_consecutive},{min_off},{max_weekends}"
     return make(horizon=horizon, staff=(line,), **kwargs)
 
@@ -77,9 +96,17 @@ def test_reads_instance1():
     assert [(s.id, s.length_minutes, s.forbidden_next) for s in instance.shifts] == [("D", 480, frozenset())]
     assert len(instance.staff) == 8
     a = instance.staff[0]
-    assert (a.id, a.max_shifts, a.max_total_minutes, a.min_total_minutes, a.max_consecutive_shifts,
-            a.min_consecutive_shifts, a.min_consecutive_days_off, a.max_weekends, a.days_off) == (
-        "A", {"D": 14}, 4320, 3360, 5, 2, 2, 1, frozenset({0}))
+    assert (
+        a.id,
+        a.max_shifts,
+        a.max_total_minutes,
+        a.min_total_minutes,
+        a.max_consecutive_shifts,
+        a.min_consecutive_shifts,
+        a.min_consecutive_days_off,
+        a.max_weekends,
+        a.days_off,
+    ) == ("A", {"D": 14}, 4320, 3360, 5, 2, 2, 1, frozenset({0}))
     assert len(instance.shift_on_requests) == 21 and len(instance.shift_off_requests) == 5
     assert instance.shift_on_requests[0].employee == "A" and instance.shift_on_requests[0].weight == 2
     assert len(instance.cover) == 14 and instance.cover[1].requirement == 7
@@ -105,21 +132,28 @@ def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), start=1) if line == needle)
 
 
-@pytest.mark.parametrize("kwargs, bad_line, section, words", [
-    ({"horizon": "x"}, "x", "SECTION_HORIZON", "horizon must be an integer"),
-    ({"shifts": ("D,480,", "N,six,D")}, "N,six,D", "SECTION_SHIFTS", "shift length"),
-    ({"shifts": ("D,480,", "N,600,Q")}, "N,600,Q", "SECTION_SHIFTS", "unknown shift 'Q'"),
-    ({"staff": ("A,D=1|N=1,100,0,5,1,1",)}, "A,D=1|N=1,100,0,5,1,1", "SECTION_STAFF", "expected 8"),
-    ({"staff": ("A,D=1|N=x,100,0,5,1,1,1",)}, "A,D=1|N=x,100,0,5,1,1,1", "SECTION_STAFF", "MaxShifts of N"),
-    ({"staff": ("A,D=1|N=1,100,200,5,1,1,1",)}, "A,D=1|N=1,100,200,5,1,1,1", "SECTION_STAFF",
-     "MinTotalMinutes 200 above"),
-    ({"days_off": ("B,1",)}, "B,1", "SECTION_DAYS_OFF", "unknown employee 'B'"),
-    ({"days_off": ("A,7",)}, "A,7", "SECTION_DAYS_OFF", "outside the horizon"),
-    ({"on": ("A,1,X,1",)}, "A,1,X,1", "SECTION_SHIFT_ON_REQUESTS", "unknown shift 'X'"),
-    ({"off": ("A,1,D",)}, "A,1,D", "SECTION_SHIFT_OFF_REQUESTS", "expected 4"),
-    ({"cover": ("0,D,1,100,1", "0,D,2,100,1")}, "0,D,2,100,1", "SECTION_COVER", "second cover row"),
-    ({"cover": ("0,D,-1,100,1",)}, "0,D,-1,100,1", "SECTION_COVER", "requirement must be at least 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, bad_line, section, words",
+    [
+        ({"horizon": "x"}, "x", "SECTION_HORIZON", "horizon must be an integer"),
+        ({"shifts": ("D,480,", "N,six,D")}, "N,six,D", "SECTION_SHIFTS", "shift length"),
+        ({"shifts": ("D,480,", "N,600,Q")}, "N,600,Q", "SECTION_SHIFTS", "unknown shift 'Q'"),
+        ({"staff": ("A,D=1|N=1,100,0,5,1,1",)}, "A,D=1|N=1,100,0,5,1,1", "SECTION_STAFF", "expected 8"),
+        ({"staff": ("A,D=1|N=x,100,0,5,1,1,1",)}, "A,D=1|N=x,100,0,5,1,1,1", "SECTION_STAFF", "MaxShifts of N"),
+        (
+            {"staff": ("A,D=1|N=1,100,200,5,1,1,1",)},
+            "A,D=1|N=1,100,200,5,1,1,1",
+            "SECTION_STAFF",
+            "MinTotalMinutes 200 above",
+        ),
+        ({"days_off": ("B,1",)}, "B,1", "SECTION_DAYS_OFF", "unknown employee 'B'"),
+        ({"days_off": ("A,7",)}, "A,7", "SECTION_DAYS_OFF", "outside the horizon"),
+        ({"on": ("A,1,X,1",)}, "A,1,X,1", "SECTION_SHIFT_ON_REQUESTS", "unknown shift 'X'"),
+        ({"off": ("A,1,D",)}, "A,1,D", "SECTION_SHIFT_OFF_REQUESTS", "expected 4"),
+        ({"cover": ("0,D,1,100,1", "0,D,2,100,1")}, "0,D,2,100,1", "SECTION_COVER", "second cover row"),
+        ({"cover": ("0,D,-1,100,1",)}, "0,D,-1,100,1", "SECTION_COVER", "requirement must be at least 0"),
+    ],
+)
 def test_malformed_lines_name_file_section_and_line(kwargs, bad_line, section, words):
     text = instance_text(**kwargs)
     with pytest.raises(CurtoisFormatError) as raised:
@@ -225,7 +259,8 @@ def test_max_weekends_at_the_limit_and_one_over():
     assert violations(instance, "DDDDD..DDDDD..") == []  # weekdays do not count
     assert violations(with_contract(max_weekends=0, horizon=14), "..............") == []
     assert violations(with_contract(max_weekends=0, horizon=14), "......D.......") == [
-        "A: 1 weekends worked, at most 0"]
+        "A: 1 weekends worked, at most 0"
+    ]
 
 
 def test_days_off():
@@ -238,9 +273,13 @@ def test_objective_terms_by_hand():
     # Two employees, two days, shifts D and N; A asks for D on day 0 (weight 2) and N on day 1 (weight 3);
     # B asks not to work D on day 0 (weight 1). Cover: day 0 D wants 2, day 0 N wants 0, day 1 D wants 0,
     # day 1 N wants 1 (under 100 / over 1, except day 1 N under 50 / over 7).
-    instance = make(horizon=2, staff=(LOOSE, "B,D=99|N=99,99999,0,99,1,1,99"),
-                    on=("A,0,D,2", "A,1,N,3"), off=("B,0,D,1",),
-                    cover=("0,D,2,100,1", "0,N,0,100,1", "1,D,0,100,1", "1,N,1,50,7"))
+    instance = make(
+        horizon=2,
+        staff=(LOOSE, "B,D=99|N=99,99999,0,99,1,1,99"),
+        on=("A,0,D,2", "A,1,N,3"),
+        off=("B,0,D,1",),
+        cover=("0,D,2,100,1", "0,N,0,100,1", "1,D,0,100,1", "1,N,1,50,7"),
+    )
     # A: D, D (rotation allows); B: D, N.
     result = evaluate(instance, {"A": ("D", "D"), "B": ("D", "N")})
     assert result.violations == []
@@ -265,7 +304,10 @@ def test_solution_write_read_round_trip(tmp_path):
     path = tmp_path / "out" / "test.csv"
     write_solution(instance, solution, path)
     assert path.read_text(encoding="utf-8").splitlines() == [
-        "employee,d0,d1,d2,d3,d4,d5,d6", "A,D,N,,,D,,N", "B,,,,,,,"]
+        "employee,d0,d1,d2,d3,d4,d5,d6",
+        "A,D,N,,,D,,N",
+        "B,,,,,,,",
+    ]
     assert read_solution(path) == solution
 
 
@@ -290,9 +332,14 @@ def test_solver_respects_every_rule_on_a_tight_small_case():
 
     # Cover wants one D every day of 14, but A may work at most 5 in a row, runs of at least 2,
     # at least 2 days off together and one weekend: the evaluator must agree with the solver.
-    instance = make(horizon=14, staff=("A,D=10|N=2,6000,2400,5,2,2,1", "B,D=10|N=2,6000,0,3,2,2,1"),
-                    days_off=("B,3",), on=("A,0,N,2",), off=("A,4,D,3",),
-                    cover=[f"{d},D,1,100,1" for d in range(14)] + [f"{d},N,0,100,1" for d in range(14)])
+    instance = make(
+        horizon=14,
+        staff=("A,D=10|N=2,6000,2400,5,2,2,1", "B,D=10|N=2,6000,0,3,2,2,1"),
+        days_off=("B,3",),
+        on=("A,0,N,2",),
+        off=("A,4,D,3",),
+        cover=[f"{d},D,1,100,1" for d in range(14)] + [f"{d},N,0,100,1" for d in range(14)],
+    )
     result = solve_instance(instance, time_limit_seconds=10, num_workers=2)
     evaluation = evaluate(instance, result.solution)
     assert evaluation.violations == []
@@ -300,11 +347,19 @@ def test_solver_respects_every_rule_on_a_tight_small_case():
     assert result.status == "OPTIMAL" and result.bound == result.objective
 
 
-@pytest.mark.parametrize("max_consecutive,min_consecutive,min_off,days_off", [
-    (3, 2, 2, ()), (2, 1, 3, ()), (4, 3, 1, ()), (3, 2, 2, ("A,2",)), (1, 1, 1, ()),
-])
-def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(max_consecutive, min_consecutive, min_off,
-                                                                      days_off):
+@pytest.mark.parametrize(
+    "max_consecutive,min_consecutive,min_off,days_off",
+    [
+        (3, 2, 2, ()),
+        (2, 1, 3, ()),
+        (4, 3, 1, ()),
+        (3, 2, 2, ("A,2",)),
+        (1, 1, 1, ()),
+    ],
+)
+def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(
+    max_consecutive, min_consecutive, min_off, days_off
+):
     """Every work pattern of a 7-day horizon, fixed in the model: feasible there iff the evaluator finds no
     violation. This pins the run network's boundary rules (runs touching day 0 or day 6 are exempt from the
     minimums, the maximum counts from day 0) to the evaluator's."""
@@ -314,9 +369,14 @@ def test_model_accepts_exactly_the_run_patterns_the_evaluator_accepts(max_consec
 
     from benchmarks.curtois.model import _Model
 
-    instance = with_contract(max_shifts="D=99|N=0", max_consecutive=max_consecutive,
-                             min_consecutive=min_consecutive, min_off=min_off, days_off=days_off,
-                             cover=[f"{d},D,0,1,1" for d in range(7)])
+    instance = with_contract(
+        max_shifts="D=99|N=0",
+        max_consecutive=max_consecutive,
+        min_consecutive=min_consecutive,
+        min_off=min_off,
+        days_off=days_off,
+        cover=[f"{d},D,0,1,1" for d in range(7)],
+    )
     mismatches = []
     for pattern in product("D.", repeat=7):
         built = _Model(instance)
@@ -346,8 +406,22 @@ def test_solver_reaches_the_optimum_of_instance1_and_the_evaluator_agrees():
 
 @needs_data
 def test_bench_cli_prints_the_csv_and_writes_the_solution(tmp_path, capsys):
-    code = main(["bench", "curtois", "--instances", "1", "--time-limit", "20", "--format", "csv",
-                 "--data", str(DATA), "--out", str(tmp_path)])
+    code = main(
+        [
+            "bench",
+            "curtois",
+            "--instances",
+            "1",
+            "--time-limit",
+            "20",
+            "--format",
+            "csv",
+            "--data",
+            str(DATA),
+            "--out",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
@@ -359,8 +433,9 @@ def test_bench_cli_prints_the_csv_and_writes_the_solution(tmp_path, capsys):
 
 def test_best_known_values(tmp_path):
     assert read_best_known(tmp_path) == {}
-    (tmp_path / "best_known.csv").write_text("instance,best_known_upper_bound\nInstance1,607\nInstance6,1950\n",
-                                             encoding="utf-8")
+    (tmp_path / "best_known.csv").write_text(
+        "instance,best_known_upper_bound\nInstance1,607\nInstance6,1950\n", encoding="utf-8"
+    )
     assert read_best_known(tmp_path) == {"Instance1": 607, "Instance6": 1950}
 
 

@@ -25,8 +25,13 @@ HORIZON = 21
 def rich_instance(seed: int = 3):
     """Five employees, 21 days, a day and a night shift (no day after a night) and varied contracts."""
     rng = random.Random(seed)
-    staff = ["A,D=14|N=4,7200,3840,4,2,2,2", "B,D=10|N=6,6720,3360,5,2,2,2", "C,D=15|N=0,7680,2880,4,1,1,1",
-             "D,D=8|N=8,6720,3840,3,2,2,3", "E,D=12|N=3,5760,2400,5,3,2,2"]
+    staff = [
+        "A,D=14|N=4,7200,3840,4,2,2,2",
+        "B,D=10|N=6,6720,3360,5,2,2,2",
+        "C,D=15|N=0,7680,2880,4,1,1,1",
+        "D,D=8|N=8,6720,3840,3,2,2,3",
+        "E,D=12|N=3,5760,2400,5,3,2,2",
+    ]
     days_off = ["A,3,10", "C,7", "E,0,1"]
     on = [f"{e},{rng.randrange(HORIZON)},{rng.choice('DN')},{rng.randint(1, 3)}" for e in "ABCDE" for _ in range(3)]
     off = [f"{e},{rng.randrange(HORIZON)},{rng.choice('DN')},{rng.randint(1, 3)}" for e in "ABCDE" for _ in range(2)]
@@ -40,9 +45,15 @@ def rich_instance(seed: int = 3):
             seen.add(key)
             unique.append(line)
     on, off = [line for line in unique if line in on], [line for line in unique if line in off]
-    sections = [("SECTION_HORIZON", [str(HORIZON)]), ("SECTION_SHIFTS", ["D,480,", "N,480,D"]),
-                ("SECTION_STAFF", staff), ("SECTION_DAYS_OFF", days_off), ("SECTION_SHIFT_ON_REQUESTS", on),
-                ("SECTION_SHIFT_OFF_REQUESTS", off), ("SECTION_COVER", cover)]
+    sections = [
+        ("SECTION_HORIZON", [str(HORIZON)]),
+        ("SECTION_SHIFTS", ["D,480,", "N,480,D"]),
+        ("SECTION_STAFF", staff),
+        ("SECTION_DAYS_OFF", days_off),
+        ("SECTION_SHIFT_ON_REQUESTS", on),
+        ("SECTION_SHIFT_OFF_REQUESTS", off),
+        ("SECTION_COVER", cover),
+    ]
     text = "\n".join(f"{header}\n" + "\n".join(rows) + "\n" for header, rows in sections)
     return parse_instance(text, source="rich.txt", name="rich")
 
@@ -125,8 +136,10 @@ def test_greedy_start_is_feasible_and_improve_never_makes_it_worse(solved):
 
 
 def test_greedy_start_reports_an_employee_who_cannot_keep_their_own_rules():
-    text = ("SECTION_HORIZON\n7\nSECTION_SHIFTS\nD,480,\nSECTION_STAFF\nA,D=7,99999,4000,3,1,1,9\n"
-            "SECTION_DAYS_OFF\nSECTION_SHIFT_ON_REQUESTS\nSECTION_SHIFT_OFF_REQUESTS\nSECTION_COVER\n0,D,1,100,1\n")
+    text = (
+        "SECTION_HORIZON\n7\nSECTION_SHIFTS\nD,480,\nSECTION_STAFF\nA,D=7,99999,4000,3,1,1,9\n"
+        "SECTION_DAYS_OFF\nSECTION_SHIFT_ON_REQUESTS\nSECTION_SHIFT_OFF_REQUESTS\nSECTION_COVER\n0,D,1,100,1\n"
+    )
     instance = parse_instance(text, source="t.txt", name="t")  # 4000 minutes need 9 shifts in 7 days
     with pytest.raises(RuntimeError, match="employee A"):
         greedy_start(instance)
@@ -139,15 +152,26 @@ def generated_instance(staff: int = 24, horizon: int = 28, seed: int = 5):
     lines = []
     for e in ids:
         most = rng.randint(16, 20)
-        lines.append(f"{e},D={most}|L={rng.randint(4, 10)}|N={rng.randint(0, 6)},{most * 480},{(most - 4) * 480},"
-                     f"{rng.randint(4, 6)},{rng.randint(1, 2)},{rng.randint(1, 2)},{rng.randint(2, 3)}")
+        lines.append(
+            f"{e},D={most}|L={rng.randint(4, 10)}|N={rng.randint(0, 6)},{most * 480},{(most - 4) * 480},"
+            f"{rng.randint(4, 6)},{rng.randint(1, 2)},{rng.randint(1, 2)},{rng.randint(2, 3)}"
+        )
     days_off = [f"{e},{rng.randrange(horizon)}" for e in ids]
     on = [f"{e},{d},{rng.choice('DLN')},{rng.randint(1, 3)}" for e in ids for d in rng.sample(range(horizon), 3)]
-    cover = [f"{d},{s},{rng.randint(lo, hi)},100,1" for d in range(horizon)
-             for s, lo, hi in (("D", 5, 9), ("L", 2, 5), ("N", 1, 3))]
-    sections = [("SECTION_HORIZON", [str(horizon)]), ("SECTION_SHIFTS", ["D,480,", "L,480,D", "N,480,D|L"]),
-                ("SECTION_STAFF", lines), ("SECTION_DAYS_OFF", days_off), ("SECTION_SHIFT_ON_REQUESTS", on),
-                ("SECTION_SHIFT_OFF_REQUESTS", []), ("SECTION_COVER", cover)]
+    cover = [
+        f"{d},{s},{rng.randint(lo, hi)},100,1"
+        for d in range(horizon)
+        for s, lo, hi in (("D", 5, 9), ("L", 2, 5), ("N", 1, 3))
+    ]
+    sections = [
+        ("SECTION_HORIZON", [str(horizon)]),
+        ("SECTION_SHIFTS", ["D,480,", "L,480,D", "N,480,D|L"]),
+        ("SECTION_STAFF", lines),
+        ("SECTION_DAYS_OFF", days_off),
+        ("SECTION_SHIFT_ON_REQUESTS", on),
+        ("SECTION_SHIFT_OFF_REQUESTS", []),
+        ("SECTION_COVER", cover),
+    ]
     text = "\n".join(f"{header}\n" + "\n".join(rows) + "\n" for header, rows in sections)
     return parse_instance(text, source="generated.txt", name="generated")
 
@@ -184,18 +208,24 @@ def test_a_small_model_is_left_to_cp_sat_alone(solved):
     assert shift_variable_count(instance) == len(_Model(instance).x)
 
 
-@pytest.mark.parametrize("fixed_pattern,days,wanted_shift,wanted_day", [
-    ("....N.......", (5, 9), "D", 5),  # a night just before the window: no day shift on its first day
-    ("........D...", (4, 8), "N", 7),  # a day shift just after the window: no night on its last day
-])
+@pytest.mark.parametrize(
+    "fixed_pattern,days,wanted_shift,wanted_day",
+    [
+        ("....N.......", (5, 9), "D", 5),  # a night just before the window: no day shift on its first day
+        ("........D...", (4, 8), "N", 7),  # a day shift just after the window: no night on its last day
+    ],
+)
 def test_rotation_holds_across_the_edges_of_a_window(fixed_pattern, days, wanted_shift, wanted_day):
     horizon = len(fixed_pattern)
     cover = [f"{d},{s},0,1,1" for d in range(horizon) for s in "DN" if (d, s) != (wanted_day, wanted_shift)]
     cover.append(f"{wanted_day},{wanted_shift},1,100,1")  # the cover asks for the forbidden shift
-    text = (f"SECTION_HORIZON\n{horizon}\nSECTION_SHIFTS\nD,480,\nN,480,D\n"
-            "SECTION_STAFF\nA,D=99|N=99,99999,0,99,1,1,99\n"
-            "SECTION_DAYS_OFF\nSECTION_SHIFT_ON_REQUESTS\nSECTION_SHIFT_OFF_REQUESTS\nSECTION_COVER\n"
-            + "\n".join(cover) + "\n")
+    text = (
+        f"SECTION_HORIZON\n{horizon}\nSECTION_SHIFTS\nD,480,\nN,480,D\n"
+        "SECTION_STAFF\nA,D=99|N=99,99999,0,99,1,1,99\n"
+        "SECTION_DAYS_OFF\nSECTION_SHIFT_ON_REQUESTS\nSECTION_SHIFT_OFF_REQUESTS\nSECTION_COVER\n"
+        + "\n".join(cover)
+        + "\n"
+    )
     instance = parse_instance(text, source="t.txt", name="t")
     roster = {"A": tuple(None if c == "." else c for c in fixed_pattern)}
     assert evaluate(instance, roster).feasible

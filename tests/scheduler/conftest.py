@@ -26,11 +26,21 @@ from types import SimpleNamespace
 import pytest
 
 from geo.units import commune_by_code
+from scheduler.export import export_campaign
 from scheduler.model import (
-    Assignment, Campaign, CampaignRules, MobilePoint, Person, Pool, PriorityGroup, Shift, ShiftKind, StaffNeed, Ward,
+    Assignment,
+    Campaign,
+    CampaignRules,
+    MobilePoint,
+    Person,
+    Pool,
+    PriorityGroup,
+    Shift,
+    ShiftKind,
+    StaffNeed,
+    Ward,
     WardDemand,
 )
-from scheduler.export import export_campaign
 from scheduler.tables import CAMPAIGN_TABLES, read_table, write_table
 
 DINH_CONG, BACH_MAI, HOANG_MAI, CAU_GIAY = "00316", "00292", "00331", "00166"
@@ -62,46 +72,159 @@ def small_campaign() -> Campaign:
         WardDemand(HOANG_MAI, ("sang", "chieu"), 3, 2, False, 30),
     )
     people = (
-        Person("KTV01", "Trần Văn Hùng", Pool.TECHNICIAN, "Trung tâm Phục vụ hành chính công", DINH_CONG,
-               "0912345601", night_eligible=True),
-        Person("KTV02", "Lê Thị Mai", Pool.TECHNICIAN, "Trung tâm Phục vụ hành chính công", BACH_MAI,
-               "0912345602", night_eligible=True, available_shift_ids=frozenset({"truc_dem", "truc_toi"})),
-        Person("KTV03", "Phạm Quốc Bảo", Pool.TECHNICIAN, "Trung tâm Phục vụ hành chính công", HOANG_MAI,
-               "0385555603", night_eligible=False),
-        Person("SV01", "Nguyễn Thị Lan", Pool.STUDENT, "Trường Cao đẳng Công nghệ cao Hà Nội", DINH_CONG,
-               "0987654301", skills=frozenset({"vneid", "ihanoi"}),
-               unavailable_dates=frozenset({date(2025, 8, 26), date(2025, 9, 2)}),
-               available_shift_ids=frozenset({"sang"}), weekly_cap_hours=16,
-               preferred_ward_codes=(DINH_CONG, HOANG_MAI)),
-        Person("SV02", "Đỗ Minh Quân", Pool.STUDENT, "Trường Cao đẳng Công nghệ cao Hà Nội", DINH_CONG,
-               "0987654302"),
-        Person("SV03", "Vũ Hải Yến", Pool.STUDENT, "Đại học Bách khoa Hà Nội", BACH_MAI, "0707654303",
-               skills=frozenset({"vneid"}), preferred_ward_codes=(BACH_MAI,)),
-        Person("SV04", "Hoàng Đức Anh", Pool.STUDENT, "Đại học Bách khoa Hà Nội", CAU_GIAY, "0567654304",
-               weekly_cap_hours=20),
-        Person("SV05", "Bùi Ngọc Hà", Pool.STUDENT, "Học viện Công nghệ Bưu chính Viễn thông", HOANG_MAI,
-               "0867654305", unavailable_dates=frozenset({date(2025, 10, 3)})),
-        Person("VT01", "Ngô Thanh Tùng", Pool.TELECOM, "VNPT Hà Nội", DINH_CONG, "0911111101",
-               skills=frozenset({"vneid", "sim"})),
+        Person(
+            "KTV01",
+            "Trần Văn Hùng",
+            Pool.TECHNICIAN,
+            "Trung tâm Phục vụ hành chính công",
+            DINH_CONG,
+            "0912345601",
+            night_eligible=True,
+        ),
+        Person(
+            "KTV02",
+            "Lê Thị Mai",
+            Pool.TECHNICIAN,
+            "Trung tâm Phục vụ hành chính công",
+            BACH_MAI,
+            "0912345602",
+            night_eligible=True,
+            available_shift_ids=frozenset({"truc_dem", "truc_toi"}),
+        ),
+        Person(
+            "KTV03",
+            "Phạm Quốc Bảo",
+            Pool.TECHNICIAN,
+            "Trung tâm Phục vụ hành chính công",
+            HOANG_MAI,
+            "0385555603",
+            night_eligible=False,
+        ),
+        Person(
+            "SV01",
+            "Nguyễn Thị Lan",
+            Pool.STUDENT,
+            "Trường Cao đẳng Công nghệ cao Hà Nội",
+            DINH_CONG,
+            "0987654301",
+            skills=frozenset({"vneid", "ihanoi"}),
+            unavailable_dates=frozenset({date(2025, 8, 26), date(2025, 9, 2)}),
+            available_shift_ids=frozenset({"sang"}),
+            weekly_cap_hours=16,
+            preferred_ward_codes=(DINH_CONG, HOANG_MAI),
+        ),
+        Person("SV02", "Đỗ Minh Quân", Pool.STUDENT, "Trường Cao đẳng Công nghệ cao Hà Nội", DINH_CONG, "0987654302"),
+        Person(
+            "SV03",
+            "Vũ Hải Yến",
+            Pool.STUDENT,
+            "Đại học Bách khoa Hà Nội",
+            BACH_MAI,
+            "0707654303",
+            skills=frozenset({"vneid"}),
+            preferred_ward_codes=(BACH_MAI,),
+        ),
+        Person(
+            "SV04",
+            "Hoàng Đức Anh",
+            Pool.STUDENT,
+            "Đại học Bách khoa Hà Nội",
+            CAU_GIAY,
+            "0567654304",
+            weekly_cap_hours=20,
+        ),
+        Person(
+            "SV05",
+            "Bùi Ngọc Hà",
+            Pool.STUDENT,
+            "Học viện Công nghệ Bưu chính Viễn thông",
+            HOANG_MAI,
+            "0867654305",
+            unavailable_dates=frozenset({date(2025, 10, 3)}),
+        ),
+        Person(
+            "VT01",
+            "Ngô Thanh Tùng",
+            Pool.TELECOM,
+            "VNPT Hà Nội",
+            DINH_CONG,
+            "0911111101",
+            skills=frozenset({"vneid", "sim"}),
+        ),
         Person("VT02", "Đặng Thu Trang", Pool.TELECOM, "Viettel Hà Nội", BACH_MAI, "0961111102"),
-        Person("VT03", "Phan Văn Long", Pool.TELECOM, "MobiFone", HOANG_MAI, "0901111103",
-               preferred_ward_codes=(HOANG_MAI, BACH_MAI)),
-        Person("VT04", "Lý Hồng Nhung", Pool.TELECOM, "FPT Telecom", CAU_GIAY, "0931111104",
-               unavailable_dates=frozenset({date(2025, 8, 20)})),
+        Person(
+            "VT03",
+            "Phan Văn Long",
+            Pool.TELECOM,
+            "MobiFone",
+            HOANG_MAI,
+            "0901111103",
+            preferred_ward_codes=(HOANG_MAI, BACH_MAI),
+        ),
+        Person(
+            "VT04",
+            "Lý Hồng Nhung",
+            Pool.TELECOM,
+            "FPT Telecom",
+            CAU_GIAY,
+            "0931111104",
+            unavailable_dates=frozenset({date(2025, 8, 20)}),
+        ),
     )
     points = (
-        MobilePoint("MP01", DINH_CONG, "Nhà văn hóa tổ 5, ngõ 12 Định Công", date(2025, 8, 23), 8 * 60, 11 * 60,
-                    (StaffNeed(2, pool=Pool.STUDENT), StaffNeed(1, pool=Pool.TELECOM)), PriorityGroup.ELDERLY),
-        MobilePoint("MP02", BACH_MAI, "Chợ Mơ", date(2025, 8, 23), 14 * 60, 17 * 60,
-                    (StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, skill="vneid")), PriorityGroup.GENERAL),
-        MobilePoint("MP03", HOANG_MAI, "Trụ sở UBND phường (tầng 1)", date(2025, 9, 2), 18 * 60, 24 * 60,
-                    (StaffNeed(1, pool=Pool.TECHNICIAN),), PriorityGroup.DISABLED),
-        MobilePoint("MP04", DINH_CONG, "Khu tập thể Định Công, nhà B6", date(2025, 10, 3), 7 * 60 + 30, 9 * 60,
-                    (StaffNeed(3, pool=Pool.STUDENT), StaffNeed(1, pool=Pool.TELECOM),
-                     StaffNeed(1, pool=Pool.TECHNICIAN)), PriorityGroup.NEAR_POOR),
+        MobilePoint(
+            "MP01",
+            DINH_CONG,
+            "Nhà văn hóa tổ 5, ngõ 12 Định Công",
+            date(2025, 8, 23),
+            8 * 60,
+            11 * 60,
+            (StaffNeed(2, pool=Pool.STUDENT), StaffNeed(1, pool=Pool.TELECOM)),
+            PriorityGroup.ELDERLY,
+        ),
+        MobilePoint(
+            "MP02",
+            BACH_MAI,
+            "Chợ Mơ",
+            date(2025, 8, 23),
+            14 * 60,
+            17 * 60,
+            (StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, skill="vneid")),
+            PriorityGroup.GENERAL,
+        ),
+        MobilePoint(
+            "MP03",
+            HOANG_MAI,
+            "Trụ sở UBND phường (tầng 1)",
+            date(2025, 9, 2),
+            18 * 60,
+            24 * 60,
+            (StaffNeed(1, pool=Pool.TECHNICIAN),),
+            PriorityGroup.DISABLED,
+        ),
+        MobilePoint(
+            "MP04",
+            DINH_CONG,
+            "Khu tập thể Định Công, nhà B6",
+            date(2025, 10, 3),
+            7 * 60 + 30,
+            9 * 60,
+            (StaffNeed(3, pool=Pool.STUDENT), StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, pool=Pool.TECHNICIAN)),
+            PriorityGroup.NEAR_POOR,
+        ),
     )
-    return Campaign("45 ngày đêm ra quân hỗ trợ chuyển đổi số", "Thành phố Hà Nội", START, 45,
-                    shifts(), rules, wards, demands, people, points)
+    return Campaign(
+        "45 ngày đêm ra quân hỗ trợ chuyển đổi số",
+        "Thành phố Hà Nội",
+        START,
+        45,
+        shifts(),
+        rules,
+        wards,
+        demands,
+        people,
+        points,
+    )
 
 
 def table_path(directory: Path, stem: str) -> Path:
@@ -161,10 +284,15 @@ def io_dir(io_base_dir, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def io_edit() -> SimpleNamespace:
     """Helpers to read and edit the tables of a campaign directory."""
-    return SimpleNamespace(read_rows=read_rows, write_rows=write_rows, set_cell=set_cell,
-                           table_path=table_path, copy=copy_campaign, small_campaign=small_campaign,
-                           codes=SimpleNamespace(DINH_CONG=DINH_CONG, BACH_MAI=BACH_MAI, HOANG_MAI=HOANG_MAI,
-                                                 CAU_GIAY=CAU_GIAY))
+    return SimpleNamespace(
+        read_rows=read_rows,
+        write_rows=write_rows,
+        set_cell=set_cell,
+        table_path=table_path,
+        copy=copy_campaign,
+        small_campaign=small_campaign,
+        codes=SimpleNamespace(DINH_CONG=DINH_CONG, BACH_MAI=BACH_MAI, HOANG_MAI=HOANG_MAI, CAU_GIAY=CAU_GIAY),
+    )
 
 
 # --- Rule tests: a hand-built campaign with exact travel minutes ------------------------------------------------
@@ -195,17 +323,25 @@ def rule_day(index: int) -> date:
 
 
 def rule_demand(code: str, **changes) -> WardDemand:
-    fields = dict(ward_code=code, service_shift_ids=("sang", "chieu"), min_support_staff=0,
-                  min_telecom_staff_per_day=0, oncall_24_7=False, night_response_limit_minutes=30)
+    fields = dict(
+        ward_code=code,
+        service_shift_ids=("sang", "chieu"),
+        min_support_staff=0,
+        min_telecom_staff_per_day=0,
+        oncall_24_7=False,
+        night_response_limit_minutes=30,
+    )
     fields.update(changes)
     return WardDemand(**fields)
 
 
 def rule_shift(shift_id: str, start: str, end: str, kind: ShiftKind = ShiftKind.SERVICE) -> Shift:
     """A shift from "HH:MM" times; an end not after the start ends the next day."""
+
     def minutes(text):
         hours, mins = text.split(":")
         return int(hours) * 60 + int(mins)
+
     start_minute, end_minute = minutes(start), minutes(end)
     if end_minute <= start_minute:
         end_minute += 24 * 60
@@ -215,14 +351,22 @@ def rule_shift(shift_id: str, start: str, end: str, kind: ShiftKind = ShiftKind.
 def rule_people() -> tuple[Person, ...]:
     def person(pid, pool, org, home, phone, **extra):
         return Person(pid, f"Người {pid}", pool, org, home, phone, **extra)
+
     return (
         person("KT1", Pool.TECHNICIAN, "Trung tâm", WARD_A, "0904000001", night_eligible=True),
         person("KT2", Pool.TECHNICIAN, "Trung tâm", WARD_B, "0904000002", night_eligible=True),
         person("KT3", Pool.TECHNICIAN, "Trung tâm", WARD_C, "0904000003"),
         person("SV1", Pool.STUDENT, "Trường X", WARD_A, "0912000001"),
         person("SV2", Pool.STUDENT, "Trường Y", WARD_A, "0912000002"),
-        person("SV3", Pool.STUDENT, "Trường X", WARD_B, "0912000003", weekly_cap_hours=16,
-               available_shift_ids=frozenset({"sang"})),
+        person(
+            "SV3",
+            Pool.STUDENT,
+            "Trường X",
+            WARD_B,
+            "0912000003",
+            weekly_cap_hours=16,
+            available_shift_ids=frozenset({"sang"}),
+        ),
         person("VT1", Pool.TELECOM, "VNPT", WARD_A, "0903000001", night_eligible=True, skills=frozenset({"vneid"})),
         person("VT2", Pool.TELECOM, "Viettel", WARD_C, "0903000002", unavailable_dates=frozenset({rule_day(2)})),
     )
@@ -232,17 +376,31 @@ def rule_campaign(**changes) -> Campaign:
     """The rule tests' campaign; ``changes`` replace its fields (demands, shifts, people, points, rules…)."""
     from scheduler.scenarios import hanoi_shifts
 
-    fields = dict(name="Kiểm tra quy tắc", province="Thành phố Hà Nội", start_date=RULE_START, days=14,
-                  shifts=hanoi_shifts(), rules=CampaignRules(),
-                  wards=tuple(ward(code) for code in (WARD_A, WARD_B, WARD_C)),
-                  demands=tuple(rule_demand(code) for code in (WARD_A, WARD_B, WARD_C)),
-                  people=rule_people(), mobile_points=())
+    fields = dict(
+        name="Kiểm tra quy tắc",
+        province="Thành phố Hà Nội",
+        start_date=RULE_START,
+        days=14,
+        shifts=hanoi_shifts(),
+        rules=CampaignRules(),
+        wards=tuple(ward(code) for code in (WARD_A, WARD_B, WARD_C)),
+        demands=tuple(rule_demand(code) for code in (WARD_A, WARD_B, WARD_C)),
+        people=rule_people(),
+        mobile_points=(),
+    )
     fields.update(changes)
     return Campaign(**fields)
 
 
-def rule_assignment(person_id: str, ward_code: str, day: int, shift_id: str | None = None, point: str | None = None,
-                    need: int | None = None, covered: tuple[str, ...] = ()) -> Assignment:
+def rule_assignment(
+    person_id: str,
+    ward_code: str,
+    day: int,
+    shift_id: str | None = None,
+    point: str | None = None,
+    need: int | None = None,
+    covered: tuple[str, ...] = (),
+) -> Assignment:
     """An assignment on campaign day ``day`` (0 is the first)."""
     return Assignment(person_id, ward_code, rule_day(day), shift_id, point, need, covered)
 
@@ -250,6 +408,16 @@ def rule_assignment(person_id: str, ward_code: str, day: int, shift_id: str | No
 @pytest.fixture(scope="session")
 def rk() -> SimpleNamespace:
     """Builders of the rule tests (see the comment above)."""
-    return SimpleNamespace(A=WARD_A, B=WARD_B, C=WARD_C, start=RULE_START, day=rule_day, travel=rule_travel,
-                           demand=rule_demand, shift=rule_shift, campaign=rule_campaign, a=rule_assignment,
-                           people=rule_people)
+    return SimpleNamespace(
+        A=WARD_A,
+        B=WARD_B,
+        C=WARD_C,
+        start=RULE_START,
+        day=rule_day,
+        travel=rule_travel,
+        demand=rule_demand,
+        shift=rule_shift,
+        campaign=rule_campaign,
+        a=rule_assignment,
+        people=rule_people,
+    )

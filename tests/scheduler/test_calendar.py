@@ -14,10 +14,10 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scheduler import verify
 from scheduler.calendar import Calendar, TimeBook, TimeLimits
 from scheduler.model import Assignment, CampaignRules, MobilePoint, Pool, StaffNeed
 from scheduler.rules import PEOPLE_RULES
-from scheduler import verify
 from tests.scheduler.conftest import WARD_A, WARD_B, WARD_C, rule_campaign, rule_day, rule_people, rule_travel
 
 WARDS = (WARD_A, WARD_B, WARD_C)
@@ -28,8 +28,15 @@ DAYS = 15  # two full weeks and a day
 def campaign_with(rules: CampaignRules, pins=()):
     points = (
         MobilePoint("LD1", WARD_B, "Nhà văn hoá", rule_day(3), 8 * 60, 12 * 60, (StaffNeed(1, Pool.STUDENT),)),
-        MobilePoint("LD2", WARD_C, "Chợ", rule_day(9), 19 * 60, 23 * 60, (StaffNeed(1, skill="vneid"),
-                                                                          StaffNeed(1, Pool.TELECOM))),
+        MobilePoint(
+            "LD2",
+            WARD_C,
+            "Chợ",
+            rule_day(9),
+            19 * 60,
+            23 * 60,
+            (StaffNeed(1, skill="vneid"), StaffNeed(1, Pool.TELECOM)),
+        ),
     )
     people = tuple(dataclasses.replace(p, night_eligible=True) if p.id == "SV2" else p for p in rule_people())
     return rule_campaign(days=DAYS, rules=rules, mobile_points=points, people=people, pins=tuple(pins))
@@ -37,11 +44,13 @@ def campaign_with(rules: CampaignRules, pins=()):
 
 @st.composite
 def rule_settings(draw):
-    return CampaignRules(max_work_hours_per_day=draw(st.sampled_from((6, 8, 12, 14))),
-                         max_work_hours_per_week=draw(st.sampled_from((16, 30, 48))),
-                         min_rest_between_shifts_hours=draw(st.sampled_from((0, 8, 12, 16))),
-                         min_weekly_rest_hours=draw(st.sampled_from((0, 24, 36, 48))),
-                         student_weekly_cap_hours=draw(st.sampled_from((8, 20))))
+    return CampaignRules(
+        max_work_hours_per_day=draw(st.sampled_from((6, 8, 12, 14))),
+        max_work_hours_per_week=draw(st.sampled_from((16, 30, 48))),
+        min_rest_between_shifts_hours=draw(st.sampled_from((0, 8, 12, 16))),
+        min_weekly_rest_hours=draw(st.sampled_from((0, 24, 36, 48))),
+        student_weekly_cap_hours=draw(st.sampled_from((8, 20))),
+    )
 
 
 @st.composite
@@ -81,10 +90,17 @@ def clean_roster_and_candidate(draw):
     campaign = campaign_with(rules)
     gaps = draw(st.sets(st.integers(0, DAYS - 1), max_size=3))
     # A streak: one technician works one shift on most days, so that the rests and the weekly rest bind.
-    streak = [Assignment("KT1", WARD_A, rule_day(day), shift_id=shift,
-                         covered_ward_codes=(WARD_A,) if campaign.shift(shift).kind.value == "oncall" else ())
-              for day, shift in enumerate(draw(st.lists(st.sampled_from(SHIFTS), max_size=DAYS)))
-              if day not in gaps]
+    streak = [
+        Assignment(
+            "KT1",
+            WARD_A,
+            rule_day(day),
+            shift_id=shift,
+            covered_ward_codes=(WARD_A,) if campaign.shift(shift).kind.value == "oncall" else (),
+        )
+        for day, shift in enumerate(draw(st.lists(st.sampled_from(SHIFTS), max_size=DAYS)))
+        if day not in gaps
+    ]
     others = draw(st.lists(assignments(campaign, plausible=True), min_size=10, max_size=60))
     roster: list[Assignment] = []
     for candidate in streak + others:
@@ -183,12 +199,16 @@ def test_calendar_agrees_with_checker_on_pinned(case, data):
 
 
 def test_calendar_agreement_tests_cover_every_people_rule():
-    tested = {name.removeprefix("test_calendar_agrees_with_checker_on_") for name in globals()
-              if name.startswith("test_calendar_agrees_with_checker_on_")}
+    tested = {
+        name.removeprefix("test_calendar_agrees_with_checker_on_")
+        for name in globals()
+        if name.startswith("test_calendar_agrees_with_checker_on_")
+    }
     assert tested == set(PEOPLE_RULES)
 
 
 # --- incremental use ---------------------------------------------------------------------------------------------
+
 
 @settings(max_examples=60, deadline=None)
 @given(clean_roster_and_candidate())
@@ -209,8 +229,13 @@ def test_calendar_add_then_remove_returns_to_the_same_answers(case):
 
 def test_time_book_weekly_rest_counts_the_horizon_edges():
     """A day off at the horizon's start counts the rest from minute 0; the last full week's from its end."""
-    limits = TimeLimits(daily_cap_minutes=24 * 60, rest_minutes=0, weekly_rest_minutes=36 * 60,
-                        week_of_day=tuple(d // 7 for d in range(7)), full_weeks=frozenset({0}))
+    limits = TimeLimits(
+        daily_cap_minutes=24 * 60,
+        rest_minutes=0,
+        weekly_rest_minutes=36 * 60,
+        week_of_day=tuple(d // 7 for d in range(7)),
+        full_weeks=frozenset({0}),
+    )
     book = TimeBook()
     for day in range(1, 7):
         book.add(day, day * 1440 + 600, day * 1440 + 660, 0)
@@ -236,8 +261,8 @@ def test_calendar_first_breaks_is_the_start_of_all_breaks(case):
     calendar = Calendar(campaign, roster, rule_travel)
     every = calendar.breaks(candidate)
     first = calendar.breaks(candidate, first=True)
-    assert every[:len(first)] == first
-    assert first == every[:next((i + 1 for i, label in enumerate(every) if label != "max_weekly_hours"), len(every))]
+    assert every[: len(first)] == first
+    assert first == every[: next((i + 1 for i, label in enumerate(every) if label != "max_weekly_hours"), len(every))]
 
 
 def test_time_book_answers_the_time_rules_in_their_registry_order():

@@ -10,16 +10,25 @@ from scheduler.model import Pool, PriorityGroup, ShiftKind
 
 # --- clean ---
 
-@pytest.mark.parametrize("raw,text", [
-    ("  SV01 ", "SV01"), ("\tcó\u00a0", "có"), ("", ""), ("   ", ""),
-    ("Nguye\u0302\u0303n", "Nguyễn"),  # NFD (decomposed) input becomes NFC
-])
+
+@pytest.mark.parametrize(
+    "raw,text",
+    [
+        ("  SV01 ", "SV01"),
+        ("\tcó\u00a0", "có"),
+        ("", ""),
+        ("   ", ""),
+        ("Nguye\u0302\u0303n", "Nguyễn"),  # NFD (decomposed) input becomes NFC
+    ],
+)
 def test_clean_strips_padding_and_normalises(raw, text):
     assert cells.clean(raw) == text
 
 
-@pytest.mark.parametrize("raw", ["a\x00b", "SV\x0701", "\x1b[31m", "a\u200bb", "\ufeffSV01", "x\x7f",
-                                 "a\nb", "tab\tinside", "\x85", "a\u2028b"])
+@pytest.mark.parametrize(
+    "raw",
+    ["a\x00b", "SV\x0701", "\x1b[31m", "a\u200bb", "\ufeffSV01", "x\x7f", "a\nb", "tab\tinside", "\x85", "a\u2028b"],
+)
 def test_clean_refuses_control_and_invisible_characters(raw):
     with pytest.raises(CellError, match="ký tự điều khiển"):
         cells.clean(raw)
@@ -27,15 +36,24 @@ def test_clean_refuses_control_and_invisible_characters(raw):
 
 # --- numbers ---
 
+
 @pytest.mark.parametrize("text,value", [("0", 0), ("2", 2), ("02", 2), ("50", 50)])
 def test_parse_int_good(text, value):
     assert cells.parse_int(text, 0, 50) == value
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("-1", "âm"), ("2.5", "không phải số nguyên"), ("hai", "không phải số nguyên"), ("51", "quá lớn"),
-    ("1e3", "không phải số nguyên"), ("٣", "không phải số nguyên"), ("99999999999999999999", "quá lớn"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("-1", "âm"),
+        ("2.5", "không phải số nguyên"),
+        ("hai", "không phải số nguyên"),
+        ("51", "quá lớn"),
+        ("1e3", "không phải số nguyên"),
+        ("٣", "không phải số nguyên"),
+        ("99999999999999999999", "quá lớn"),
+    ],
+)
 def test_parse_int_bad(text, reason):
     with pytest.raises(CellError, match=reason):
         cells.parse_int(text, 0, 50)
@@ -48,6 +66,7 @@ def test_parse_int_minimum_boundary():
 
 
 # --- booleans ---
+
 
 @pytest.mark.parametrize("text", ["yes", "YES", "y", "true", "True", "1", "x", "X", "có", "CÓ", "co", "đúng"])
 def test_parse_bool_true(text):
@@ -67,12 +86,23 @@ def test_parse_bool_bad(text):
 
 # --- enums ---
 
-@pytest.mark.parametrize("text,pool", [
-    ("student", Pool.STUDENT), ("Sinh viên", Pool.STUDENT), ("sinh vien", Pool.STUDENT), ("SV", Pool.STUDENT),
-    ("telecom", Pool.TELECOM), ("viễn thông", Pool.TELECOM), ("Nhân sự viễn thông", Pool.TELECOM),
-    ("technician", Pool.TECHNICIAN), ("kỹ thuật viên", Pool.TECHNICIAN), ("kĩ thuật viên", Pool.TECHNICIAN),
-    ("KY THUAT VIEN", Pool.TECHNICIAN),
-])
+
+@pytest.mark.parametrize(
+    "text,pool",
+    [
+        ("student", Pool.STUDENT),
+        ("Sinh viên", Pool.STUDENT),
+        ("sinh vien", Pool.STUDENT),
+        ("SV", Pool.STUDENT),
+        ("telecom", Pool.TELECOM),
+        ("viễn thông", Pool.TELECOM),
+        ("Nhân sự viễn thông", Pool.TELECOM),
+        ("technician", Pool.TECHNICIAN),
+        ("kỹ thuật viên", Pool.TECHNICIAN),
+        ("kĩ thuật viên", Pool.TECHNICIAN),
+        ("KY THUAT VIEN", Pool.TECHNICIAN),
+    ],
+)
 def test_parse_pool_english_and_vietnamese(text, pool):
     assert cells.parse_pool(text) is pool
 
@@ -82,12 +112,19 @@ def test_parse_pool_bad_lists_the_choices():
         cells.parse_pool("giáo viên")
 
 
-@pytest.mark.parametrize("text,group", [
-    ("elderly", PriorityGroup.ELDERLY), ("người cao tuổi", PriorityGroup.ELDERLY),
-    ("Người khuyết tật", PriorityGroup.DISABLED), ("hộ nghèo", PriorityGroup.POOR),
-    ("hộ cận nghèo", PriorityGroup.NEAR_POOR), ("NEAR_POOR", PriorityGroup.NEAR_POOR),
-    ("người dân", PriorityGroup.GENERAL), ("general", PriorityGroup.GENERAL),
-])
+@pytest.mark.parametrize(
+    "text,group",
+    [
+        ("elderly", PriorityGroup.ELDERLY),
+        ("người cao tuổi", PriorityGroup.ELDERLY),
+        ("Người khuyết tật", PriorityGroup.DISABLED),
+        ("hộ nghèo", PriorityGroup.POOR),
+        ("hộ cận nghèo", PriorityGroup.NEAR_POOR),
+        ("NEAR_POOR", PriorityGroup.NEAR_POOR),
+        ("người dân", PriorityGroup.GENERAL),
+        ("general", PriorityGroup.GENERAL),
+    ],
+)
 def test_parse_priority_group(text, group):
     assert cells.parse_priority_group(text) is group
 
@@ -107,14 +144,13 @@ def test_parse_shift_kind():
 
 # --- dates ---
 
-@pytest.mark.parametrize("text", ["26/08/2025", "26/8/2025", "2025-08-26", "2025-8-26", "26-08-2025",
-                                  "26.08.2025"])
+
+@pytest.mark.parametrize("text", ["26/08/2025", "26/8/2025", "2025-08-26", "2025-8-26", "26-08-2025", "26.08.2025"])
 def test_parse_date_forms(text):
     assert cells.parse_date(text) == date(2025, 8, 26)
 
 
-@pytest.mark.parametrize("text", ["31/02/2025", "29/02/2025", "2025-02-30", "00/01/2025", "01/13/2025",
-                                  "31/09/2025"])
+@pytest.mark.parametrize("text", ["31/02/2025", "29/02/2025", "2025-02-30", "00/01/2025", "01/13/2025", "31/09/2025"])
 def test_parse_date_impossible(text):
     with pytest.raises(CellError, match=f"ngày không tồn tại '{text}'"):
         cells.parse_date(text)
@@ -124,8 +160,9 @@ def test_parse_date_leap_day_boundary():
     assert cells.parse_date("29/02/2024") == date(2024, 2, 29)
 
 
-@pytest.mark.parametrize("text", ["26/08/25", "2025/08/26", "26 08 2025", "26/08-2025", "hôm nay",
-                                  "2025-08-26 10:00", "08/26"])
+@pytest.mark.parametrize(
+    "text", ["26/08/25", "2025/08/26", "26 08 2025", "26/08-2025", "hôm nay", "2025-08-26 10:00", "08/26"]
+)
 def test_parse_date_unreadable(text):
     with pytest.raises(CellError, match="dd/mm/yyyy"):
         cells.parse_date(text)
@@ -137,10 +174,19 @@ def test_format_date_is_dd_mm_yyyy():
 
 # --- times ---
 
-@pytest.mark.parametrize("text,minute", [
-    ("07:30", 450), ("7:30", 450), ("07:30:00", 450), ("7h30", 450), ("7h", 420), ("00:00", 0),
-    ("23:59", 1439),
-])
+
+@pytest.mark.parametrize(
+    "text,minute",
+    [
+        ("07:30", 450),
+        ("7:30", 450),
+        ("07:30:00", 450),
+        ("7h30", 450),
+        ("7h", 420),
+        ("00:00", 0),
+        ("23:59", 1439),
+    ],
+)
 def test_parse_time(text, minute):
     assert cells.parse_time(text) == minute
 
@@ -165,9 +211,23 @@ def test_format_time():
 
 # --- phones ---
 
-@pytest.mark.parametrize("text", ["0912345678", "0912 345 678", "0912.345.678", "0912-345-678",
-                                  "+84912345678", "+84 912 345 678", "84912345678", "(+84) 912 345 678",
-                                  "0084912345678", "+84 (0) 912 345 678", "912345678"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "0912-345-678",
+        "+84912345678",
+        "+84 912 345 678",
+        "84912345678",
+        "(+84) 912 345 678",
+        "0084912345678",
+        "+84 (0) 912 345 678",
+        "912345678",
+    ],
+)
 def test_parse_phone_normalises(text):
     assert cells.parse_phone(text) == "0912345678"
 
@@ -177,20 +237,27 @@ def test_parse_phone_mobile_prefixes(prefix):
     assert cells.parse_phone(prefix + "12345678") == prefix + "12345678"
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("0243 825 1234", "không phải số di động"),  # a Hà Nội landline
-    ("0112345678", "không phải số di động"),
-    ("091234567", "10 chữ số"), ("09123456789", "10 chữ số"),
-    ("+1 212 555 0100", "không phải số Việt Nam"),
-    ("0912345678 ext 1", "ký tự không hợp lệ"), ("0912/345/678", "ký tự không hợp lệ"),
-    ("84+912345678", "'\\+' sai chỗ"), ("", "10 chữ số"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("0243 825 1234", "không phải số di động"),  # a Hà Nội landline
+        ("0112345678", "không phải số di động"),
+        ("091234567", "10 chữ số"),
+        ("09123456789", "10 chữ số"),
+        ("+1 212 555 0100", "không phải số Việt Nam"),
+        ("0912345678 ext 1", "ký tự không hợp lệ"),
+        ("0912/345/678", "ký tự không hợp lệ"),
+        ("84+912345678", "'\\+' sai chỗ"),
+        ("", "10 chữ số"),
+    ],
+)
 def test_parse_phone_bad(text, reason):
     with pytest.raises(CellError, match=reason):
         cells.parse_phone(text)
 
 
 # --- ids, names, free text, skills ---
+
 
 @pytest.mark.parametrize("text", ["SV01", "sv-01", "KTV.2025_1", "1"])
 def test_parse_identifier_good(text):
@@ -203,26 +270,41 @@ def test_parse_identifier_bad(text):
         cells.parse_identifier(text)
 
 
-@pytest.mark.parametrize("text,name", [
-    ("Nguyễn Văn An", "Nguyễn Văn An"), ("  Trần   Thị  Bình ", "Trần Thị Bình"),
-    ("H'Hen Niê", "H'Hen Niê"), ("Lê-Nguyễn Minh", "Lê-Nguyễn Minh"), ("Y", "Y"),
-])
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Nguyễn Văn An", "Nguyễn Văn An"),
+        ("  Trần   Thị  Bình ", "Trần Thị Bình"),
+        ("H'Hen Niê", "H'Hen Niê"),
+        ("Lê-Nguyễn Minh", "Lê-Nguyễn Minh"),
+        ("Y", "Y"),
+    ],
+)
 def test_parse_person_name_good(text, name):
     assert cells.parse_person_name(text.strip()) == name
 
 
-@pytest.mark.parametrize("text,reason", [
-    ("Nguyễn Văn 3", "chữ số"), ("Trần@Bình", "ký tự không hợp lệ '@'"), ("An (SV)", "ký tự"),
-    ("'-.", "không có chữ cái"), ("☺", "ký tự"), ("A" * 101, "dài quá"),
-])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("Nguyễn Văn 3", "chữ số"),
+        ("Trần@Bình", "ký tự không hợp lệ '@'"),
+        ("An (SV)", "ký tự"),
+        ("'-.", "không có chữ cái"),
+        ("☺", "ký tự"),
+        ("A" * 101, "dài quá"),
+    ],
+)
 def test_parse_person_name_bad(text, reason):
     with pytest.raises(CellError, match=reason):
         cells.parse_person_name(text)
 
 
 def test_parse_free_text_allows_addresses_and_refuses_symbols():
-    assert cells.parse_free_text("Nhà văn hóa tổ 5, ngõ 12/3 (tầng 1)", "địa điểm") == \
-        "Nhà văn hóa tổ 5, ngõ 12/3 (tầng 1)"
+    assert (
+        cells.parse_free_text("Nhà văn hóa tổ 5, ngõ 12/3 (tầng 1)", "địa điểm")
+        == "Nhà văn hóa tổ 5, ngõ 12/3 (tầng 1)"
+    )
     assert cells.parse_free_text("Công ty TNHH A & B", "đơn vị") == "Công ty TNHH A & B"
     for junk in "@$<>{}|\\^~`=*%!?#[]☺€":
         with pytest.raises(CellError, match="ký tự không hợp lệ"):
@@ -242,6 +324,7 @@ def test_parse_skill_lower_cases():
 
 # --- lists ---
 
+
 def test_parse_list_splits_on_semicolons_and_drops_empty_items():
     assert cells.parse_list(" sang ;chieu; ", str) == ["sang", "chieu"]
     assert cells.parse_list(";", str) == []
@@ -255,7 +338,11 @@ def test_parse_list_refuses_an_item_twice_even_in_another_form():
 def test_parse_skill_counts():
     assert cells.parse_skill_counts("vneid:1; iHanoi : 2") == {"vneid": 1, "ihanoi": 2}
     assert cells.parse_skill_counts("") == {}
-    for bad, reason in (("vneid", "thiếu số người"), ("vneid:0", "tối thiểu 1"), ("vneid:1; VNEID:2", "hai lần"),
-                        ("vneid:x", "không phải số")):
+    for bad, reason in (
+        ("vneid", "thiếu số người"),
+        ("vneid:0", "tối thiểu 1"),
+        ("vneid:1; VNEID:2", "hai lần"),
+        ("vneid:x", "không phải số"),
+    ):
         with pytest.raises(CellError, match=reason):
             cells.parse_skill_counts(bad)

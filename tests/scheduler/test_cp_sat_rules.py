@@ -56,8 +56,9 @@ def test_add_availability_leaves_out_unavailable_days_and_undeclared_shifts(rk):
 
 def test_add_eligibility_keeps_on_call_for_technicians_and_points_for_their_need(rk):
     point = MobilePoint("P1", rk.A, "Nhà văn hoá", rk.day(1), 8 * 60, 11 * 60, (StaffNeed(1, Pool.TELECOM),))
-    campaign, spec = cluster(rk, mobile_points=(point,),
-                             demands=(rk.demand(rk.A, oncall_24_7=True), rk.demand(rk.B), rk.demand(rk.C)))
+    campaign, spec = cluster(
+        rk, mobile_points=(point,), demands=(rk.demand(rk.A, oncall_24_7=True), rk.demand(rk.B), rk.demand(rk.C))
+    )
     kept, _ = pairs(campaign, spec, rk)
     loose, _ = pairs(campaign, spec, rk, without="eligibility")
     oncall = ("oncall", rk.A, 0, "truc_toi", (rk.A,))

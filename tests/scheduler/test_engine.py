@@ -10,14 +10,19 @@ import pytest
 
 from scheduler.solver import engine
 from scheduler.solver.clusters import build_clusters
-from scheduler.solver.engine import Cover, CountPenalty, DistinctPenalty, Problem, Task, Worker
+from scheduler.solver.engine import CountPenalty, Cover, DistinctPenalty, Problem, Task, Worker
 
 DAY = 1440
 
 
 def problem(tasks, days=1, daily=480, weekly=48 * 60, rest=720, weekly_rest=1440, workers=1, full_weeks=()):
-    p = Problem(days=days, week_of_day=tuple(d // 7 for d in range(days)), full_weeks=tuple(full_weeks),
-                min_rest_minutes=rest, weekly_rest_minutes=weekly_rest)
+    p = Problem(
+        days=days,
+        week_of_day=tuple(d // 7 for d in range(days)),
+        full_weeks=tuple(full_weeks),
+        min_rest_minutes=rest,
+        weekly_rest_minutes=weekly_rest,
+    )
     p.tasks = [Task(i, day, start, end) for i, (day, start, end) in enumerate(tasks)]
     p.workers = [Worker(w, daily, weekly) for w in range(workers)]
     for w in range(workers):
@@ -149,8 +154,7 @@ def random_problem(seed):
             tasks.append((day, day * DAY + start, day * DAY + end))
     p = problem(tasks, days=days, workers=4, weekly=40 * 60, full_weeks=(0, 1))
     p.costs = {pair: rng.randint(0, 20) for pair in p.costs if rng.random() < 0.8}
-    p.covers = [Cover(("task", t), tuple(pair for pair in p.costs if pair[1] == t), 1, 1000)
-                for t in range(len(tasks))]
+    p.covers = [Cover(("task", t), tuple(pair for pair in p.costs if pair[1] == t), 1, 1000) for t in range(len(tasks))]
     return p
 
 
@@ -162,7 +166,7 @@ def worker_rule_breaches(p, chosen):
         by_worker.setdefault(w, []).append(p.tasks[t])
     for w, tasks in by_worker.items():
         tasks.sort(key=lambda task: task.start)
-        for a, b in zip(tasks, tasks[1:]):
+        for a, b in zip(tasks, tasks[1:], strict=False):
             if b.start < a.end:
                 breaches.append(("overlap", w))
         for day in range(p.days):

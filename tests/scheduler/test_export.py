@@ -59,8 +59,12 @@ def test_equal_campaigns_give_byte_identical_files(tmp_path, io_campaign, io_edi
 
 
 def test_row_order_of_the_campaign_does_not_change_the_files(tmp_path, io_campaign):
-    shuffled = replace(io_campaign, people=io_campaign.people[::-1], mobile_points=io_campaign.mobile_points[::-1],
-                       demands=io_campaign.demands[::-1])
+    shuffled = replace(
+        io_campaign,
+        people=io_campaign.people[::-1],
+        mobile_points=io_campaign.mobile_points[::-1],
+        demands=io_campaign.demands[::-1],
+    )
     export_campaign(io_campaign, tmp_path / "a")
     export_campaign(shuffled, tmp_path / "b")
     assert files(tmp_path / "a", "csv") == files(tmp_path / "b", "csv")
@@ -68,8 +72,10 @@ def test_row_order_of_the_campaign_does_not_change_the_files(tmp_path, io_campai
 
 def test_files_do_not_depend_on_set_iteration_order(tmp_path):
     """Sets (skills, dates) iterate in a per-process order; the files must not follow it."""
-    script = ("import sys; sys.path.insert(0, sys.argv[2]); from scheduler.scenarios import tiny_scenario; "
-              "from scheduler.io import export_campaign; export_campaign(tiny_scenario(), sys.argv[1])")
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2]); from scheduler.scenarios import tiny_scenario; "
+        "from scheduler.io import export_campaign; export_campaign(tiny_scenario(), sys.argv[1])"
+    )
     outputs = []
     for seed in ("1", "2"):
         out = tmp_path / seed
@@ -82,14 +88,21 @@ def test_files_do_not_depend_on_set_iteration_order(tmp_path):
 def test_canonical_forms_in_the_files(tmp_path, io_campaign):
     export_campaign(io_campaign, tmp_path)
     people = (tmp_path / "people.csv").read_text(encoding="utf-8").splitlines()
-    assert people[0] == ("person_id,full_name,pool,organisation,home_ward,phone,skills,unavailable_dates,"
-                         "available_shifts,weekly_cap_hours,night_eligible,preferred_wards")
-    assert people[4] == ("SV01,Nguyễn Thị Lan,student,Trường Cao đẳng Công nghệ cao Hà Nội,Phường Định Công,"
-                         "0987654301,ihanoi; vneid,26/08/2025; 02/09/2025,sang,16,no,"
-                         "Phường Định Công; Phường Hoàng Mai")
+    assert people[0] == (
+        "person_id,full_name,pool,organisation,home_ward,phone,skills,unavailable_dates,"
+        "available_shifts,weekly_cap_hours,night_eligible,preferred_wards"
+    )
+    assert people[4] == (
+        "SV01,Nguyễn Thị Lan,student,Trường Cao đẳng Công nghệ cao Hà Nội,Phường Định Công,"
+        "0987654301,ihanoi; vneid,26/08/2025; 02/09/2025,sang,16,no,"
+        "Phường Định Công; Phường Hoàng Mai"
+    )
     wards = (tmp_path / "wards.csv").read_text(encoding="utf-8").splitlines()
-    assert wards[1:] == ["Phường Bạch Mai,sang,,,,20,02/09/2025,3", "Phường Định Công,,,,,,,",
-                         "Phường Hoàng Mai,,3,2,no,,,"]
+    assert wards[1:] == [
+        "Phường Bạch Mai,sang,,,,20,02/09/2025,3",
+        "Phường Định Công,,,,,,,",
+        "Phường Hoàng Mai,,3,2,no,,,",
+    ]
     points = (tmp_path / "mobile_points.csv").read_text(encoding="utf-8").splitlines()
     assert points[3] == "MP03,Phường Hoàng Mai,Trụ sở UBND phường (tầng 1),02/09/2025,18:00,24:00,0,0,1,,disabled"
     toml = (tmp_path / "campaign.toml").read_text(encoding="utf-8")
@@ -109,15 +122,36 @@ def test_export_refuses_an_unknown_format(tmp_path, io_campaign):
         export_campaign(io_campaign, tmp_path, "ods")
 
 
-@pytest.mark.parametrize("change,reason", [
-    (lambda c: replace(c, demands=c.demands[1:]), "without a demand"),
-    (lambda c: replace(c, mobile_points=(replace(c.mobile_points[0], staff_needed=(
-        StaffNeed(1, pool=c.people[0].pool, skill="vneid"),)),)), "pool and skill together"),
-    (lambda c: replace(c, mobile_points=(replace(c.mobile_points[0], staff_needed=(
-        StaffNeed(1, skill="vneid"), StaffNeed(2, skill="vneid"))),)), "needed twice"),
-    (lambda c: replace(c, shifts=c.shifts + (Shift("x", "Cả ngày", 420, 420 + 1440, ShiftKind.ONCALL),)),
-     "24-hour shift"),
-])
+@pytest.mark.parametrize(
+    "change,reason",
+    [
+        (lambda c: replace(c, demands=c.demands[1:]), "without a demand"),
+        (
+            lambda c: replace(
+                c,
+                mobile_points=(
+                    replace(c.mobile_points[0], staff_needed=(StaffNeed(1, pool=c.people[0].pool, skill="vneid"),)),
+                ),
+            ),
+            "pool and skill together",
+        ),
+        (
+            lambda c: replace(
+                c,
+                mobile_points=(
+                    replace(
+                        c.mobile_points[0], staff_needed=(StaffNeed(1, skill="vneid"), StaffNeed(2, skill="vneid"))
+                    ),
+                ),
+            ),
+            "needed twice",
+        ),
+        (
+            lambda c: replace(c, shifts=c.shifts + (Shift("x", "Cả ngày", 420, 420 + 1440, ShiftKind.ONCALL),)),
+            "24-hour shift",
+        ),
+    ],
+)
 def test_export_refuses_what_the_files_cannot_say(tmp_path, io_campaign, change, reason):
     with pytest.raises(ValueError, match=reason):
         export_campaign(change(io_campaign), tmp_path)

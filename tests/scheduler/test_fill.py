@@ -18,8 +18,10 @@ def test_fill_closes_a_support_gap_with_the_nearest_free_person(rk):
 
 def test_fill_never_breaks_a_people_rule(rk):
     """Two days of support for three wards and 24/7 on call: more than eight people can give."""
-    demands = tuple(rk.demand(code, min_support_staff=2, oncall_24_7=True, min_telecom_staff_per_day=1)
-                    for code in (rk.A, rk.B, rk.C))
+    demands = tuple(
+        rk.demand(code, min_support_staff=2, oncall_24_7=True, min_telecom_staff_per_day=1)
+        for code in (rk.A, rk.B, rk.C)
+    )
     campaign = rk.campaign(demands=demands, days=2)
     gaps = unfilled_slots(campaign, [], rk.travel)
     added = fill_gaps(campaign, [], gaps, rk.travel)
@@ -44,8 +46,11 @@ def test_widen_posts_gives_an_on_call_gap_to_the_nearest_post_within_the_limit(r
     """B's night has no technician; KT1's post at A (20 minutes away, B's limit 30) takes B on."""
     from scheduler.solver.fill import widen_posts
 
-    demands = (rk.demand(rk.A, oncall_24_7=True), rk.demand(rk.B, oncall_24_7=True, night_response_limit_minutes=30),
-               rk.demand(rk.C, oncall_24_7=True, night_response_limit_minutes=29))
+    demands = (
+        rk.demand(rk.A, oncall_24_7=True),
+        rk.demand(rk.B, oncall_24_7=True, night_response_limit_minutes=30),
+        rk.demand(rk.C, oncall_24_7=True, night_response_limit_minutes=29),
+    )
     campaign = rk.campaign(demands=demands, days=1)
     post = rk.a("KT1", rk.A, 0, "truc_dem", covered=(rk.A,))
     gaps = [u for u in unfilled_slots(campaign, [post], rk.travel) if u.shift_id == "truc_dem"]

@@ -44,6 +44,7 @@ def write_people_filled_down(directory, rows: int) -> None:
 
 # --- one phone filled down a large table ---
 
+
 def test_a_phone_filled_down_20000_rows_gives_a_bounded_report_with_an_exact_count(io_dir):
     write_people_filled_down(io_dir, FILLED_ROWS)
     report = check_campaign_report(io_dir)
@@ -53,8 +54,10 @@ def test_a_phone_filled_down_20000_rows_gives_a_bounded_report_with_an_exact_cou
     assert sum(len(str(problem)) for problem in report.errors) < 20_000
     first, second, *_ = report.errors
     assert (first.row, first.column) == (1, "phone")
-    assert first.message == ("số điện thoại 0912345601 trùng với hàng 2 (dòng 3), hàng 3 (dòng 4), hàng 4 (dòng 5), "
-                             "hàng 5 (dòng 6), hàng 6 (dòng 7) và 19.994 hàng khác")
+    assert first.message == (
+        "số điện thoại 0912345601 trùng với hàng 2 (dòng 3), hàng 3 (dòng 4), hàng 4 (dòng 5), "
+        "hàng 5 (dòng 6), hàng 6 (dòng 7) và 19.994 hàng khác"
+    )
     assert (second.row, second.message) == (2, "số điện thoại 0912345601 trùng với hàng 1 (dòng 2)")
     summary = report.errors[-1]
     assert summary.column == "phone" and summary.omitted == FILLED_ROWS - MAX_PROBLEMS_PER_COLUMN
@@ -77,8 +80,12 @@ def test_a_large_table_with_an_error_is_still_checked_to_its_last_row(io_dir):
     """Once a table has an error its rows are no longer built, but every row is still checked."""
     write_people_filled_down(io_dir, 300)
     rows = (io_dir / "people.csv").read_text(encoding="utf-8").splitlines()
-    rows[300] = rows[300].replace(",technician,", ",phi công,").replace(",student,", ",phi công,") \
+    rows[300] = (
+        rows[300]
+        .replace(",technician,", ",phi công,")
+        .replace(",student,", ",phi công,")
         .replace(",telecom,", ",phi công,")
+    )
     (io_dir / "people.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     errors = check_campaign(io_dir)
     assert [(p.row, p.column) for p in errors if p.column == "pool"] == [(300, "pool")]
@@ -99,12 +106,15 @@ def test_the_first_of_many_duplicates_names_five_and_counts_the_rest(io_dir, io_
     io_edit.write_rows(io_dir, "people", rows)
     errors = [p for p in check_campaign(io_dir) if p.column == "person_id"]
     assert [p.row for p in errors] == list(range(1, 10))
-    assert errors[0].message == ("mã 'KTV01' trùng với hàng 2 (dòng 3), hàng 3 (dòng 4), hàng 4 (dòng 5), "
-                                 "hàng 5 (dòng 6), hàng 6 (dòng 7) và 3 hàng khác")
+    assert errors[0].message == (
+        "mã 'KTV01' trùng với hàng 2 (dòng 3), hàng 3 (dòng 4), hàng 4 (dòng 5), "
+        "hàng 5 (dòng 6), hàng 6 (dòng 7) và 3 hàng khác"
+    )
     assert all(p.message == "mã 'KTV01' trùng với hàng 1 (dòng 2)" for p in errors[1:])
 
 
 # --- bounded(): per column, per file, per severity ---
+
 
 def many(count: int, column: str | None = "phone", file: str = "people.csv", severity: str = "error"):
     return [Problem(file, row, column, f"sai {row}", severity=severity) for row in range(1, count + 1)]
@@ -148,6 +158,7 @@ def test_a_summary_of_problems_of_no_column_says_so():
 
 # --- warnings and notes beside the errors ---
 
+
 def with_reader_problems(monkeypatch, stem: str, *extra: Problem) -> None:
     """Make the table reader add ``extra`` to what it finds in ``stem``'s file."""
     read_table = loader.read_table
@@ -175,10 +186,12 @@ def test_the_readers_notes_and_warnings_pass_through_without_blocking(io_dir, io
 
 
 def test_a_note_on_people_does_not_stop_the_pins_being_checked(io_dir, monkeypatch):
-    (io_dir / "pins.csv").write_text("person_id,ward,date,shift\nNOBODY,Phường Bạch Mai,02/09/2025,sang\n",
-                                     encoding="utf-8")
-    with_reader_problems(monkeypatch, "people",
-                         Problem("people.csv", None, "stt", "cột STT được bỏ qua", severity="note"))
+    (io_dir / "pins.csv").write_text(
+        "person_id,ward,date,shift\nNOBODY,Phường Bạch Mai,02/09/2025,sang\n", encoding="utf-8"
+    )
+    with_reader_problems(
+        monkeypatch, "people", Problem("people.csv", None, "stt", "cột STT được bỏ qua", severity="note")
+    )
     errors = check_campaign(io_dir)
     assert [(p.file, p.row, p.column) for p in errors] == [("pins.csv", 1, "person_id")]
     assert "không có người mã 'NOBODY'" in errors[0].message
@@ -190,7 +203,8 @@ def test_a_table_with_a_header_and_no_rows_is_a_warning(io_dir, io_campaign):
     report = check_campaign_report(io_dir)
     assert report.ok
     assert [(p.file, p.severity, p.message) for p in report.warnings] == [
-        ("mobile_points.csv", "warning", "bảng có dòng tiêu đề nhưng không có hàng dữ liệu nào")]
+        ("mobile_points.csv", "warning", "bảng có dòng tiêu đề nhưng không có hàng dữ liệu nào")
+    ]
     assert load_campaign(io_dir).mobile_points == ()
 
 
@@ -203,10 +217,14 @@ def test_an_empty_pins_table_is_only_a_note(io_dir):
 
 # --- campaign.toml syntax in Vietnamese ---
 
-@pytest.mark.parametrize("append, reason", [
-    ("\nname = [unclosed\n", "giá trị không hợp lệ"),
-    ("\n[extra\n", "thiếu ']' cuối dòng khai báo bảng"),
-])
+
+@pytest.mark.parametrize(
+    "append, reason",
+    [
+        ("\nname = [unclosed\n", "giá trị không hợp lệ"),
+        ("\n[extra\n", "thiếu ']' cuối dòng khai báo bảng"),
+    ],
+)
 def test_a_toml_syntax_error_is_vietnamese_with_its_line_and_column(io_dir, append, reason):
     path = io_dir / "campaign.toml"
     text = path.read_text(encoding="utf-8")
@@ -230,6 +248,7 @@ def test_a_toml_error_at_the_end_of_the_document_names_the_last_line(io_dir):
 
 # --- raquan check ---
 
+
 def run(capsys, *argv):
     code = main(list(argv))
     captured = capsys.readouterr()
@@ -247,8 +266,9 @@ def test_check_prints_warnings_under_their_heading_and_succeeds(io_dir, capsys):
 
 def test_check_prints_errors_and_notes_apart_and_fails_on_errors(io_dir, capsys, monkeypatch):
     write_people_filled_down(io_dir, 500)
-    with_reader_problems(monkeypatch, "wards",
-                         Problem("wards.csv", None, None, "đã tìm thấy dòng tiêu đề ở dòng 3", severity="note"))
+    with_reader_problems(
+        monkeypatch, "wards", Problem("wards.csv", None, None, "đã tìm thấy dòng tiêu đề ở dòng 3", severity="note")
+    )
     code, out, err = run(capsys, "check", str(io_dir))
     assert code == 1
     errors, notes = out.split("Ghi chú (")

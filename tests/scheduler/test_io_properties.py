@@ -33,34 +33,98 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 SCHEMAS = {schema.name: schema for schema in CAMPAIGN_TABLES}
 
 WARD, WARDS, INT, BOOL, DATE, DATES, TIME, PHONE, POOL, PRIORITY, IDS, SKILLS, SKILL_COUNTS, TEXT = (
-    "ward", "wards", "int", "bool", "date", "dates", "time", "phone", "pool", "priority", "ids", "skills",
-    "skill_counts", "text")
+    "ward",
+    "wards",
+    "int",
+    "bool",
+    "date",
+    "dates",
+    "time",
+    "phone",
+    "pool",
+    "priority",
+    "ids",
+    "skills",
+    "skill_counts",
+    "text",
+)
 KINDS = {
-    "wards": {"ward": WARD, "service_shifts": IDS, "min_support_staff": INT, "min_telecom_staff_per_day": INT,
-              "oncall_24_7": BOOL, "night_response_limit_minutes": INT, "peak_dates": DATES,
-              "extra_students_on_peak": INT},
-    "people": {"person_id": TEXT, "full_name": TEXT, "pool": POOL, "organisation": TEXT, "home_ward": WARD,
-               "phone": PHONE, "skills": SKILLS, "unavailable_dates": DATES, "available_shifts": IDS,
-               "weekly_cap_hours": INT, "night_eligible": BOOL, "preferred_wards": WARDS},
-    "mobile_points": {"point_id": TEXT, "ward": WARD, "place": TEXT, "date": DATE, "start_time": TIME,
-                      "end_time": TIME, "students_needed": INT, "telecom_needed": INT, "technicians_needed": INT,
-                      "skills_needed": SKILL_COUNTS, "priority_group": PRIORITY},
+    "wards": {
+        "ward": WARD,
+        "service_shifts": IDS,
+        "min_support_staff": INT,
+        "min_telecom_staff_per_day": INT,
+        "oncall_24_7": BOOL,
+        "night_response_limit_minutes": INT,
+        "peak_dates": DATES,
+        "extra_students_on_peak": INT,
+    },
+    "people": {
+        "person_id": TEXT,
+        "full_name": TEXT,
+        "pool": POOL,
+        "organisation": TEXT,
+        "home_ward": WARD,
+        "phone": PHONE,
+        "skills": SKILLS,
+        "unavailable_dates": DATES,
+        "available_shifts": IDS,
+        "weekly_cap_hours": INT,
+        "night_eligible": BOOL,
+        "preferred_wards": WARDS,
+    },
+    "mobile_points": {
+        "point_id": TEXT,
+        "ward": WARD,
+        "place": TEXT,
+        "date": DATE,
+        "start_time": TIME,
+        "end_time": TIME,
+        "students_needed": INT,
+        "telecom_needed": INT,
+        "technicians_needed": INT,
+        "skills_needed": SKILL_COUNTS,
+        "priority_group": PRIORITY,
+    },
 }
 ATTRIBUTES = {"wards": ("wards", "demands"), "people": ("people",), "mobile_points": ("mobile_points",)}
 
 TRANSLATIONS = {
-    POOL: {"student": ["STUDENT", "Student", "sinh viên", "Sinh Viên", "SINH VIÊN", "sinh vien"],
-           "telecom": ["TELECOM", "viễn thông", "Viễn Thông", "nhân sự viễn thông"],
-           "technician": ["Technician", "kỹ thuật viên", "KỸ THUẬT VIÊN", "kĩ thuật viên", "ky thuat vien"]},
-    PRIORITY: {"elderly": ["ELDERLY", "người cao tuổi", "Người Cao Tuổi"],
-               "disabled": ["Disabled", "người khuyết tật", "NGƯỜI KHUYẾT TẬT"],
-               "poor": ["POOR", "hộ nghèo", "Hộ Nghèo"], "near_poor": ["NEAR_POOR", "hộ cận nghèo", "Hộ cận nghèo"],
-               "general": ["General", "người dân", "Người dân"]},
-    BOOL: {"yes": ["YES", "Yes", "có", "CÓ", "Có", "x", "X", "true", "TRUE", "1", "co"],
-           "no": ["NO", "No", "không", "KHÔNG", "Không", "false", "False", "0", "khong"]},
+    POOL: {
+        "student": ["STUDENT", "Student", "sinh viên", "Sinh Viên", "SINH VIÊN", "sinh vien"],
+        "telecom": ["TELECOM", "viễn thông", "Viễn Thông", "nhân sự viễn thông"],
+        "technician": ["Technician", "kỹ thuật viên", "KỸ THUẬT VIÊN", "kĩ thuật viên", "ky thuat vien"],
+    },
+    PRIORITY: {
+        "elderly": ["ELDERLY", "người cao tuổi", "Người Cao Tuổi"],
+        "disabled": ["Disabled", "người khuyết tật", "NGƯỜI KHUYẾT TẬT"],
+        "poor": ["POOR", "hộ nghèo", "Hộ Nghèo"],
+        "near_poor": ["NEAR_POOR", "hộ cận nghèo", "Hộ cận nghèo"],
+        "general": ["General", "người dân", "Người dân"],
+    },
+    BOOL: {
+        "yes": ["YES", "Yes", "có", "CÓ", "Có", "x", "X", "true", "TRUE", "1", "co"],
+        "no": ["NO", "No", "không", "KHÔNG", "Không", "false", "False", "0", "khong"],
+    },
 }
-CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x1b", "\x1c", "\x1f", "\x7f", "\x85", "\x9b", "\u200b",
-           "\u200e", "\u202e", "\u2060", "\ufeff"]
+CONTROL = [
+    "\x00",
+    "\x01",
+    "\x07",
+    "\x08",
+    "\x0b",
+    "\x1b",
+    "\x1c",
+    "\x1f",
+    "\x7f",
+    "\x85",
+    "\x9b",
+    "\u200b",
+    "\u200e",
+    "\u202e",
+    "\u2060",
+    "\ufeff",
+]
 JUNK = list("@$<>{}|\\^~`=*%!?#[]") + ["☺", "€", "§", "©", "™", "→", "✓", "😀"]
 PADDING = ["", " ", "  ", "\t", "\u00a0", " \t "]
 
@@ -94,14 +158,22 @@ def _dates_to_iso(text: str) -> str:
 
 
 def _short_date(text: str) -> str:
-    return "; ".join("/".join(str(int(part)) for part in item.strip().split("/")) for item in text.split(";")
-                     if item.strip())
+    return "; ".join(
+        "/".join(str(int(part)) for part in item.strip().split("/")) for item in text.split(";") if item.strip()
+    )
 
 
 def _ward_forms(name: str) -> list[str]:
     unit = find_commune(name, "Hà Nội")
-    return [unit.code, unit.code.lstrip("0"), unit.short_name, unit.name.upper(), fold(unit.name),
-            fold(unit.short_name), unit.short_name.lower()]
+    return [
+        unit.code,
+        unit.code.lstrip("0"),
+        unit.short_name,
+        unit.name.upper(),
+        fold(unit.name),
+        fold(unit.short_name),
+        unit.short_name.lower(),
+    ]
 
 
 def neutral_variants(kind: str, value: str) -> list[str]:
@@ -116,22 +188,35 @@ def neutral_variants(kind: str, value: str) -> list[str]:
     elif kind == DATE:
         variants += [_dates_to_iso(value), _short_date(value)]
     elif kind == DATES:
-        variants += [_dates_to_iso(value), _short_date(value), value.replace("; ", ";"), value + ";",
-                     ";".join(reversed(value.split("; ")))]
+        variants += [
+            _dates_to_iso(value),
+            _short_date(value),
+            value.replace("; ", ";"),
+            value + ";",
+            ";".join(reversed(value.split("; "))),
+        ]
     elif kind == TIME and value != "24:00":
         hours, minutes = value.split(":")
         variants += [f"{int(hours)}:{minutes}", f"{hours}h{minutes}", f"{value}:00", f"{int(hours)}h{minutes}"]
     elif kind == PHONE:
         rest = value[1:]
-        variants += ["+84" + rest, "84" + rest, f"+84 {rest[:2]} {rest[2:5]} {rest[5:]}",
-                     f"{value[:4]} {value[4:7]} {value[7:]}", f"{value[:4]}.{value[4:7]}.{value[7:]}",
-                     f"(+84) {rest[:3]}-{rest[3:6]}-{rest[6:]}", rest]
+        variants += [
+            "+84" + rest,
+            "84" + rest,
+            f"+84 {rest[:2]} {rest[2:5]} {rest[5:]}",
+            f"{value[:4]} {value[4:7]} {value[7:]}",
+            f"{value[:4]}.{value[4:7]}.{value[7:]}",
+            f"(+84) {rest[:3]}-{rest[3:6]}-{rest[6:]}",
+            rest,
+        ]
     elif kind == WARD:
         variants += _ward_forms(value)
     elif kind == WARDS:
         items = value.split("; ")
-        variants += [";".join(_ward_forms(item)[0] for item in items),
-                     " ; ".join(_ward_forms(item)[-1] for item in items)]
+        variants += [
+            ";".join(_ward_forms(item)[0] for item in items),
+            " ; ".join(_ward_forms(item)[-1] for item in items),
+        ]
     elif kind == IDS:
         variants += [value.replace("; ", ";"), " ;  ".join(value.split("; ")) + ";"]
     elif kind == SKILLS:
@@ -191,8 +276,9 @@ def every_value(base_dir) -> list[str]:
 def test_arbitrary_text_changes_only_its_row(io_base_dir, io_campaign, data):
     stem, index, column = data.draw(cells(io_base_dir))
     same_column = sorted({r[column] for r in base_rows(io_base_dir)[stem]})
-    text = data.draw(st.one_of(st.text(max_size=40), st.sampled_from(every_value(io_base_dir)),
-                               st.sampled_from(same_column)))
+    text = data.draw(
+        st.one_of(st.text(max_size=40), st.sampled_from(every_value(io_base_dir)), st.sampled_from(same_column))
+    )
     campaign, problems = load_with(io_base_dir, stem, index, column, text)
     row, file = index + 1, f"{stem}.csv"
     event("loaded" if campaign is not None else "refused")
@@ -224,8 +310,11 @@ def load_with_every_cell(base_dir: Path, edit) -> tuple:
         directory = Path(temporary) / "campaign"
         shutil.copytree(base_dir, directory)
         for stem, rows in base_rows(base_dir).items():
-            write_table(directory / f"{stem}.csv", SCHEMAS[stem],
-                        [{column: edit(value) for column, value in row.items()} for row in rows])
+            write_table(
+                directory / f"{stem}.csv",
+                SCHEMAS[stem],
+                [{column: edit(value) for column, value in row.items()} for row in rows],
+            )
         try:
             return load_campaign(directory), ()
         except CampaignLoadError as error:
@@ -239,6 +328,7 @@ def test_every_cell_refuses_every_junk_character(io_base_dir, junk, where):
 
     Cells are checked independently, so one load shows that each cell alone is refused.
     """
+
     def inject(value):
         position = {"start": 0, "middle": len(value) // 2, "end": len(value)}[where]
         return value[:position] + junk + value[position:]
@@ -247,19 +337,32 @@ def test_every_cell_refuses_every_junk_character(io_base_dir, junk, where):
     assert campaign is None
     assert_no_internal_errors(problems)
     refused = {(p.file, p.row, p.column) for p in problems}
-    cells_ = {(f"{stem}.csv", number, column)
-              for stem, rows in base_rows(io_base_dir).items()
-              for number, row in enumerate(rows, 1) for column in row}
+    cells_ = {
+        (f"{stem}.csv", number, column)
+        for stem, rows in base_rows(io_base_dir).items()
+        for number, row in enumerate(rows, 1)
+        for column in row
+    }
     assert sorted(cells_ - refused) == []
 
 
 TOML_VALUES = st.recursive(
-    st.one_of(st.none().map(lambda _: ""), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=20),
-              st.dates(), st.datetimes(), st.times(), st.sampled_from(["22:00", "24:00", "Hà Nội", "sang", "oncall"])),
-    lambda children: st.one_of(st.lists(children, max_size=3),
-                               st.dictionaries(st.sampled_from(["id", "name", "start", "end", "kind", "x"]),
-                                               children, max_size=3)),
-    max_leaves=6)
+    st.one_of(
+        st.none().map(lambda _: ""),
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.text(max_size=20),
+        st.dates(),
+        st.datetimes(),
+        st.times(),
+        st.sampled_from(["22:00", "24:00", "Hà Nội", "sang", "oncall"]),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["id", "name", "start", "end", "kind", "x"]), children, max_size=3),
+    ),
+    max_leaves=6,
+)
 
 
 @settings(max_examples=100, deadline=None)

@@ -39,6 +39,7 @@ def toml_text(directory):
 
 # --- the valid campaign ---
 
+
 def test_the_small_campaign_loads(io_dir, io_campaign):
     assert check_campaign(io_dir) == []
     assert load_campaign(io_dir) == io_campaign
@@ -53,8 +54,20 @@ def test_row_order_does_not_matter(io_dir, io_edit, io_campaign):
 def test_vietnamese_headers_and_values_load_to_the_same_campaign(io_dir, io_edit, io_campaign):
     """A coordinator's own sheet: Vietnamese headers, BOM, ';' delimiter, Vietnamese values, other forms."""
     rows = io_edit.read_rows(io_dir, "people")
-    header = ["Mã", "Họ và tên", "Nhóm", "Đơn vị", "Xã/phường nơi ở", "Số điện thoại", "Kỹ năng", "Ngày bận",
-              "Ca có thể trực", "Giờ tối đa mỗi tuần", "Trực đêm", "Xã/phường ưu tiên"]
+    header = [
+        "Mã",
+        "Họ và tên",
+        "Nhóm",
+        "Đơn vị",
+        "Xã/phường nơi ở",
+        "Số điện thoại",
+        "Kỹ năng",
+        "Ngày bận",
+        "Ca có thể trực",
+        "Giờ tối đa mỗi tuần",
+        "Trực đêm",
+        "Xã/phường ưu tiên",
+    ]
     pools = {"student": "Sinh viên", "telecom": "viễn thông", "technician": "Kỹ thuật viên"}
     codes = {"Phường Định Công": "00316", "Phường Bạch Mai": "292", "Phường Hoàng Mai": "00331"}
     with open(io_dir / "people.csv", "w", encoding="utf-8-sig", newline="") as handle:
@@ -62,13 +75,22 @@ def test_vietnamese_headers_and_values_load_to_the_same_campaign(io_dir, io_edit
         writer.writerow(header)
         for row in rows:
             dates = "; ".join("-".join(reversed(d.split("/"))) for d in row["unavailable_dates"].split("; ") if d)
-            writer.writerow([
-                row["person_id"], f"  {row['full_name']} ", pools[row["pool"]], row["organisation"],
-                row["home_ward"].replace("Phường ", "").lower(), "+84 " + row["phone"][1:4] + " " + row["phone"][4:],
-                row["skills"].upper(), dates, row["available_shifts"], row["weekly_cap_hours"],
-                {"yes": "có", "no": "không"}[row["night_eligible"]],
-                ";".join(codes[name] for name in row["preferred_wards"].split("; ") if name),
-            ])
+            writer.writerow(
+                [
+                    row["person_id"],
+                    f"  {row['full_name']} ",
+                    pools[row["pool"]],
+                    row["organisation"],
+                    row["home_ward"].replace("Phường ", "").lower(),
+                    "+84 " + row["phone"][1:4] + " " + row["phone"][4:],
+                    row["skills"].upper(),
+                    dates,
+                    row["available_shifts"],
+                    row["weekly_cap_hours"],
+                    {"yes": "có", "no": "không"}[row["night_eligible"]],
+                    ";".join(codes[name] for name in row["preferred_wards"].split("; ") if name),
+                ]
+            )
     assert check_campaign(io_dir) == []
     assert load_campaign(io_dir) == io_campaign
 
@@ -104,15 +126,40 @@ def test_xlsx_input_with_real_date_number_and_bool_cells(io_dir, io_edit, io_cam
     points = io_edit.read_rows(io_dir, "mobile_points")
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(["Mã điểm", "Xã/phường", "Địa điểm", "Ngày", "Giờ bắt đầu", "Giờ kết thúc", "Số sinh viên",
-                  "Số nhân sự viễn thông", "Số kỹ thuật viên", "Kỹ năng cần", "Nhóm ưu tiên"])
+    sheet.append(
+        [
+            "Mã điểm",
+            "Xã/phường",
+            "Địa điểm",
+            "Ngày",
+            "Giờ bắt đầu",
+            "Giờ kết thúc",
+            "Số sinh viên",
+            "Số nhân sự viễn thông",
+            "Số kỹ thuật viên",
+            "Kỹ năng cần",
+            "Nhóm ưu tiên",
+        ]
+    )
     for row in points:
         day, month, year = map(int, row["date"].split("/"))
         start = time(*map(int, row["start_time"].split(":")))
         end = row["end_time"] if row["end_time"] == "24:00" else time(*map(int, row["end_time"].split(":")))
-        sheet.append([row["point_id"], row["ward"], row["place"], date(year, month, day), start, end,
-                      int(row["students_needed"]), int(row["telecom_needed"]), int(row["technicians_needed"]),
-                      row["skills_needed"], PriorityGroup(row["priority_group"]).label_vi])
+        sheet.append(
+            [
+                row["point_id"],
+                row["ward"],
+                row["place"],
+                date(year, month, day),
+                start,
+                end,
+                int(row["students_needed"]),
+                int(row["telecom_needed"]),
+                int(row["technicians_needed"]),
+                row["skills_needed"],
+                PriorityGroup(row["priority_group"]).label_vi,
+            ]
+        )
     (io_dir / "mobile_points.csv").unlink()
     workbook.save(io_dir / "mobile_points.xlsx")
 
@@ -146,9 +193,13 @@ def test_campaign_and_ward_objects_come_from_the_registry(io_dir):
 
 # --- one problem at a time: the message says where and why ---
 
+
 def test_impossible_date_31_02(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 4, "unavailable_dates", "31/02/2025")
-    assert str(only_problem(io_dir)) == "people.csv, hàng 4 (dòng 5), cột unavailable_dates: ngày không tồn tại '31/02/2025'"
+    assert (
+        str(only_problem(io_dir))
+        == "people.csv, hàng 4 (dòng 5), cột unavailable_dates: ngày không tồn tại '31/02/2025'"
+    )
 
 
 def test_date_outside_the_campaign_names_the_campaign_range(io_dir, io_edit):
@@ -168,8 +219,10 @@ def test_campaign_boundaries_are_inside(io_dir, io_edit):
 def test_unknown_ward_suggests_the_right_one(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 2, "home_ward", "Dinh Congg")
     problem = only_problem(io_dir)
-    assert str(problem) == ("people.csv, hàng 2 (dòng 3), cột home_ward: "
-                            "không tìm thấy xã/phường 'Dinh Congg' — có phải 'Phường Định Công'?")
+    assert str(problem) == (
+        "people.csv, hàng 2 (dòng 3), cột home_ward: "
+        "không tìm thấy xã/phường 'Dinh Congg' — có phải 'Phường Định Công'?"
+    )
 
 
 def test_dinh_cong_without_diacritics_is_found(io_dir, io_edit):
@@ -179,8 +232,9 @@ def test_dinh_cong_without_diacritics_is_found(io_dir, io_edit):
 
 def test_a_code_of_another_province_says_where_it_is(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 2, "home_ward", "25747")
-    assert only_problem(io_dir).message == ("mã 25747 là Phường Thủ Dầu Một, Thành phố Hồ Chí Minh — "
-                                            "không thuộc Thành phố Hà Nội")
+    assert only_problem(io_dir).message == (
+        "mã 25747 là Phường Thủ Dầu Một, Thành phố Hồ Chí Minh — không thuộc Thành phố Hà Nội"
+    )
 
 
 def test_a_preferred_ward_must_be_a_campaign_ward_but_home_need_not(io_dir, io_edit):
@@ -200,38 +254,41 @@ def test_a_mobile_point_must_be_in_a_campaign_ward(io_dir, io_edit):
     assert "'Xã Sóc Sơn' không có trong wards.csv" in only_problem(io_dir).message
 
 
-@pytest.mark.parametrize("stem,row,column,value,reason", [
-    ("people", 1, "phone", "0243 825 1234", "không phải số di động"),
-    ("people", 1, "phone", "091234567", "10 chữ số"),
-    ("people", 1, "pool", "giáo viên", "nhóm không hợp lệ"),
-    ("people", 1, "night_eligible", "maybe", "có/không"),
-    ("people", 1, "weekly_cap_hours", "16.5", "không phải số nguyên"),
-    ("people", 1, "weekly_cap_hours", "169", "quá lớn"),
-    ("people", 1, "weekly_cap_hours", "-1", "âm"),
-    ("people", 1, "available_shifts", "sang; toi", "không có ca 'toi'"),
-    ("people", 1, "skills", "vneid; vneid", "hai lần"),
-    ("people", 1, "full_name", "Trần Văn Hùng 2", "chữ số"),
-    ("people", 1, "full_name", "Trần\x07Văn Hùng", "ký tự điều khiển"),
-    ("people", 1, "full_name", "Trần <b>Hùng</b>", "ký tự không hợp lệ '<'"),
-    ("people", 1, "organisation", "VNPT\u200b", "ký tự điều khiển hoặc ký tự ẩn U+200B"),
-    ("people", 1, "person_id", "KTV 01", "không hợp lệ"),
-    ("people", 1, "unavailable_dates", "2025-13-01", "ngày không tồn tại"),
-    ("people", 1, "unavailable_dates", "26/08", "dd/mm/yyyy"),
-    ("people", 1, "preferred_wards", "Định Công; 00316", "hai lần"),
-    ("wards", 1, "service_shifts", "sang; truc_dem", "ca 'truc_dem' là ca trực, không phải ca phục vụ"),
-    ("wards", 1, "service_shifts", "morning", "không có ca 'morning'"),
-    ("wards", 1, "oncall_24_7", "24/7", "có/không"),
-    ("wards", 1, "min_support_staff", "hai", "không phải số nguyên"),
-    ("wards", 1, "peak_dates", "02/09/2025; 31/09/2025", "ngày không tồn tại '31/09/2025'"),
-    ("mobile_points", 1, "end_time", "07:59", "giờ kết thúc 07:59 phải sau giờ bắt đầu 08:00"),
-    ("mobile_points", 1, "end_time", "08:00", "phải sau giờ bắt đầu"),
-    ("mobile_points", 1, "start_time", "25:00", "giờ không tồn tại"),
-    ("mobile_points", 1, "start_time", "24:00", "giờ không tồn tại"),
-    ("mobile_points", 1, "skills_needed", "vneid", "thiếu số người"),
-    ("mobile_points", 1, "priority_group", "trẻ em", "nhóm ưu tiên không hợp lệ"),
-    ("mobile_points", 1, "place", "Chợ Mơ {tầng 2}", "ký tự không hợp lệ '{'"),
-    ("mobile_points", 1, "students_needed", "1000", "quá lớn"),
-])
+@pytest.mark.parametrize(
+    "stem,row,column,value,reason",
+    [
+        ("people", 1, "phone", "0243 825 1234", "không phải số di động"),
+        ("people", 1, "phone", "091234567", "10 chữ số"),
+        ("people", 1, "pool", "giáo viên", "nhóm không hợp lệ"),
+        ("people", 1, "night_eligible", "maybe", "có/không"),
+        ("people", 1, "weekly_cap_hours", "16.5", "không phải số nguyên"),
+        ("people", 1, "weekly_cap_hours", "169", "quá lớn"),
+        ("people", 1, "weekly_cap_hours", "-1", "âm"),
+        ("people", 1, "available_shifts", "sang; toi", "không có ca 'toi'"),
+        ("people", 1, "skills", "vneid; vneid", "hai lần"),
+        ("people", 1, "full_name", "Trần Văn Hùng 2", "chữ số"),
+        ("people", 1, "full_name", "Trần\x07Văn Hùng", "ký tự điều khiển"),
+        ("people", 1, "full_name", "Trần <b>Hùng</b>", "ký tự không hợp lệ '<'"),
+        ("people", 1, "organisation", "VNPT\u200b", "ký tự điều khiển hoặc ký tự ẩn U+200B"),
+        ("people", 1, "person_id", "KTV 01", "không hợp lệ"),
+        ("people", 1, "unavailable_dates", "2025-13-01", "ngày không tồn tại"),
+        ("people", 1, "unavailable_dates", "26/08", "dd/mm/yyyy"),
+        ("people", 1, "preferred_wards", "Định Công; 00316", "hai lần"),
+        ("wards", 1, "service_shifts", "sang; truc_dem", "ca 'truc_dem' là ca trực, không phải ca phục vụ"),
+        ("wards", 1, "service_shifts", "morning", "không có ca 'morning'"),
+        ("wards", 1, "oncall_24_7", "24/7", "có/không"),
+        ("wards", 1, "min_support_staff", "hai", "không phải số nguyên"),
+        ("wards", 1, "peak_dates", "02/09/2025; 31/09/2025", "ngày không tồn tại '31/09/2025'"),
+        ("mobile_points", 1, "end_time", "07:59", "giờ kết thúc 07:59 phải sau giờ bắt đầu 08:00"),
+        ("mobile_points", 1, "end_time", "08:00", "phải sau giờ bắt đầu"),
+        ("mobile_points", 1, "start_time", "25:00", "giờ không tồn tại"),
+        ("mobile_points", 1, "start_time", "24:00", "giờ không tồn tại"),
+        ("mobile_points", 1, "skills_needed", "vneid", "thiếu số người"),
+        ("mobile_points", 1, "priority_group", "trẻ em", "nhóm ưu tiên không hợp lệ"),
+        ("mobile_points", 1, "place", "Chợ Mơ {tầng 2}", "ký tự không hợp lệ '{'"),
+        ("mobile_points", 1, "students_needed", "1000", "quá lớn"),
+    ],
+)
 def test_bad_cell(io_dir, io_edit, stem, row, column, value, reason):
     io_edit.set_cell(io_dir, stem, row, column, value)
     problem = only_problem(io_dir)
@@ -289,6 +346,7 @@ def test_unknown_column(io_dir):
 
 # --- duplicates: on every row; a later row names the first, the first names the later ones ---
 
+
 def test_duplicate_person_id_ignores_case(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 9, "person_id", "sv01")
     problems = check_campaign(io_dir)
@@ -335,6 +393,7 @@ def test_duplicate_point_id(io_dir, io_edit):
 
 # --- every problem at once, nothing half-loaded ---
 
+
 def test_every_problem_at_once_with_file_row_and_column(io_dir, io_edit):
     io_edit.set_cell(io_dir, "wards", 2, "min_support_staff", "-2")
     io_edit.set_cell(io_dir, "people", 4, "unavailable_dates", "31/02/2025")
@@ -343,7 +402,7 @@ def test_every_problem_at_once_with_file_row_and_column(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 10, "pool", "")
     io_edit.set_cell(io_dir, "mobile_points", 3, "date", "01/01/2026")
     io_edit.set_cell(io_dir, "mobile_points", 4, "start_time", "7 giờ")
-    write_toml(io_dir, toml_text(io_dir).replace("[rules]", "colour = \"red\"\n\n[rules]"))
+    write_toml(io_dir, toml_text(io_dir).replace("[rules]", 'colour = "red"\n\n[rules]'))
     expected = [
         ("campaign.toml", None, "colour"),
         ("wards.csv", 2, "min_support_staff"),
@@ -375,7 +434,10 @@ def test_nothing_is_half_loaded(io_dir, io_edit):
 def test_a_broken_toml_does_not_flood_the_tables_with_problems(io_dir):
     write_toml(io_dir, toml_text(io_dir).replace('province = "Thành phố Hà Nội"', 'province = "Ha Nooi"'))
     problem = only_problem(io_dir)
-    assert str(problem) == "campaign.toml, khoá province: không tìm thấy tỉnh/thành phố 'Ha Nooi' — có phải 'Thành phố Hà Nội'?"
+    assert (
+        str(problem)
+        == "campaign.toml, khoá province: không tìm thấy tỉnh/thành phố 'Ha Nooi' — có phải 'Thành phố Hà Nội'?"
+    )
 
 
 def test_a_bad_ward_row_does_not_flood_the_references(io_dir, io_edit):
@@ -384,6 +446,7 @@ def test_a_bad_ward_row_does_not_flood_the_references(io_dir, io_edit):
 
 
 # --- files ---
+
 
 def test_missing_directory(tmp_path):
     problem = only_problem(tmp_path / "nowhere")
@@ -412,21 +475,25 @@ def test_garbage_files_are_problems_not_crashes(io_dir):
 
 # --- campaign.toml ---
 
+
 def test_toml_unknown_keys_are_named_in_shifts_rules_and_weights(io_dir):
     original = toml_text(io_dir)
     text = original.replace("[rules]\n", "[rules]\nnight_shift_bonus = 2\n")
     text = text.replace("[weights]\n", "[weights]\ntravel = 3\n")
     text = text.replace('kind = "oncall"', 'kind = "oncall"\ncolour = "blue"', 1)
     write_toml(io_dir, text)
-    assert where(check_campaign(io_dir)) == [("campaign.toml", None, "shifts[3].colour"),
-                                             ("campaign.toml", None, "rules.night_shift_bonus"),
-                                             ("campaign.toml", None, "weights.travel")]
+    assert where(check_campaign(io_dir)) == [
+        ("campaign.toml", None, "shifts[3].colour"),
+        ("campaign.toml", None, "rules.night_shift_bonus"),
+        ("campaign.toml", None, "weights.travel"),
+    ]
 
 
 def test_toml_missing_keys(io_dir):
     write_toml(io_dir, "[rules]\n")
-    assert where(check_campaign(io_dir)) == [("campaign.toml", None, key)
-                                             for key in ("name", "province", "start_date", "days", "shifts")]
+    assert where(check_campaign(io_dir)) == [
+        ("campaign.toml", None, key) for key in ("name", "province", "start_date", "days", "shifts")
+    ]
 
 
 def test_toml_syntax_error_is_one_problem(io_dir):
@@ -442,21 +509,24 @@ def test_toml_accepts_a_date_literal_and_dd_mm_yyyy(io_dir, io_campaign):
     assert load_campaign(io_dir) == io_campaign
 
 
-@pytest.mark.parametrize("old,new,key,reason", [
-    ("days = 45", "days = 0", "days", "từ 1 đến 366"),
-    ("days = 45", "days = true", "days", "số nguyên"),
-    ("days = 45", 'days = "45"', "days", "số nguyên"),
-    ('start_date = "2025-08-20"', 'start_date = "31/02/2025"', "start_date", "ngày không tồn tại"),
-    ('night_start = "22:00"', 'night_start = "22h00m"', "rules.night_start", "không đọc được giờ"),
-    ("max_work_hours_per_day = 8", "max_work_hours_per_day = 25", "rules.max_work_hours_per_day", "0 đến 24"),
-    ("min_weekly_rest_hours = 24", "min_weekly_rest_hours = -1", "rules.min_weekly_rest_hours", "0 đến 168"),
-    ("oncall_24_7 = true", 'oncall_24_7 = "yes"', "rules.oncall_24_7", "true hoặc false"),
-    ('kind = "service"', 'kind = "day"', "shifts[1].kind", "loại ca không hợp lệ"),
-    ('start = "07:30"', 'start = "7:30 sáng"', "shifts[1].start", "không đọc được giờ"),
-    ('end = "11:30"', 'end = "07:30"', "shifts[1].end", "trùng giờ bắt đầu"),
-    ('id = "chieu"', 'id = "sang"', "shifts[2].id", "trùng với ca thứ 1"),
-    ('name = "Ca sáng"', 'name = ""', "shifts[1].name", "không được để trống"),
-])
+@pytest.mark.parametrize(
+    "old,new,key,reason",
+    [
+        ("days = 45", "days = 0", "days", "từ 1 đến 366"),
+        ("days = 45", "days = true", "days", "số nguyên"),
+        ("days = 45", 'days = "45"', "days", "số nguyên"),
+        ('start_date = "2025-08-20"', 'start_date = "31/02/2025"', "start_date", "ngày không tồn tại"),
+        ('night_start = "22:00"', 'night_start = "22h00m"', "rules.night_start", "không đọc được giờ"),
+        ("max_work_hours_per_day = 8", "max_work_hours_per_day = 25", "rules.max_work_hours_per_day", "0 đến 24"),
+        ("min_weekly_rest_hours = 24", "min_weekly_rest_hours = -1", "rules.min_weekly_rest_hours", "0 đến 168"),
+        ("oncall_24_7 = true", 'oncall_24_7 = "yes"', "rules.oncall_24_7", "true hoặc false"),
+        ('kind = "service"', 'kind = "day"', "shifts[1].kind", "loại ca không hợp lệ"),
+        ('start = "07:30"', 'start = "7:30 sáng"', "shifts[1].start", "không đọc được giờ"),
+        ('end = "11:30"', 'end = "07:30"', "shifts[1].end", "trùng giờ bắt đầu"),
+        ('id = "chieu"', 'id = "sang"', "shifts[2].id", "trùng với ca thứ 1"),
+        ('name = "Ca sáng"', 'name = ""', "shifts[1].name", "không được để trống"),
+    ],
+)
 def test_toml_bad_values(io_dir, old, new, key, reason):
     text = toml_text(io_dir)
     assert old in text
@@ -473,8 +543,12 @@ def test_a_shift_ending_before_it_starts_ends_the_next_day(io_dir):
 
 
 def test_toml_rules_are_read(io_dir):
-    write_toml(io_dir, toml_text(io_dir).replace('night_start = "22:00"', 'night_start = "21:30"')
-               .replace("student_weekly_cap_hours = 20", "student_weekly_cap_hours = 12"))
+    write_toml(
+        io_dir,
+        toml_text(io_dir)
+        .replace('night_start = "22:00"', 'night_start = "21:30"')
+        .replace("student_weekly_cap_hours = 20", "student_weekly_cap_hours = 12"),
+    )
     rules = load_campaign(io_dir).rules
     assert rules.night_start_minute == 21 * 60 + 30 and rules.student_weekly_cap_hours == 12
 
@@ -489,6 +563,7 @@ def test_problem_text_forms():
 
 
 # --- the same files held in memory ---
+
 
 def _files_of(directory):
     return {path.name: path.read_bytes() for path in directory.iterdir()}
@@ -557,8 +632,9 @@ def test_solver_settings_are_read_from_campaign_toml_and_bad_keys_are_problems(i
     from scheduler.settings import SolveSettings
 
     toml = io_dir / "campaign.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + "\n[solver]\ntime_limit_seconds = 12\nprocesses = 3\n",
-                    encoding="utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + "\n[solver]\ntime_limit_seconds = 12\nprocesses = 3\n", encoding="utf-8"
+    )
     assert check_campaign(io_dir) == []
     assert read_solve_settings(toml) == SolveSettings(time_limit_seconds=12, processes=3)
     toml.write_text(toml.read_text(encoding="utf-8") + "threads = 2\n", encoding="utf-8")

@@ -60,8 +60,16 @@ def test_person_availability_by_day_and_shift(rk):
     """The calendar's availability (the one place the rule is written outside the solver and the checker)."""
     from scheduler.calendar import Calendar
 
-    person = Person("SV1", "An", Pool.STUDENT, "BK", "00316", "0912000001",
-                    unavailable_dates=frozenset({rk.day(1)}), available_shift_ids=frozenset({"sang"}))
+    person = Person(
+        "SV1",
+        "An",
+        Pool.STUDENT,
+        "BK",
+        "00316",
+        "0912000001",
+        unavailable_dates=frozenset({rk.day(1)}),
+        available_shift_ids=frozenset({"sang"}),
+    )
     anyone = replace(person, id="SV9", available_shift_ids=frozenset())
     calendar = Calendar(rk.campaign(people=(person, anyone)))
 

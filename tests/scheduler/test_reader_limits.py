@@ -27,8 +27,9 @@ def _workbook_with_merges(count: int = 0, refs: tuple[str, ...] = ()) -> bytes:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</sheetData>", f'</sheetData><mergeCells count="{len(refs)}">{merges}'
-                                    "</mergeCells>".encode(), 1)
+                data = data.replace(
+                    b"</sheetData>", f'</sheetData><mergeCells count="{len(refs)}">{merges}</mergeCells>'.encode(), 1
+                )
             target.writestr(item, data)
     return out.getvalue()
 

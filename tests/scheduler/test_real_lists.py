@@ -17,16 +17,31 @@ from scheduler.io import check_campaign, load_campaign
 from scheduler.loader import check_campaign_report
 from scheduler.tables import PEOPLE, WARDS, read_table
 
-PEOPLE_HEADINGS = {"person_id": "Mã", "full_name": "Họ và tên", "pool": "Nhóm", "organisation": "Đơn vị",
-                   "home_ward": "Xã/phường nơi ở", "phone": "Số điện thoại", "skills": "Kỹ năng",
-                   "unavailable_dates": "Ngày bận", "available_shifts": "Ca có thể trực",
-                   "weekly_cap_hours": "Giờ tối đa mỗi tuần", "night_eligible": "Trực đêm",
-                   "preferred_wards": "Xã/phường ưu tiên"}
+PEOPLE_HEADINGS = {
+    "person_id": "Mã",
+    "full_name": "Họ và tên",
+    "pool": "Nhóm",
+    "organisation": "Đơn vị",
+    "home_ward": "Xã/phường nơi ở",
+    "phone": "Số điện thoại",
+    "skills": "Kỹ năng",
+    "unavailable_dates": "Ngày bận",
+    "available_shifts": "Ca có thể trực",
+    "weekly_cap_hours": "Giờ tối đa mỗi tuần",
+    "night_eligible": "Trực đêm",
+    "preferred_wards": "Xã/phường ưu tiên",
+}
 TITLE = "DANH SÁCH SINH VIÊN THAM GIA CHIẾN DỊCH 45 NGÀY ĐÊM RA QUÂN HỖ TRỢ CHUYỂN ĐỔI SỐ"
 
 
-def office_people_workbook(path, rows, *, titles=(TITLE, "Kèm theo Công văn số 123/ĐTN ngày 15/08/2025"),
-                           merge_organisations=True, instructions_first=False):
+def office_people_workbook(
+    path,
+    rows,
+    *,
+    titles=(TITLE, "Kèm theo Công văn số 123/ĐTN ngày 15/08/2025"),
+    merge_organisations=True,
+    instructions_first=False,
+):
     """people rows (canonical dicts) as an office sends them: title lines merged across the sheet, a blank
     line, a header with STT and Ghi chú, organisations merged down the column where they repeat.
 
@@ -55,14 +70,20 @@ def office_people_workbook(path, rows, *, titles=(TITLE, "Kèm theo Công văn s
     if merge_organisations:
         start = header_line + 1
         for line in range(header_line + 2, sheet.max_row + 2):
-            same = line <= sheet.max_row and \
-                sheet.cell(line, organisation_column).value == sheet.cell(start, organisation_column).value
+            same = (
+                line <= sheet.max_row
+                and sheet.cell(line, organisation_column).value == sheet.cell(start, organisation_column).value
+            )
             if not same:
                 if line - 1 > start:
                     for below in range(start + 1, line):
                         sheet.cell(below, organisation_column).value = None
-                    sheet.merge_cells(start_row=start, start_column=organisation_column, end_row=line - 1,
-                                      end_column=organisation_column)
+                    sheet.merge_cells(
+                        start_row=start,
+                        start_column=organisation_column,
+                        end_row=line - 1,
+                        end_column=organisation_column,
+                    )
                 start = line
     workbook.save(path)
     return lines
@@ -81,6 +102,7 @@ def messages(problems):
 
 
 # --- an office's workbook loads to the same campaign ---------------------------------------------------------
+
 
 def test_an_office_workbook_with_titles_stt_notes_and_merged_organisations_loads(io_dir, io_edit, io_campaign):
     as_office_xlsx(io_dir, io_edit)
@@ -121,8 +143,12 @@ def test_the_table_on_a_second_sheet_is_read_with_a_note(io_dir, io_edit, io_cam
     as_office_xlsx(io_dir, io_edit, instructions_first=True)
     assert load_campaign(io_dir) == io_campaign
     notes = messages(check_campaign_report(io_dir).notes)
-    assert any(note.startswith("đọc bảng ở trang tính 'Danh sách' (trang thứ 2); các trang trước không có các "
-                               "cột của people: 'Hướng dẫn'") for note in notes)
+    assert any(
+        note.startswith(
+            "đọc bảng ở trang tính 'Danh sách' (trang thứ 2); các trang trước không có các cột của people: 'Hướng dẫn'"
+        )
+        for note in notes
+    )
 
 
 def test_a_workbook_where_no_sheet_has_the_columns_lists_its_sheets(tmp_path):
@@ -136,12 +162,15 @@ def test_a_workbook_where_no_sheet_has_the_columns_lists_its_sheets(tmp_path):
     first = problems[0]
     assert first.is_error and first.message.startswith(
         "không trang tính nào có dòng tiêu đề đủ các cột bắt buộc của people (person_id, full_name, pool, "
-        "organisation, home_ward, phone) trong 20 dòng đầu; các trang tính: 'Hướng dẫn', 'Tổng hợp'")
+        "organisation, home_ward, phone) trong 20 dòng đầu; các trang tính: 'Hướng dẫn', 'Tổng hợp'"
+    )
 
 
 def test_merged_cells_give_their_value_to_every_row_they_cover(tmp_path):
-    rows = [{name: "" for name in PEOPLE_HEADINGS} | {"person_id": f"SV{n}", "organisation": "Trường A"}
-            for n in range(1, 5)]
+    rows = [
+        {name: "" for name in PEOPLE_HEADINGS} | {"person_id": f"SV{n}", "organisation": "Trường A"}
+        for n in range(1, 5)
+    ]
     office_people_workbook(tmp_path / "people.xlsx", rows)
     table, problems = read_table(tmp_path / "people.xlsx", PEOPLE)
     assert [row.get("organisation") for row in table.rows] == ["Trường A"] * 4
@@ -165,15 +194,18 @@ def test_a_merged_title_above_the_header_fills_nothing(tmp_path):
 
 def test_a_csv_with_title_lines_and_semicolons(tmp_path):
     path = tmp_path / "wards.csv"
-    path.write_text("\ufeffDANH SÁCH XÃ, PHƯỜNG THAM GIA;;\n;;\n"
-                    "STT;Xã/phường;Ngày cao điểm\n1;Định Công;01/09/2025\n2;Bạch Mai;\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffDANH SÁCH XÃ, PHƯỜNG THAM GIA;;\n;;\nSTT;Xã/phường;Ngày cao điểm\n1;Định Công;01/09/2025\n2;Bạch Mai;\n",
+        encoding="utf-8",
+    )
     table, problems = read_table(path, WARDS)
     assert [(row.number, row.get("ward")) for row in table.rows] == [(3, "Định Công"), (4, "Bạch Mai")]
     assert table.columns == ("ward", "peak_dates")
     assert messages(problems) == [
         "dòng 3 được lấy làm dòng tiêu đề cột; 2 dòng phía trên (tiêu đề văn bản 'DANH SÁCH XÃ, PHƯỜNG THAM GIA') "
         "được bỏ qua",
-        "bỏ qua cột 'STT': số thứ tự và ghi chú không phải dữ liệu của chiến dịch"]
+        "bỏ qua cột 'STT': số thứ tự và ghi chú không phải dữ liệu của chiến dịch",
+    ]
     assert {p.severity for p in problems} == {"note"}
 
 
@@ -208,6 +240,7 @@ def test_a_misspelt_optional_column_is_an_error_naming_the_nearest(tmp_path):
 
 # --- limits ------------------------------------------------------------------------------------------------
 
+
 def test_the_limits_are_named_with_units():
     assert tables.MAX_XLSX_UNPACKED_BYTES == 50 * 1024 * 1024
     assert tables.MAX_CSV_BYTES == 20 * 1024 * 1024
@@ -223,12 +256,14 @@ def test_an_xlsx_unpacking_beyond_the_limit_is_refused_before_openpyxl_opens_it(
 
     def refuse(*args, **kwargs):
         raise AssertionError("openpyxl opened a workbook over the limit")
+
     monkeypatch.setattr(openpyxl, "load_workbook", refuse)
     table, problems = read_table(path, PEOPLE)
     assert table.rows == ()
     assert messages(problems) == [
         "tệp people.xlsx khi giải nén lớn 51 MB, vượt giới hạn 50 MB của một tệp Excel; hãy bỏ các trang tính, "
-        "ảnh và định dạng không cần, hoặc lưu bảng dạng CSV UTF-8"]
+        "ảnh và định dạng không cần, hoặc lưu bảng dạng CSV UTF-8"
+    ]
 
 
 def test_a_csv_beyond_the_size_limit_is_refused(tmp_path):
@@ -245,7 +280,8 @@ def test_a_csv_with_more_rows_than_the_limit_is_refused(tmp_path):
     assert table.rows == ()
     assert messages(problems) == [
         "tệp wards.csv có hơn 50.000 hàng dữ liệu, vượt giới hạn 50.000 hàng của một bảng; hãy chia danh sách "
-        "thành nhiều đợt hoặc xoá các hàng thừa"]
+        "thành nhiều đợt hoặc xoá các hàng thừa"
+    ]
     path.write_text("ward\n" + "Định Công\n" * 50_000, encoding="utf-8")
     table, problems = read_table(path, WARDS)
     assert problems == [] and len(table.rows) == 50_000
@@ -282,11 +318,14 @@ def test_a_sheet_with_a_line_beyond_excels_last_is_refused(tmp_path):
         for name, data in members.items():
             archive.writestr(name, data)
     table, problems = read_table(path, WARDS)
-    assert messages(problems) == ["trang tính 'Sheet' của tệp wards.xlsx có dòng sau dòng 1.048.576, nhiều hơn "
-                                  "Excel cho phép; hãy mở và lưu lại tệp bằng Excel"]
+    assert messages(problems) == [
+        "trang tính 'Sheet' của tệp wards.xlsx có dòng sau dòng 1.048.576, nhiều hơn "
+        "Excel cho phép; hãy mở và lưu lại tệp bằng Excel"
+    ]
 
 
 # --- wards as people write them ------------------------------------------------------------------------------
+
 
 def test_an_old_ward_name_is_converted_with_a_note(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 4, "home_ward", "Phường Bách Khoa")  # SV01
@@ -295,20 +334,34 @@ def test_an_old_ward_name_is_converted_with_a_note(io_dir, io_edit):
     assert campaign.person("SV01").home_ward_code == campaign.person("SV02").home_ward_code == "00292"
     notes = [p for p in check_campaign_report(io_dir).notes if p.column == "home_ward"]
     assert [(p.row, p.message) for p in notes] == [
-        (4, "'Phường Bách Khoa' là tên trước 01/07/2025 (Phường Bách Khoa, Quận Hai Bà Trưng); "
-            "nay thuộc Phường Bạch Mai")]
+        (
+            4,
+            "'Phường Bách Khoa' là tên trước 01/07/2025 (Phường Bách Khoa, Quận Hai Bà Trưng); "
+            "nay thuộc Phường Bạch Mai",
+        )
+    ]
 
 
 def test_an_old_ward_split_among_new_ones_is_an_error_listing_them(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 4, "home_ward", "X.Thạch Hòa")
     [problem] = check_campaign(io_dir)
     assert (problem.row, problem.column) == (4, "home_ward")
-    assert problem.message == ("'X.Thạch Hòa' là tên trước 01/07/2025 (Xã Thạch Hòa, Huyện Thạch Thất), nay đã "
-                               "chia cho Xã Hòa Lạc, Xã Yên Bài, Xã Yên Xuân; hãy ghi tên xã/phường mới")
+    assert problem.message == (
+        "'X.Thạch Hòa' là tên trước 01/07/2025 (Xã Thạch Hòa, Huyện Thạch Thất), nay đã "
+        "chia cho Xã Hòa Lạc, Xã Yên Bài, Xã Yên Xuân; hãy ghi tên xã/phường mới"
+    )
 
 
-@pytest.mark.parametrize("text", ["P.Định Công", "p.dinh cong", "Phường Định Công, Quận Hoàng Mai",
-                                  "Phường Định Công, Hà Nội", "Định Công, Q. Hoàng Mai, TP. Hà Nội"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "P.Định Công",
+        "p.dinh cong",
+        "Phường Định Công, Quận Hoàng Mai",
+        "Phường Định Công, Hà Nội",
+        "Định Công, Q. Hoàng Mai, TP. Hà Nội",
+    ],
+)
 def test_ward_forms_people_write(io_dir, io_edit, text):
     io_edit.set_cell(io_dir, "people", 4, "home_ward", text)
     assert load_campaign(io_dir).person("SV01").home_ward_code == io_edit.codes.DINH_CONG
@@ -316,8 +369,9 @@ def test_ward_forms_people_write(io_dir, io_edit, text):
 
 def test_a_ward_of_another_province_says_which(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 4, "home_ward", "Phường Bến Thành")
-    assert check_campaign(io_dir)[0].message == ("'Phường Bến Thành' thuộc Thành phố Hồ Chí Minh, không thuộc "
-                                                 "Thành phố Hà Nội")
+    assert check_campaign(io_dir)[0].message == (
+        "'Phường Bến Thành' thuộc Thành phố Hồ Chí Minh, không thuộc Thành phố Hà Nội"
+    )
 
 
 def test_a_campaign_ward_written_the_old_way_in_a_point(io_dir, io_edit):
@@ -326,6 +380,7 @@ def test_a_campaign_ward_written_the_old_way_in_a_point(io_dir, io_edit):
 
 
 # --- skills, phones, dates -----------------------------------------------------------------------------------
+
 
 def test_vietnamese_skill_names_map_to_skill_ids(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 6, "skills", "Cài đặt VNeID; Chữ ký số")  # SV03
@@ -338,8 +393,10 @@ def test_vietnamese_skill_names_map_to_skill_ids(io_dir, io_edit):
 def test_a_skill_no_point_needs_is_a_note(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 6, "skills", "Chữ ký số")  # SV03; no point needs chu_ky_so
     notes = [p for p in check_campaign_report(io_dir).notes if p.column == "skills"]
-    assert "kỹ năng 'chu_ky_so' (1 người) không có điểm lưu động nào cần; kỹ năng chỉ dùng để xếp người vào " \
-           "điểm lưu động cần nó" in messages(notes)
+    assert (
+        "kỹ năng 'chu_ky_so' (1 người) không có điểm lưu động nào cần; kỹ năng chỉ dùng để xếp người vào "
+        "điểm lưu động cần nó" in messages(notes)
+    )
     assert check_campaign(io_dir) == []
 
 
@@ -349,9 +406,17 @@ def test_every_scenario_skill_is_a_known_skill():
     assert {skill for skills in SKILLS_BY_POOL.values() for skill in skills} <= set(cells.SKILL_NAMES)
 
 
-@pytest.mark.parametrize("text,skill", [("Chữ ký số", "chu_ky_so"), ("chữ kí số", "chu_ky_so"),
-                                        ("Cài đặt VNeID", "vneid"), ("Dịch vụ công trực tuyến", "dich_vu_cong"),
-                                        ("chu-ky-so", "chu_ky_so"), ("Kỹ năng mềm", "kỹ năng mềm")])
+@pytest.mark.parametrize(
+    "text,skill",
+    [
+        ("Chữ ký số", "chu_ky_so"),
+        ("chữ kí số", "chu_ky_so"),
+        ("Cài đặt VNeID", "vneid"),
+        ("Dịch vụ công trực tuyến", "dich_vu_cong"),
+        ("chu-ky-so", "chu_ky_so"),
+        ("Kỹ năng mềm", "kỹ năng mềm"),
+    ],
+)
 def test_parse_skill_vietnamese_names(text, skill):
     assert cells.parse_skill(text) == skill
 
@@ -370,7 +435,9 @@ def test_a_phone_in_scientific_notation_is_refused_clearly():
 def test_a_month_first_date_says_so(io_dir, io_edit):
     io_edit.set_cell(io_dir, "people", 4, "unavailable_dates", "8/24/2025")  # SV01
     [problem] = check_campaign(io_dir)
-    assert problem.message == ("ngày không tồn tại '8/24/2025': có vẻ ghi theo kiểu tháng/ngày (ngày 24 tháng 8); "
-                               "hãy ghi ngày trước, tháng sau: 24/08/2025")
+    assert problem.message == (
+        "ngày không tồn tại '8/24/2025': có vẻ ghi theo kiểu tháng/ngày (ngày 24 tháng 8); "
+        "hãy ghi ngày trước, tháng sau: 24/08/2025"
+    )
     with pytest.raises(CellError, match="ngày không tồn tại '31/02/2025'$"):
         cells.parse_date("31/02/2025")  # not a month/day date: no such hint

@@ -13,10 +13,14 @@ def outcome(spec, shortfalls, assignments=()):
 
 
 def test_pools_short_reads_the_pools_each_short_cover_asks_for(rk):
-    point = MobilePoint("P1", rk.A, "Chợ", rk.day(0), 480, 600, (StaffNeed(1, Pool.TELECOM), StaffNeed(2, skill="vneid")))
+    point = MobilePoint(
+        "P1", rk.A, "Chợ", rk.day(0), 480, 600, (StaffNeed(1, Pool.TELECOM), StaffNeed(2, skill="vneid"))
+    )
     campaign = rk.campaign(mobile_points=(point,))
-    short = pools_short(campaign, {("telecom_presence", rk.A, 0): 1, ("oncall_24_7", rk.A, 0, "sang"): 2,
-                                   ("mobile_point_staffing", "P1", 0): 1})
+    short = pools_short(
+        campaign,
+        {("telecom_presence", rk.A, 0): 1, ("oncall_24_7", rk.A, 0, "sang"): 2, ("mobile_point_staffing", "P1", 0): 1},
+    )
     assert short == Counter({Pool.TECHNICIAN: 2, Pool.TELECOM: 2})
     anyone = pools_short(campaign, {("min_support_staff", rk.A, 0, "sang"): 1, ("mobile_point_staffing", "P1", 1): 2})
     assert anyone == Counter({pool: 3 for pool in Pool})  # support staff and a skill: any pool

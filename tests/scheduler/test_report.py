@@ -103,9 +103,15 @@ def test_ward_figures_over_the_campaign(campaign, codes, roster):
 
 def test_ward_figures_of_a_ward_asked_nothing_have_no_percent(campaign, codes):
     dc, _hl, _bb = codes
-    quiet = dataclasses.replace(campaign, demands=tuple(
-        dataclasses.replace(d, service_shift_ids=(), min_telecom_staff_per_day=0, oncall_24_7=False)
-        if d.ward_code == dc else d for d in campaign.demands))
+    quiet = dataclasses.replace(
+        campaign,
+        demands=tuple(
+            dataclasses.replace(d, service_shift_ids=(), min_telecom_staff_per_day=0, oncall_24_7=False)
+            if d.ward_code == dc
+            else d
+            for d in campaign.demands
+        ),
+    )
     empty = Roster(campaign.name, "FEASIBLE", ())
     figure = next(f for f in ward_figures(quiet, empty) if f.code == dc)
     assert (figure.asked, figure.missing, figure.assigned, figure.percent) == (0, 0, 0, None)
@@ -129,16 +135,21 @@ def test_person_loads_hours_per_week_against_the_caps(campaign, roster):
 
 
 def test_a_load_over_the_weekly_cap_is_flagged(campaign, roster):
-    capped = dataclasses.replace(campaign, people=tuple(
-        dataclasses.replace(p, weekly_cap_hours=8) if p.id == "SV0001" else p for p in campaign.people))
+    capped = dataclasses.replace(
+        campaign,
+        people=tuple(dataclasses.replace(p, weekly_cap_hours=8) if p.id == "SV0001" else p for p in campaign.people),
+    )
     (load,) = person_loads(capped, roster, [capped.person("SV0001")])
     assert load.cap_hours == 8 and load.max_week_hours == 12.0 and load.over_cap
 
 
 def test_an_assignment_to_an_unknown_shift_counts_but_adds_no_hours(campaign, codes):
     dc, _hl, _bb = codes
-    stale = Roster(campaign.name, "FEASIBLE", (Assignment("SV0002", dc, campaign.start_date, "ca_cu"),
-                                               Assignment("SV0002", dc, campaign.start_date, "sang")))
+    stale = Roster(
+        campaign.name,
+        "FEASIBLE",
+        (Assignment("SV0002", dc, campaign.start_date, "ca_cu"), Assignment("SV0002", dc, campaign.start_date, "sang")),
+    )
     (load,) = person_loads(campaign, stale, [campaign.person("SV0002")])
     assert (load.assignments, load.max_week_hours, load.wards) == (2, 4.0, 1)
 
@@ -162,8 +173,9 @@ def test_daily_rows_by_hand(campaign, codes, roster):
 
 
 def test_daily_rows_without_the_24_7_rule_ask_no_hours(campaign, codes, roster):
-    relaxed = dataclasses.replace(campaign, demands=tuple(dataclasses.replace(d, oncall_24_7=False)
-                                                          for d in campaign.demands))
+    relaxed = dataclasses.replace(
+        campaign, demands=tuple(dataclasses.replace(d, oncall_24_7=False) for d in campaign.demands)
+    )
     for row in daily_rows(relaxed, roster, campaign.start_date):
         assert not row.oncall_required and row.oncall_asked_hours == 0 and row.oncall_covered_hours == 0
 

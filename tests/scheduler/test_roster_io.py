@@ -23,21 +23,40 @@ from scheduler.verify import unfilled_slots
 @pytest.fixture
 def sample(rk):
     """Two days, a mobile point, an on-call post in B covering A, and the declared shortfalls."""
-    point = MobilePoint("P1", rk.A, "Nhà văn hóa tổ 5", rk.day(1), 8 * 60, 11 * 60,
-                        (StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, pool=Pool.STUDENT)))
-    campaign = rk.campaign(days=2, mobile_points=(point,),
-                           demands=(rk.demand(rk.A, min_support_staff=2), rk.demand(rk.B), rk.demand(rk.C)))
+    point = MobilePoint(
+        "P1",
+        rk.A,
+        "Nhà văn hóa tổ 5",
+        rk.day(1),
+        8 * 60,
+        11 * 60,
+        (StaffNeed(1, pool=Pool.TELECOM), StaffNeed(1, pool=Pool.STUDENT)),
+    )
+    campaign = rk.campaign(
+        days=2, mobile_points=(point,), demands=(rk.demand(rk.A, min_support_staff=2), rk.demand(rk.B), rk.demand(rk.C))
+    )
     assignments = (
-        rk.a("SV2", rk.A, 0, "sang"), rk.a("SV1", rk.A, 0, "sang"), rk.a("VT1", rk.A, 1, point="P1", need=0),
-        rk.a("KT2", rk.B, 0, "truc_dem", covered=(rk.B, rk.A)), rk.a("SV3", rk.B, 1, "sang"),
+        rk.a("SV2", rk.A, 0, "sang"),
+        rk.a("SV1", rk.A, 0, "sang"),
+        rk.a("VT1", rk.A, 1, point="P1", need=0),
+        rk.a("KT2", rk.B, 0, "truc_dem", covered=(rk.B, rk.A)),
+        rk.a("SV3", rk.B, 1, "sang"),
     )
     unfilled = unfilled_slots(campaign, assignments, rk.travel)
-    roster = Roster(campaign.name, "FEASIBLE", assignments, tuple(reversed(unfilled)), objective=4321,
-                    best_bound=4000, wall_seconds=12.5)
+    roster = Roster(
+        campaign.name,
+        "FEASIBLE",
+        assignments,
+        tuple(reversed(unfilled)),
+        objective=4321,
+        best_bound=4000,
+        wall_seconds=12.5,
+    )
     return campaign, roster
 
 
 # --- JSON ---------------------------------------------------------------------------------------
+
 
 def test_json_round_trip_gives_the_canonical_roster(sample, tmp_path):
     _, roster = sample
@@ -50,15 +69,26 @@ def test_json_round_trip_gives_the_canonical_roster(sample, tmp_path):
 
 def test_json_is_deterministic_and_sorted(sample):
     _, roster = sample
-    shuffled = Roster(roster.campaign_name, roster.status, roster.assignments[::-1], roster.unfilled[::-1],
-                      roster.objective, roster.best_bound, roster.wall_seconds)
+    shuffled = Roster(
+        roster.campaign_name,
+        roster.status,
+        roster.assignments[::-1],
+        roster.unfilled[::-1],
+        roster.objective,
+        roster.best_bound,
+        roster.wall_seconds,
+    )
     text = roster_json(roster)
     assert roster_json(shuffled) == text
     document = json.loads(text)
     assert document["format"] == ROSTER_FORMAT
     assert [a["date"] for a in document["assignments"]] == sorted(a["date"] for a in document["assignments"])
-    assert document["assignments"][0] == {"person_id": "SV1", "ward_code": roster.assignments[0].ward_code,
-                                          "date": "2025-07-21", "shift_id": "sang"}
+    assert document["assignments"][0] == {
+        "person_id": "SV1",
+        "ward_code": roster.assignments[0].ward_code,
+        "date": "2025-07-21",
+        "shift_id": "sang",
+    }
 
 
 def test_json_of_an_empty_roster(tmp_path):
@@ -77,18 +107,27 @@ def bad_json(sample, tmp_path, edit) -> str:
     return str(error.value)
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda d: d["assignments"][1].update(date="2025-13-01"), "ban-nhap.json: assignments[1].date: ngày không tồn tại"),
-    (lambda d: d["assignments"][2].update(date="21/07/2025"), "ban-nhap.json: assignments[2].date: ngày phải ghi"),
-    (lambda d: d["assignments"][0].pop("person_id"), "ban-nhap.json: assignments[0].person_id: thiếu trường"),
-    (lambda d: d["assignments"][3].update(colour="red"), "ban-nhap.json: assignments[3].colour: trường không"),
-    (lambda d: d["assignments"][0].update(mobile_point_id="P1"), "ban-nhap.json: assignments[0]: phân công không hợp"),
-    (lambda d: d["assignments"][1].update(covered_ward_codes="00316"), "assignments[1].covered_ward_codes"),
-    (lambda d: d["unfilled"][0].update(missing=True), "ban-nhap.json: unfilled[0].missing: phải là số nguyên"),
-    (lambda d: d.update(format="raquan-roster/2"), "ban-nhap.json: format: định dạng 'raquan-roster/2'"),
-    (lambda d: d.update(assignments={}), "ban-nhap.json: assignments: phải là danh sách"),
-    (lambda d: d.update(objective="4321"), "ban-nhap.json: tệp.objective: phải là số nguyên"),
-])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (
+            lambda d: d["assignments"][1].update(date="2025-13-01"),
+            "ban-nhap.json: assignments[1].date: ngày không tồn tại",
+        ),
+        (lambda d: d["assignments"][2].update(date="21/07/2025"), "ban-nhap.json: assignments[2].date: ngày phải ghi"),
+        (lambda d: d["assignments"][0].pop("person_id"), "ban-nhap.json: assignments[0].person_id: thiếu trường"),
+        (lambda d: d["assignments"][3].update(colour="red"), "ban-nhap.json: assignments[3].colour: trường không"),
+        (
+            lambda d: d["assignments"][0].update(mobile_point_id="P1"),
+            "ban-nhap.json: assignments[0]: phân công không hợp",
+        ),
+        (lambda d: d["assignments"][1].update(covered_ward_codes="00316"), "assignments[1].covered_ward_codes"),
+        (lambda d: d["unfilled"][0].update(missing=True), "ban-nhap.json: unfilled[0].missing: phải là số nguyên"),
+        (lambda d: d.update(format="raquan-roster/2"), "ban-nhap.json: format: định dạng 'raquan-roster/2'"),
+        (lambda d: d.update(assignments={}), "ban-nhap.json: assignments: phải là danh sách"),
+        (lambda d: d.update(objective="4321"), "ban-nhap.json: tệp.objective: phải là số nguyên"),
+    ],
+)
 def test_bad_json_names_the_file_the_entry_and_the_field(sample, tmp_path, edit, expected):
     assert expected in bad_json(sample, tmp_path, edit)
 
@@ -101,6 +140,7 @@ def test_json_syntax_error_names_the_file_and_line(tmp_path):
 
 
 # --- XLSX ---------------------------------------------------------------------------------------
+
 
 def test_xlsx_has_a_summary_and_one_sheet_per_ward_with_names_in_their_cells(sample, tmp_path, rk):
     campaign, roster = sample
@@ -119,8 +159,13 @@ def test_xlsx_has_a_summary_and_one_sheet_per_ward_with_names_in_their_cells(sam
     sheet = workbook[campaign.ward(rk.A).name]
     header = [cell.value for cell in sheet[1]]
     assert header[0] == "Ngày" and header[-1] == "Điểm lưu động"
-    assert header[1:-1] == ["Ca sáng (07:30–11:30)", "Trực trưa (11:30–13:30)", "Ca chiều (13:30–17:30)",
-                            "Trực tối (17:30–23:30)", "Trực đêm (23:30–07:30)"]
+    assert header[1:-1] == [
+        "Ca sáng (07:30–11:30)",
+        "Trực trưa (11:30–13:30)",
+        "Ca chiều (13:30–17:30)",
+        "Trực tối (17:30–23:30)",
+        "Trực đêm (23:30–07:30)",
+    ]
     assert sheet["A2"].value == "21/07/2025 (Thứ Hai)" and sheet["A3"].value == "22/07/2025 (Thứ Ba)"
     assert sheet["B2"].value.splitlines() == ["Người SV1 (SV)", "Người SV2 (SV)"]
     assert sheet["D2"].value in (None, "")
@@ -144,18 +189,34 @@ def test_sheet_names_are_cut_to_31_characters_and_unique():
 
 # --- CSV ----------------------------------------------------------------------------------------
 
+
 def test_csv_has_one_row_per_assignment(sample, tmp_path, rk):
     campaign, roster = sample
     path = write_roster_csv(campaign, roster, tmp_path / "lich.csv")
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(roster.assignments)
-    assert list(rows[0]) == ["person_id", "full_name", "pool", "ward", "date", "shift_id", "mobile_point_id",
-                             "covered_wards"]
+    assert list(rows[0]) == [
+        "person_id",
+        "full_name",
+        "pool",
+        "ward",
+        "date",
+        "shift_id",
+        "mobile_point_id",
+        "covered_wards",
+    ]
     night = next(row for row in rows if row["person_id"] == "KT2")
-    assert night == {"person_id": "KT2", "full_name": "Người KT2", "pool": "technician",
-                     "ward": campaign.ward(rk.B).name, "date": "21/07/2025", "shift_id": "truc_dem",
-                     "mobile_point_id": "", "covered_wards": f"{campaign.ward(rk.B).name}; {campaign.ward(rk.A).name}"}
+    assert night == {
+        "person_id": "KT2",
+        "full_name": "Người KT2",
+        "pool": "technician",
+        "ward": campaign.ward(rk.B).name,
+        "date": "21/07/2025",
+        "shift_id": "truc_dem",
+        "mobile_point_id": "",
+        "covered_wards": f"{campaign.ward(rk.B).name}; {campaign.ward(rk.A).name}",
+    }
     point = next(row for row in rows if row["mobile_point_id"])
     assert (point["person_id"], point["shift_id"], point["mobile_point_id"]) == ("VT1", "", "P1")
 

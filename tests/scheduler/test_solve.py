@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.model import Assignment, Pool
-from scheduler.scenarios import hanoi_scenario, tiny_scenario
 from geo.travel import province_travel
+from scheduler.model import Assignment, Pool
 from scheduler.pipeline import solve
+from scheduler.scenarios import hanoi_scenario, tiny_scenario
 from scheduler.settings import SolveSettings, settings_from_table
 from scheduler.solver.allocate import allocate, plan_clusters
 from scheduler.verify import verify
@@ -91,8 +91,7 @@ def test_settings_refuse_nonsense():
 
 
 def test_solver_settings_from_campaign_toml_name_each_bad_key():
-    settings, problems = settings_from_table({"time_limit_seconds": 12, "processes": 3, "threads": 2,
-                                              "seed": -1})
+    settings, problems = settings_from_table({"time_limit_seconds": 12, "processes": 3, "threads": 2, "seed": -1})
     assert settings == SolveSettings(time_limit_seconds=12, processes=3)
     assert [key for key, _ in problems] == ["solver.threads", "solver.seed"]
     assert "cp_sat_workers" in problems[0][1]

@@ -19,8 +19,20 @@ from scheduler.tables import (
     write_table,
 )
 
-VIETNAMESE_PEOPLE_HEADER = ["Mã", "Họ và tên", "Nhóm", "Đơn vị", "Xã/Phường nơi ở", "Số điện thoại", "Kỹ năng",
-                            "Ngày bận", "Ca có thể trực", "Giờ tối đa mỗi tuần", "Trực đêm", "Xã/phường ưu tiên"]
+VIETNAMESE_PEOPLE_HEADER = [
+    "Mã",
+    "Họ và tên",
+    "Nhóm",
+    "Đơn vị",
+    "Xã/Phường nơi ở",
+    "Số điện thoại",
+    "Kỹ năng",
+    "Ngày bận",
+    "Ca có thể trực",
+    "Giờ tối đa mỗi tuần",
+    "Trực đêm",
+    "Xã/phường ưu tiên",
+]
 
 
 def write_text(path, text, encoding="utf-8"):
@@ -34,14 +46,30 @@ def test_header_key_ignores_case_diacritics_and_punctuation():
     assert header_key("  HỌ VÀ TÊN ") == "ho va ten"
 
 
-@pytest.mark.parametrize("header,name", [
-    ("person_id", "person_id"), ("mã", "person_id"), ("MA", "person_id"), ("full_name", "full_name"),
-    ("Họ và tên", "full_name"), ("họ tên", "full_name"), ("ho ten", "full_name"), ("nhóm", "pool"),
-    ("Đơn vị", "organisation"), ("xã/phường nơi ở", "home_ward"), ("Số điện thoại", "phone"),
-    ("kỹ năng", "skills"), ("kĩ năng", "skills"), ("ngày bận", "unavailable_dates"),
-    ("ca có thể trực", "available_shifts"), ("giờ tối đa mỗi tuần", "weekly_cap_hours"),
-    ("Trực đêm", "night_eligible"), ("xã/phường ưu tiên", "preferred_wards"), ("Tên", None),
-])
+@pytest.mark.parametrize(
+    "header,name",
+    [
+        ("person_id", "person_id"),
+        ("mã", "person_id"),
+        ("MA", "person_id"),
+        ("full_name", "full_name"),
+        ("Họ và tên", "full_name"),
+        ("họ tên", "full_name"),
+        ("ho ten", "full_name"),
+        ("nhóm", "pool"),
+        ("Đơn vị", "organisation"),
+        ("xã/phường nơi ở", "home_ward"),
+        ("Số điện thoại", "phone"),
+        ("kỹ năng", "skills"),
+        ("kĩ năng", "skills"),
+        ("ngày bận", "unavailable_dates"),
+        ("ca có thể trực", "available_shifts"),
+        ("giờ tối đa mỗi tuần", "weekly_cap_hours"),
+        ("Trực đêm", "night_eligible"),
+        ("xã/phường ưu tiên", "preferred_wards"),
+        ("Tên", None),
+    ],
+)
 def test_people_headers(header, name):
     assert PEOPLE.canonical(header) == name
 
@@ -59,8 +87,10 @@ def test_a_schema_refuses_a_header_meaning_two_columns():
 
 
 def test_read_csv_with_vietnamese_header(tmp_path):
-    path = write_text(tmp_path / "people.csv", ",".join(VIETNAMESE_PEOPLE_HEADER) + "\n"
-                      "SV01,Nguyễn Thị Lan,sinh viên,Trường A,Định Công,0912 345 678,,,,,,\n")
+    path = write_text(
+        tmp_path / "people.csv",
+        ",".join(VIETNAMESE_PEOPLE_HEADER) + "\nSV01,Nguyễn Thị Lan,sinh viên,Trường A,Định Công,0912 345 678,,,,,,\n",
+    )
     table, problems = read_table(path, PEOPLE)
     assert problems == []
     assert table.columns == PEOPLE.names
@@ -70,7 +100,7 @@ def test_read_csv_with_vietnamese_header(tmp_path):
 
 def test_read_csv_with_bom_and_semicolons(tmp_path):
     path = tmp_path / "wards.csv"
-    path.write_bytes("\ufeffXã/phường;ngày cao điểm\r\nĐịnh Công;\"01/09/2025; 02/09/2025\"\r\n".encode("utf-8"))
+    path.write_bytes('\ufeffXã/phường;ngày cao điểm\r\nĐịnh Công;"01/09/2025; 02/09/2025"\r\n'.encode("utf-8"))
     table, problems = read_table(path, WARDS)
     assert problems == []
     assert table.columns == ("ward", "peak_dates")
@@ -136,12 +166,25 @@ def test_find_table_file_wants_exactly_one_format(tmp_path):
     assert path is None and "có cả people.csv và people.xlsx" in problems[0].message
 
 
-@pytest.mark.parametrize("value,text", [
-    (None, ""), ("abc", "abc"), (True, "true"), (False, "false"), (2, "2"), (2.0, "2"), (2.5, "2.5"),
-    (912345678, "912345678"), (datetime(2025, 8, 26), "2025-08-26"), (date(2025, 8, 26), "2025-08-26"),
-    (datetime(2025, 8, 26, 7, 30), "2025-08-26 07:30"), (time(7, 30), "07:30"), (time(7, 30, 15), "07:30:15"),
-    (timedelta(hours=7, minutes=30), "07:30"),
-])
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (None, ""),
+        ("abc", "abc"),
+        (True, "true"),
+        (False, "false"),
+        (2, "2"),
+        (2.0, "2"),
+        (2.5, "2.5"),
+        (912345678, "912345678"),
+        (datetime(2025, 8, 26), "2025-08-26"),
+        (date(2025, 8, 26), "2025-08-26"),
+        (datetime(2025, 8, 26, 7, 30), "2025-08-26 07:30"),
+        (time(7, 30), "07:30"),
+        (time(7, 30, 15), "07:30:15"),
+        (timedelta(hours=7, minutes=30), "07:30"),
+    ],
+)
 def test_cell_text(value, text):
     assert cell_text(value) == text
 
@@ -161,8 +204,15 @@ def test_read_xlsx_with_real_date_number_bool_and_time_cells(tmp_path):
     assert problems == []
     assert [row.number for row in table.rows] == [1, 3]
     first, second = (dict(row.cells) for row in table.rows)
-    assert first == {"point_id": "MP01", "ward": "Định Công", "place": "Nhà văn hóa", "date": "2025-08-26",
-                     "start_time": "08:00", "end_time": "11:30", "students_needed": "2"}
+    assert first == {
+        "point_id": "MP01",
+        "ward": "Định Công",
+        "place": "Nhà văn hóa",
+        "date": "2025-08-26",
+        "start_time": "08:00",
+        "end_time": "11:30",
+        "students_needed": "2",
+    }
     assert second["ward"] == "316" and second["date"] == "2025-08-27" and second["students_needed"] == "1"
 
 
@@ -174,14 +224,17 @@ def test_write_csv_is_utf8_without_bom_with_canonical_header(tmp_path):
     assert data.decode("utf-8") == (
         "ward,service_shifts,min_support_staff,min_telecom_staff_per_day,oncall_24_7,"
         "night_response_limit_minutes,peak_dates,extra_students_on_peak\n"
-        "Phường Định Công,,,,,,01/09/2025; 02/09/2025,\n")
+        "Phường Định Công,,,,,,01/09/2025; 02/09/2025,\n"
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_write_then_read_gives_the_same_cells(tmp_path, suffix):
-    rows = [{"ward": "Phường Định Công", "peak_dates": "01/09/2025"},
-            {"ward": "=1+1", "service_shifts": "a,b \"c\"\nd"},  # a formula stays text, quotes survive
-            {"ward": "00316", "min_support_staff": "02"}]  # leading zeros stay
+    rows = [
+        {"ward": "Phường Định Công", "peak_dates": "01/09/2025"},
+        {"ward": "=1+1", "service_shifts": 'a,b "c"\nd'},  # a formula stays text, quotes survive
+        {"ward": "00316", "min_support_staff": "02"},
+    ]  # leading zeros stay
     path = tmp_path / f"wards{suffix}"
     write_table(path, WARDS, rows)
     table, problems = read_table(path, WARDS)

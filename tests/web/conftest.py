@@ -23,8 +23,15 @@ POSTGRES = os.environ.get("RAQUAN_TEST_POSTGRES_URL")
 
 if os.environ.get("RAQUAN_REQUIRE_POSTGRES") and not POSTGRES:
     raise RuntimeError("RAQUAN_REQUIRE_POSTGRES is set but RAQUAN_TEST_POSTGRES_URL is not")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not POSTGRES, reason="RAQUAN_TEST_POSTGRES_URL not set (.ci/run starts a PostgreSQL server)"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES, reason="RAQUAN_TEST_POSTGRES_URL not set (.ci/run starts a PostgreSQL server)"
+        ),
+    ),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -48,8 +55,13 @@ def database_url(request, tmp_path):
 def make_app(database_url: str, data_dir: Path, **overrides):
     from web import create_app, mark_ready
 
-    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False,
-              "SECRET_KEY": "test-secret", "RAQUAN_DEFAULT_TIME_LIMIT": 5}
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "RAQUAN_DEFAULT_TIME_LIMIT": 5,
+    }
     config.update(overrides)
     app = create_app(config, data_dir=data_dir)
     mark_ready(app)
@@ -62,6 +74,7 @@ def app(database_url, tmp_path):
     yield app
     with app.app_context():
         from web.models import db
+
         db.session.remove()
         db.engine.dispose()
 
@@ -106,6 +119,7 @@ def csrf_app(database_url, tmp_path, tiny_solution):
     yield app
     with app.app_context():
         from web.models import db
+
         db.session.remove()
         db.engine.dispose()
 
@@ -125,8 +139,15 @@ def login(client, username: str, password: str = PASSWORD):
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -168,6 +189,7 @@ def live_server(database_url, tmp_path, tiny_solution):
     server.close()
     with app.app_context():
         from web.models import db
+
         db.session.remove()
         db.engine.dispose()
 

@@ -14,7 +14,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, load_tiny, login, make_app
 
@@ -23,6 +22,7 @@ PHONE = "0912000001"  # SV0001 of the tiny campaign
 
 def _code(app, person_id: str, generation: int = 0) -> str:
     from web.codes import personal_code
+
     return personal_code(app.config["SECRET_KEY"], person_id, generation)
 
 
@@ -54,6 +54,7 @@ def _burst(app, count: int, send) -> list[int]:
 
 def test_a_burst_of_simultaneous_guesses_gets_no_more_than_the_limit_through(loaded_app):
     from web.volunteer import PAIR_LIMIT
+
     wrong = _wrong(loaded_app, "SV0001")
     statuses = _burst(loaded_app, 16, lambda c: c.post("/ca-truc/", data={"phone": PHONE, "code": wrong}))
     checked = statuses.count(401)
@@ -65,18 +66,23 @@ def test_a_stranger_with_the_phone_locks_out_only_their_own_address(client, load
     wrong = _wrong(loaded_app, "SV0001")
     for _ in range(5):
         assert client.post("/ca-truc/", data={"phone": PHONE, "code": wrong}, environ_base=stranger).status_code == 401
-    refused = client.post("/ca-truc/", data={"phone": PHONE, "code": _code(loaded_app, "SV0001")},
-                          environ_base=stranger)
+    refused = client.post(
+        "/ca-truc/", data={"phone": PHONE, "code": _code(loaded_app, "SV0001")}, environ_base=stranger
+    )
     assert refused.status_code == 429
     volunteer = loaded_app.test_client()
-    response = volunteer.post("/ca-truc/", data={"phone": PHONE, "code": _code(loaded_app, "SV0001")},
-                              environ_base={"REMOTE_ADDR": "198.51.100.20"})
+    response = volunteer.post(
+        "/ca-truc/",
+        data={"phone": PHONE, "code": _code(loaded_app, "SV0001")},
+        environ_base={"REMOTE_ADDR": "198.51.100.20"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/ca-truc/cua-toi")
 
 
 def test_the_phone_cap_holds_across_addresses_and_the_link_and_a_coordinator_unlock_still_work(client, loaded_app):
     from web.codes import link_token
     from web.volunteer import PHONE_LIMIT
+
     wrong = _wrong(loaded_app, "SV0001")
     for i in range(PHONE_LIMIT.attempts):  # many addresses, a few guesses each
         address = {"REMOTE_ADDR": f"10.1.{i // 4}.{i % 4 + 1}"}
@@ -96,12 +102,14 @@ def test_the_phone_cap_holds_across_addresses_and_the_link_and_a_coordinator_unl
 def test_guessing_one_code_over_the_whole_campaign_is_below_one_in_ten_thousand():
     from web.codes import CODE_DIGITS
     from web.volunteer import PHONE_LIMIT
+
     windows = timedelta(days=46) / PHONE_LIMIT.window  # 45 days and nights, and a day to spare
-    assert PHONE_LIMIT.attempts * windows / 10 ** CODE_DIGITS < 1e-4
+    assert PHONE_LIMIT.attempts * windows / 10**CODE_DIGITS < 1e-4
 
 
 def test_codes_are_accepted_with_spaces_between_groups(client, loaded_app):
     from web.codes import format_code
+
     spaced = format_code(_code(loaded_app, "SV0002"))
     assert " " in spaced
     assert client.post("/ca-truc/", data={"phone": "0912000002", "code": spaced}).status_code == 302
@@ -112,6 +120,7 @@ def test_codes_are_accepted_with_spaces_between_groups(client, loaded_app):
 
 def test_wrong_passwords_lock_the_account_from_that_address_only(loaded_app):
     from web.auth import PAIR_LIMIT
+
     attacker = loaded_app.test_client()
     for _ in range(PAIR_LIMIT.attempts):
         response = attacker.post("/dang-nhap", data={"username": "dieuphoi", "password": "wrong-password"})
@@ -119,15 +128,18 @@ def test_wrong_passwords_lock_the_account_from_that_address_only(loaded_app):
     refused = attacker.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD})
     assert refused.status_code == 429 and "quá nhiều lần" in refused.get_data(as_text=True)
     owner = loaded_app.test_client()
-    ok = owner.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD},
-                    environ_base={"REMOTE_ADDR": "198.51.100.5"})
+    ok = owner.post(
+        "/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "198.51.100.5"}
+    )
     assert ok.status_code == 302
 
 
 def test_a_burst_of_password_guesses_gets_no_more_than_the_limit_through(loaded_app):
     from web.auth import PAIR_LIMIT
-    statuses = _burst(loaded_app, 12, lambda c: c.post("/dang-nhap", data={"username": "thanhdoan",
-                                                                          "password": "not-it-at-all"}))
+
+    statuses = _burst(
+        loaded_app, 12, lambda c: c.post("/dang-nhap", data={"username": "thanhdoan", "password": "not-it-at-all"})
+    )
     # each of the limit's attempts is checked or told to retry (one hash at a time); the rest are refused
     assert statuses.count(401) + statuses.count(503) == PAIR_LIMIT.attempts
     assert statuses.count(429) == len(statuses) - PAIR_LIMIT.attempts
@@ -135,6 +147,7 @@ def test_a_burst_of_password_guesses_gets_no_more_than_the_limit_through(loaded_
 
 def test_password_hashing_waits_for_a_free_slot_and_then_says_busy(loaded_app, monkeypatch):
     from web import auth
+
     monkeypatch.setattr(auth, "HASHING_WAIT_SECONDS", 0.2)
     assert auth._hashing.acquire(timeout=5)  # every slot taken, as by a storm of sign-ins
     try:
@@ -145,8 +158,10 @@ def test_password_hashing_waits_for_a_free_slot_and_then_says_busy(loaded_app, m
         auth._hashing.release()
     assert response.status_code == 503 and "bận" in response.get_data(as_text=True)
     assert waited < 3
-    assert loaded_app.test_client().post("/dang-nhap", data={"username": "dieuphoi",
-                                                             "password": PASSWORD}).status_code == 302
+    assert (
+        loaded_app.test_client().post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 # ------------------------------------------------------------------------------------ sessions, links
@@ -190,6 +205,7 @@ def test_a_copied_volunteer_cookie_stops_working_after_sign_out(loaded_app):
 
 def test_a_link_shows_a_confirm_step_and_a_get_signs_no_one_in(client, loaded_app):
     from web.codes import link_token
+
     token = link_token(loaded_app.config["SECRET_KEY"], "SV0001")
     page = client.get(f"/ca-truc/l/{token}")
     assert page.status_code == 200 and "<form" in page.get_data(as_text=True)
@@ -200,6 +216,7 @@ def test_a_link_shows_a_confirm_step_and_a_get_signs_no_one_in(client, loaded_ap
 
 def test_links_and_feeds_expire(loaded_app):
     from web.codes import feed_token, link_token
+
     loaded_app.config["RAQUAN_LINK_MAX_AGE_DAYS"] = 1.5 / 86400  # a second and a half
     secret = loaded_app.config["SECRET_KEY"]
     token, feed = link_token(secret, "SV0001"), feed_token(secret, "SV0001")
@@ -214,12 +231,15 @@ def test_links_and_feeds_expire(loaded_app):
 
 def _tokens_on_page(page: str) -> tuple[str, str]:
     """The personal link's and the calendar feed's tokens shown on a coordinator's person page."""
-    return (re.search(r"/ca-truc/l/([A-Za-z0-9_.\-]+)", page).group(1),
-            re.search(r"/ca-truc/lich/([A-Za-z0-9_.\-]+)\.ics", page).group(1))
+    return (
+        re.search(r"/ca-truc/l/([A-Za-z0-9_.\-]+)", page).group(1),
+        re.search(r"/ca-truc/lich/([A-Za-z0-9_.\-]+)\.ics", page).group(1),
+    )
 
 
 def test_a_coordinator_revokes_one_persons_code_links_feed_and_sessions(loaded_app):
     from web.codes import link_token, person_from_feed_token, person_from_token
+
     secret = loaded_app.config["SECRET_KEY"]
     coordinator = loaded_app.test_client()
     login(coordinator, "dieuphoi")
@@ -284,6 +304,7 @@ def test_session_cookies_are_https_only_unless_turned_off(database_url, tmp_path
     assert make_app(database_url, tmp_path / "b").config["SESSION_COOKIE_SECURE"] is False
     with app.app_context():
         from web.models import db
+
         db.engine.dispose()
 
 
@@ -293,6 +314,7 @@ def test_session_cookies_are_https_only_unless_turned_off(database_url, tmp_path
 def test_publishing_the_same_draft_many_times_at_once_publishes_it_once(app, tiny_solution):
     from web import store
     from web.models import RosterVersion, db
+
     draft_id = load_tiny(app, tiny_solution, publish=False)
 
     clients = []
@@ -338,6 +360,7 @@ def locked_sqlite(tmp_path, tiny_solution):
     holder.close()
     with app.app_context():
         from web.models import db
+
         db.session.remove()
         db.engine.dispose()
 
@@ -362,8 +385,10 @@ def test_a_write_to_a_locked_database_answers_a_clear_503_page(locked_sqlite):
     login(client, "dieuphoi")
     holder.execute("BEGIN IMMEDIATE")
     try:
-        response = client.post("/thanh-doan/ghim", data={"person_id": "SV0001", "ward_code": "00316",
-                                                         "date": "2025-07-24", "shift_id": "sang"})
+        response = client.post(
+            "/thanh-doan/ghim",
+            data={"person_id": "SV0001", "ward_code": "00316", "date": "2025-07-24", "shift_id": "sang"},
+        )
     finally:
         holder.execute("ROLLBACK")
     page = response.get_data(as_text=True)
@@ -378,6 +403,7 @@ def test_the_data_directory_and_its_files_are_private(tmp_path):
     import stat
 
     from web import create_app
+
     directory = tmp_path / "data"
     directory.mkdir(mode=0o755)
     (directory / "old-export.csv").write_text("phone\n0912000001\n")
@@ -385,6 +411,7 @@ def test_the_data_directory_and_its_files_are_private(tmp_path):
     app = create_app({"TESTING": True}, data_dir=directory)
     with app.app_context():
         from web.models import User, db
+
         db.session.add(User(username="x", password_hash="y", role="coordinator"))
         db.session.commit()
     (directory / "jobs").mkdir(exist_ok=True)
@@ -394,6 +421,7 @@ def test_the_data_directory_and_its_files_are_private(tmp_path):
     assert modes and all(mode & 0o077 == 0 for mode in modes.values()), modes
     with app.app_context():
         from web.models import db
+
         db.engine.dispose()
 
 
@@ -404,6 +432,7 @@ def test_pages_that_need_a_data_set_that_does_not_load_answer_503_not_500(client
     from tests.web.conftest import TINY
     from web import store
     from web.models import CampaignFile, db
+
     broken = (TINY / "people.csv").read_text(encoding="utf-8").replace(",technician,", ",phi công,", 1)
     with loaded_app.app_context():
         db.session.get(CampaignFile, "people.csv").content = broken.encode()
@@ -419,6 +448,7 @@ def test_pages_that_need_a_data_set_that_does_not_load_answer_503_not_500(client
 
 def test_no_template_has_inline_script_that_the_policy_would_block():
     from pathlib import Path
+
     templates = Path(__file__).resolve().parents[2] / "web" / "templates"
     for path in templates.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
@@ -432,6 +462,7 @@ def test_no_template_has_inline_script_that_the_policy_would_block():
 
 def test_a_volunteers_own_browser_still_signs_in_when_strangers_exhaust_the_phones_cap(loaded_app):
     from web.volunteer import PHONE_LIMIT
+
     right = {"phone": PHONE, "code": _code(loaded_app, "SV0001")}
     own = loaded_app.test_client()
     home = {"REMOTE_ADDR": "198.51.100.40"}
@@ -455,6 +486,7 @@ def test_a_known_browser_cookie_does_not_sign_in_and_cannot_be_forged(loaded_app
     other.set_cookie("raquan_device", device)
     assert other.get("/ca-truc/cua-toi").status_code == 302  # not signed in by the device cookie
     from web.sessions import known_identities
+
     with loaded_app.test_request_context(headers={"Cookie": f"raquan_device={device}"}):
         assert known_identities() == ["person:SV0001:0"]
     with loaded_app.test_request_context(headers={"Cookie": f"raquan_device={device[:-3]}abc"}):
@@ -463,17 +495,25 @@ def test_a_known_browser_cookie_does_not_sign_in_and_cannot_be_forged(loaded_app
 
 def test_a_coordinators_own_browser_still_signs_in_when_strangers_exhaust_the_accounts_cap(loaded_app):
     from web.auth import ACCOUNT_LIMIT, PAIR_LIMIT
+
     own = loaded_app.test_client()
     login(own, "dieuphoi")
     assert own.post("/dang-xuat").status_code == 302
     stranger = loaded_app.test_client()
     for i in range(ACCOUNT_LIMIT.attempts):
         address = {"REMOTE_ADDR": f"10.3.{i // PAIR_LIMIT.attempts}.1"}
-        response = stranger.post("/dang-nhap", data={"username": "dieuphoi", "password": "wrong-password"},
-                                 environ_base=address)
+        response = stranger.post(
+            "/dang-nhap", data={"username": "dieuphoi", "password": "wrong-password"}, environ_base=address
+        )
         assert response.status_code == 401
     fresh = {"REMOTE_ADDR": "198.51.100.50"}
-    assert loaded_app.test_client().post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD},
-                                         environ_base=fresh).status_code == 429
-    assert own.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD},
-                    environ_base=fresh).status_code == 302
+    assert (
+        loaded_app.test_client()
+        .post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD}, environ_base=fresh)
+        .status_code
+        == 429
+    )
+    assert (
+        own.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD}, environ_base=fresh).status_code
+        == 302
+    )

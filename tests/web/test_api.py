@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from tests.web.conftest import PASSWORD, TINY, load_tiny, login, make_app
 
-PROTECTED_GETS = ["/api/versions", "/api/versions/{version}/wards/00316", "/api/people/KT0001/shifts",
-                  "/api/jobs/1"]
+PROTECTED_GETS = ["/api/versions", "/api/versions/{version}/wards/00316", "/api/people/KT0001/shifts", "/api/jobs/1"]
 
 
 def _rows(app, model, version_id):
@@ -62,8 +61,13 @@ def test_job_posts_refuse_anonymous_and_youth_union(client, path):
 def test_unknown_things_are_json_404s(client, loaded_app):
     login(client, "dieuphoi")
     version = loaded_app.config["TEST_VERSION_ID"]
-    for url in (f"/api/versions/{version + 100}/wards/00316", f"/api/versions/{version}/wards/99999",
-                "/api/people/NOBODY/shifts", "/api/jobs/12345", "/api/wards/99999/roster"):
+    for url in (
+        f"/api/versions/{version + 100}/wards/00316",
+        f"/api/versions/{version}/wards/99999",
+        "/api/people/NOBODY/shifts",
+        "/api/jobs/12345",
+        "/api/wards/99999/roster",
+    ):
         response = client.get(url)
         assert response.status_code == 404 and response.is_json, url
         assert response.get_json()["error"], url
@@ -87,8 +91,12 @@ def test_wards_lists_every_ward_with_coverage_from_the_stored_rows(client, loade
     assert sum(w["assigned"] for w in body["wards"]) == len(assignments) > 0
     for ward in body["wards"]:
         source = campaign.ward(ward["code"])
-        assert (ward["name"], ward["kind"], ward["lat"], ward["lon"]) == (source.name, source.kind, source.lat,
-                                                                          source.lon)
+        assert (ward["name"], ward["kind"], ward["lat"], ward["lon"]) == (
+            source.name,
+            source.kind,
+            source.lat,
+            source.lon,
+        )
         assigned = sum(1 for row in assignments if row.ward_code == ward["code"])
         missing = sum(row.missing for row in gaps if row.ward_code == ward["code"])
         assert (ward["assigned"], ward["missing"]) == (assigned, missing)
@@ -148,9 +156,12 @@ def test_versions_list_for_a_coordinator(client, loaded_app):
         listed = body["versions"][0]
         assert listed["id"] == version and listed["status"] == "published"
         assert listed["published_at"].endswith("Z") and listed["created_at"]
-        assert (listed["coverage_percent"], listed["unfilled_count"], listed["assignment_count"],
-                listed["objective"]) == (stored.coverage_percent, stored.unfilled_count, stored.assignment_count,
-                                         stored.objective)
+        assert (
+            listed["coverage_percent"],
+            listed["unfilled_count"],
+            listed["assignment_count"],
+            listed["objective"],
+        ) == (stored.coverage_percent, stored.unfilled_count, stored.assignment_count, stored.objective)
 
 
 def test_version_ward_roster_for_a_coordinator_has_names_phones_and_gaps(client, loaded_app):
@@ -181,13 +192,15 @@ def test_my_shifts_needs_a_volunteer_session(client, loaded_app):
     version = loaded_app.config["TEST_VERSION_ID"]
     person_id = _someone_assigned(loaded_app, version)
     from web.codes import link_token
+
     assert client.post(f"/ca-truc/l/{link_token(loaded_app.config['SECRET_KEY'], person_id)}").status_code == 303
     body = client.get("/api/me/shifts").get_json()
     mine = [row for row in _rows(loaded_app, AssignmentRow, version) if row.person_id == person_id]
     assert body["person"]["id"] == person_id and "phone" not in body["person"]
     assert body["version"] == version
-    assert sorted((s["date"], s["ward_code"], s["shift_id"] or s["mobile_point_id"]) for s in body["shifts"]) == \
-        sorted((row.date.isoformat(), row.ward_code, row.shift_id or row.mobile_point_id) for row in mine)
+    assert sorted((s["date"], s["ward_code"], s["shift_id"] or s["mobile_point_id"]) for s in body["shifts"]) == sorted(
+        (row.date.isoformat(), row.ward_code, row.shift_id or row.mobile_point_id) for row in mine
+    )
     assert all(s["start"] and re.fullmatch(r"\d\d:\d\d", s["start"]) for s in body["shifts"])
 
 
@@ -205,9 +218,17 @@ def test_person_shifts_for_a_coordinator_with_a_chosen_version(client, loaded_ap
 # ------------------------------------------------------------------------------------------- jobs
 
 
-@pytest.mark.parametrize("body", [{"time_limit_seconds": 0}, {"time_limit_seconds": 3601},
-                                  {"time_limit_seconds": "10"}, {"time_limit_seconds": True},
-                                  {"time_limit_seconds": 5, "workers": 8}, [5]])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"time_limit_seconds": 0},
+        {"time_limit_seconds": 3601},
+        {"time_limit_seconds": "10"},
+        {"time_limit_seconds": True},
+        {"time_limit_seconds": 5, "workers": 8},
+        [5],
+    ],
+)
 def test_a_bad_time_limit_is_422(client, loaded_app, body):
     login(client, "dieuphoi")
     response = client.post("/api/jobs", json=body)
@@ -270,8 +291,9 @@ def test_a_job_that_ends_stores_a_draft_version(client, loaded_app):
 
 
 def _form_token(html: str) -> str:
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert found, "the page carries a CSRF token"
     return found.group(1)
 
@@ -282,8 +304,7 @@ def test_api_posts_need_the_csrf_header(database_url, tmp_path, tiny_solution):
         load_tiny(app, tiny_solution)
         client = app.test_client()
         token = _form_token(client.get("/dang-nhap").get_data(as_text=True))
-        signed_in = client.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD,
-                                                   "csrf_token": token})
+        signed_in = client.post("/dang-nhap", data={"username": "dieuphoi", "password": PASSWORD, "csrf_token": token})
         assert signed_in.status_code == 302
         refused = client.post("/api/jobs", json={"time_limit_seconds": 30})
         assert refused.status_code == 400 and refused.is_json and "CSRF" in refused.get_json()["error"]
@@ -304,6 +325,7 @@ def test_api_posts_need_the_csrf_header(database_url, tmp_path, tiny_solution):
     finally:
         with app.app_context():
             from web.models import db
+
             db.session.remove()
             db.engine.dispose()
 

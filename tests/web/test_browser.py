@@ -63,6 +63,7 @@ def test_volunteer_checks_shifts_on_a_phone(live_server, open_page):
     assert "Đã báo không thể đến" in page.locator("article.shift").first.inner_text()
     with app.app_context():
         from web.models import Cancellation, db
+
         cancellations = list(db.session.scalars(select(Cancellation)))
     assert [(c.person_id, c.date) for c in cancellations] == [(person_id, rows[0].date)]
 
@@ -136,17 +137,23 @@ def test_youth_union_pins_a_student_and_the_next_solve_keeps_it(live_server, ope
     app = live_server.app
     campaign, version_id = _campaign_and_version(app)
     with app.app_context():
-        published = {(a.person_id, a.ward_code, a.date, a.shift_id) for a in store.roster_of(store.latest_published())
-                     .assignments}
+        published = {
+            (a.person_id, a.ward_code, a.date, a.shift_id)
+            for a in store.roster_of(store.latest_published()).assignments
+        }
     # A student, ward, day and service shift the published roster does not already have.
     calendar = Calendar(campaign)
     demands = {d.ward_code: d for d in campaign.demands}
-    choice = next((person, ward, day, shift_id)
-                  for person in campaign.people if person.pool.value == "student"
-                  for ward in campaign.wards for day in campaign.dates
-                  for shift_id in demands[ward.code].service_shift_ids
-                  if calendar.available(person, Assignment(person.id, ward.code, day, shift_id=shift_id))
-                  and (person.id, ward.code, day, shift_id) not in published)
+    choice = next(
+        (person, ward, day, shift_id)
+        for person in campaign.people
+        if person.pool.value == "student"
+        for ward in campaign.wards
+        for day in campaign.dates
+        for shift_id in demands[ward.code].service_shift_ids
+        if calendar.available(person, Assignment(person.id, ward.code, day, shift_id=shift_id))
+        and (person.id, ward.code, day, shift_id) not in published
+    )
     person, ward, day, shift_id = choice
 
     page = open_page()
@@ -166,6 +173,8 @@ def test_youth_union_pins_a_student_and_the_next_solve_keeps_it(live_server, ope
     draft_id = _generate_and_wait(page, live_server.url)
     with app.app_context():
         from web.models import RosterVersion, db
+
         draft = store.roster_of(db.session.get(RosterVersion, draft_id))
-    assert (person.id, ward.code, day, shift_id) in {(a.person_id, a.ward_code, a.date, a.shift_id)
-                                                     for a in draft.assignments}
+    assert (person.id, ward.code, day, shift_id) in {
+        (a.person_id, a.ward_code, a.date, a.shift_id) for a in draft.assignments
+    }

@@ -29,16 +29,33 @@ def page_urls(app) -> list[str]:
     version_id = app.config["TEST_VERSION_ID"]
     code = tiny_codes(app)["Phường Định Công"]
     base = f"{PREFIX}/phien-ban/{version_id}"
-    return [f"{PREFIX}/", f"{PREFIX}/nhap-du-lieu", f"{PREFIX}/quy-tac", f"{PREFIX}/xep-lich", base,
-            f"{base}/thieu", f"{base}/nguoi", f"{base}/xa/{code}", f"{base}/lich.xlsx", f"{base}/xa/{code}/lich.xlsx",
-            f"{PREFIX}/so-sanh", f"{PREFIX}/bao-cao-ngay", f"{PREFIX}/huy-ca"]
+    return [
+        f"{PREFIX}/",
+        f"{PREFIX}/nhap-du-lieu",
+        f"{PREFIX}/quy-tac",
+        f"{PREFIX}/xep-lich",
+        base,
+        f"{base}/thieu",
+        f"{base}/nguoi",
+        f"{base}/xa/{code}",
+        f"{base}/lich.xlsx",
+        f"{base}/xa/{code}/lich.xlsx",
+        f"{PREFIX}/so-sanh",
+        f"{PREFIX}/bao-cao-ngay",
+        f"{PREFIX}/huy-ca",
+    ]
 
 
 def action_urls(app) -> list[str]:
     """Every POST route of the blueprint."""
     version_id = app.config["TEST_VERSION_ID"]
-    return [f"{PREFIX}/nhap-du-lieu", f"{PREFIX}/quy-tac", f"{PREFIX}/xep-lich", f"{PREFIX}/cong-viec/1/dung",
-            f"{PREFIX}/phien-ban/{version_id}/cong-bo"]
+    return [
+        f"{PREFIX}/nhap-du-lieu",
+        f"{PREFIX}/quy-tac",
+        f"{PREFIX}/xep-lich",
+        f"{PREFIX}/cong-viec/1/dung",
+        f"{PREFIX}/phien-ban/{version_id}/cong-bo",
+    ]
 
 
 def text(response) -> str:
@@ -91,8 +108,9 @@ def test_the_dashboard_shows_the_data_set_and_the_versions(client, loaded_app):
         assert name in page
     version_id = loaded_app.config["TEST_VERSION_ID"]
     assert f'href="{PREFIX}/phien-ban/{version_id}"' in page
-    figures = dict((label, int(value)) for value, label in
-                   re.findall(r"<strong>(\d+)</strong><span>([^<]+)</span>", page))
+    figures = dict(
+        (label, int(value)) for value, label in re.findall(r"<strong>(\d+)</strong><span>([^<]+)</span>", page)
+    )
     assert figures["xã, phường"] == 3 and figures["Kỹ thuật viên"] == 4 and figures["Sinh viên"] == 5
     assert figures["Nhân sự viễn thông"] == 3 and figures["điểm lưu động"] == 1
 
@@ -132,11 +150,17 @@ def test_a_rejected_upload_shows_every_problem_and_stores_nothing(client, loaded
     with loaded_app.app_context():
         before, revision = store.files(), store.revision()
     login(client, "dieuphoi")
-    response = client.post(f"{PREFIX}/nhap-du-lieu", content_type="multipart/form-data", data={
-        "table": "people", "file": (io.BytesIO(("\n".join(lines) + "\n").encode()), "people.csv")})
+    response = client.post(
+        f"{PREFIX}/nhap-du-lieu",
+        content_type="multipart/form-data",
+        data={"table": "people", "file": (io.BytesIO(("\n".join(lines) + "\n").encode()), "people.csv")},
+    )
     assert response.status_code == 422
-    rows = re.findall(r"<tr>\s*<td>people\.csv</td>\s*<td class=\"num\">(\d+)</td>\s*<td class=\"num\">(\d+)</td>"
-                      r"\s*<td>([^<]+)</td>", text(response))
+    rows = re.findall(
+        r"<tr>\s*<td>people\.csv</td>\s*<td class=\"num\">(\d+)</td>\s*<td class=\"num\">(\d+)</td>"
+        r"\s*<td>([^<]+)</td>",
+        text(response),
+    )
     assert ("1", "2", "pool") in rows and ("3", "4", "phone") in rows
     with loaded_app.app_context():
         assert store.files() == before and store.revision() == revision
@@ -147,8 +171,11 @@ def test_a_good_upload_is_stored(client, loaded_app):
 
     content = (TINY / "people.csv").read_text(encoding="utf-8").replace("Đỗ Hữu Khánh", "Đỗ Hữu Khang")
     login(client, "dieuphoi")
-    response = client.post(f"{PREFIX}/nhap-du-lieu", content_type="multipart/form-data", data={
-        "table": "people", "file": (io.BytesIO(content.encode()), "people.csv")})
+    response = client.post(
+        f"{PREFIX}/nhap-du-lieu",
+        content_type="multipart/form-data",
+        data={"table": "people", "file": (io.BytesIO(content.encode()), "people.csv")},
+    )
     assert response.status_code == 302
     with loaded_app.app_context():
         assert store.campaign().person("KT0001").name == "Đỗ Hữu Khang"
@@ -165,8 +192,11 @@ def test_an_xlsx_upload_replaces_the_csv_table(client, loaded_app):
     with loaded_app.app_context():
         revision = store.revision()
     login(client, "dieuphoi")
-    response = client.post(f"{PREFIX}/nhap-du-lieu", content_type="multipart/form-data", data={
-        "table": "wards", "file": (io.BytesIO(buffer.getvalue()), "xa-phuong.xlsx")})
+    response = client.post(
+        f"{PREFIX}/nhap-du-lieu",
+        content_type="multipart/form-data",
+        data={"table": "wards", "file": (io.BytesIO(buffer.getvalue()), "xa-phuong.xlsx")},
+    )
     assert response.status_code == 302, text(response)[:500]
     with loaded_app.app_context():
         names = set(store.files())
@@ -179,8 +209,11 @@ def test_an_upload_of_the_wrong_type_is_refused(client, loaded_app):
     with loaded_app.app_context():
         before = store.files()
     login(client, "dieuphoi")
-    response = client.post(f"{PREFIX}/nhap-du-lieu", content_type="multipart/form-data", data={
-        "table": "people", "file": (io.BytesIO(b"x"), "people.txt")})
+    response = client.post(
+        f"{PREFIX}/nhap-du-lieu",
+        content_type="multipart/form-data",
+        data={"table": "people", "file": (io.BytesIO(b"x"), "people.txt")},
+    )
     assert response.status_code == 400 and ".xlsx" in text(response)
     with loaded_app.app_context():
         assert store.files() == before
@@ -205,8 +238,9 @@ def test_a_rules_change_is_stored_in_campaign_toml(client, loaded_app):
         campaign = store.campaign()
     assert campaign.rules.min_support_staff_per_shift == 2
     login(client, "dieuphoi")
-    response = client.post(f"{PREFIX}/quy-tac", data=rules_form(campaign, min_support_staff_per_shift=3,
-                                                                   student_weekly_cap_hours=18))
+    response = client.post(
+        f"{PREFIX}/quy-tac", data=rules_form(campaign, min_support_staff_per_shift=3, student_weekly_cap_hours=18)
+    )
     assert response.status_code == 302
     with loaded_app.app_context():
         changed = store.campaign()
@@ -283,9 +317,11 @@ def missing_by_ward_and_day(version_id: int) -> dict:
 
     from web.models import UnfilledRow, db
 
-    rows = db.session.execute(select(UnfilledRow.ward_code, UnfilledRow.date, func.sum(UnfilledRow.missing))
-                              .where(UnfilledRow.version_id == version_id)
-                              .group_by(UnfilledRow.ward_code, UnfilledRow.date))
+    rows = db.session.execute(
+        select(UnfilledRow.ward_code, UnfilledRow.date, func.sum(UnfilledRow.missing))
+        .where(UnfilledRow.version_id == version_id)
+        .group_by(UnfilledRow.ward_code, UnfilledRow.date)
+    )
     return {(ward, day): int(total) for ward, day, total in rows}
 
 
@@ -295,9 +331,11 @@ def assigned_by_ward_and_day(version_id: int) -> dict:
 
     from web.models import AssignmentRow, db
 
-    rows = db.session.execute(select(AssignmentRow.ward_code, AssignmentRow.date, func.count())
-                              .where(AssignmentRow.version_id == version_id)
-                              .group_by(AssignmentRow.ward_code, AssignmentRow.date))
+    rows = db.session.execute(
+        select(AssignmentRow.ward_code, AssignmentRow.date, func.count())
+        .where(AssignmentRow.version_id == version_id)
+        .group_by(AssignmentRow.ward_code, AssignmentRow.date)
+    )
     return {(ward, day): int(total) for ward, day, total in rows}
 
 
@@ -307,8 +345,9 @@ def test_the_map_has_one_path_per_ward_coloured_by_coverage(client, loaded_app):
     version_id = loaded_app.config["TEST_VERSION_ID"]
     login(client, "dieuphoi")
     page = text(client.get(f"{PREFIX}/phien-ban/{version_id}"))
-    paths = re.findall(r'<path d="([^"]+)" fill="([^"]+)" fill-rule="evenodd" data-ward="(\d+)"><title>([^<]+)</title>',
-                       page)
+    paths = re.findall(
+        r'<path d="([^"]+)" fill="([^"]+)" fill-rule="evenodd" data-ward="(\d+)"><title>([^<]+)</title>', page
+    )
     codes = tiny_codes(loaded_app)
     assert sorted(code for _d, _fill, code, _title in paths) == sorted(codes.values())
     with loaded_app.app_context():
@@ -486,8 +525,7 @@ def test_the_ward_export_holds_that_ward_only(client, loaded_app, tiny_solution)
     assert posted <= set(contacts)
     for person_id in posted:
         assert contacts[person_id][4] == campaign.person(person_id).phone
-    elsewhere = {a.person_id for a in roster.assignments
-                 if a.ward_code != code and code not in a.covered_ward_codes}
+    elsewhere = {a.person_id for a in roster.assignments if a.ward_code != code and code not in a.covered_ward_codes}
     assert not (elsewhere - posted) & set(contacts)
 
 
@@ -503,8 +541,11 @@ def test_the_daily_report_lists_every_ward_with_its_figures(client, loaded_app):
     with loaded_app.app_context():
         assigned = assigned_by_ward_and_day(version_id)
         missing = missing_by_ward_and_day(version_id)
-    rows = re.findall(r'<tr data-ward="(\d+)"><td class="num">\d+</td><td>([^<]+)</td><td class="num">(\d+)</td>\s*'
-                      r'<td class="num (?:gap|ok)">([^<]+)</td>', page)
+    rows = re.findall(
+        r'<tr data-ward="(\d+)"><td class="num">\d+</td><td>([^<]+)</td><td class="num">(\d+)</td>\s*'
+        r'<td class="num (?:gap|ok)">([^<]+)</td>',
+        page,
+    )
     codes = tiny_codes(loaded_app)
     assert sorted((code, name) for code, name, _a, _m in rows) == sorted((c, n) for n, c in codes.items())
     day = date(2025, 7, 25)
@@ -530,8 +571,9 @@ def test_the_daily_report_telecom_and_oncall_columns(loaded_app):
         roster = store.roster_of(db.session.get(RosterVersion, version_id))
         for day in campaign.dates:
             rows = daily_rows(campaign, roster, day)
-            gaps = db.session.scalars(select(UnfilledRow).where(UnfilledRow.version_id == version_id,
-                                                                UnfilledRow.date == day)).all()
+            gaps = db.session.scalars(
+                select(UnfilledRow).where(UnfilledRow.version_id == version_id, UnfilledRow.date == day)
+            ).all()
             for row in rows:
                 telecom_gap = any(g.rule == "telecom_presence" and g.ward_code == row.code for g in gaps)
                 assert row.telecom_present is not telecom_gap
@@ -547,12 +589,28 @@ def test_cancellations_are_listed_newest_first_with_name_and_phone(client, loade
     code = tiny_codes(loaded_app)["Phường Định Công"]
     now = datetime(2025, 7, 23, 8, 0)
     with loaded_app.app_context():
-        db.session.add_all([
-            Cancellation(person_id="SV0001", version_id=version_id, ward_code=code, date=date(2025, 7, 24),
-                         shift_id="sang", reason="ốm", created_at=now),
-            Cancellation(person_id="VT0002", version_id=version_id, ward_code=code, date=date(2025, 7, 25),
-                         shift_id="chieu", reason="bận họp", created_at=now + timedelta(hours=1)),
-        ])
+        db.session.add_all(
+            [
+                Cancellation(
+                    person_id="SV0001",
+                    version_id=version_id,
+                    ward_code=code,
+                    date=date(2025, 7, 24),
+                    shift_id="sang",
+                    reason="ốm",
+                    created_at=now,
+                ),
+                Cancellation(
+                    person_id="VT0002",
+                    version_id=version_id,
+                    ward_code=code,
+                    date=date(2025, 7, 25),
+                    shift_id="chieu",
+                    reason="bận họp",
+                    created_at=now + timedelta(hours=1),
+                ),
+            ]
+        )
         db.session.commit()
     login(client, "dieuphoi")
     page = text(client.get(f"{PREFIX}/huy-ca"))
@@ -561,8 +619,10 @@ def test_cancellations_are_listed_newest_first_with_name_and_phone(client, loade
     assert "bận họp" in page and "Ca chiều" in page
 
 
-@pytest.mark.parametrize("name,expected", [("Phường Định Công", "phuong-dinh-cong"), ("Xã Bất Bạt", "xa-bat-bat"),
-                                           ("Đặc khu Phú Quốc", "dac-khu-phu-quoc")])
+@pytest.mark.parametrize(
+    "name,expected",
+    [("Phường Định Công", "phuong-dinh-cong"), ("Xã Bất Bạt", "xa-bat-bat"), ("Đặc khu Phú Quốc", "dac-khu-phu-quoc")],
+)
 def test_ascii_slug(name, expected):
     from web.coordinator import ascii_slug
 
@@ -580,10 +640,10 @@ def test_rewritten_rules_keeps_the_other_tables():
     data = tomllib.loads(rewritten_rules(original, {"max_work_hours_per_day": 7}).decode())
     before = tomllib.loads(original.decode())
     assert data["rules"]["max_work_hours_per_day"] == 7
-    assert {k: v for k, v in data["rules"].items() if k != "max_work_hours_per_day"} == \
-        {k: v for k, v in before["rules"].items() if k != "max_work_hours_per_day"}
+    assert {k: v for k, v in data["rules"].items() if k != "max_work_hours_per_day"} == {
+        k: v for k, v in before["rules"].items() if k != "max_work_hours_per_day"
+    }
     assert data["shifts"] == before["shifts"] and data["weights"] == before["weights"]
-
 
 
 def test_paged_pages_ignore_a_query_argument_named_like_the_route(client, loaded_app):

@@ -31,8 +31,23 @@ def test_demo_serves_home_healthz_and_the_126_wards(tmp_path):
     env = dict(os.environ, RAQUAN_DATA_DIR=str(tmp_path / "unused"))
     env.pop("RAQUAN_DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "raquan", "demo", "--no-browser", "--port", str(port), "--time-limit", "5",
-         "--data-dir", str(tmp_path / "demo")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "raquan",
+            "demo",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--time-limit",
+            "5",
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300

@@ -13,8 +13,21 @@ def test_migrations_create_every_table(app):
 
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
-    assert {"users", "campaign_files", "pins", "teams", "roster_versions", "assignments", "unfilled", "jobs",
-            "cancellations", "rate_counters", "auth_sessions", "person_credentials", "alembic_version"} <= tables
+    assert {
+        "users",
+        "campaign_files",
+        "pins",
+        "teams",
+        "roster_versions",
+        "assignments",
+        "unfilled",
+        "jobs",
+        "cancellations",
+        "rate_counters",
+        "auth_sessions",
+        "person_credentials",
+        "alembic_version",
+    } <= tables
 
 
 def test_home_names_the_product_and_healthz_answers(client):
@@ -25,12 +38,14 @@ def test_home_names_the_product_and_healthz_answers(client):
 def test_healthz_is_503_until_ready(database_url, tmp_path):
     from web import create_app
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"},
-                     data_dir=tmp_path / "d")
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"}, data_dir=tmp_path / "d"
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["status"] == "starting"
     with app.app_context():
         from web.models import db
+
         db.engine.dispose()
 
 
@@ -111,8 +126,9 @@ def test_stored_rows_match_the_roster(loaded_app, tiny_solution):
     roster, report, _ = tiny_solution
     with loaded_app.app_context():
         version = store.latest_published()
-        count = db.session.scalar(select(func.count()).select_from(AssignmentRow)
-                                  .where(AssignmentRow.version_id == version.id))
+        count = db.session.scalar(
+            select(func.count()).select_from(AssignmentRow).where(AssignmentRow.version_id == version.id)
+        )
         assert count == len(roster.assignments) == version.assignment_count
         assert store.roster_of(version).assignments == roster.assignments
         assert len(store.gaps(version.id)) == len(report.unfilled)

@@ -19,9 +19,9 @@ from werkzeug.routing import IntegerConverter
 from tests.web.conftest import PASSWORD, login
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-FORBIDDEN = set(BIDI) | {chr(c) for c in range(0x20) if c not in (9, 10)} | {chr(c) for c in range(0x7f, 0xa0)}
+FORBIDDEN = set(BIDI) | {chr(c) for c in range(0x20) if c not in (9, 10)} | {chr(c) for c in range(0x7F, 0xA0)}
 HOSTILE_TEXT = "a\x00b\x01\x1b[31m\x7f\x85\u202eevil\u202c \u2066x\u2069 Đ\u0301 🙂\r\nline\ttab"
-HUGE = str(2 ** 64)
+HUGE = str(2**64)
 TEN_TO_400 = "1" + "0" * 400
 LONG = "x" * 5000
 NESTED_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -49,10 +49,17 @@ def test_clean_text_normalises_and_strips_controls_and_overrides():
 # ------------------------------------------------------------------------------------------- ids
 
 
-@pytest.mark.parametrize("url", ["/api/jobs/9223372036854775808", "/api/jobs/2147483648",
-                                 "/api/versions/18446744073709551616/wards/00316",
-                                 "/dieu-phoi/phien-ban/9223372036854775808", "/dieu-phoi/cong-viec/2147483648",
-                                 "/api/jobs/١٢"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/jobs/9223372036854775808",
+        "/api/jobs/2147483648",
+        "/api/versions/18446744073709551616/wards/00316",
+        "/dieu-phoi/phien-ban/9223372036854775808",
+        "/dieu-phoi/cong-viec/2147483648",
+        "/api/jobs/١٢",
+    ],
+)
 def test_an_id_out_of_range_is_404(client, url):
     login(client, "dieuphoi")
     response = client.get(url)
@@ -71,10 +78,11 @@ def test_a_query_id_out_of_range_is_refused(client, loaded_app):
     login(client, "dieuphoi")
     with loaded_app.app_context():
         from web import store
+
         person_id = store.campaign().people[0].id
     response = client.get(f"/api/people/{person_id}/shifts?version=9223372036854775808")
     assert response.status_code == 422 and "version" in response.get_json()["error"]
-    response = client.get(f"/dieu-phoi/so-sanh?a={2 ** 64}&b={loaded_app.config['TEST_VERSION_ID']}")
+    response = client.get(f"/dieu-phoi/so-sanh?a={2**64}&b={loaded_app.config['TEST_VERSION_ID']}")
     assert response.status_code == 200
 
 
@@ -83,15 +91,26 @@ def test_a_query_id_out_of_range_is_refused(client, loaded_app):
 
 def _no_jobs(app) -> bool:
     from web.models import Job, db
+
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(Job)) == 0
 
 
-@pytest.mark.parametrize("raw", [b'{"time_limit_seconds": ' + TEN_TO_400.encode() + b"}",
-                                 b'{"time_limit_seconds": -' + TEN_TO_400.encode() + b"}",
-                                 b'{"time_limit_seconds": 1e400}', b'{"time_limit_seconds": NaN}',
-                                 b'{"time_limit_seconds": Infinity}', b'{"time_limit_seconds": -Infinity}',
-                                 NESTED_JSON, b'{"a": ' * 40 + b"1" + b"}" * 40, b"{", b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"time_limit_seconds": ' + TEN_TO_400.encode() + b"}",
+        b'{"time_limit_seconds": -' + TEN_TO_400.encode() + b"}",
+        b'{"time_limit_seconds": 1e400}',
+        b'{"time_limit_seconds": NaN}',
+        b'{"time_limit_seconds": Infinity}',
+        b'{"time_limit_seconds": -Infinity}',
+        NESTED_JSON,
+        b'{"a": ' * 40 + b"1" + b"}" * 40,
+        b"{",
+        b"\xff\xfe",
+    ],
+)
 def test_a_json_body_the_app_cannot_read_is_400_with_a_reason(client, loaded_app, raw):
     login(client, "dieuphoi")
     response = client.post("/api/jobs", data=raw, content_type="application/json")
@@ -152,16 +171,20 @@ def _volunteer_with_upcoming_shift(app):
     with app.app_context():
         campaign = store.campaign()
         version = store.latest_published()
-        row = db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version.id)
-                                 .order_by(AssignmentRow.date.desc(), AssignmentRow.id)).first()
+        row = db.session.scalars(
+            select(AssignmentRow)
+            .where(AssignmentRow.version_id == version.id)
+            .order_by(AssignmentRow.date.desc(), AssignmentRow.id)
+        ).first()
         return row.id, campaign.person(row.person_id), row.date
 
 
 def _volunteer_sign_in(client, app, person) -> None:
     from web.codes import personal_code
 
-    response = client.post("/ca-truc/", data={"phone": person.phone,
-                                              "code": personal_code(app.config["SECRET_KEY"], person.id)})
+    response = client.post(
+        "/ca-truc/", data={"phone": person.phone, "code": personal_code(app.config["SECRET_KEY"], person.id)}
+    )
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:300]
 
 
@@ -178,11 +201,13 @@ def test_stored_free_text_is_cleaned(client, loaded_app):
     login(youth, "thanhdoan")
     with loaded_app.app_context():
         from web import store
+
         campaign = store.campaign()
         student = campaign.people_in(Pool.STUDENT)[0]
         ward_code = campaign.wards[0].code
-    response = youth.post("/thanh-doan/xep", data={"person_id": student.id, "ward_code": ward_code,
-                                                  "team": "Đội\u202e 1\x00\u2066"})
+    response = youth.post(
+        "/thanh-doan/xep", data={"person_id": student.id, "ward_code": ward_code, "team": "Đội\u202e 1\x00\u2066"}
+    )
     assert response.status_code == 302
     with loaded_app.app_context():
         assert db.session.scalar(select(Cancellation.reason)) == "ốm nặng"
@@ -194,8 +219,9 @@ def test_stored_free_text_is_cleaned(client, loaded_app):
 def test_a_one_line_form_field_gets_no_line_break(app):
     from web.forms import LoginForm
 
-    with app.test_request_context("/dang-nhap", method="POST",
-                                  data={"username": " dieu\r\nphoi\t", "password": " p\x00w\n"}):
+    with app.test_request_context(
+        "/dang-nhap", method="POST", data={"username": " dieu\r\nphoi\t", "password": " p\x00w\n"}
+    ):
         form = LoginForm()
         assert form.username.data == " dieu phoi "
         assert form.password.data == " p\x00w\n"  # a password is compared as typed
@@ -328,8 +354,11 @@ def test_the_api_answers_json_for_every_error(client, loaded_app):
     youth = loaded_app.test_client()
     login(youth, "thanhdoan")
     assert youth.get("/api/versions").status_code == 403 and youth.get("/api/versions").is_json
-    for response, status in [(anonymous.get("/api/nothing"), 404), (anonymous.delete("/api/wards"), 405),
-                             (anonymous.post("/api/wards"), 405)]:
+    for response, status in [
+        (anonymous.get("/api/nothing"), 404),
+        (anonymous.delete("/api/wards"), 405),
+        (anonymous.post("/api/wards"), 405),
+    ]:
         assert response.status_code == status and response.is_json and response.get_json()["error"]
     assert "GET" in anonymous.delete("/api/wards").headers["Allow"]
 
@@ -337,21 +366,67 @@ def test_the_api_answers_json_for_every_error(client, loaded_app):
 # ------------------------------------------------------------------------------------------- the crawl
 
 
-PATH_VALUES = [str(2 ** 63), str(2 ** 64), "-1", "0", "\x00", LONG, "\u202eevil", "١٢", "Đ\u0301", "%00", "..",
-               "a\tb"]
-QUERY_NAMES = ["page", "version", "a", "b", "ward", "rule", "date", "pool", "q", "order", "person", "lang", "next",
-               "home", "school", "\x00\u202e"]
-FORM_NAMES = ["username", "password", "phone", "code", "reason", "person_id", "ward_code", "team", "action", "page",
-              "date", "shift_id", "time_limit_seconds", "table", "min_support_staff_per_shift",
-              "min_telecom_staff_per_day", "oncall_24_7", "night_response_limit_minutes",
-              "mobile_point_travel_limit_minutes", "max_work_hours_per_day", "max_work_hours_per_week",
-              "min_rest_between_shifts_hours", "min_weekly_rest_hours", "student_weekly_cap_hours", "submit",
-              "q", "school", "ward", "home", "\x00\u202e"]
+PATH_VALUES = [str(2**63), str(2**64), "-1", "0", "\x00", LONG, "\u202eevil", "١٢", "Đ\u0301", "%00", "..", "a\tb"]
+QUERY_NAMES = [
+    "page",
+    "version",
+    "a",
+    "b",
+    "ward",
+    "rule",
+    "date",
+    "pool",
+    "q",
+    "order",
+    "person",
+    "lang",
+    "next",
+    "home",
+    "school",
+    "\x00\u202e",
+]
+FORM_NAMES = [
+    "username",
+    "password",
+    "phone",
+    "code",
+    "reason",
+    "person_id",
+    "ward_code",
+    "team",
+    "action",
+    "page",
+    "date",
+    "shift_id",
+    "time_limit_seconds",
+    "table",
+    "min_support_staff_per_shift",
+    "min_telecom_staff_per_day",
+    "oncall_24_7",
+    "night_response_limit_minutes",
+    "mobile_point_travel_limit_minutes",
+    "max_work_hours_per_day",
+    "max_work_hours_per_week",
+    "min_rest_between_shifts_hours",
+    "min_weekly_rest_hours",
+    "student_weekly_cap_hours",
+    "submit",
+    "q",
+    "school",
+    "ward",
+    "home",
+    "\x00\u202e",
+]
 VALUE_SETS = [HOSTILE_TEXT, TEN_TO_400, HUGE, "-1", "nan", LONG]
-JSON_BODIES = [NESTED_JSON, b'{"time_limit_seconds": ' + TEN_TO_400.encode() + b"}",
-               b'{"time_limit_seconds": NaN, "x": Infinity}', b'{"time_limit_seconds": 1e400}',
-               json.dumps({"time_limit_seconds": HOSTILE_TEXT, HOSTILE_TEXT: [HOSTILE_TEXT] * 3}).encode(),
-               b'{"time_limit_seconds": "\\ud800\\u0000"}', b'[' * 40 + b']' * 40]
+JSON_BODIES = [
+    NESTED_JSON,
+    b'{"time_limit_seconds": ' + TEN_TO_400.encode() + b"}",
+    b'{"time_limit_seconds": NaN, "x": Infinity}',
+    b'{"time_limit_seconds": 1e400}',
+    json.dumps({"time_limit_seconds": HOSTILE_TEXT, HOSTILE_TEXT: [HOSTILE_TEXT] * 3}).encode(),
+    b'{"time_limit_seconds": "\\ud800\\u0000"}',
+    b"[" * 40 + b"]" * 40,
+]
 # Crawled last: they may change who the client is signed in as.
 SESSION_CHANGING = ("volunteer.link", "volunteer.link_confirm", "public.logout", "volunteer.sign_out")
 
@@ -382,11 +457,11 @@ def _valid_path_values(app, rule, person, ward_code: str, assignment_id: int) ->
 
 def _url(rule, values: dict) -> str:
     path = rule.rule
-    for name, converter in rule._converters.items():
+    for name in rule._converters:
         start = path.index("<")
         end = path.index(">", start)
         assert name in path[start:end]
-        path = path[:start] + quote(values[name], safe="") + path[end + 1:]
+        path = path[:start] + quote(values[name], safe="") + path[end + 1 :]
     return path
 
 
@@ -446,7 +521,7 @@ def _stored_text_problems(app) -> list[str]:
             if not columns:
                 continue
             for row in db.session.execute(select(*columns)):
-                for column, value in zip(columns, row):
+                for column, value in zip(columns, row, strict=True):
                     if isinstance(value, str) and _forbidden_in(value.replace("\n", "").replace("\t", "")):
                         problems.append(f"{table.name}.{column.name}: {value[:60]!r}")
     return problems
@@ -459,6 +534,7 @@ def test_every_route_survives_hostile_input_as_every_role(loaded_app):
     loaded_app.config["RAQUAN_TODAY"] = day.isoformat()
     with loaded_app.app_context():
         from web import store
+
         ward_code = store.campaign().wards[0].code
     # Everyone signs in before any hostile request counts against the sign-in limits; the coordinator comes
     # last, as a coordinator may renew the volunteer's credentials.
@@ -470,7 +546,7 @@ def test_every_route_survives_hostile_input_as_every_role(loaded_app):
 
     crawl = Crawl()
     started = time.perf_counter()
-    for role, client in clients.items():
+    for client in clients.values():
         _crawl_role(loaded_app, client, crawl, person, ward_code, assignment_id)
     elapsed = time.perf_counter() - started
     print(f"hostile crawl: {crawl.count} requests in {elapsed:.1f} s; statuses {sorted(crawl.statuses.items())}")

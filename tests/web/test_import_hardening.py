@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import multiprocessing
-import re
 from pathlib import Path
 
 import pytest
@@ -54,8 +53,9 @@ def people_with_one_phone(rows: int) -> bytes:
     writer = csv.DictWriter(buffer, list(template[0]), lineterminator="\n")
     writer.writeheader()
     for number in range(rows):
-        writer.writerow(dict(template[number % len(template)], person_id=f"P{number + 1:05d}",
-                             phone=template[0]["phone"]))
+        writer.writerow(
+            dict(template[number % len(template)], person_id=f"P{number + 1:05d}", phone=template[0]["phone"])
+        )
     return buffer.getvalue().encode()
 
 
@@ -72,12 +72,15 @@ def section(page: str, anchor: str) -> str:
     """The part of the page from the heading with id ``anchor`` to the next heading."""
     start = page.index(f'id="{anchor}"')
     end = page.find("<h2", start)
-    return page[start:end if end >= 0 else len(page)]
+    return page[start : end if end >= 0 else len(page)]
 
 
 def upload(client, table: str, content: bytes, filename: str):
-    return client.post(f"{PREFIX}/nhap-du-lieu", content_type="multipart/form-data",
-                       data={"table": table, "file": (io.BytesIO(content), filename)})
+    return client.post(
+        f"{PREFIX}/nhap-du-lieu",
+        content_type="multipart/form-data",
+        data={"table": table, "file": (io.BytesIO(content), filename)},
+    )
 
 
 # ------------------------------------------------------------------------------------------------ size
@@ -122,8 +125,10 @@ def test_a_phone_filled_down_gives_a_bounded_page_with_the_exact_count(client, l
     assert "Tệp bị từ chối, chưa lưu gì: 2000 lỗi." in page and "people.csv (2000)</h2>" in page
     table = section(page, "loi")
     assert table.count("<tr>") + table.count('<tr class="omitted">') == 1 + MAX_PROBLEMS_PER_COLUMN + 1
-    assert "trùng với hàng 2 (dòng 3), hàng 3 (dòng 4), hàng 4 (dòng 5), hàng 5 (dòng 6), hàng 6 (dòng 7) " \
-           "và 1.994 hàng khác" in page
+    assert (
+        "trùng với hàng 2 (dòng 3), hàng 3 (dòng 4), hàng 4 (dòng 5), hàng 5 (dòng 6), hàng 6 (dòng 7) "
+        "và 1.994 hàng khác" in page
+    )
     assert "trùng với hàng 1 (dòng 2)</td>" in page
     assert "và 1.950 lỗi khác cùng cột không được liệt kê" in page
     with loaded_app.app_context():
@@ -273,9 +278,13 @@ def _import_in_another_process(database_url: str, data_dir: str, uploads: dict, 
 def run_two_processes(database_url: str, tmp_path: Path, first: dict, second: dict) -> list[tuple]:
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
-    processes = [context.Process(target=_import_in_another_process,
-                                 args=(database_url, str(tmp_path / f"process-{n}"), uploads, barrier, results))
-                 for n, uploads in enumerate((first, second))]
+    processes = [
+        context.Process(
+            target=_import_in_another_process,
+            args=(database_url, str(tmp_path / f"process-{n}"), uploads, barrier, results),
+        )
+        for n, uploads in enumerate((first, second))
+    ]
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=300) for _ in processes]
@@ -285,15 +294,15 @@ def run_two_processes(database_url: str, tmp_path: Path, first: dict, second: di
     return sorted(outcomes)
 
 
-def test_two_processes_importing_conflicting_files_never_store_a_set_that_does_not_load(app, database_url,
-                                                                                         tmp_path):
+def test_two_processes_importing_conflicting_files_never_store_a_set_that_does_not_load(app, database_url, tmp_path):
     from web import store
 
     with app.app_context():
         store.import_directory(TINY)
         revision = store.revision()
-    outcomes = run_two_processes(database_url, tmp_path, {"wards.csv": wards_without_dinh_cong()},
-                                 {"people.csv": people_preferring_dinh_cong()})
+    outcomes = run_two_processes(
+        database_url, tmp_path, {"wards.csv": wards_without_dinh_cong()}, {"people.csv": people_preferring_dinh_cong()}
+    )
     assert [outcome[0] for outcome in outcomes] == ["rejected", "stored"], outcomes
     rejected = outcomes[0]
     assert rejected[2] == 2 and any(DINH_CONG in problem for problem in rejected[1])  # checked again, then refused
@@ -306,7 +315,7 @@ def test_two_first_imports_at_once_both_store_one_after_the_other(app, database_
     from web import store
 
     tiny = {path.name: path.read_bytes() for path in TINY.iterdir()}
-    renamed = dict(tiny, **{"people.csv": tiny["people.csv"].replace("Khánh".encode(), "Khang".encode())})
+    renamed = dict(tiny, **{"people.csv": tiny["people.csv"].replace("Khánh".encode(), b"Khang")})
     outcomes = run_two_processes(database_url, tmp_path, tiny, renamed)
     assert [outcome[0] for outcome in outcomes] == ["stored", "stored"], outcomes
     assert sorted(outcome[2] for outcome in outcomes) == [1, 2]  # the later one checked again

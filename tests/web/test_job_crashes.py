@@ -60,8 +60,13 @@ class Server:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", SERVER, database_url, str(data_dir), str(time_limit_seconds), go],
-                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
         self.pid = self.process.pid
         self._lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -116,7 +121,7 @@ def _stat(pid: int | str) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # state, ppid, pgrp, ...
+    return text[text.rindex(")") + 2 :].split()  # state, ppid, pgrp, ...
 
 
 def alive(pid: int) -> bool:
@@ -151,8 +156,10 @@ def job_row(app, job_id: int) -> dict:
 
     with app.app_context():
         job = db.session.get(Job, job_id)
-        row = {column: getattr(job, column) for column in ("status", "message", "version_id", "solver_pid",
-                                                            "dataset_revision", "finished_at")}
+        row = {
+            column: getattr(job, column)
+            for column in ("status", "message", "version_id", "solver_pid", "dataset_revision", "finished_at")
+        }
         db.session.remove()
     return row
 
@@ -192,8 +199,9 @@ def dispose(*apps) -> None:
 # ------------------------------------------------------------------------------------ server crashes
 
 
-def test_a_killed_server_takes_its_solve_and_the_solve_s_workers_with_it(database_url, tmp_path, tiny_solution,
-                                                                           servers):
+def test_a_killed_server_takes_its_solve_and_the_solve_s_workers_with_it(
+    database_url, tmp_path, tiny_solution, servers
+):
     from web.jobs import SERVER_GONE
 
     app, data_dir = loaded(database_url, tmp_path, tiny_solution)
@@ -236,7 +244,8 @@ def _job_process_of(server_pid: int) -> int | None:
 
 @pytest.mark.parametrize("data_changed", [False, True], ids=["same-data", "data-changed"])
 def test_a_solve_that_finished_as_its_server_died_is_stored_or_discarded_on_restart(
-        database_url, tmp_path, tiny_solution, servers, data_changed):
+    database_url, tmp_path, tiny_solution, servers, data_changed
+):
     from web import create_app, store
     from web.jobs import SERVER_GONE
     from web.models import RosterVersion, db
@@ -253,8 +262,9 @@ def test_a_solve_that_finished_as_its_server_died_is_stored_or_discarded_on_rest
     until(lambda: job_process is None or not alive(job_process), 30, "the solve ends")
     server.kill()
     if data_changed:
-        editor = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret"},
-                            data_dir=data_dir, migrate_db=False)
+        editor = create_app(
+            {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret"}, data_dir=data_dir, migrate_db=False
+        )
         with editor.app_context():
             store.bump_revision()
             db.session.commit()
@@ -305,8 +315,9 @@ def test_two_servers_submitting_at_once_start_one_solve(database_url, tmp_path, 
     dispose(app)
 
 
-def test_a_server_that_stops_answering_loses_its_job_when_its_lease_runs_out(database_url, tmp_path, tiny_solution,
-                                                                              servers):
+def test_a_server_that_stops_answering_loses_its_job_when_its_lease_runs_out(
+    database_url, tmp_path, tiny_solution, servers
+):
     from web.jobs import SERVER_GONE
 
     app, data_dir = loaded(database_url, tmp_path, tiny_solution, RAQUAN_JOB_LEASE_SECONDS=LEASE_SECONDS)
@@ -338,8 +349,9 @@ def test_a_server_that_stops_answering_loses_its_job_when_its_lease_runs_out(dat
     dispose(app)
 
 
-def test_a_job_of_another_server_process_is_stopped_through_the_database(database_url, tmp_path, tiny_solution,
-                                                                          servers):
+def test_a_job_of_another_server_process_is_stopped_through_the_database(
+    database_url, tmp_path, tiny_solution, servers
+):
     from web.jobs import STOPPED
 
     app, data_dir = loaded(database_url, tmp_path, tiny_solution)
@@ -431,8 +443,10 @@ def test_a_job_that_ends_while_the_database_is_down_is_recorded_when_it_is_back(
         with admin.connect() as connection:
             connection.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(up).lower()}'))
             if not up:
-                connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                           "WHERE datname = :name"), {"name": name})
+                connection.execute(
+                    sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                    {"name": name},
+                )
 
     runner = loaded_app.extensions["raquan_jobs"]
     before = version_count(loaded_app)

@@ -19,8 +19,12 @@ def _pages(app) -> list[str]:
     """Every HTML page reachable by GET without URL arguments."""
     urls = []
     for rule in app.url_map.iter_rules():
-        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(("/api", "/static")) \
-                and rule.rule != "/healthz":
+        if (
+            "GET" in rule.methods
+            and not rule.arguments
+            and not rule.rule.startswith(("/api", "/static"))
+            and rule.rule != "/healthz"
+        ):
             urls.append(rule.rule)
     return sorted(urls)
 

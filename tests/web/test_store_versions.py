@@ -11,8 +11,15 @@ from scheduler.verify import VerifyReport
 from tests.web.conftest import login
 
 DAY = date(2025, 7, 24)
-TERMS = {"unfilled": 2, "travel_minutes": 75, "continuity": 1, "school_together": 0, "fair_spread": 0,
-         "preferences": 3, "peak_students": 1}
+TERMS = {
+    "unfilled": 2,
+    "travel_minutes": 75,
+    "continuity": 1,
+    "school_together": 0,
+    "fair_spread": 0,
+    "preferences": 3,
+    "peak_students": 1,
+}
 
 
 def hand_roster() -> Roster:
@@ -27,17 +34,26 @@ def hand_roster() -> Roster:
     unfilled = (
         Unfilled("min_support_staff", "00316", DAY, "sang", 1),
         Unfilled("telecom_presence", "00343", DAY, None, 1, need="telecom"),
-        Unfilled("mobile_point_staffing", "00343", date(2025, 7, 25), None, 1, mobile_point_id="LD0001",
-                 need="student"),
+        Unfilled(
+            "mobile_point_staffing", "00343", date(2025, 7, 25), None, 1, mobile_point_id="LD0001", need="student"
+        ),
         Unfilled("oncall_24_7", "00337", date(2025, 7, 26), "truc_trua", 1, need="technician"),
     )
-    return Roster("Tiny: ba xã phường, ba ngày", "FEASIBLE", assignments, unfilled, objective=2120, best_bound=1900,
-                  wall_seconds=4.5)
+    return Roster(
+        "Tiny: ba xã phường, ba ngày",
+        "FEASIBLE",
+        assignments,
+        unfilled,
+        objective=2120,
+        best_bound=1900,
+        wall_seconds=4.5,
+    )
 
 
 def hand_report(roster: Roster) -> VerifyReport:
-    return VerifyReport(violations=(), unfilled=roster.unfilled, objective=roster.objective, terms=dict(TERMS),
-                        asked=40, filled=36)
+    return VerifyReport(
+        violations=(), unfilled=roster.unfilled, objective=roster.objective, terms=dict(TERMS), asked=40, filled=36
+    )
 
 
 def test_a_stored_roster_reads_back_equal(app):
@@ -58,7 +74,8 @@ def test_a_stored_roster_reads_back_equal(app):
         assert version.dataset_revision == 7 and version.coverage_percent == 90.0
         explained = store.explained_gaps(version_id)
         assert [gap for gap, _text, _fix in explained] == sorted(
-            roster.unfilled, key=lambda u: (u.date, u.ward_code, u.rule))
+            roster.unfilled, key=lambda u: (u.date, u.ward_code, u.rule)
+        )
         assert ("thiếu một người", "thêm một sinh viên") in [(text, fix) for _gap, text, fix in explained]
 
 

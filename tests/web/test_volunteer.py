@@ -19,30 +19,37 @@ WARD_NAMES = {"00316": "Phường Định Công", "00337": "Phường Hoàng Li�
 
 def _code(app, person_id: str) -> str:
     from web.codes import personal_code
+
     return personal_code(app.config["SECRET_KEY"], person_id)
 
 
 def _token(app, person_id: str) -> str:
     from web.codes import link_token
+
     return link_token(app.config["SECRET_KEY"], person_id)
 
 
 def _feed(app, person_id: str) -> str:
     from web.codes import feed_token
+
     return feed_token(app.config["SECRET_KEY"], person_id)
 
 
 def _rows(app, person_id: str, version_id: int | None = None):
     from web import store
+
     with app.app_context():
         version_id = version_id or store.latest_published().id
-        return [(r.id, r.person_id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index)
-                for r in store.person_assignments(version_id, person_id)]
+        return [
+            (r.id, r.person_id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index)
+            for r in store.person_assignments(version_id, person_id)
+        ]
 
 
 def _failures(app) -> int:
     """Failed attempts still counted against any limit."""
     from web.models import RateCounter, db
+
     with app.app_context():
         return db.session.scalar(select(func.coalesce(func.sum(RateCounter.hits), 0)))
 
@@ -59,11 +66,13 @@ def _colleague_ids(app, person_id: str) -> set[str]:
     """Everyone else on one of the person's slots (same ward, day, shift or point) in the published version."""
     from web import store
     from web.models import AssignmentRow, db
+
     with app.app_context():
         version_id = store.latest_published().id
         mine = {(r[2], r[3], r[4], r[5]) for r in _rows(app, person_id)}
-        others = db.session.scalars(select(AssignmentRow).where(AssignmentRow.version_id == version_id,
-                                                               AssignmentRow.person_id != person_id))
+        others = db.session.scalars(
+            select(AssignmentRow).where(AssignmentRow.version_id == version_id, AssignmentRow.person_id != person_id)
+        )
         return {r.person_id for r in others if (r.ward_code, r.date, r.shift_id, r.mobile_point_id) in mine}
 
 
@@ -96,6 +105,7 @@ def test_a_wrong_code_and_an_unknown_phone_get_the_same_error_and_are_recorded(c
     with client.session_transaction() as session:
         assert "person_id" not in session
     from web.models import RateCounter, db
+
     with loaded_app.app_context():
         keys = {row.key.rsplit(":", 3)[0] for row in db.session.scalars(select(RateCounter))}
     assert {"code-phone:0912000001", "code-phone:0999999999"} <= keys
@@ -121,19 +131,26 @@ def test_twenty_failures_from_one_address_then_429(client, loaded_app):
         assert response.status_code == 401
     refused = client.post("/ca-truc/", data={"phone": "0912000003", "code": _code(loaded_app, "SV0003")})
     assert refused.status_code == 429
-    other_address = client.post("/ca-truc/", data={"phone": "0912000003", "code": _code(loaded_app, "SV0003")},
-                                environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other_address = client.post(
+        "/ca-truc/",
+        data={"phone": "0912000003", "code": _code(loaded_app, "SV0003")},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert other_address.status_code == 302
 
 
 def test_old_failures_do_not_count(client, loaded_app):
     from web.models import RateCounter, db, utcnow
     from web.volunteer import PAIR_LIMIT, PHONE_LIMIT
+
     with loaded_app.app_context():
         for limit, subject in ((PAIR_LIMIT, "0912000001|127.0.0.1"), (PHONE_LIMIT, "0912000001")):
             earlier = utcnow() - limit.window - timedelta(minutes=1)
-            db.session.add(RateCounter(key=limit.key(subject, earlier), window_start=limit.window_start(earlier),
-                                       hits=limit.attempts))
+            db.session.add(
+                RateCounter(
+                    key=limit.key(subject, earlier), window_start=limit.window_start(earlier), hits=limit.attempts
+                )
+            )
         db.session.commit()
     response = client.post("/ca-truc/", data={"phone": "0912000001", "code": _code(loaded_app, "SV0001")})
     assert response.status_code == 302
@@ -176,7 +193,7 @@ def test_my_shifts_shows_real_assignments_and_colleagues_first_names_but_no_phon
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
     assert "Xin chào An!" in page
     weekdays = {3: "Thứ Năm", 4: "Thứ Sáu", 5: "Thứ Bảy"}
-    for _id, _pid, ward, day, shift_id, point_id, _need in rows:
+    for _id, _pid, ward, day, shift_id, _point_id, _need in rows:
         assert f"{weekdays[day.weekday()]}, {day:%d/%m/%Y}" in page
         assert WARD_NAMES[ward] in page
         if shift_id:
@@ -200,10 +217,13 @@ def test_my_shifts_shows_real_assignments_and_colleagues_first_names_but_no_phon
 def test_a_mobile_point_shows_its_place_and_hours(client, loaded_app):
     from web import store
     from web.models import AssignmentRow, db
+
     with loaded_app.app_context():
-        row = db.session.scalars(select(AssignmentRow).where(
-            AssignmentRow.version_id == store.latest_published().id,
-            AssignmentRow.mobile_point_id.is_not(None))).first()
+        row = db.session.scalars(
+            select(AssignmentRow).where(
+                AssignmentRow.version_id == store.latest_published().id, AssignmentRow.mobile_point_id.is_not(None)
+            )
+        ).first()
         person_id = row.person_id
     _sign_in(client, loaded_app, person_id)
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
@@ -212,6 +232,7 @@ def test_a_mobile_point_shows_its_place_and_hours(client, loaded_app):
 
 def test_my_shifts_says_when_nothing_is_published(app, tiny_solution):
     from tests.web.conftest import load_tiny
+
     load_tiny(app, tiny_solution, publish=False)
     client = app.test_client()
     _sign_in(client, app, "SV0001")
@@ -279,8 +300,7 @@ def test_a_code_in_other_digits_is_refused_not_a_crash(client):
     assert response.status_code == 401
 
 
-def test_calendar_follows_the_latest_published_version_and_night_shifts_end_next_day(client, loaded_app,
-                                                                                      tiny_solution):
+def test_calendar_follows_the_latest_published_version_and_night_shifts_end_next_day(client, loaded_app, tiny_solution):
     from scheduler.model import Assignment
     from web import store
 
@@ -307,8 +327,7 @@ def test_calendar_follows_the_latest_published_version_and_night_shifts_end_next
     assert nights[0].decoded("DTSTART") == datetime(2025, 7, 26, 23, 30, tzinfo=HANOI)
     assert nights[0].decoded("DTEND") == datetime(2025, 7, 27, 7, 30, tzinfo=HANOI)
     assert nights[0]["DTEND"].params["TZID"] == "Asia/Ho_Chi_Minh"
-    assert not any(e.decoded("DTSTART").date() == date(2025, 7, 26) and "truc_dem" not in str(e["UID"])
-                   for e in after)
+    assert not any(e.decoded("DTSTART").date() == date(2025, 7, 26) and "truc_dem" not in str(e["UID"]) for e in after)
     _sign_in(client, loaded_app, person_id)
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
     assert "Trực đêm" in page and "23:30–07:30 (hôm sau)" in page and "Phường Hoàng Liệt" in page
@@ -326,9 +345,12 @@ def test_the_shifts_page_links_the_feed(client, loaded_app):
 
 def _cancellations(app):
     from web.models import Cancellation, db
+
     with app.app_context():
-        return [(c.person_id, c.version_id, c.ward_code, c.date, c.shift_id, c.mobile_point_id, c.reason)
-                for c in db.session.scalars(select(Cancellation))]
+        return [
+            (c.person_id, c.version_id, c.ward_code, c.date, c.shift_id, c.mobile_point_id, c.reason)
+            for c in db.session.scalars(select(Cancellation))
+        ]
 
 
 def test_a_volunteer_reports_they_cannot_come(client, loaded_app):
@@ -340,8 +362,9 @@ def test_a_volunteer_reports_they_cannot_come(client, loaded_app):
     assert page.count("Tôi không thể đến") == len(rows)
     response = client.post(f"/ca-truc/bao-nghi/{assignment_id}", data={"reason": "  Ốm  "})
     assert response.status_code == 303
-    assert _cancellations(loaded_app) == [("SV0001", loaded_app.config["TEST_VERSION_ID"], ward, day, shift_id,
-                                           point_id, "Ốm")]
+    assert _cancellations(loaded_app) == [
+        ("SV0001", loaded_app.config["TEST_VERSION_ID"], ward, day, shift_id, point_id, "Ốm")
+    ]
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
     assert "Đã báo không thể đến" in page and page.count("Tôi không thể đến") == len(rows) - 1
     client.post(f"/ca-truc/bao-nghi/{assignment_id}", data={"reason": "again"})

@@ -15,12 +15,14 @@ STUDENT_PHONES = ("0912000001", "0912000002", "0912000003", "0912000004", "09120
 
 def _revision(app) -> int:
     from web import store
+
     with app.app_context():
         return store.revision()
 
 
 def _campaign(app):
     from web import store
+
     with app.app_context():
         return store.campaign()
 
@@ -38,13 +40,15 @@ def test_anonymous_posts_change_nothing(client, loaded_app):
     before = _revision(loaded_app)
     response = client.post("/thanh-doan/xep", data={"person_id": "SV0001", "ward_code": "00316"})
     assert response.status_code == 302 and "/dang-nhap" in response.headers["Location"]
-    response = client.post("/thanh-doan/ghim", data={"person_id": "SV0001", "ward_code": "00316",
-                                                     "date": "2025-07-24", "shift_id": "sang"})
+    response = client.post(
+        "/thanh-doan/ghim", data={"person_id": "SV0001", "ward_code": "00316", "date": "2025-07-24", "shift_id": "sang"}
+    )
     assert response.status_code == 302 and _revision(loaded_app) == before
 
 
 def test_a_volunteer_session_cannot_use_youth_pages(client, loaded_app):
     from web.codes import link_token
+
     signed_in = client.post(f"/ca-truc/l/{link_token(loaded_app.config['SECRET_KEY'], 'SV0001')}")
     assert signed_in.status_code == 303
     for path in ("/thanh-doan/", "/thanh-doan/ghim", "/thanh-doan/so-luong"):
@@ -100,6 +104,7 @@ def test_students_filter_by_school_ward_and_name(client):
 
 def test_students_are_paged(client, monkeypatch):
     from web import youth
+
     monkeypatch.setattr(youth, "PAGE_SIZE", 2)
     login(client, "thanhdoan")
     first = client.get("/thanh-doan/").get_data(as_text=True)
@@ -113,14 +118,18 @@ def test_placing_students_stores_teams_bumps_the_revision_and_sets_the_preferred
 
     login(client, "thanhdoan")
     before = _revision(loaded_app)
-    response = client.post("/thanh-doan/xep", data={"person_id": ["SV0001", "SV0005"], "ward_code": "00337",
-                                                    "team": "  Đội   Hoàng Liệt 1 ", "school": "x"})
+    response = client.post(
+        "/thanh-doan/xep",
+        data={"person_id": ["SV0001", "SV0005"], "ward_code": "00337", "team": "  Đội   Hoàng Liệt 1 ", "school": "x"},
+    )
     assert response.status_code == 302 and "school=x" in response.headers["Location"]
     assert _revision(loaded_app) == before + 1
     with loaded_app.app_context():
         teams = {t.person_id: (t.ward_code, t.team, t.updated_by) for t in db.session.scalars(select(Team))}
-    assert teams == {"SV0001": ("00337", "Đội Hoàng Liệt 1", "thanhdoan"),
-                     "SV0005": ("00337", "Đội Hoàng Liệt 1", "thanhdoan")}
+    assert teams == {
+        "SV0001": ("00337", "Đội Hoàng Liệt 1", "thanhdoan"),
+        "SV0005": ("00337", "Đội Hoàng Liệt 1", "thanhdoan"),
+    }
     campaign = _campaign(loaded_app)
     assert campaign.person("SV0001").preferred_ward_codes == ("00337",)
     assert campaign.person("SV0005").preferred_ward_codes == ("00337",)
@@ -138,13 +147,16 @@ def test_placing_students_stores_teams_bumps_the_revision_and_sets_the_preferred
     assert _revision(loaded_app) == before + 3
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"person_id": ["SV0001"], "ward_code": "99999"}, "Xã/phường mã 99999 không thuộc chiến dịch."),
-    ({"person_id": ["SV0001"], "ward_code": ""}, "Hãy chọn xã/phường."),
-    ({"ward_code": "00316"}, "Chưa chọn sinh viên nào."),
-    ({"person_id": ["KT0001"], "ward_code": "00316"}, "Không có sinh viên mã KT0001 trong chiến dịch."),
-    ({"person_id": ["SV0001"], "ward_code": "00316", "team": "x" * 101}, "Tên đội dài quá 100 ký tự."),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"person_id": ["SV0001"], "ward_code": "99999"}, "Xã/phường mã 99999 không thuộc chiến dịch."),
+        ({"person_id": ["SV0001"], "ward_code": ""}, "Hãy chọn xã/phường."),
+        ({"ward_code": "00316"}, "Chưa chọn sinh viên nào."),
+        ({"person_id": ["KT0001"], "ward_code": "00316"}, "Không có sinh viên mã KT0001 trong chiến dịch."),
+        ({"person_id": ["SV0001"], "ward_code": "00316", "team": "x" * 101}, "Tên đội dài quá 100 ký tự."),
+    ],
+)
 def test_placing_refuses_bad_input_with_a_clear_error(client, loaded_app, data, message):
     from web.models import Team, db
 
@@ -161,8 +173,9 @@ def test_placing_refuses_bad_input_with_a_clear_error(client, loaded_app, data, 
 
 
 def _pin(client, person_id="SV0001", ward_code="00316", day="2025-07-24", shift_id="sang"):
-    return client.post("/thanh-doan/ghim", data={"person_id": person_id, "ward_code": ward_code, "date": day,
-                                                 "shift_id": shift_id})
+    return client.post(
+        "/thanh-doan/ghim", data={"person_id": person_id, "ward_code": ward_code, "date": day, "shift_id": shift_id}
+    )
 
 
 def test_a_pin_is_stored_bumps_the_revision_and_reaches_the_campaign(client, loaded_app):
@@ -173,7 +186,8 @@ def test_a_pin_is_stored_bumps_the_revision_and_reaches_the_campaign(client, loa
     assert _revision(loaded_app) == before + 1
     pins = _campaign(loaded_app).pins
     assert [(p.person_id, p.ward_code, p.date, p.shift_id) for p in pins] == [
-        ("SV0003", "00337", date(2025, 7, 25), "sang")]
+        ("SV0003", "00337", date(2025, 7, 25), "sang")
+    ]
     page = client.get("/thanh-doan/ghim").get_data(as_text=True)
     assert "Lê Minh Châu" in page and "Thứ Sáu, 25/07/2025" in page and "Ca sáng (07:30–11:30)" in page
 
@@ -198,17 +212,20 @@ def test_the_students_page_prefills_the_pin_form(client, loaded_app):
     assert 'value="SV0004"' in page and '<option value="00337" selected>' in page
 
 
-@pytest.mark.parametrize("pin, message", [
-    (dict(person_id="SV9999"), "Không có sinh viên mã “SV9999” trong chiến dịch."),
-    (dict(person_id="KT0001"), "Không có sinh viên mã “KT0001” trong chiến dịch."),
-    (dict(ward_code="99999"), "Hãy chọn một xã/phường của chiến dịch."),
-    (dict(day="2025-07-30"), "Hãy chọn một ngày trong chiến dịch."),
-    (dict(day="30/07"), "Hãy chọn một ngày trong chiến dịch."),
-    (dict(shift_id="truc_dem"), "Hãy chọn một ca hỗ trợ của chiến dịch."),
-    (dict(shift_id="nope"), "Hãy chọn một ca hỗ trợ của chiến dịch."),
-    (dict(person_id="SV0002", day="2025-07-25"), "Trần Thị Bình đã đăng ký bận ngày Thứ Sáu, 25/07/2025."),
-    (dict(person_id="SV0003", shift_id="chieu"), "Lê Minh Châu không đăng ký làm Ca chiều."),
-])
+@pytest.mark.parametrize(
+    "pin, message",
+    [
+        (dict(person_id="SV9999"), "Không có sinh viên mã “SV9999” trong chiến dịch."),
+        (dict(person_id="KT0001"), "Không có sinh viên mã “KT0001” trong chiến dịch."),
+        (dict(ward_code="99999"), "Hãy chọn một xã/phường của chiến dịch."),
+        (dict(day="2025-07-30"), "Hãy chọn một ngày trong chiến dịch."),
+        (dict(day="30/07"), "Hãy chọn một ngày trong chiến dịch."),
+        (dict(shift_id="truc_dem"), "Hãy chọn một ca hỗ trợ của chiến dịch."),
+        (dict(shift_id="nope"), "Hãy chọn một ca hỗ trợ của chiến dịch."),
+        (dict(person_id="SV0002", day="2025-07-25"), "Trần Thị Bình đã đăng ký bận ngày Thứ Sáu, 25/07/2025."),
+        (dict(person_id="SV0003", shift_id="chieu"), "Lê Minh Châu không đăng ký làm Ca chiều."),
+    ],
+)
 def test_pin_validation_errors(client, loaded_app, pin, message):
     login(client, "thanhdoan")
     before = _revision(loaded_app)
@@ -222,8 +239,9 @@ def test_pin_refuses_a_second_pin_that_day_another_ward_or_too_many_hours(client
     login(client, "thanhdoan")
     assert _pin(client, "SV0001", "00316", "2025-07-24", "sang").status_code == 302
     response = _pin(client, "SV0001", "00316", "2025-07-24", "chieu")
-    assert response.status_code == 400 and "Nguyễn Văn An đã được ghim ngày Thứ Năm, 24/07/2025." in \
-        response.get_data(as_text=True)
+    assert response.status_code == 400 and "Nguyễn Văn An đã được ghim ngày Thứ Năm, 24/07/2025." in response.get_data(
+        as_text=True
+    )
     response = _pin(client, "SV0001", "00337", "2025-07-25", "sang")
     assert response.status_code == 400 and "đã được ghim ở Phường Định Công" in response.get_data(as_text=True)
     # one pin a day in the same ward is fine (SV0001's 16-hour weekly cap holds three 4-hour shifts)
@@ -238,8 +256,10 @@ def test_weekly_cap_is_checked(client, loaded_app, monkeypatch):
     from web import store
 
     campaign = _campaign(loaded_app)
-    capped = dataclasses.replace(campaign, people=tuple(
-        dataclasses.replace(p, weekly_cap_hours=4) if p.id == "SV0004" else p for p in campaign.people))
+    capped = dataclasses.replace(
+        campaign,
+        people=tuple(dataclasses.replace(p, weekly_cap_hours=4) if p.id == "SV0004" else p for p in campaign.people),
+    )
     monkeypatch.setattr(store, "campaign", lambda: capped)
     login(client, "thanhdoan")
     assert _pin(client, "SV0004", "00337", "2025-07-24", "sang").status_code == 302
@@ -257,8 +277,10 @@ def test_solver_keeps_a_pin_from_the_web(client, loaded_app):
     assert _pin(client, "SV0005", "00316", "2025-07-24", "chieu").status_code == 302
     campaign = _campaign(loaded_app)
     roster = solve(campaign, SolveSettings(time_limit_seconds=3, processes=1)).roster
-    assert any(a.person_id == "SV0005" and a.ward_code == "00316" and a.date == date(2025, 7, 24)
-               and a.shift_id == "chieu" for a in roster.assignments)
+    assert any(
+        a.person_id == "SV0005" and a.ward_code == "00316" and a.date == date(2025, 7, 24) and a.shift_id == "chieu"
+        for a in roster.assignments
+    )
 
 
 # ------------------------------------------------------------------------------------------- counts
@@ -268,16 +290,23 @@ def test_counts_page_numbers(client, loaded_app):
     from web import store
 
     login(client, "thanhdoan")
-    client.post("/thanh-doan/xep", data={"person_id": ["SV0001", "SV0002", "SV0005"], "ward_code": "00316",
-                                         "team": "Đội A"})
+    client.post(
+        "/thanh-doan/xep", data={"person_id": ["SV0001", "SV0002", "SV0005"], "ward_code": "00316", "team": "Đội A"}
+    )
     client.post("/thanh-doan/xep", data={"person_id": ["SV0003"], "ward_code": "00337", "team": "Đội B"})
     with loaded_app.app_context():
         from web.youth import student_counts
+
         version_id = store.latest_published().id
         figures = student_counts(store.campaign(), version_id)
         from web.models import AssignmentRow, db
-        assigned = [(r.person_id, r.ward_code) for r in db.session.scalars(
-            select(AssignmentRow).where(AssignmentRow.version_id == version_id, AssignmentRow.person_id.like("SV%")))]
+
+        assigned = [
+            (r.person_id, r.ward_code)
+            for r in db.session.scalars(
+                select(AssignmentRow).where(AssignmentRow.version_id == version_id, AssignmentRow.person_id.like("SV%"))
+            )
+        ]
     assert {p for p, _w in assigned} >= {"SV0001", "SV0005"}  # the tiny roster gives students shifts
     school_of = {p.id: p.organisation for p in _campaign(loaded_app).people}
     people_by_ward = defaultdict(set)
@@ -299,14 +328,17 @@ def test_counts_page_numbers(client, loaded_app):
     page = client.get("/thanh-doan/so-luong").get_data(as_text=True)
     fpt_row = f"<tr><td>Đại học FPT</td><td>1</td><td>1</td><td>{fpt['assigned']}</td><td>{fpt['shifts']}</td></tr>"
     assert fpt_row in page
-    ward_row = (f"<tr><td>Phường Định Công</td><td>3</td><td class=\"text\">Đội A</td>"
-                f"<td>{len(people_by_ward['00316'])}</td><td>{shifts_by_ward['00316']}</td></tr>")
+    ward_row = (
+        f'<tr><td>Phường Định Công</td><td>3</td><td class="text">Đội A</td>'
+        f"<td>{len(people_by_ward['00316'])}</td><td>{shifts_by_ward['00316']}</td></tr>"
+    )
     assert ward_row in page
     assert f"<tfoot><tr><th>Tổng</th><th>5</th><th>4</th><th>{len({p for p, _w in assigned})}</th>" in page
 
 
 def test_counts_without_a_published_version(app, tiny_solution):
     from tests.web.conftest import load_tiny
+
     load_tiny(app, tiny_solution, publish=False)
     client = app.test_client()
     login(client, "thanhdoan")
@@ -317,6 +349,7 @@ def test_counts_without_a_published_version(app, tiny_solution):
 
 def test_pages_without_a_campaign(app):
     from web.auth import create_user
+
     with app.app_context():
         create_user("thanhdoan", "mat-khau-123", "youth_union")
     client = app.test_client()
@@ -335,9 +368,10 @@ def test_pin_check_keeps_the_legal_weekly_ceiling_above_a_student_cap(client, lo
 
     campaign = _campaign(loaded_app)
     strict = dataclasses.replace(
-        campaign, rules=dataclasses.replace(campaign.rules, max_work_hours_per_week=4),
-        people=tuple(dataclasses.replace(p, weekly_cap_hours=20) if p.id == "SV0004" else p
-                     for p in campaign.people))
+        campaign,
+        rules=dataclasses.replace(campaign.rules, max_work_hours_per_week=4),
+        people=tuple(dataclasses.replace(p, weekly_cap_hours=20) if p.id == "SV0004" else p for p in campaign.people),
+    )
     monkeypatch.setattr(store, "campaign", lambda: strict)
     login(client, "thanhdoan")
     assert _pin(client, "SV0004", "00337", "2025-07-24", "sang").status_code == 302
