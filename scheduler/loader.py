@@ -43,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from geo.units import AdminUnit, Province, UnknownPlaceError, find_province
 from scheduler import cells
@@ -132,7 +133,7 @@ def load_campaign(directory: Path | str) -> Campaign:
         with its file, data row and column. No other exception comes from bad content.
     """
     campaign, report = _load(Path(directory))
-    if report.errors:
+    if campaign is None:
         raise CampaignLoadError(report.errors)
     return campaign
 
@@ -338,7 +339,7 @@ def toml_error_vi(error: tomllib.TOMLDecodeError, text: str) -> str:
     message = str(error)
     line = column = None
     if getattr(error, "lineno", None):  # Python 3.14 and later
-        line, column = error.lineno, error.colno
+        line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
     else:
         found = re.search(r"\(at line (\d+), column (\d+)\)$", message)
         if found:
@@ -377,14 +378,16 @@ def _read_shifts(value, problem) -> tuple[Shift, ...] | None:
     if not value:
         problem("shifts", "cần ít nhất một ca [[shifts]]")
         return None
-    shifts, seen, ok = [], {}, True
+    shifts: list[Shift] = []
+    seen: dict[str, int] = {}
+    ok = True
     for number, item in enumerate(value, 1):
         where = f"shifts[{number}]"
         for key in item:
             if key not in SHIFT_KEYS:
                 problem(f"{where}.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của ca: {', '.join(SHIFT_KEYS)}")
                 ok = False
-        parsed = {}
+        parsed: dict[str, Any] = {}
         for key, parse in (
             ("id", lambda t: cells.parse_identifier(t, "mã ca")),
             ("name", lambda t: cells.parse_free_text(t, "tên ca")),
@@ -426,7 +429,8 @@ def _read_rules(value, problem) -> CampaignRules | None:
     if not isinstance(value, dict):
         problem("rules", "'rules' phải là một bảng [rules]")
         return None
-    values, ok = {}, True
+    values: dict[str, Any] = {}
+    ok = True
     for key, item in value.items():
         if key not in RULE_KEYS:
             problem(f"rules.{key}", f"khoá không được hỗ trợ '{key}'; các khoá của [rules]: {', '.join(RULE_KEYS)}")
@@ -604,7 +608,7 @@ class _RowReader:
         if kind == "unknown":
             self.failed = True
         else:
-            self.problem(column, value)
+            self.problem(column, str(value))
         return None
 
     def _parse(self, column: str, raw: str, parse) -> tuple[str, object]:
@@ -964,7 +968,7 @@ def _read(
 def _in_file_order(problems: list[Problem], schema: TableSchema) -> list[Problem]:
     """Header problems first, then by row and, within a row, by the schema's column order."""
     order = {name: index for index, name in enumerate(schema.names)}
-    return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, order.get(p.column, len(order))))
+    return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, order.get(p.column or "", len(order))))
 
 
 def _safely(read, table: Table | None, ctx: _Context, problems: list[Problem]) -> list:
@@ -1016,8 +1020,8 @@ def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[
             [Problem(CAMPAIGN_FILE, None, None, f"lỗi nội bộ khi đọc tệp ({type(error).__name__}: {error})")],
         )
     ctx = _Context(settings)
-    tables = {}
-    file_problems = {}
+    tables: dict[str, Table | None] = {}
+    file_problems: dict[str, list[Problem]] = {}
     for schema in (WARDS, PEOPLE, MOBILE_POINTS, PINS):
         file_problems[schema.name] = []
         tables[schema.name] = _read(sources, schema, file_problems[schema.name], optional=schema is PINS)
@@ -1049,6 +1053,10 @@ def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[
     people.sort(key=lambda person: person.id)
     points.sort(key=lambda point: (point.date, point.start_minute, point.end_minute, point.id))
     pins.sort(key=pin_sort_key)
+    # No error: campaign.toml gave every setting (a missing or bad one is an error).
+    assert settings.name is not None and settings.province is not None and settings.start_date is not None
+    assert settings.days is not None and settings.shifts is not None and settings.rules is not None
+    assert settings.weights is not None
     try:
         campaign = Campaign(
             name=settings.name,
