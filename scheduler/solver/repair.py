@@ -44,15 +44,17 @@ def widened_specs(campaign: Campaign, outcomes: list, travel: Callable[[str, str
     """The short clusters' specs with idle people of the pools they lack added to their teams.
 
     ``outcomes`` are the first round's cluster outcomes (``spec``, ``assignments``, ``shortfalls``).
+    A person moved to another cluster leaves the team of their own: were both clusters solved again
+    with them, both could use them at once.
     """
     used = {a.person_id for o in outcomes for a in o.assignments}
     taken: set[str] = set()
     idle = [p for p in campaign.people if p.id not in used]
-    specs = []
-    for outcome in sorted((o for o in outcomes if o.shortfalls), key=lambda o: -sum(o.shortfalls.values())):
+    short = sorted((o for o in outcomes if o.shortfalls), key=lambda o: -sum(o.shortfalls.values()))
+    extras: dict[int, list[str]] = {}
+    for outcome in short:
         spec = outcome.spec
         team = {person_id for people in spec.team.values() for person_id in people}  # idle already, but theirs
-        extra = []
         for pool, missing in pools_short(campaign, outcome.shortfalls).items():
             candidates = sorted(
                 (travel(p.home_ward_code, spec.post), p.id)
@@ -60,12 +62,15 @@ def widened_specs(campaign: Campaign, outcomes: list, travel: Callable[[str, str
                 if p.pool is pool and p.id not in taken and p.id not in team
             )
             for _, person_id in candidates[: min(MAX_EXTRA_PER_POOL, missing)]:
-                extra.append(person_id)
+                extras.setdefault(spec.index, []).append(person_id)
                 taken.add(person_id)
-        if not extra:
-            continue
-        wards = {ward: list(people) for ward, people in spec.team.items()}
-        for person_id in extra:
+    specs = []
+    for outcome in short:
+        spec = outcome.spec
+        if spec.index not in extras:
+            continue  # not solved again: its first roster stands, and it does not use its idle people
+        wards = {ward: [p for p in people if p not in taken] for ward, people in spec.team.items()}
+        for person_id in extras[spec.index]:
             home = campaign.person(person_id).home_ward_code
             wards[min(spec.wards, key=lambda w: (travel(home, w), w))].append(person_id)
         specs.append(replace(spec, team={ward: tuple(people) for ward, people in wards.items()}))

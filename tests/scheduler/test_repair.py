@@ -47,3 +47,16 @@ def test_repair_adds_at_most_what_is_missing_and_never_a_person_twice(rk):
     teams = [set(s.team[w]) for s in specs for w in s.wards]
     assert teams == [{"VT1", "VT2"}]  # the cluster missing most goes first and takes both idle telecom staff
     assert MAX_EXTRA_PER_POOL == 6
+
+
+def test_a_person_moved_to_another_cluster_leaves_the_team_of_their_own(rk):
+    """SV3 (home B) is idle in cluster A's team; cluster B, short of support, takes them: A's new team drops them,
+    or both clusters, solved again, could use SV3 at once."""
+    campaign = rk.campaign()
+    a = outcome(ClusterSpec(0, rk.A, (rk.A,), {rk.A: ("SV1", "SV3")}), {("min_support_staff", rk.A, 0, "sang"): 1})
+    b = outcome(ClusterSpec(1, rk.B, (rk.B,), {rk.B: ()}), {("min_support_staff", rk.B, 0, "sang"): 2})
+    specs = {s.index: s for s in widened_specs(campaign, [a, b], rk.travel)}
+    assert "SV3" in specs[1].team[rk.B]  # B, missing most, goes first: SV3 lives in B
+    assert set(specs) == {0, 1}  # A gains idle people too, so both are solved again
+    assert "SV3" not in specs[0].team[rk.A]
+    assert not set(specs[0].team[rk.A]) & set(specs[1].team[rk.B])  # nobody is in both teams
