@@ -96,7 +96,8 @@ def main():
         f"{info['greedy_clusters']} left at the greedy start, {info['variables']:,} Booleans"
     )
     print(
-        f"gaps after the cluster solves {info['gaps_before_fill']}; gap filling added {info['gap_fills']}, "
+        f"gaps after the cluster solves {info['gaps_before_fill']}; on-call posts widened to "
+        f"{info['widened_posts']} of them, gap filling added {info['gap_fills']}, "
         f"the explained fixes applied {info['explained_fixes']}; gaps left {info['gaps_after']}; "
         f"explanations still naming a fix the software could make: {info['fixes_left']}"
     )
