@@ -133,7 +133,7 @@ def solve(
         every version). Without it, a roster checked too close to the deadline comes without explanations
         (``figures["explained"]`` is False) rather than late.
     """
-    from scheduler.solver.fill import apply_explained_fixes, fill_gaps, widen_posts
+    from scheduler.solver.fill import apply_explained_fixes, fill_gaps, roster_order, widen_posts
     from scheduler.solver.solve import campaign_travel, solve_clusters, solve_monolithic
 
     settings = settings or SolveSettings()
@@ -149,7 +149,7 @@ def solve(
         clusters = solve_monolithic(campaign, settings, solve_deadline)
     else:
         clusters = solve_clusters(campaign, settings, solve_deadline, travel, progress, on_plan)
-    assignments = sorted(clusters.assignments, key=_order)
+    assignments = sorted(clusters.assignments, key=roster_order)
     unfilled = unfilled_slots(campaign, assignments, travel)
     gaps_before = len(unfilled)
     added, fixes, widened, explained = [], 0, 0, None
@@ -158,7 +158,7 @@ def solve(
         added = fill_gaps(
             campaign, assignments, unfilled_slots(campaign, assignments, travel), travel, deadline=deadline - checking
         )
-        assignments = sorted(assignments + added, key=_order)
+        assignments = sorted(assignments + added, key=roster_order)
         # A round of fixes explains every gap (about 60% of the checking time); the round that finds
         # nothing left to fix explains the final roster, and the checking then only has to verify it.
         assignments, fixes, explained = apply_explained_fixes(
@@ -216,13 +216,3 @@ def solve(
         round(wall, 2),
     )
     return SolveResult(roster, report, explanations or (), dict(report.terms), clusters.bound, status, wall, figures)
-
-
-def _order(assignment) -> tuple:
-    return (
-        assignment.date,
-        assignment.ward_code,
-        assignment.shift_id or "",
-        assignment.mobile_point_id or "",
-        assignment.person_id,
-    )

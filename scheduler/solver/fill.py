@@ -93,7 +93,7 @@ def widen_posts(campaign: Campaign, assignments: list[Assignment], unfilled, tra
     result = [a for a in assignments if a.shift_id not in oncall_ids]
     result += [a for group in posts.values() for a in group]
     logger.info("widened on-call posts to %d gaps", widened)
-    return sorted(result, key=_order), widened
+    return sorted(result, key=roster_order), widened
 
 
 def fill_gaps(
@@ -203,14 +203,15 @@ def apply_explained_fixes(
             done += 1
         if not done:
             return current, applied, explanations
-        current = sorted(present.elements(), key=_order)
+        current = sorted(present.elements(), key=roster_order)
         applied += done
         round_seconds = time.time() - round_started
         logger.info("applied %d fixes named by the explanations", done)
     return current, applied, None
 
 
-def _order(assignment: Assignment) -> tuple:
+def roster_order(assignment: Assignment) -> tuple:
+    """The order the solve keeps a roster's assignments in: date, ward, shift or point, person."""
     return (
         assignment.date,
         assignment.ward_code,
