@@ -133,6 +133,7 @@ def test_wards_geojson_for_hanoi(capsys):
     assert len(collection["features"]) == 126
 
 
+@pytest.mark.slow
 def test_hanoi_scenario_solves_and_verifies(tmp_path, capsys):
     code, out, _ = run(capsys, "scenario", "hanoi", "--seed", "1", "--out", str(tmp_path / "hanoi"))
     assert code == 0

@@ -493,6 +493,7 @@ def test_a_known_browser_cookie_does_not_sign_in_and_cannot_be_forged(loaded_app
         assert known_identities() == []  # a forged or altered cookie is worth nothing
 
 
+@pytest.mark.slow
 def test_a_coordinators_own_browser_still_signs_in_when_strangers_exhaust_the_accounts_cap(loaded_app):
     from web.auth import ACCOUNT_LIMIT, PAIR_LIMIT
 

@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -26,6 +28,7 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+@pytest.mark.slow
 def test_demo_serves_home_healthz_and_the_126_wards(tmp_path):
     port = _free_port()
     env = dict(os.environ, RAQUAN_DATA_DIR=str(tmp_path / "unused"))

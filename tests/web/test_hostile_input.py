@@ -527,6 +527,7 @@ def _stored_text_problems(app) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_every_route_survives_hostile_input_as_every_role(loaded_app):
     from web.models import Cancellation, Job, db
 

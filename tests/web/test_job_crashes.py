@@ -199,6 +199,7 @@ def dispose(*apps) -> None:
 # ------------------------------------------------------------------------------------ server crashes
 
 
+@pytest.mark.slow
 def test_a_killed_server_takes_its_solve_and_the_solve_s_workers_with_it(
     database_url, tmp_path, tiny_solution, servers
 ):
