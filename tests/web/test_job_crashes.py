@@ -243,6 +243,7 @@ def _job_process_of(server_pid: int) -> int | None:
     return None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data_changed", [False, True], ids=["same-data", "data-changed"])
 def test_a_solve_that_finished_as_its_server_died_is_stored_or_discarded_on_restart(
     database_url, tmp_path, tiny_solution, servers, data_changed
@@ -316,6 +317,7 @@ def test_two_servers_submitting_at_once_start_one_solve(database_url, tmp_path, 
     dispose(app)
 
 
+@pytest.mark.slow
 def test_a_server_that_stops_answering_loses_its_job_when_its_lease_runs_out(
     database_url, tmp_path, tiny_solution, servers
 ):
@@ -350,6 +352,7 @@ def test_a_server_that_stops_answering_loses_its_job_when_its_lease_runs_out(
     dispose(app)
 
 
+@pytest.mark.slow
 def test_a_job_of_another_server_process_is_stopped_through_the_database(
     database_url, tmp_path, tiny_solution, servers
 ):
