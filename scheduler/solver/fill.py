@@ -31,10 +31,6 @@ class GapFiller:
         self.added: list[Assignment] = []
         self._nearest: dict[tuple, list[Person]] = {}  # (ward, candidate list) -> the list, nearest first
 
-    def fits(self, person: Person, assignment: Assignment) -> bool:
-        """Whether adding the assignment keeps every people rule for this person (the calendar decides)."""
-        return self.calendar.fits(assignment)
-
     def add(self, assignment: Assignment) -> None:
         self.calendar.add(assignment)
         self.added.append(assignment)
@@ -52,7 +48,7 @@ class GapFiller:
             if filled >= missing:
                 break
             assignment = replace(template, person_id=person.id)
-            if self.fits(person, assignment):
+            if self.calendar.fits(assignment):
                 self.add(assignment)
                 filled += 1
         return filled

@@ -46,10 +46,6 @@ class ClusterOutcome:
     wall_seconds: float
     variables: int
 
-    @property
-    def shortfall(self) -> int:
-        return sum(self.shortfalls.values())
-
 
 @dataclass
 class ClusterSolve:
