@@ -328,8 +328,10 @@ class Calendar:
         return ["pinned"] if _pin_key(assignment) in self.pin_keys else []
 
     def available(self, person: Person, assignment: Assignment) -> bool:
-        """``availability``: not on an unavailable date; a shift among the declared ones when there are some."""
+        """``availability``: not on an unavailable date or slot; a shift among the declared ones when there are some."""
         if assignment.date in person.unavailable_dates:
+            return False
+        if (assignment.date, assignment.shift_id or assignment.mobile_point_id) in person.unavailable_slots:
             return False
         return (
             assignment.shift_id is None

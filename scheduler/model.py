@@ -195,6 +195,7 @@ class Person:
     phone: str  # normalised to the national form, e.g. "0912345678"
     skills: frozenset[str] = frozenset()
     unavailable_dates: frozenset[date] = frozenset()
+    unavailable_slots: frozenset[tuple[date, str]] = frozenset()  # (date, shift or mobile point id) they cannot do
     available_shift_ids: frozenset[str] = frozenset()  # empty means every shift
     weekly_cap_hours: int | None = None  # None: the pool's default
     night_eligible: bool = False

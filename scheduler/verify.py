@@ -355,7 +355,8 @@ def check_invalid_assignment(campaign: Campaign, assignments: Iterable[Assignmen
 def check_availability(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Violation]:
     """People work only on the days and shifts they declared.
 
-    A date among the person's unavailable dates is a breach; so is a shift outside
+    A date among the person's unavailable dates is a breach, and so is a slot (a date and a shift or
+    mobile point) they said they cannot do; so is a shift outside
     their available shifts when they declared some (a mobile point is not a shift:
     only its date is checked).
     """
@@ -364,6 +365,9 @@ def check_availability(campaign: Campaign, assignments: Iterable[Assignment]) ->
         person, who = campaign.person(a.person_id), _who(campaign, a.person_id)
         if a.date in person.unavailable_dates:
             message = f"{who} đã đăng ký bận ngày {format_date(a.date)} nhưng được xếp vào {_where(campaign, a)}"
+            violations.append(_violation("availability", a, message))
+        elif (a.date, a.shift_id or a.mobile_point_id) in person.unavailable_slots:
+            message = f"{who} đã báo không thể đến {_where(campaign, a)} nhưng vẫn được xếp vào đó"
             violations.append(_violation("availability", a, message))
         elif a.shift_id is not None and person.available_shift_ids and a.shift_id not in person.available_shift_ids:
             allowed = ", ".join(sorted(person.available_shift_ids))

@@ -100,10 +100,11 @@ class Draft:
 
 
 def add_availability(draft: Draft) -> None:
-    """Only the days and shifts a person declared (a mobile point: only its date)."""
+    """Only the days and shifts a person declared (a mobile point: only its date), less the slots they cannot do."""
     draft.keep(
         lambda person, info, task: (
             info.date not in person.unavailable_dates
+            and (info.date, info.shift_id or (info.point.id if info.point else None)) not in person.unavailable_slots
             and (info.shift_id is None or not person.available_shift_ids or info.shift_id in person.available_shift_ids)
         )
     )

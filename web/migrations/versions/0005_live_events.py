@@ -1,0 +1,22 @@
+"""events recorded while the campaign runs (stub: filled by the live-roster work)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-30 22:45:00.000000
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
