@@ -96,9 +96,19 @@ def _person(campaign: Campaign, event: Event) -> Person:
         raise EventError(f"{event.kind}: no person '{event.person_id}' in the campaign") from None
 
 
-def apply_events(campaign: Campaign, events) -> Campaign:
+def _future_slots(campaign: Campaign, day: date, now: datetime) -> set[str]:
+    """The shifts and mobile points of ``day`` that have not started by ``now``."""
+    minute = (now - datetime.combine(day, datetime.min.time())).total_seconds() / 60
+    slots = {s.id for s in campaign.shifts if s.start_minute > minute}
+    return slots | {m.id for m in campaign.mobile_points if m.date == day and m.start_minute > minute}
+
+
+def apply_events(campaign: Campaign, events, now: datetime | None = None) -> Campaign:
     """The campaign as it stands after ``events``, in the order given (the input is not changed).
 
+    With ``now``, history stays as it was: an event's dates before ``now`` are left out, on ``now``'s
+    own date only the shifts and mobile points that have not started count, and a mobile point that
+    has started is not cancelled.
     Raises :class:`EventError` for an event that names an unknown person, ward or mobile point.
     """
     people = {p.id: p for p in campaign.people}
@@ -111,11 +121,22 @@ def apply_events(campaign: Campaign, events) -> Campaign:
             dates = set(event.dates)
             if event.kind == "left":
                 dates |= set(days_between(min(event.dates), max(campaign.end_date, min(event.dates))))
-            if event.slot_ids and event.kind in ("cancellation", "decline"):
-                slots = {(d, s) for d in dates for s in event.slot_ids}
-                people[person.id] = replace(person, unavailable_slots=person.unavailable_slots | slots)
-            else:
-                people[person.id] = replace(person, unavailable_dates=person.unavailable_dates | dates)
+            slot_ids = set(event.slot_ids) if event.kind in ("cancellation", "decline") else set()
+            slots: set[tuple[date, str]] = set()
+            if now is not None:
+                today = now.date()
+                if today in dates:  # today: the slots still to come, as slots
+                    to_come = _future_slots(campaign, today, now)
+                    slots |= {(today, s) for s in (to_come & slot_ids if slot_ids else to_come)}
+                dates = {d for d in dates if d > today}
+            if slot_ids:
+                slots |= {(d, s) for d in dates for s in slot_ids}
+                dates = set()
+            people[person.id] = replace(
+                person,
+                unavailable_dates=person.unavailable_dates | dates,
+                unavailable_slots=person.unavailable_slots | slots,
+            )
         elif event.kind == "person_added":
             assert event.person is not None
             if event.person.home_ward_code not in wards:
@@ -133,7 +154,10 @@ def apply_events(campaign: Campaign, events) -> Campaign:
         elif event.kind == "mobile_point_cancelled":
             if event.point_id not in points:
                 raise EventError(f"mobile_point_cancelled: no mobile point '{event.point_id}'")
-            del points[event.point_id]
+            point = points[event.point_id]
+            started = datetime.combine(point.date, datetime.min.time()) + timedelta(minutes=point.start_minute)
+            if now is None or started > now:
+                del points[event.point_id]
     pins = tuple(p for p in campaign.pins if p.mobile_point_id is None or p.mobile_point_id in points)
     return replace(
         campaign,

@@ -16,9 +16,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from scheduler import clock
+from scheduler.changes import RosterChanges, changes_outside, roster_changes
+from scheduler.clock import is_history, slot_start
 from scheduler.explain import Explanation, explain
-from scheduler.model import Campaign, Roster
+from scheduler.model import Assignment, Campaign, Roster, ShiftKind, Unfilled
 from scheduler.settings import SolveSettings
 from scheduler.verify import VerifyReport, objective, unfilled_slots, verify
 
@@ -57,6 +61,8 @@ class SolveResult:
         The whole pipeline.
     figures
         The stages' figures: clusters, gap fills, explained fixes, gaps before and after them, seconds.
+    changes
+        Against the published roster, when the solve started from one (:func:`repair`); else None.
     """
 
     roster: Roster
@@ -67,6 +73,7 @@ class SolveResult:
     status: str
     wall_seconds: float
     figures: dict = field(default_factory=dict)
+    changes: RosterChanges | None = None
 
     def is_feasible(self) -> bool:
         """True when the checker finds no broken rule (unfilled slots are data, not breaches)."""
@@ -90,6 +97,12 @@ class SolveResult:
             "Thành phần: " + ", ".join(f"{k} {v}" for k, v in self.terms.items()),
             f"Thời gian: {self.wall_seconds:.1f} s; {len(roster.assignments)} phân công",
         ]
+        if self.changes is not None:
+            lines.append(
+                f"Thay đổi so với bản đã công bố: {self.changes.summary_vi(len(report.unfilled))} "
+                f"({len(self.changes.added)} phân công thêm, {len(self.changes.removed)} bỏ, "
+                f"{len(self.changes.people)} người)"
+            )
         return "\n".join(lines)
 
 
@@ -111,8 +124,13 @@ def solve(
     on_plan: Callable[[int], None] | None = None,
     monolithic: bool = False,
     explain_late: bool = True,
+    published: Roster | None = None,
+    now: datetime | None = None,
 ) -> SolveResult:
     """Solve, fill, check and explain a campaign by ``deadline`` (a time.time() value).
+
+    With a ``published`` roster, the solve starts from it and changes only what the data forces
+    (:func:`repair`, with ``now``: the real time by default).
 
     Parameters
     ----------
@@ -136,6 +154,16 @@ def solve(
     from scheduler.solver.fill import apply_explained_fixes, fill_gaps, roster_order, widen_posts
     from scheduler.solver.solve import campaign_travel, solve_clusters, solve_monolithic
 
+    if published is not None:
+        return repair(
+            campaign,
+            published,
+            now or clock.now(),
+            settings,
+            deadline=deadline,
+            travel=travel,
+            explain_late=explain_late,
+        )
     settings = settings or SolveSettings()
     started = time.time()
     deadline = started + settings.time_limit_seconds if deadline is None else deadline
@@ -216,3 +244,118 @@ def solve(
         round(wall, 2),
     )
     return SolveResult(roster, report, explanations or (), dict(report.terms), clusters.bound, status, wall, figures)
+
+
+def _still_open(campaign: Campaign, slot: Unfilled, now: datetime) -> bool:
+    """Whether an unfilled slot can still be filled: it (or, for a whole day, one of its shifts) starts after ``now``."""
+    if slot.mobile_point_id is not None:
+        point = campaign.mobile_point(slot.mobile_point_id)
+        return (
+            slot_start(campaign, Assignment("", point.ward_code, point.date, mobile_point_id=point.id, need_index=0))
+            > now
+        )
+    if slot.shift_id is not None:
+        return slot_start(campaign, Assignment("", slot.ward_code, slot.date, shift_id=slot.shift_id)) > now
+    service = [
+        s for s in campaign.demand(slot.ward_code).service_shift_ids if campaign.shift(s).kind is ShiftKind.SERVICE
+    ]
+    return any(slot_start(campaign, Assignment("", slot.ward_code, slot.date, shift_id=s)) > now for s in service)
+
+
+def repair(
+    campaign: Campaign,
+    published: Roster,
+    now: datetime,
+    settings: SolveSettings | None = None,
+    *,
+    deadline: float | None = None,
+    travel: Callable[[str, str], int] | None = None,
+    explain_late: bool = True,
+) -> SolveResult:
+    """The published roster, repaired for ``campaign`` (the campaign after its events) with minimal change.
+
+    1. What still holds: the history (slots started by ``now``) stays as it is; a later assignment
+       stays when the people rules still allow it (the calendar decides, in date order).
+    2. The slots open after ``now`` are repaired cluster by cluster, on their days only, changing as
+       little as possible (:func:`scheduler.solver.live.repair_clusters`); gap filling adds free
+       people to what is still open.
+    3. The checker verifies the roster, and that no change touches the history
+       (``figures["changes_outside"]``, empty when the promise holds).
+    The result's ``changes`` are against ``published``.
+    """
+    from scheduler.calendar import Calendar
+    from scheduler.solver.fill import fill_gaps, roster_order
+    from scheduler.solver.live import repair_clusters
+    from scheduler.solver.solve import campaign_travel
+    from scheduler.verify import valid_assignments
+
+    settings = settings or SolveSettings()
+    started = time.time()
+    deadline = started + settings.time_limit_seconds if deadline is None else deadline
+    travel = travel or campaign_travel(campaign)
+    checking, _ = closing_seconds(campaign)
+    valid = valid_assignments(campaign, published.assignments)
+    history = [a for a in valid if is_history(campaign, a, now)]
+    calendar = Calendar(campaign, history, travel)
+    base = list(history)
+    dropped = 0
+    for a in sorted((a for a in valid if not is_history(campaign, a, now)), key=roster_order):
+        if calendar.fits(a):
+            calendar.add(a)
+            base.append(a)
+        else:
+            dropped += 1
+    open_slots = [u for u in unfilled_slots(campaign, base, travel) if _still_open(campaign, u, now)]
+    fill_seconds = min(1.0, 0.1 * max(0.0, deadline - time.time()))
+    live = repair_clusters(campaign, base, open_slots, now, deadline - checking - fill_seconds, settings, travel)
+    assignments = live.assignments
+    still_open = [u for u in unfilled_slots(campaign, assignments, travel) if _still_open(campaign, u, now)]
+    added = [
+        a
+        for a in fill_gaps(campaign, assignments, still_open, travel, deadline=deadline - checking)
+        if not is_history(campaign, a, now)
+    ]
+    assignments = sorted(assignments + added, key=roster_order)
+    unfilled = unfilled_slots(campaign, assignments, travel)
+    value, terms = objective(campaign, assignments, unfilled, travel)
+    roster = Roster(
+        campaign_name=campaign.name,
+        status="FEASIBLE",
+        assignments=tuple(assignments),
+        unfilled=tuple(unfilled),
+        objective=value,
+        best_bound=None,
+        wall_seconds=round(time.time() - started, 2),
+    )
+    report = verify(campaign, roster, travel)
+    if explain_late or time.time() + (1 - CHECK_ONLY_SHARE) * checking <= deadline:
+        explanations: tuple[Explanation, ...] = tuple(explain(campaign, roster, report.unfilled, travel))
+        explained = True
+    else:
+        explanations, explained = (), False
+    changes = roster_changes(published.assignments, assignments)
+    outside = changes_outside(campaign, changes, now)
+    wall = time.time() - started
+    figures = dict(
+        live.figures,
+        dropped=dropped,
+        open_before=sum(u.missing for u in open_slots),
+        gap_fills=len(added),
+        gaps_after=len(report.unfilled),
+        explained=explained,
+        changed=changes.changed,
+        people_touched=len(changes.people),
+        changes_outside=outside,
+    )
+    logger.info(
+        "repair: %d assignments dropped, %d person-slots open, %d changes for %d people, %.2f s",
+        dropped,
+        figures["open_before"],
+        changes.changed,
+        len(changes.people),
+        wall,
+    )
+    roster = Roster(
+        roster.campaign_name, roster.status, roster.assignments, roster.unfilled, value, None, round(wall, 2)
+    )
+    return SolveResult(roster, report, explanations, dict(report.terms), None, "FEASIBLE", wall, figures, changes)

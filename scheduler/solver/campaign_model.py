@@ -19,7 +19,7 @@ from datetime import date
 from scheduler.calendar import need_matches
 from scheduler.model import Assignment, Campaign, MobilePoint, Person, Pool, ShiftKind, StaffNeed, WardDemand
 from scheduler.solver.engine import CountPenalty, Cover, DistinctPenalty, Problem, Task, Worker
-from scheduler.timeline import day_offset_minutes, full_weeks, is_weekend, night_minutes
+from scheduler.timeline import day_offset_minutes, full_weeks, is_weekend, night_minutes, slot_minutes
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class ClusterSpec:
     post: str
     wards: tuple[str, ...]
     team: dict  # ward code -> tuple of person ids allocated to it
+    days: frozenset[int] | None = None  # day indexes to model (None: every day of the campaign)
+    context: tuple[Assignment, ...] = ()  # the team's assignments kept as they are, for their time rules
 
 
 def _worker(campaign: Campaign, person: Person) -> Worker:
@@ -199,9 +201,10 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     # 1. Tasks: the wards' service shifts, the mobile points' needs, the post's on-call shifts.
     service_tasks: dict[tuple[str, int], list[tuple[int, WardDemand, str]]] = defaultdict(list)
     mobile_tasks: dict[tuple[str, int], list[int]] = defaultdict(list)
+    modelled = [(i, d) for i, d in enumerate(dates) if spec.days is None or i in spec.days]
     for ward in spec.wards:
         demand = campaign.demand(ward)
-        for day_index, day in enumerate(dates):
+        for day_index, day in modelled:
             for shift_id in demand.service_shift_ids:
                 shift = campaign.shift(shift_id)
                 t = add_task(
@@ -225,7 +228,7 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     covered = tuple(sorted(w for w in spec.wards if campaign.demand(w).oncall_24_7))
     oncall_tasks: list[tuple[int, int, str]] = []  # (task, day index, shift)
     if covered:
-        for day_index, day in enumerate(dates):
+        for day_index, day in modelled:
             for shift in campaign.shifts:
                 if shift.kind is ShiftKind.ONCALL:
                     t = add_task(
@@ -251,11 +254,23 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     for w, t in sorted(draft.pairs):
         problem.costs[(w, t)] = cost(people[w], infos[t].ward)
         pairs_of_task[t].append((w, t))
+    # The context: assignments the model keeps as they are (fixed, no cover), so the time rules see them.
+    worker_of = {p.id: w for w, p in enumerate(people)}
+    for k, kept in enumerate(spec.context):
+        start_minute, end_minute = slot_minutes(campaign, kept)
+        t = add_task(
+            TaskInfo("context", kept.ward_code, kept.date, kept.shift_id),
+            ("context", k),
+            start_minute,
+            end_minute,
+        )
+        problem.costs[(worker_of[kept.person_id], t)] = 0
+        problem.fixed.add((worker_of[kept.person_id], t))
 
     # 3. Covers.
     for ward in spec.wards:
         demand = campaign.demand(ward)
-        for day_index, day in enumerate(dates):
+        for day_index, day in modelled:
             telecom_pairs = []
             for t, _, shift_id in service_tasks[(ward, day_index)]:
                 pairs = pairs_of_task[t]
@@ -349,14 +364,38 @@ def build_problem(campaign: Campaign, spec: ClusterSpec, travel: Callable[[str, 
     return problem
 
 
+def task_key(campaign: Campaign, assignment: Assignment) -> tuple:
+    """The key of the task an assignment fills in a cluster's problem."""
+    day_index = (assignment.date - campaign.start_date).days
+    if assignment.mobile_point_id is not None:
+        return ("mobile", assignment.mobile_point_id, assignment.need_index)
+    if assignment.covered_ward_codes:
+        return ("oncall", assignment.ward_code, day_index, assignment.shift_id, assignment.covered_ward_codes)
+    return ("service", assignment.ward_code, day_index, assignment.shift_id)
+
+
+def pairs_of(problem: Problem, campaign: Campaign, assignments) -> set[tuple[int, int]]:
+    """The (worker, task) pairs of ``assignments`` the problem has (the others are left out)."""
+    task_of_key = {task.key: t for t, task in enumerate(problem.tasks)}
+    worker_of = {worker.key: w for w, worker in enumerate(problem.workers)}
+    pairs = set()
+    for a in assignments:
+        w, t = worker_of.get(a.person_id), task_of_key.get(task_key(campaign, a))
+        if w is not None and t is not None and (w, t) in problem.costs:
+            pairs.add((w, t))
+    return pairs
+
+
 def assignments_of(campaign: Campaign, problem: Problem, chosen) -> list[Assignment]:
-    """Translate chosen (worker, task) pairs back into Assignments."""
+    """Translate chosen (worker, task) pairs back into Assignments (the context's are left out)."""
     dates = campaign.dates
     result = []
     for w, t in chosen:
         person = campaign.person(problem.workers[w].key)
         key = problem.tasks[t].key
         kind = key[0]
+        if kind == "context":
+            continue
         if kind == "service":
             _, ward, day_index, shift_id = key
             result.append(Assignment(person.id, ward, dates[day_index], shift_id=shift_id))

@@ -133,54 +133,45 @@ def _by_worker(problem: Problem) -> dict[int, list[int]]:
     return tasks_of
 
 
-def solve(
-    problem: Problem,
-    time_limit_seconds: float = 10.0,
-    num_workers: int = 1,
-    seed: int = 0,
-    log: bool = False,
-    free_days: tuple[int, int] | None = None,
-    presolve: bool = True,
-    improve_share: float = 0.6,
-) -> Result:
-    """Build and solve the model; always returns a Result.
+@dataclass(frozen=True)
+class ChangeCosts:
+    """What departing from a published roster costs, level by level (see :func:`solve_changes`).
 
-    The model starts from a complete hint: the caller's hints, or else the greedy
-    start, with every auxiliary variable hinted too, so CP-SAT begins from a
-    feasible solution and improves it. If CP-SAT finds nothing in time, the
-    start itself is returned with status "GREEDY".
+    ``remove`` per published pair not chosen, ``add`` per chosen pair not published: taking a person off
+    a shift they were told about costs more than giving a shift to someone. ``touch`` per worker whose
+    pairs change at all.
     """
-    started = time.perf_counter()
-    # Randomised greedy restarts and ruin-and-recreate are cheap (hundredths of a second a round) and, at a
-    # few seconds a cluster, find far better starts than CP-SAT's own search: they get most of the time,
-    # CP-SAT the rest, to improve on the start and prove a bound.
-    tries = max(0, min(10, int(time_limit_seconds * 5)))
-    start = set(problem.hints) if problem.hints else best_greedy(problem, tries=tries, seed=seed)
-    if time_limit_seconds > 0 and free_days is None:
-        # Under ~3 s CP-SAT rarely even loads the model: leave it only a token share then.
-        share = improve_share if time_limit_seconds >= 3 else max(improve_share, 0.9)
-        start = ruin_and_recreate(problem, start, share * time_limit_seconds, seed)
-        time_limit_seconds -= time.perf_counter() - started
-    if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
-        chosen = sorted(pair for pair in start if pair in problem.costs)
-        return Result(
-            chosen,
-            _greedy_shortfalls(problem, set(chosen)),
-            "GREEDY",
-            None,
-            None,
-            time.perf_counter() - started,
-            len(problem.costs),
-        )
+
+    add: int = 1
+    remove: int = 2
+    touch: int = 1
+
+
+@dataclass
+class _Built:
+    """A problem's CP-SAT model and its objective's terms, by kind."""
+
+    model: cp_model.CpModel
+    x: dict  # (worker, task) -> Boolean
+    shortfall_vars: dict  # cover name -> integer
+    shortfall_terms: list  # (var, weight): the covers' weighted shortfall
+    soft_terms: list  # (var, weight): pair costs, extra tiers, penalties
+    hinted: list  # (var, value): the complete hint
+
+
+def _build(problem: Problem, start: set, free_days: tuple[int, int] | None = None) -> _Built:
+    """The CP-SAT model of ``problem``, hinted with ``start`` (every auxiliary variable too)."""
     model = cp_model.CpModel()
+    hinted: list = []
     x = {pair: model.new_bool_var(f"x{pair[0]}_{pair[1]}") for pair in sorted(problem.costs)}
     for pair, var in x.items():
-        model.add_hint(var, pair in start)
-    objective_terms = [(var, problem.costs[pair]) for pair, var in x.items() if problem.costs[pair]]
+        hinted.append((var, int(pair in start)))
+    soft_terms: list = [(var, problem.costs[pair]) for pair, var in x.items() if problem.costs[pair]]
+    shortfall_terms: list = []
 
     def aux_int(low: int, high: int, value: int):
         var = model.new_int_var(low, high, "")
-        model.add_hint(var, min(high, max(low, value)))
+        hinted.append((var, min(high, max(low, value))))
         return var
 
     for pair in problem.fixed:
@@ -222,11 +213,11 @@ def solve(
         if cover.extra:
             extra_short = aux_int(0, cover.extra, cover.minimum + cover.extra - have - max(0, cover.minimum - have))
             model.add(sum(picked) + short + extra_short >= cover.minimum + cover.extra)
-            objective_terms.append((extra_short, cover.extra_weight))
+            soft_terms.append((extra_short, cover.extra_weight))
         if cover.maximum is not None:
             model.add(sum(picked) <= cover.maximum)
         shortfall_vars[cover.name] = short
-        objective_terms.append((short, cover.weight))
+        shortfall_terms.append((short, cover.weight))
 
     for penalty in problem.count_penalties:
         pairs = [pair for pair in penalty.pairs if pair in x]
@@ -235,7 +226,7 @@ def solve(
         have = sum(1 for pair in pairs if pair in start)
         excess = aux_int(0, len(pairs) - penalty.threshold, have - penalty.threshold)
         model.add(excess >= sum(x[pair] for pair in pairs) - penalty.threshold)
-        objective_terms.append((excess, penalty.weight))
+        soft_terms.append((excess, penalty.weight))
 
     for distinct in problem.distinct_penalties:
         flags: list = []
@@ -253,10 +244,13 @@ def solve(
         if len(flags) > 1:
             excess = aux_int(0, len(flags) - 1, groups_on - 1)
             model.add(excess >= sum(flags) - 1)
-            objective_terms.append((excess, distinct.weight))
+            soft_terms.append((excess, distinct.weight))
+    for var, value in hinted:
+        model.add_hint(var, value)
+    return _Built(model, x, shortfall_vars, shortfall_terms, soft_terms, hinted)
 
-    model.minimize(sum(weight * var for var, weight in objective_terms))
 
+def _solver(time_limit_seconds: float, num_workers: int, seed: int, log: bool, presolve: bool) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_seconds)
     solver.parameters.num_workers = num_workers
@@ -266,27 +260,154 @@ def solve(
     solver.parameters.cp_model_presolve = presolve and time_limit_seconds >= 5
     if num_workers == 1:
         solver.parameters.interleave_search = True  # LNS and search take turns on one core
-    status = solver.solve(model)
+    return solver
+
+
+def _start_result(problem: Problem, start: set, started: float, bound=None) -> Result:
+    chosen = sorted(pair for pair in start if pair in problem.costs)
+    return Result(
+        chosen,
+        _greedy_shortfalls(problem, set(chosen)),
+        "GREEDY",
+        None,
+        bound,
+        time.perf_counter() - started,
+        len(problem.costs),
+    )
+
+
+def solve(
+    problem: Problem,
+    time_limit_seconds: float = 10.0,
+    num_workers: int = 1,
+    seed: int = 0,
+    log: bool = False,
+    free_days: tuple[int, int] | None = None,
+    presolve: bool = True,
+    improve_share: float = 0.6,
+) -> Result:
+    """Build and solve the model; always returns a Result.
+
+    The model starts from a complete hint: the caller's hints, or else the greedy
+    start, with every auxiliary variable hinted too, so CP-SAT begins from a
+    feasible solution and improves it. If CP-SAT finds nothing in time, the
+    start itself is returned with status "GREEDY".
+    """
+    started = time.perf_counter()
+    # Randomised greedy restarts and ruin-and-recreate are cheap (hundredths of a second a round) and, at a
+    # few seconds a cluster, find far better starts than CP-SAT's own search: they get most of the time,
+    # CP-SAT the rest, to improve on the start and prove a bound.
+    tries = max(0, min(10, int(time_limit_seconds * 5)))
+    start = set(problem.hints) if problem.hints else best_greedy(problem, tries=tries, seed=seed)
+    if time_limit_seconds > 0 and free_days is None:
+        # Under ~3 s CP-SAT rarely even loads the model: leave it only a token share then.
+        share = improve_share if time_limit_seconds >= 3 else max(improve_share, 0.9)
+        start = ruin_and_recreate(problem, start, share * time_limit_seconds, seed)
+        time_limit_seconds -= time.perf_counter() - started
+    if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
+        return _start_result(problem, start, started)
+    built = _build(problem, start, free_days)
+    built.model.minimize(sum(weight * var for var, weight in built.shortfall_terms + built.soft_terms))
+    solver = _solver(time_limit_seconds, num_workers, seed, log, presolve)
+    status = solver.solve(built.model)
     name = solver.status_name(status)
     wall = time.perf_counter() - started
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # No CP-SAT solution in time: fall back on the greedy start, which keeps every worker rule.
-        chosen = sorted(pair for pair in start if pair in x)
         logger.info("no CP-SAT solution (%s) after %.2f s; keeping the greedy start", name, wall)
-        return Result(
-            chosen,
-            _greedy_shortfalls(problem, set(chosen)),
-            "GREEDY",
-            None,
-            round(solver.best_objective_bound) if status == cp_model.UNKNOWN else None,
-            wall,
-            len(x),
+        return _start_result(
+            problem, start, started, round(solver.best_objective_bound) if status == cp_model.UNKNOWN else None
         )
-    chosen = [pair for pair, var in x.items() if solver.boolean_value(var)]
-    shortfalls = {cover: solver.value(var) for cover, var in shortfall_vars.items() if solver.value(var)}
+    chosen = [pair for pair, var in built.x.items() if solver.boolean_value(var)]
+    shortfalls = {cover: solver.value(var) for cover, var in built.shortfall_vars.items() if solver.value(var)}
     return Result(
-        chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound), wall, len(x)
+        chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound), wall, len(built.x)
     )
+
+
+def solve_changes(
+    problem: Problem,
+    published: set[tuple[int, int]],
+    costs: ChangeCosts = ChangeCosts(),
+    time_limit_seconds: float = 2.0,
+    num_workers: int = 1,
+    seed: int = 0,
+    level_shares: tuple[float, ...] = (0.4, 0.3, 0.15, 0.15),
+) -> Result:
+    """Solve starting from ``published`` pairs and changing as little as possible, lexicographically.
+
+    Four objectives, each solved in turn with the ones before held at the values found:
+    (1) the covers' weighted shortfall; (2) the changes, ``costs.remove`` per published pair left out
+    and ``costs.add`` per new pair; (3) the workers touched; (4) the soft terms (pair costs, extra
+    tiers, penalties). Each level starts from the solution of the one before (a complete hint) and
+    gets its share of ``time_limit_seconds``; a level that finds nothing in its time keeps the
+    solution so far. The start is the published pairs the problem still allows (``problem.hints``
+    is ignored). ``Result.objective`` is the last level's value; ``Result.status`` is "OPTIMAL" when
+    every level was proved, else "FEASIBLE" ("GREEDY" when CP-SAT found nothing at all).
+    """
+    started = time.perf_counter()
+    start = {pair for pair in published if pair in problem.costs}
+    if time_limit_seconds <= 0:
+        return _start_result(problem, start, started)
+    built = _build(problem, start)
+    x, model = built.x, built.model
+    changes: list = []
+    touched_terms: list = []
+    by_worker: dict[int, list] = defaultdict(list)
+    for pair, var in x.items():
+        if pair in start:
+            changes.append((var, -costs.remove))  # costs.remove * (1 - x), less the constant
+            by_worker[pair[0]].append(var.Not())
+        else:
+            changes.append((var, costs.add))
+            by_worker[pair[0]].append(var)
+    constant = costs.remove * len(start)
+    for literals in by_worker.values():
+        flag = model.new_bool_var("")
+        for literal in literals:
+            model.add_implication(literal, flag)
+        touched_terms.append((flag, costs.touch))
+        built.hinted.append((flag, 0))
+        model.add_hint(flag, 0)
+    levels = [
+        (built.shortfall_terms, 0),
+        (changes, constant),
+        (touched_terms, 0),
+        (built.soft_terms, 0),
+    ]
+    values = {var: value for var, value in built.hinted}
+    proved = True
+    found = False
+    objective = None
+    bound = None
+    for (terms, offset), share in zip(levels, level_shares, strict=True):
+        expression = sum(weight * var for var, weight in terms) + offset
+        model.minimize(expression)
+        left = time_limit_seconds - (time.perf_counter() - started)
+        if left <= 0.02:
+            proved = False
+            break
+        solver = _solver(min(left, max(0.05, share * time_limit_seconds)), num_workers, seed, False, False)
+        status = solver.solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            proved = False
+            break
+        found = True
+        proved = proved and status == cp_model.OPTIMAL
+        objective = round(solver.objective_value)
+        bound = round(solver.best_objective_bound)
+        model.add(expression <= objective)
+        values = {var: solver.value(var) for var, _ in built.hinted}
+        model.clear_hints()
+        for var, value in values.items():
+            model.add_hint(var, value)
+    if not found:
+        logger.info("no CP-SAT solution in %.2f s; keeping the published pairs", time_limit_seconds)
+        return _start_result(problem, start, started)
+    chosen = [pair for pair, var in x.items() if values[var]]
+    shortfalls = {cover: values[var] for cover, var in built.shortfall_vars.items() if values[var]}
+    status_name = "OPTIMAL" if proved else "FEASIBLE"
+    return Result(chosen, shortfalls, status_name, objective, bound, time.perf_counter() - started, len(x))
 
 
 @dataclass

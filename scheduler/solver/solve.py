@@ -26,7 +26,7 @@ from scheduler.model import Assignment, Campaign
 from scheduler.settings import SolveSettings
 from scheduler.solver import engine
 from scheduler.solver.allocate import plan_specs
-from scheduler.solver.campaign_model import ClusterSpec, assignments_of, build_problem
+from scheduler.solver.campaign_model import ClusterSpec, assignments_of, build_problem, task_key
 from scheduler.solver.repair import widened_specs
 
 logger = logging.getLogger(__name__)
@@ -99,15 +99,6 @@ def _solve_cluster(
     )
 
 
-def _task_key(assignment, campaign: Campaign):
-    day_index = (assignment.date - campaign.start_date).days
-    if assignment.mobile_point_id is not None:
-        return ("mobile", assignment.mobile_point_id, assignment.need_index)
-    if assignment.covered_ward_codes:
-        return ("oncall", assignment.ward_code, day_index, assignment.shift_id, assignment.covered_ward_codes)
-    return ("service", assignment.ward_code, day_index, assignment.shift_id)
-
-
 def _run(campaign, specs, settings, time_limit_each, progress, hints_of=None, deadline=None):
     outcomes = {}
     specs = sorted(specs, key=lambda spec: -sum(len(t) for t in spec.team.values()))  # largest first
@@ -174,7 +165,7 @@ def solve_clusters(
         new_specs = widened_specs(campaign, list(outcomes.values()), travel)
         if new_specs:
             hints = {
-                o.spec.index: [(a.person_id, _task_key(a, campaign)) for a in o.assignments] for o in outcomes.values()
+                o.spec.index: [(a.person_id, task_key(campaign, a)) for a in o.assignments] for o in outcomes.values()
             }
             new_sizes = sum(sizes[s.index] for s in new_specs)
 
