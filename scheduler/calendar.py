@@ -295,7 +295,7 @@ class Calendar:
             broken.append("availability")
         if not self.eligible(person, assignment, check_travel):
             broken.append("eligibility")
-        if not person.night_eligible and self._is_night(assignment):
+        if not self.night_allowed(person, assignment):
             broken.append("night_eligibility")
         if first and broken:
             return broken[:1]
@@ -313,7 +313,7 @@ class Calendar:
         person = self.campaign.person(assignment.person_id)
         if not self.available(person, assignment) or not self.eligible(person, assignment):
             return False
-        if not person.night_eligible and self._is_night(assignment):
+        if not self.night_allowed(person, assignment):
             return False
         if self.breaks_one_ward(person, assignment):
             return False
@@ -353,6 +353,10 @@ class Calendar:
             return True
         travel = self.travel or _default_travel()
         return travel(person.home_ward_code, point.ward_code) <= self.campaign.rules.mobile_point_travel_limit_minutes
+
+    def night_allowed(self, person: Person, assignment: Assignment) -> bool:
+        """``night_eligibility``: night minutes only for night-eligible people."""
+        return person.night_eligible or not self._is_night(assignment)
 
     def breaks_one_ward(self, person: Person, assignment: Assignment) -> bool:
         """``one_ward_per_student``: a student's service shifts are all in one ward."""

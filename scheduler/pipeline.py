@@ -262,6 +262,22 @@ def _still_open(campaign: Campaign, slot: Unfilled, now: datetime) -> bool:
     return any(slot_start(campaign, Assignment("", slot.ward_code, slot.date, shift_id=s)) > now for s in service)
 
 
+def _new_gaps(campaign: Campaign, slots: list[Unfilled], before: tuple[Unfilled, ...]) -> list[Unfilled]:
+    """The gaps of ``slots`` that ``before`` did not have (a slot short of more people counts by the extra ones)."""
+    from dataclasses import replace
+
+    def key(u: Unfilled) -> tuple:
+        return (u.rule, u.ward_code, u.date, u.shift_id, u.mobile_point_id, u.need)
+
+    had = {key(u): u.missing for u in before}
+    new = []
+    for u in slots:
+        extra = u.missing - had.get(key(u), 0)
+        if extra > 0:
+            new.append(u if extra == u.missing else replace(u, missing=extra))
+    return new
+
+
 def repair(
     campaign: Campaign,
     published: Roster,
@@ -271,17 +287,21 @@ def repair(
     deadline: float | None = None,
     travel: Callable[[str, str], int] | None = None,
     explain_late: bool = True,
+    retry_gaps: bool = False,
+    check_all: bool = True,
 ) -> SolveResult:
     """The published roster, repaired for ``campaign`` (the campaign after its events) with minimal change.
 
     1. What still holds: the history (slots started by ``now``) stays as it is; a later assignment
        stays when the people rules still allow it (the calendar decides, in date order).
-    2. The slots open after ``now`` are repaired cluster by cluster, on their days only, changing as
-       little as possible (:func:`scheduler.solver.live.repair_clusters`); gap filling adds free
-       people to what is still open.
-    3. The checker verifies the roster, and that no change touches the history
-       (``figures["changes_outside"]``, empty when the promise holds).
-    The result's ``changes`` are against ``published``.
+    2. The gaps the events opened after ``now`` (with ``retry_gaps``, every gap open after ``now``)
+       are repaired cluster by cluster, on their days only, changing as little as possible
+       (:func:`scheduler.solver.live.repair_clusters`); gap filling then adds free people to them.
+    3. The checker verifies the roster: the people rules for everyone (``check_all``) or for the
+       people whose work changed, coverage and the objective in full; and that no change touches
+       the history (``figures["changes_outside"]``, empty when the promise holds).
+    The result's ``changes`` are against ``published``. Explanations are made when ``explain_late``
+    or when there is time before ``deadline``.
     """
     from scheduler.calendar import Calendar
     from scheduler.solver.fill import fill_gaps, roster_order
@@ -294,50 +314,58 @@ def repair(
     deadline = started + settings.time_limit_seconds if deadline is None else deadline
     travel = travel or campaign_travel(campaign)
     checking, _ = closing_seconds(campaign)
+    closing = CHECK_ONLY_SHARE * checking if check_all else 0.15 * checking
     valid = valid_assignments(campaign, published.assignments)
     history = [a for a in valid if is_history(campaign, a, now)]
-    calendar = Calendar(campaign, history, travel)
+    future = sorted((a for a in valid if not is_history(campaign, a, now)), key=roster_order)
     base = list(history)
-    dropped = 0
-    for a in sorted((a for a in valid if not is_history(campaign, a, now)), key=roster_order):
-        if calendar.fits(a):
-            calendar.add(a)
-            base.append(a)
-        else:
-            dropped += 1
+    if retry_gaps:  # the rules themselves may have changed: every later assignment is checked again
+        calendar = Calendar(campaign, history, travel)
+        for a in future:
+            if calendar.fits(a):
+                calendar.add(a)
+                base.append(a)
+    else:
+        # Events change who may work when and where, never the time rules, and taking work away
+        # breaks no time rule: the rules about the person and the slot alone decide what stays.
+        calendar = Calendar(campaign, (), travel)
+        for a in future:
+            person = campaign.person(a.person_id)
+            if calendar.available(person, a) and calendar.eligible(person, a) and calendar.night_allowed(person, a):
+                base.append(a)
+    dropped = len(history) + len(future) - len(base)
     open_slots = [u for u in unfilled_slots(campaign, base, travel) if _still_open(campaign, u, now)]
-    fill_seconds = min(1.0, 0.1 * max(0.0, deadline - time.time()))
-    live = repair_clusters(campaign, base, open_slots, now, deadline - checking - fill_seconds, settings, travel)
-    assignments = live.assignments
-    still_open = [u for u in unfilled_slots(campaign, assignments, travel) if _still_open(campaign, u, now)]
-    added = [
-        a
-        for a in fill_gaps(campaign, assignments, still_open, travel, deadline=deadline - checking)
-        if not is_history(campaign, a, now)
-    ]
+    if not retry_gaps:
+        open_slots = _new_gaps(campaign, open_slots, published.unfilled)
+    assignments = base
+    live_figures: dict = {}
+    added: list[Assignment] = []
+    if open_slots:
+        fill_seconds = min(1.0, 0.1 * max(0.0, deadline - time.time()))
+        live = repair_clusters(campaign, base, open_slots, now, deadline - closing - fill_seconds, settings, travel)
+        assignments, live_figures = live.assignments, live.figures
+        still_open = [u for u in unfilled_slots(campaign, assignments, travel) if _still_open(campaign, u, now)]
+        if not retry_gaps:
+            still_open = _new_gaps(campaign, still_open, published.unfilled)
+        added = [
+            a
+            for a in fill_gaps(campaign, assignments, still_open, travel, deadline=deadline - closing)
+            if not is_history(campaign, a, now)
+        ]
     assignments = sorted(assignments + added, key=roster_order)
+    changes = roster_changes(published.assignments, assignments)
     unfilled = unfilled_slots(campaign, assignments, travel)
-    value, terms = objective(campaign, assignments, unfilled, travel)
-    roster = Roster(
-        campaign_name=campaign.name,
-        status="FEASIBLE",
-        assignments=tuple(assignments),
-        unfilled=tuple(unfilled),
-        objective=value,
-        best_bound=None,
-        wall_seconds=round(time.time() - started, 2),
-    )
-    report = verify(campaign, roster, travel)
+    roster = Roster(campaign.name, "FEASIBLE", tuple(assignments), tuple(unfilled), None, None, None)
+    report = verify(campaign, roster, travel, people=None if check_all else changes.people)
     if explain_late or time.time() + (1 - CHECK_ONLY_SHARE) * checking <= deadline:
         explanations: tuple[Explanation, ...] = tuple(explain(campaign, roster, report.unfilled, travel))
         explained = True
     else:
         explanations, explained = (), False
-    changes = roster_changes(published.assignments, assignments)
     outside = changes_outside(campaign, changes, now)
     wall = time.time() - started
     figures = dict(
-        live.figures,
+        live_figures,
         dropped=dropped,
         open_before=sum(u.missing for u in open_slots),
         gap_fills=len(added),
@@ -346,6 +374,7 @@ def repair(
         changed=changes.changed,
         people_touched=len(changes.people),
         changes_outside=outside,
+        checked="all" if check_all else "people touched",
     )
     logger.info(
         "repair: %d assignments dropped, %d person-slots open, %d changes for %d people, %.2f s",
@@ -356,6 +385,7 @@ def repair(
         wall,
     )
     roster = Roster(
-        roster.campaign_name, roster.status, roster.assignments, roster.unfilled, value, None, round(wall, 2)
+        campaign.name, "FEASIBLE", roster.assignments, roster.unfilled, report.objective, None, round(wall, 2)
     )
-    return SolveResult(roster, report, explanations, dict(report.terms), None, "FEASIBLE", wall, figures, changes)
+    status = "FEASIBLE" if not outside else "FAILED"
+    return SolveResult(roster, report, explanations, dict(report.terms), None, status, wall, figures, changes)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 
 from scheduler import timeline
@@ -905,6 +905,9 @@ def objective(
         The shortfalls (normally :func:`unfilled_slots` of the same assignments).
     travel
         ``(code_a, code_b) -> minutes``; default :func:`geo.travel.travel_minutes`.
+    people
+        Check the people rules for these people only (a repair's people touched, when the rest of the
+        roster was checked before); coverage and the objective are always recomputed in full.
 
     Returns
     -------
@@ -930,7 +933,9 @@ def objective(
 # --- the whole roster --------------------------------------------------------------------------
 
 
-def verify(campaign: Campaign, roster: Roster, travel: Travel | None = None) -> VerifyReport:
+def verify(
+    campaign: Campaign, roster: Roster, travel: Travel | None = None, people: set[str] | None = None
+) -> VerifyReport:
     """Check a roster against every rule, recompute its shortfalls, objective and coverage.
 
     Parameters
@@ -952,7 +957,12 @@ def verify(campaign: Campaign, roster: Roster, travel: Travel | None = None) -> 
     if roster.campaign_name != campaign.name:
         logger.warning("roster of campaign %r checked against campaign %r", roster.campaign_name, campaign.name)
     assignments = sorted(roster.assignments, key=assignment_sort_key)
-    violations = check_people_rules(campaign, assignments, travel)
+    if people is None:
+        violations = check_people_rules(campaign, assignments, travel)
+    else:  # the people rules hold person by person: checking those whose work changed is enough
+        mine = [a for a in assignments if a.person_id in people]
+        pins = tuple(pin for pin in campaign.pins if pin.person_id in people)
+        violations = check_people_rules(replace(campaign, pins=pins), mine, travel)
     usable = valid_assignments(campaign, assignments)
     unfilled = unfilled_slots(campaign, usable, travel)
     violations += check_unfilled_mismatch(roster.unfilled, unfilled)

@@ -328,23 +328,25 @@ def solve(
 def solve_changes(
     problem: Problem,
     published: set[tuple[int, int]],
-    costs: ChangeCosts = ChangeCosts(),
+    costs: ChangeCosts | None = None,
     time_limit_seconds: float = 2.0,
     num_workers: int = 1,
     seed: int = 0,
-    level_shares: tuple[float, ...] = (0.4, 0.3, 0.15, 0.15),
+    first_share: float = 0.7,
 ) -> Result:
     """Solve starting from ``published`` pairs and changing as little as possible, lexicographically.
 
-    Four objectives, each solved in turn with the ones before held at the values found:
-    (1) the covers' weighted shortfall; (2) the changes, ``costs.remove`` per published pair left out
-    and ``costs.add`` per new pair; (3) the workers touched; (4) the soft terms (pair costs, extra
-    tiers, penalties). Each level starts from the solution of the one before (a complete hint) and
-    gets its share of ``time_limit_seconds``; a level that finds nothing in its time keeps the
-    solution so far. The start is the published pairs the problem still allows (``problem.hints``
-    is ignored). ``Result.objective`` is the last level's value; ``Result.status`` is "OPTIMAL" when
-    every level was proved, else "FEASIBLE" ("GREEDY" when CP-SAT found nothing at all).
+    The order: (1) the covers' weighted shortfall; (2) the changes, ``costs.remove`` per published
+    pair left out and ``costs.add`` per new pair; (3) the workers touched; (4) the soft terms (pair
+    costs, extra tiers, penalties). The first three are one objective whose weights keep their order
+    exactly: each level's weight is above the largest value the levels after it can take. The first
+    solve (``first_share`` of the time) minimises it; the second holds it at the value found and
+    minimises the soft terms, starting from the first's solution. A solve that finds nothing in its
+    time keeps the solution so far; the start is the published pairs the problem still allows
+    (``problem.hints`` is ignored). ``Result.objective`` is the soft terms' value; ``Result.status``
+    is "OPTIMAL" when both solves were proved, else "FEASIBLE" ("GREEDY": CP-SAT found nothing).
     """
+    costs = costs or ChangeCosts()
     started = time.perf_counter()
     start = {pair for pair in published if pair in problem.costs}
     if time_limit_seconds <= 0:
@@ -352,7 +354,6 @@ def solve_changes(
     built = _build(problem, start)
     x, model = built.x, built.model
     changes: list = []
-    touched_terms: list = []
     by_worker: dict[int, list] = defaultdict(list)
     for pair, var in x.items():
         if pair in start:
@@ -362,40 +363,41 @@ def solve_changes(
             changes.append((var, costs.add))
             by_worker[pair[0]].append(var)
     constant = costs.remove * len(start)
+    touched: list = []
     for literals in by_worker.values():
         flag = model.new_bool_var("")
         for literal in literals:
             model.add_implication(literal, flag)
-        touched_terms.append((flag, costs.touch))
+        touched.append(flag)
         built.hinted.append((flag, 0))
         model.add_hint(flag, 0)
-    levels = [
-        (built.shortfall_terms, 0),
-        (changes, constant),
-        (touched_terms, 0),
-        (built.soft_terms, 0),
-    ]
-    values = {var: value for var, value in built.hinted}
-    proved = True
-    found = False
-    objective = None
-    bound = None
-    for (terms, offset), share in zip(levels, level_shares, strict=True):
-        expression = sum(weight * var for var, weight in terms) + offset
-        model.minimize(expression)
+    touch_weight = costs.touch
+    change_weight = touch_weight * (len(touched) + 1)
+    most_changes = costs.remove * len(start) + costs.add * (len(x) - len(start))
+    shortfall_weight = change_weight * (most_changes + 1)
+    first = (
+        sum(shortfall_weight * weight * var for var, weight in built.shortfall_terms)
+        + sum(change_weight * weight * var for var, weight in changes)
+        + change_weight * constant
+        + sum(touch_weight * flag for flag in touched)
+    )
+    soft = sum(weight * var for var, weight in built.soft_terms)
+    values = dict(built.hinted)
+    proved, found, objective, bound = True, False, None, None
+    for expression, share in ((first, first_share), (soft, 1.0)):
         left = time_limit_seconds - (time.perf_counter() - started)
         if left <= 0.02:
             proved = False
             break
-        solver = _solver(min(left, max(0.05, share * time_limit_seconds)), num_workers, seed, False, False)
+        model.minimize(expression)
+        solver = _solver(min(left, max(0.05, share * left)), num_workers, seed, False, False)
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             proved = False
             break
         found = True
         proved = proved and status == cp_model.OPTIMAL
-        objective = round(solver.objective_value)
-        bound = round(solver.best_objective_bound)
+        objective, bound = round(solver.objective_value), round(solver.best_objective_bound)
         model.add(expression <= objective)
         values = {var: solver.value(var) for var, _ in built.hinted}
         model.clear_hints()
