@@ -323,6 +323,7 @@ class Campaign:
                 "people": {p.id: p for p in self.people},
                 "demands": {d.ward_code: d for d in self.demands},
                 "points": {m.id: m for m in self.mobile_points},
+                "service_shift_ids": frozenset(s.id for s in self.shifts if s.kind is ShiftKind.SERVICE),
             },
         )
 
@@ -336,7 +337,16 @@ class Campaign:
         return tuple(self.start_date + timedelta(days=i) for i in range(self.days))
 
     def contains_date(self, day: date) -> bool:
-        return self.start_date <= day <= self.end_date
+        return 0 <= (day - self.start_date).days < self.days
+
+    @property
+    def service_shift_ids(self) -> frozenset[str]:
+        """The ids of the service shifts (the others are on call)."""
+        return self._index["service_shift_ids"]
+
+    def has(self, kind: str, key: str) -> bool:
+        """Whether the campaign has a ``kind`` ("people", "wards", "shifts", "points") of this id or code."""
+        return key in self._index[kind]
 
     def ward(self, code: str) -> Ward:
         return self._index["wards"][code]

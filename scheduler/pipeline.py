@@ -316,8 +316,9 @@ def repair(
     checking, _ = closing_seconds(campaign)
     closing = CHECK_ONLY_SHARE * checking if check_all else 0.15 * checking
     valid = valid_assignments(campaign, published.assignments)
-    history = [a for a in valid if is_history(campaign, a, now)]
-    future = sorted((a for a in valid if not is_history(campaign, a, now)), key=roster_order)
+    today = now.date()
+    history = [a for a in valid if a.date < today or (a.date == today and is_history(campaign, a, now))]
+    future = sorted((a for a in valid if a.date > today or not is_history(campaign, a, now)), key=roster_order)
     base = list(history)
     if retry_gaps:  # the rules themselves may have changed: every later assignment is checked again
         calendar = Calendar(campaign, history, travel)
@@ -344,17 +345,22 @@ def repair(
         fill_seconds = min(1.0, 0.1 * max(0.0, deadline - time.time()))
         live = repair_clusters(campaign, base, open_slots, now, deadline - closing - fill_seconds, settings, travel)
         assignments, live_figures = live.assignments, live.figures
-        still_open = [u for u in unfilled_slots(campaign, assignments, travel) if _still_open(campaign, u, now)]
+        unfilled = unfilled_slots(campaign, assignments, travel)
+        still_open = [u for u in unfilled if _still_open(campaign, u, now)]
         if not retry_gaps:
             still_open = _new_gaps(campaign, still_open, published.unfilled)
-        added = [
-            a
-            for a in fill_gaps(campaign, assignments, still_open, travel, deadline=deadline - closing)
-            if not is_history(campaign, a, now)
-        ]
+        if still_open:
+            added = [
+                a
+                for a in fill_gaps(campaign, assignments, still_open, travel, deadline=deadline - closing)
+                if not is_history(campaign, a, now)
+            ]
+    else:
+        unfilled = unfilled_slots(campaign, base, travel)
     assignments = sorted(assignments + added, key=roster_order)
     changes = roster_changes(published.assignments, assignments)
-    unfilled = unfilled_slots(campaign, assignments, travel)
+    if added:
+        unfilled = unfilled_slots(campaign, assignments, travel)
     roster = Roster(campaign.name, "FEASIBLE", tuple(assignments), tuple(unfilled), None, None, None)
     report = verify(campaign, roster, travel, people=None if check_all else changes.people)
     if explain_late or time.time() + (1 - CHECK_ONLY_SHARE) * checking <= deadline:

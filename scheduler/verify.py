@@ -210,7 +210,7 @@ def weekly_limit_minutes(campaign: Campaign, person: Person) -> int:
 
 
 def is_service(campaign: Campaign, assignment: Assignment) -> bool:
-    return assignment.shift_id is not None and campaign.shift(assignment.shift_id).kind is ShiftKind.SERVICE
+    return assignment.shift_id is not None and assignment.shift_id in campaign.service_shift_ids
 
 
 def week_dates(campaign: Campaign, week: int) -> tuple[date, date]:
@@ -267,29 +267,21 @@ def _violation(rule: str, assignment: Assignment, message: str) -> Violation:
     )
 
 
-def _known(lookup, key) -> bool:
-    try:
-        lookup(key)
-    except KeyError:
-        return False
-    return True
-
-
 def _invalid_reason(campaign: Campaign, assignment: Assignment) -> str | None:
     """Why an assignment cannot be checked against the rules, or None when it can."""
-    if not _known(campaign.person, assignment.person_id):
+    if not campaign.has("people", assignment.person_id):
         return f"không có người mã '{assignment.person_id}' trong chiến dịch"
-    if not _known(campaign.ward, assignment.ward_code):
+    if not campaign.has("wards", assignment.ward_code):
         return f"xã/phường '{assignment.ward_code}' không thuộc chiến dịch"
     if not campaign.contains_date(assignment.date):
         return f"ngày {format_date(assignment.date)} nằm ngoài chiến dịch"
     if assignment.shift_id is not None:
-        if not _known(campaign.shift, assignment.shift_id):
+        if not campaign.has("shifts", assignment.shift_id):
             return f"không có ca '{assignment.shift_id}'"
     else:
         # an assignment without a shift names a mobile point and a need (Assignment checks that)
         assert assignment.mobile_point_id is not None and assignment.need_index is not None
-        if not _known(campaign.mobile_point, assignment.mobile_point_id):
+        if not campaign.has("points", assignment.mobile_point_id):
             return f"không có điểm lưu động '{assignment.mobile_point_id}'"
         point = campaign.mobile_point(assignment.mobile_point_id)
         if not 0 <= assignment.need_index < len(point.staff_needed):
@@ -299,7 +291,7 @@ def _invalid_reason(campaign: Campaign, assignment: Assignment) -> str | None:
                 f"điểm lưu động {point.id} ở {ward_name(campaign, point.ward_code)} ngày "
                 f"{format_date(point.date)}, không phải nơi và ngày của phân công"
             )
-    unknown = [code for code in assignment.covered_ward_codes if not _known(campaign.ward, code)]
+    unknown = [code for code in assignment.covered_ward_codes if not campaign.has("wards", code)]
     if unknown:
         return f"phụ trách xã/phường không thuộc chiến dịch: {', '.join(unknown)}"
     return None

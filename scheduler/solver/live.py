@@ -29,7 +29,7 @@ from scheduler.solver.campaign_model import ClusterSpec, assignments_of, build_p
 
 logger = logging.getLogger(__name__)
 
-NEAREST_PER_POOL = 25  # people of each pool, nearest to the cluster's post, who may join a repair
+NEAREST_PER_POOL = 15  # people of each pool, nearest to the cluster's post, who may join a repair
 DAYS_AROUND = 1  # days modelled on each side of an open slot's day
 MIN_CLUSTER_SECONDS = 0.3
 
@@ -42,6 +42,22 @@ class LiveSolve:
     clusters: int = 0
     optimal: int = 0
     figures: dict = field(default_factory=dict)
+
+
+_PLANS: dict[tuple, list] = {}
+
+
+def _clusters(campaign: Campaign, travel: Callable[[str, str], int], max_cluster_size: int) -> list:
+    """The campaign's on-call clusters (kept for the next repair of the same wards and limits)."""
+    key = (
+        tuple((d.ward_code, d.night_response_limit_minutes) for d in campaign.demands),
+        id(travel),
+        max_cluster_size,
+    )
+    if key not in _PLANS:
+        _PLANS.clear()
+        _PLANS[key] = plan_clusters(campaign, travel, max_cluster_size)
+    return _PLANS[key]
 
 
 def _day_index(campaign: Campaign, assignment_or_slot) -> int:
@@ -127,7 +143,7 @@ def repair_clusters(
     """
     costs = costs or engine.ChangeCosts()
     now_minute = int((now - datetime.combine(campaign.start_date, datetime.min.time())).total_seconds() // 60)
-    clusters = plan_clusters(campaign, travel, settings.max_cluster_size)
+    clusters = _clusters(campaign, travel, settings.max_cluster_size)
     cluster_of_ward = {w: i for i, c in enumerate(clusters) for w in c.wards}
     first_day = max(0, (now.date() - campaign.start_date).days)
     days_of = _cluster_days(campaign, open_slots, cluster_of_ward, first_day)
