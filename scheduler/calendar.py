@@ -254,6 +254,7 @@ class Calendar:
         self.limits = TimeLimits.of(campaign)
         self.books: dict[str, TimeBook] = defaultdict(TimeBook)
         self.service_wards: dict[str, Counter] = defaultdict(Counter)  # student -> ward -> service assignments
+        self.wards: dict[str, Counter] = defaultdict(Counter)  # person -> ward -> assignments
         self.pin_keys = Counter(_pin_key(pin) for pin in campaign.pins)
         self._weekly_limits: dict[str, int] = {}
         self._kinds = {shift.id: shift.kind for shift in campaign.shifts}
@@ -267,12 +268,17 @@ class Calendar:
     def add(self, assignment: Assignment) -> None:
         day, start, end = self._span(assignment)
         self.books[assignment.person_id].add(day, start, end, self.limits.week_of_day[day])
+        self.wards[assignment.person_id][assignment.ward_code] += 1
         if self._counts_for_one_ward(assignment):
             self.service_wards[assignment.person_id][assignment.ward_code] += 1
 
     def remove(self, assignment: Assignment) -> None:
         day, start, end = self._span(assignment)
         self.books[assignment.person_id].remove(day, start, end, self.limits.week_of_day[day])
+        worked = self.wards[assignment.person_id]
+        worked[assignment.ward_code] -= 1
+        if not worked[assignment.ward_code]:
+            del worked[assignment.ward_code]
         if self._counts_for_one_ward(assignment):
             wards = self.service_wards[assignment.person_id]
             wards[assignment.ward_code] -= 1
