@@ -7,6 +7,8 @@ raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
 raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
                                            roster a campaign (.json, .xlsx or .csv)
 raquan verify DIR ROSTER                   re-check a roster without the solver
+raquan repair DIR ROSTER.json --event KIND,key=value,... [--events FILE.json] [--now ISO] --out NEW.json
+                                           repair a published roster after events, with minimal change
 raquan demo [--port P] [--time-limit S] [--no-browser]
                                            the main job: load Hanoi into a fresh data directory,
                                            solve, publish and serve the web app
@@ -201,6 +203,88 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _read_events(args: argparse.Namespace, now):
+    """The events of ``--events FILE.json`` (a list of event objects), then of each ``--event``."""
+    import json
+
+    from scheduler.events import event_from_dict, parse_event
+
+    events = []
+    if args.events:
+        data = json.loads(Path(args.events).read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise ValueError(f"{args.events}: a JSON list of events is expected")
+        events += [event_from_dict(item) for item in data]
+    events += [parse_event(text, now, "raquan repair") for text in args.event or ()]
+    return events
+
+
+def _slot_text(campaign, a) -> str:
+    from scheduler.verify import slot_name
+
+    return f"{campaign.person(a.person_id).name} ({a.person_id}), {slot_name(campaign, a)}"
+
+
+def print_changes(campaign, changes) -> None:
+    """The changes by ward and date: who is added (+), who moves (~), who is removed (−)."""
+    from scheduler.verify import ward_name
+
+    moved = {id(a) for pair in changes.moves() for a in pair}
+    for (ward, day), (added, removed) in changes.by_ward_and_date().items():
+        print(f"{ward_name(campaign, ward)}, {day.strftime('%d/%m/%Y')}:")
+        for a in added:
+            print(f"  {'~' if id(a) in moved else '+'} {_slot_text(campaign, a)}")
+        for a in removed:
+            print(f"  {'~' if id(a) in moved else '−'} bỏ {_slot_text(campaign, a)}")
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """Repair a published roster after events and write the new one, within ``--time-limit``."""
+    from scheduler import clock
+    from scheduler.events import EventError, apply_events
+    from scheduler.io import read_solve_settings
+    from scheduler.pipeline import repair
+    from scheduler.roster_io import read_roster_json, write_roster_json
+
+    try:
+        now = clock.now(args.now)
+        settings = read_solve_settings(Path(args.directory) / "campaign.toml").with_changes(
+            time_limit_seconds=args.time_limit, seed=args.seed
+        )
+        roster = read_roster_json(args.roster)
+        events = _read_events(args, now)
+    except (OSError, ValueError) as error:
+        print(f"raquan repair: {error}", file=sys.stderr)
+        return 2
+    deadline = args.started + settings.time_limit_seconds - 0.5
+    campaign = _load_or_report(Path(args.directory))
+    if campaign is None:
+        return 1
+    try:
+        after = apply_events(campaign, events, now)
+    except EventError as error:
+        print(f"raquan repair: {error}", file=sys.stderr)
+        return 2
+    result = repair(after, roster, now, settings, deadline=deadline, explain_late=False, retry_gaps=args.retry_gaps)
+    write_roster_json(result.roster, Path(args.out))
+    changes = result.changes
+    assert changes is not None  # a repair always compares with the published roster
+    print(f"Bây giờ: {now.isoformat(' ', 'minutes')}; {len(events)} sự kiện")
+    print_changes(after, changes)
+    before = result.figures
+    print(f"Thay đổi: {changes.summary_vi(len(result.report.unfilled))}")
+    print(
+        f"Phân công thay đổi: {changes.changed} (+{len(changes.added)} / −{len(changes.removed)}); "
+        f"người bị ảnh hưởng: {len(changes.people)}; bị bỏ do sự kiện: {before['dropped']}; "
+        f"ô mở cần sửa: {before['open_before']} lượt người"
+    )
+    print(f"Phủ: {result.report.coverage_percent:.2f}%; vi phạm: {len(result.report.violations)}")
+    for problem in before["changes_outside"]:
+        print(f"Sai phạm vi: {problem}", file=sys.stderr)
+    print(f"Thời gian: {result.wall_seconds:.2f} s. Đã ghi lịch vào {args.out}")
+    return 0 if result.is_feasible() else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the Hanoi scenario into a fresh data directory, solve, publish and serve the web app."""
     from web.server import demo
@@ -391,6 +475,25 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("roster")
     verify.add_argument("--explain", type=int, default=10, metavar="N", help="explain the first N gaps (default 10)")
     verify.set_defaults(func=cmd_verify)
+
+    repair = sub.add_parser("repair", help="repair a published roster (JSON) after events, with minimal change")
+    repair.add_argument("directory")
+    repair.add_argument("roster", help="the published roster (.json)")
+    repair.add_argument(
+        "--event",
+        action="append",
+        metavar="KIND,key=value,...",
+        help="an event, e.g. cancellation,person=SV0001,dates=2025-08-01..2025-08-03[,slots=sang] (repeatable); "
+        "kinds: cancellation, decline, absence, left, unavailable, demand_changed (ward=, min_support_staff=, ...), "
+        "mobile_point_cancelled (point=)",
+    )
+    repair.add_argument("--events", metavar="FILE.json", help="a JSON list of events (the web app's form)")
+    repair.add_argument("--now", help="the campaign's now, ISO (default: RAQUAN_NOW, else the real time)")
+    repair.add_argument("--out", required=True, help="the repaired roster (.json)")
+    repair.add_argument("--time-limit", type=float, default=20.0, help="seconds for the whole command (default 20)")
+    repair.add_argument("--seed", type=int, default=None)
+    repair.add_argument("--retry-gaps", action="store_true", help="also try the gaps the published roster already had")
+    repair.set_defaults(func=cmd_repair)
 
     demo = sub.add_parser(
         "demo",

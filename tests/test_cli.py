@@ -195,3 +195,51 @@ def test_solve_reads_solver_settings_from_campaign_toml(tmp_path, capsys):
     assert code == 0 and "Vi phạm quy tắc cứng: 0" in out
     code, _, err = run(capsys, "solve", str(tmp_path), "--out", str(tmp_path / "roster.json"), "--processes", "0")
     assert code == 2 and "solver.processes" in err
+
+
+def test_repair_prints_the_changes_and_writes_a_verified_roster(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    published = tmp_path / "roster.json"
+    assert run(capsys, "solve", str(tmp_path), "--out", str(published), "--time-limit", "10")[0] == 0
+    victim = json.loads(published.read_text(encoding="utf-8"))["assignments"][0]
+    repaired = tmp_path / "repaired.json"
+    code, out, err = run(
+        capsys,
+        "repair",
+        str(tmp_path),
+        str(published),
+        "--event",
+        f"cancellation,person={victim['person_id']},dates=2025-07-24..2025-07-26",
+        "--now",
+        "2025-07-23T20:00",
+        "--out",
+        str(repaired),
+        "--time-limit",
+        "10",
+    )
+    assert code == 0, err
+    assert "Bây giờ: 2025-07-23 20:00; 1 sự kiện" in out
+    assert "bỏ " in out and f"({victim['person_id']})" in out
+    assert re.search(r"Phân công thay đổi: \d+ \(\+\d+ / −\d+\)", out)
+    roster = json.loads(repaired.read_text(encoding="utf-8"))
+    assert not [a for a in roster["assignments"] if a["person_id"] == victim["person_id"]]
+    code, out, _ = run(capsys, "verify", str(tmp_path), str(repaired))
+    assert code == 0 and "Vi phạm: 0" in out
+
+
+def test_repair_refuses_an_unknown_person_clearly(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    published = tmp_path / "roster.json"
+    run(capsys, "solve", str(tmp_path), "--out", str(published), "--time-limit", "5")
+    code, _, err = run(
+        capsys,
+        "repair",
+        str(tmp_path),
+        str(published),
+        "--event",
+        "cancellation,person=NOONE,dates=2025-07-24",
+        "--out",
+        str(tmp_path / "x.json"),
+    )
+    assert code == 2 and "no person 'NOONE'" in err
+    assert not (tmp_path / "x.json").exists()
