@@ -1,7 +1,8 @@
 """Write a campaign back to a directory that :func:`scheduler.loader.load_campaign` reads.
 
 ``pins.csv`` is written only when the campaign has pins (or, header only, when the
-directory already holds one, so that a stale file never survives an export).
+directory already holds one, so that a stale file never survives an export); the optional
+``email`` column of ``people.csv`` only when someone has an address.
 
 The output is canonical: English headers, wards by full name, dates dd/mm/yyyy,
 times HH:MM, lists "a; b" in sorted order, rows sorted (wards by code, people by
@@ -11,6 +12,7 @@ files, in CSV and in XLSX, and loading the files gives an equal campaign.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from scheduler.tables import (
     PINS,
     TABLE_SUFFIXES,
     WARDS,
+    TableSchema,
     write_table,
 )
 
@@ -80,7 +83,7 @@ def export_campaign(campaign: Campaign, directory: Path | str, table_format: str
     written[0].write_bytes(campaign_toml(campaign).encode("utf-8"))
     for schema, rows in (
         (WARDS, ward_rows(campaign)),
-        (PEOPLE, people_rows(campaign)),
+        (people_schema(campaign), people_rows(campaign)),
         (MOBILE_POINTS, mobile_point_rows(campaign)),
     ):
         path = directory / f"{schema.name}{suffix}"
@@ -197,6 +200,13 @@ def _unless(value: int, default: int) -> str:
     return "" if value == default else str(value)
 
 
+def people_schema(campaign: Campaign) -> TableSchema:
+    """The columns of people.csv: ``email`` only when someone has an address (it is optional)."""
+    if any(person.email for person in campaign.people):
+        return PEOPLE
+    return dataclasses.replace(PEOPLE, columns=tuple(c for c in PEOPLE.columns if c.name != "email"))
+
+
 def people_rows(campaign: Campaign) -> list[dict[str, str]]:
     """The rows of people.csv, by id."""
     rows, ward_name = [], _WardNames(campaign)
@@ -215,6 +225,7 @@ def people_rows(campaign: Campaign) -> list[dict[str, str]]:
                 "weekly_cap_hours": "" if person.weekly_cap_hours is None else str(person.weekly_cap_hours),
                 "night_eligible": cells.format_bool(person.night_eligible),
                 "preferred_wards": cells.join_list(ward_name(code) for code in person.preferred_ward_codes),
+                "email": person.email,
             }
         )
     return rows

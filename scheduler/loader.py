@@ -726,6 +726,31 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
     return built
 
 
+EMAIL_MAX_CHARS = 254
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def parse_email(text: str) -> str:
+    """An e-mail address for notices, its domain in lower case ("An.Nguyen@Example.VN" -> "An.Nguyen@example.vn").
+
+    One ``@``, a local part of letters, digits and ``. _ % + -`` (and the other characters RFC 5322
+    allows unquoted), a domain with at least one dot; a ``mailto:`` prefix is dropped.
+    """
+    address = text.strip().removeprefix("mailto:").strip()
+    shown = address if len(address) <= 60 else address[:60] + "…"
+    if " " in address:
+        raise CellError(f"địa chỉ thư điện tử '{shown}' có dấu cách; mỗi ô chỉ ghi một địa chỉ")
+    if address.count("@") != 1:
+        raise CellError(f"địa chỉ thư điện tử '{shown}' phải có đúng một ký tự @, ví dụ ten@example.vn")
+    if len(address) > EMAIL_MAX_CHARS or not _EMAIL_RE.fullmatch(address):
+        raise CellError(f"địa chỉ thư điện tử '{shown}' không hợp lệ, ví dụ đúng: ten@example.vn")
+    local, domain = address.split("@")
+    return f"{local}@{domain.lower()}"
+
+
 def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[Person]:
     people = []
     ids: dict[str, str] = {}
@@ -751,6 +776,7 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
         preferred = r.cell(
             "preferred_wards", lambda t: cells.parse_list(t, ctx.campaign_ward, key=lambda u: u.code), []
         )
+        email = r.cell("email", parse_email, "")
         if r.failed or state.failed:
             continue
         person = _build(
@@ -768,6 +794,7 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
                 weekly_cap_hours=cap,
                 night_eligible=night,
                 preferred_ward_codes=tuple(unit.code for unit in preferred),
+                email=email,
             ),
             table.file,
             row.number,

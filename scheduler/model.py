@@ -200,6 +200,7 @@ class Person:
     weekly_cap_hours: int | None = None  # None: the pool's default
     night_eligible: bool = False
     preferred_ward_codes: tuple[str, ...] = ()
+    email: str = ""  # optional address for notices; empty when not known
 
     def __post_init__(self) -> None:
         _require(bool(self.id), "a person needs an id")

@@ -934,6 +934,7 @@ PEOPLE = TableSchema(
         Column("weekly_cap_hours", ("giờ tối đa mỗi tuần", "số giờ tối đa mỗi tuần")),
         Column("night_eligible", ("trực đêm", "có thể trực đêm")),
         Column("preferred_wards", ("xã/phường ưu tiên", "phường/xã ưu tiên")),
+        Column("email", ("thư điện tử", "địa chỉ thư điện tử", "e-mail")),
     ),
 )
 
