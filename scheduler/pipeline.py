@@ -163,6 +163,9 @@ def solve(
             deadline=deadline,
             travel=travel,
             explain_late=explain_late,
+            retry_gaps=True,
+            progress=progress,
+            on_plan=on_plan,
         )
     settings = settings or SolveSettings()
     started = time.time()
@@ -289,6 +292,8 @@ def repair(
     explain_late: bool = True,
     retry_gaps: bool = False,
     check_all: bool = True,
+    progress: Callable | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> SolveResult:
     """The published roster, repaired for ``campaign`` (the campaign after its events) with minimal change.
 
@@ -301,7 +306,7 @@ def repair(
        people whose work changed, coverage and the objective in full; and that no change touches
        the history (``figures["changes_outside"]``, empty when the promise holds).
     The result's ``changes`` are against ``published``. Explanations are made when ``explain_late``
-    or when there is time before ``deadline``.
+    or when there is time before ``deadline``. ``on_plan`` and ``progress`` follow the cluster repairs.
     """
     from scheduler.calendar import Calendar
     from scheduler.solver.fill import fill_gaps, roster_order
@@ -341,9 +346,21 @@ def repair(
     assignments = base
     live_figures: dict = {}
     added: list[Assignment] = []
+    if on_plan and not open_slots:
+        on_plan(0)
     if open_slots:
         fill_seconds = min(1.0, 0.1 * max(0.0, deadline - time.time()))
-        live = repair_clusters(campaign, base, open_slots, now, deadline - closing - fill_seconds, settings, travel)
+        live = repair_clusters(
+            campaign,
+            base,
+            open_slots,
+            now,
+            deadline - closing - fill_seconds,
+            settings,
+            travel,
+            progress=progress,
+            on_plan=on_plan,
+        )
         assignments, live_figures = live.assignments, live.figures
         unfilled = unfilled_slots(campaign, assignments, travel)
         still_open = [u for u in unfilled if _still_open(campaign, u, now)]

@@ -47,6 +47,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from scheduler import clock
 from web import store
 from web.models import Job, db, utcnow
 
@@ -133,8 +134,11 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(scratch, path)
 
 
-def run_solve(campaign, settings, workdir: str, server_pid: int) -> None:
+def run_solve(campaign, settings, workdir: str, server_pid: int, published=None, now=None) -> None:
     """The body of a job process: solve, check, explain, and pickle the result into ``workdir``.
+
+    With the ``published`` roster, the solve starts from it and changes only what the data forces
+    (``now``: the campaign's clock when the job started).
 
     The process leads its own process group, dies with the thread of ``server_pid`` that started
     it, and forks a guard that kills the group (the solver's pool too) when it ends.
@@ -168,12 +172,30 @@ def run_solve(campaign, settings, workdir: str, server_pid: int) -> None:
             state["phase"] = "checking"
         _write_json(progress_path, state)
 
-    result = solve(campaign, settings, deadline=deadline, progress=on_progress, on_plan=on_plan)
+    result = solve(
+        campaign, settings, deadline=deadline, progress=on_progress, on_plan=on_plan, published=published, now=now
+    )
     roster, report, explanations = result.roster, result.report, list(result.explanations)
     scratch = folder / "result.tmp"
     with open(scratch, "wb") as stream:
         pickle.dump((roster, report, explanations), stream)
     os.replace(scratch, folder / RESULT)
+
+
+def _live_start(campaign, now, fresh: bool):
+    """The campaign with its events applied, and the published roster to start from (None: from scratch)."""
+    try:
+        from web import live
+    except ImportError:  # the events live in web.live; without it the stored campaign is the campaign
+        live = None
+    if live is not None and hasattr(live, "domain_events"):
+        from scheduler.events import apply_events
+
+        campaign = apply_events(campaign, live.domain_events(), now)
+    if fresh:
+        return campaign, None
+    version = store.latest_published()
+    return campaign, (store.roster_of(version) if version is not None else None)
 
 
 def _reason(error: BaseException) -> str:
@@ -235,8 +257,11 @@ class JobRunner:
             if not (job_id.isdigit() and int(job_id) in active):
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def submit(self, time_limit_seconds: float, username: str = "") -> int:
-        """Start a solve of the stored campaign.
+    def submit(self, time_limit_seconds: float, username: str = "", fresh: bool = False) -> int:
+        """Start a solve of the stored campaign, with its events applied.
+
+        When a version is published (and not ``fresh``), the solve starts from it and changes
+        only what the data forces: re-solving unchanged data keeps the roster people were told.
 
         Returns
         -------
@@ -257,6 +282,8 @@ class JobRunner:
             campaign = store.campaign()
             if campaign is None:
                 raise LookupError("no campaign data has been imported")
+            now = clock.now(self.app.config.get("RAQUAN_NOW"))
+            campaign, published = _live_start(campaign, now, fresh)
             settings = store.solve_settings().with_changes(
                 time_limit_seconds=time_limit_seconds, processes=self.workers
             )
@@ -286,7 +313,7 @@ class JobRunner:
                 folder = self.workdir / f"job-{job_id}"
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir(parents=True)
-                self._processes[job_id] = self._start(job_id, campaign, settings, folder)
+                self._processes[job_id] = self._start(job_id, campaign, settings, folder, published, now)
             except Exception as error:
                 logger.exception("starting solve job %s", job_id)
                 self._end(job_id, "failed", f"không khởi động được tiến trình giải: {_reason(error)}")
@@ -358,10 +385,10 @@ class JobRunner:
 
     # -------------------------------------------------------------------------------- start and watch
 
-    def _start(self, job_id: int, campaign, settings, folder: Path):
+    def _start(self, job_id: int, campaign, settings, folder: Path, published=None, now=None):
         """Start the job's process from its watcher thread (the death signal follows that thread)."""
         ready = threading.Event()
-        started: dict = {}
+        started: dict = {"published": published, "now": now}
         threading.Thread(
             target=self._watch,
             args=(job_id, campaign, settings, folder, started, ready),
@@ -376,7 +403,9 @@ class JobRunner:
     def _watch(self, job_id: int, campaign, settings, folder: Path, started: dict, ready: threading.Event) -> None:
         context = multiprocessing.get_context("spawn")
         process = context.Process(
-            target=run_solve, name=f"raquan-solve-{job_id}", args=(campaign, settings, str(folder), os.getpid())
+            target=run_solve,
+            name=f"raquan-solve-{job_id}",
+            args=(campaign, settings, str(folder), os.getpid(), started.pop("published"), started.pop("now")),
         )
         try:
             process.start()

@@ -136,10 +136,13 @@ def repair_clusters(
     settings: SolveSettings,
     travel: Callable[[str, str], int],
     costs: engine.ChangeCosts | None = None,
+    progress: Callable | None = None,
+    on_plan: Callable[[int], None] | None = None,
 ) -> LiveSolve:
     """Repair the clusters of ``open_slots`` in ``base`` (a valid roster), changing as little as possible.
 
-    Slots that have started by ``now`` are history: they are never modelled as free.
+    Slots that have started by ``now`` are history: they are never modelled as free. ``on_plan`` is
+    told how many clusters will be repaired, ``progress`` is called (with the cluster's index) after each.
     """
     costs = costs or engine.ChangeCosts()
     now_minute = int((now - datetime.combine(campaign.start_date, datetime.min.time())).total_seconds() // 60)
@@ -152,6 +155,8 @@ def repair_clusters(
         if slot.ward_code in cluster_of_ward:
             shortfall[cluster_of_ward[slot.ward_code]] += slot.missing
     order = sorted(days_of, key=lambda c: (-shortfall[c], c))
+    if on_plan:
+        on_plan(len(order))
     current = list(base)
     result = LiveSolve(current)
     oncall_ids = {s.id for s in campaign.shifts if s.kind is ShiftKind.ONCALL}
@@ -213,6 +218,8 @@ def repair_clusters(
         current = [a for a in current if id(a) not in dropped] + kept_history + chosen
         result.clusters += 1
         result.optimal += outcome.status == "OPTIMAL"
+        if progress:
+            progress(index)
         logger.debug(
             "repair cluster %d: %d days, %d people, %d pairs, %s in %.2f s",
             index,

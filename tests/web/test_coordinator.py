@@ -272,6 +272,7 @@ def test_generate_runs_a_job_shows_its_progress_and_stops(client, loaded_app):
     from web.models import Job, RosterVersion, db
 
     runner = loaded_app.extensions["raquan_jobs"]
+    loaded_app.config["RAQUAN_NOW"] = "2025-07-23T20:00"  # the evening before the tiny campaign
     login(client, "dieuphoi")
     form = text(client.get(f"{PREFIX}/xep-lich"))
     assert 'value="5"' in form  # RAQUAN_DEFAULT_TIME_LIMIT of the test app
