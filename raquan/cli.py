@@ -5,7 +5,9 @@ raquan scenario tiny --out DIR             three wards, a dozen people
 raquan check DIR                           validate a campaign directory
 raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
 raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
-                                           roster a campaign (.json, .xlsx or .csv)
+             [--published ROSTER.json [--now ISO]]
+                                           roster a campaign (.json, .xlsx or .csv); from a published
+                                           roster, change only what the data forces
 raquan verify DIR ROSTER                   re-check a roster without the solver
 raquan repair DIR ROSTER.json --event KIND,key=value,... [--events FILE.json] [--now ISO] --out NEW.json
                                            repair a published roster after events, with minimal change
@@ -109,7 +111,7 @@ def _load_or_report(directory: Path):
         return None
 
 
-def _solve_with_progress(campaign, settings, deadline: float):
+def _solve_with_progress(campaign, settings, deadline: float, published=None, now=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from scheduler.pipeline import solve
@@ -125,6 +127,8 @@ def _solve_with_progress(campaign, settings, deadline: float):
             explain_late=False,
             progress=lambda outcome: progress.advance(task),
             on_plan=lambda n: progress.update(task, total=n),
+            published=published,
+            now=now,
         )
 
 
@@ -159,13 +163,23 @@ def cmd_solve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"raquan solve: {error}", file=sys.stderr)
         return 2
+    published, now = None, None
+    if args.published:
+        from scheduler import clock
+        from scheduler.roster_io import read_roster_json
+
+        try:
+            published, now = read_roster_json(args.published), clock.now(args.now)
+        except (OSError, ValueError) as error:
+            print(f"raquan solve: {error}", file=sys.stderr)
+            return 2
     # The deadline counts from the command's start: loading, solving, checking and writing all fit in it.
     writing = 0.5 if out.suffix.lower() == ".json" else 2.0
     deadline = args.started + settings.time_limit_seconds - writing
     campaign = _load_or_report(Path(args.directory))
     if campaign is None:
         return 1
-    result = _solve_with_progress(campaign, settings, deadline)
+    result = _solve_with_progress(campaign, settings, deadline, published, now)
     _write_roster(campaign, result.roster, result.report, out)
     print(result.summary())
     print(f"Đã ghi lịch vào {out}")
@@ -468,6 +482,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="CP-SAT search workers inside each cluster model (default 1)",
     )
     solve.add_argument("--seed", type=int, default=None)
+    solve.add_argument(
+        "--published",
+        metavar="ROSTER.json",
+        help="start from this published roster and change only what the data forces (a stable re-solve)",
+    )
+    solve.add_argument(
+        "--now", help="with --published: the campaign's now, ISO (default: RAQUAN_NOW, else the real time)"
+    )
     solve.set_defaults(func=cmd_solve)
 
     verify = sub.add_parser("verify", help="re-check a roster (JSON) without the solver")

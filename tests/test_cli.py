@@ -243,3 +243,28 @@ def test_repair_refuses_an_unknown_person_clearly(tmp_path, capsys):
     )
     assert code == 2 and "no person 'NOONE'" in err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_solve_from_a_published_roster_keeps_it(tmp_path, capsys):
+    run(capsys, "scenario", "tiny", "--out", str(tmp_path))
+    published = tmp_path / "roster.json"
+    run(capsys, "solve", str(tmp_path), "--out", str(published), "--time-limit", "5")
+    again = tmp_path / "again.json"
+    code, out, _ = run(
+        capsys,
+        "solve",
+        str(tmp_path),
+        "--out",
+        str(again),
+        "--time-limit",
+        "5",
+        "--published",
+        str(published),
+        "--now",
+        "2025-07-23T20:00",
+    )
+    assert code == 0 and "Thay đổi so với bản đã công bố: 0 người thêm ca, 0 người đổi ca" in out
+    before = json.loads(published.read_text(encoding="utf-8"))["assignments"]
+    after = json.loads(again.read_text(encoding="utf-8"))["assignments"]
+    key = lambda a: json.dumps(a, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, before)) == sorted(map(key, after))
