@@ -114,14 +114,12 @@ def changes_outside(
     campaign: Campaign,
     changes: RosterChanges,
     now: datetime,
-    wards: set[str] | None = None,
-    first: date | None = None,
-    last: date | None = None,
+    allowed: set[tuple[str, date]] | None = None,
 ) -> list[str]:
     """The changes a repair was not allowed to make, in words (empty when it kept its promise).
 
-    A change to a slot that has started by ``now`` is never allowed; with ``wards`` and
-    ``first``/``last``, neither is one outside those wards or dates.
+    A change to a slot that has started by ``now`` is never allowed; with ``allowed`` (the
+    (ward, date) pairs the repair was given), neither is one anywhere else.
     """
     problems = []
     for verb, group in (("thêm", changes.added), ("bỏ", changes.removed)):
@@ -129,8 +127,6 @@ def changes_outside(
             slot = f"{a.person_id} {a.date.isoformat()} {a.shift_id or a.mobile_point_id} tại {a.ward_code}"
             if is_history(campaign, a, now):
                 problems.append(f"{verb} {slot}: ca đã bắt đầu trước {now.isoformat(' ', 'minutes')}")
-            elif wards is not None and a.ward_code not in wards:
-                problems.append(f"{verb} {slot}: ngoài các xã, phường được sửa")
-            elif (first is not None and a.date < first) or (last is not None and a.date > last):
-                problems.append(f"{verb} {slot}: ngoài các ngày được sửa")
+            elif allowed is not None and (a.ward_code, a.date) not in allowed:
+                problems.append(f"{verb} {slot}: ngoài phần được sửa (xã, phường và ngày)")
     return problems

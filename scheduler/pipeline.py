@@ -319,7 +319,7 @@ def repair(
     deadline = started + settings.time_limit_seconds if deadline is None else deadline
     travel = travel or campaign_travel(campaign)
     checking, _ = closing_seconds(campaign)
-    closing = CHECK_ONLY_SHARE * checking if check_all else 0.15 * checking
+    closing = CHECK_ONLY_SHARE * checking if check_all else 0.2 * checking
     valid = valid_assignments(campaign, published.assignments)
     today = now.date()
     history = [a for a in valid if a.date < today or (a.date == today and is_history(campaign, a, now))]
@@ -344,6 +344,9 @@ def repair(
     if not retry_gaps:
         open_slots = _new_gaps(campaign, open_slots, published.unfilled)
     assignments = base
+    # The part a repair may change: where the events took work away, the open slots, the clusters repaired.
+    kept = set(base)
+    allowed = {(a.ward_code, a.date) for a in valid if a not in kept} if not retry_gaps else None
     live_figures: dict = {}
     added: list[Assignment] = []
     if on_plan and not open_slots:
@@ -362,6 +365,8 @@ def repair(
             on_plan=on_plan,
         )
         assignments, live_figures = live.assignments, live.figures
+        if allowed is not None:
+            allowed |= live.scope | {(u.ward_code, u.date) for u in open_slots}
         unfilled = unfilled_slots(campaign, assignments, travel)
         still_open = [u for u in unfilled if _still_open(campaign, u, now)]
         if not retry_gaps:
@@ -385,7 +390,7 @@ def repair(
         explained = True
     else:
         explanations, explained = (), False
-    outside = changes_outside(campaign, changes, now)
+    outside = changes_outside(campaign, changes, now, allowed)
     wall = time.time() - started
     figures = dict(
         live_figures,

@@ -39,6 +39,7 @@ class LiveSolve:
     """The roster after the cluster repairs, with their figures."""
 
     assignments: list[Assignment]
+    scope: set = field(default_factory=set)  # the (ward, date) pairs modelled
     clusters: int = 0
     optimal: int = 0
     figures: dict = field(default_factory=dict)
@@ -192,6 +193,7 @@ def repair_clusters(
             elif _day_index(campaign, a) in reach:
                 context.append(a)
         spec = ClusterSpec(index, cluster.post, cluster.wards, team, frozenset(days), tuple(context))
+        result.scope |= {(ward, campaign.dates[d]) for ward in cluster.wards for d in days}
         problem = build_problem(campaign, spec, travel)
         published = pairs_of(problem, campaign, in_model)
         # History inside the window: a task that has started keeps exactly its published pairs.

@@ -154,6 +154,8 @@ def test_changes_outside_flags_history(tiny):
     changes = roster_changes([sang], [])
     assert changes_outside(tiny, changes, BEFORE) == []
     assert "đã bắt đầu" in changes_outside(tiny, changes, AT + timedelta(hours=3))[0]
+    assert changes_outside(tiny, changes, BEFORE, {("00316", START)}) == []
+    assert "ngoài phần được sửa" in changes_outside(tiny, changes, BEFORE, {("00316", START + timedelta(days=1))})[0]
 
 
 # --- the engine's change costs -------------------------------------------------------------------------------
