@@ -5,6 +5,7 @@
 - ``youth`` (Thành đoàn): students' wards and teams, pins, counts;
 - ``volunteer``: "Ca trực của tôi", the calendar feed, "Tôi không thể đến";
 - ``api``: the JSON API and its OpenAPI description.
+- ``outbox``: notices to volunteers (e-mail, SMS) sent by a worker thread; the coordinators' outbox page.
 
 Storage is SQLAlchemy (:mod:`web.models`, migrations in ``web/migrations``); solving runs in
 :mod:`web.jobs`. Only this package imports Flask.
@@ -92,11 +93,11 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     babel.init_app(app, locale_selector=select_locale)
     _sqlite_pragmas(app)
 
-    from web import api, coordinator, edge, public, volunteer, youth
+    from web import api, coordinator, edge, outbox, public, volunteer, youth
     from web.jobs import JobRunner
 
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
-    for module in (public, coordinator, youth, volunteer, api):
+    for module in (public, coordinator, youth, volunteer, api, outbox):
         app.register_blueprint(module.blueprint)
 
     app.extensions["raquan_ready"] = threading.Event()
@@ -130,6 +131,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         with app.app_context():
             upgrade(directory=str(MIGRATIONS))
             app.extensions["raquan_jobs"].recover()
+    outbox.start_worker(app)  # the notices' sender thread (RAQUAN_OUTBOX_WORKER; off in tests)
     return app
 
 
