@@ -52,7 +52,7 @@ from web.auth import current_user, role_required
 from web.edge import parse_id
 from web.forms import ActionForm, Form, WholeNumberField
 from web.jobs import JobBusy
-from web.models import AssignmentRow, CampaignFile, Cancellation, Job, PersonCredential, RosterVersion, db
+from web.models import AssignmentRow, CampaignFile, Job, PersonCredential, RosterVersion, db
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,6 @@ TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAPS_PER_PAGE = 100
 PEOPLE_PER_PAGE = 50
-CANCELLATIONS_PER_PAGE = 100
 DIFF_ROWS_SHOWN = 500
 RECENT_JOBS = 8
 MAX_TIME_LIMIT_SECONDS = 3600
@@ -397,14 +396,19 @@ def dashboard():
             "pins": len(campaign.pins),
         }
     jobs = list(db.session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT_JOBS)))
+    from web import live
+
+    published = store.latest_published()
     return render_template(
         "coordinator/dashboard.html",
+        open_events=live.count_events("open"),
+        unrepaired=live.unrepaired_count(published),
         campaign=campaign,
         files=stored,
         counts=counts,
         jobs=jobs,
         versions=_versions(),
-        published=store.latest_published(),
+        published=published,
         revision=store.revision(),
         pool_labels=pool_labels(),
     )
@@ -680,21 +684,41 @@ def people(version_id: int):
 @blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>")
 @role_required("coordinator")
 def ward(version_id: int, ward_code: str):
-    """One ward's roster by day and shift, with names and phone numbers, and its gaps."""
+    """One ward's roster by day and shift, with names and phone numbers, and its gaps.
+
+    The people whose slot an open event takes away (a cancellation, an absence) are struck through
+    with "đã báo vắng", and the days they touch are counted again without them: a slot they leave
+    short is marked short.
+    """
+    from web import live
+
     record = _version(version_id)
     campaign = _campaign_or_redirect()
     place = _ward_or_404(campaign, ward_code)
+    cancelled = live.cancelled_slots(version_id)
     cells: dict[tuple[date, str], list[dict]] = defaultdict(list)
     for row in store.ward_assignments(version_id, ward_code):
         key = row.shift_id if row.shift_id is not None else MOBILE_COLUMN
-        cells[(row.date, key)].append(_entry(campaign, row, None))
+        cells[(row.date, key)].append(_entry(campaign, row, None, cancelled))
     for row in _remote_cover(version_id, ward_code):
-        cells[(row.date, row.shift_id)].append(_entry(campaign, row, _ward_name(campaign, row.ward_code)))
+        cells[(row.date, row.shift_id)].append(_entry(campaign, row, _ward_name(campaign, row.ward_code), cancelled))
     columns = [
         (shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
         for shift in campaign.shifts
     ] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
-    missing = missing_by_ward_and_day(store.roster_of(record))
+    roster = store.roster_of(record)
+    missing = missing_by_ward_and_day(roster)
+    short: dict[tuple[date, str], int] = {}  # (day, column) -> people missing now, on the days events touch
+    touched = {entry["date"] for entries in cells.values() for entry in entries if entry["cancelled"]}
+    if touched:
+        current = live.live_campaign() or campaign
+        for day in touched:
+            gaps = [g for g in live.day_shortfalls(current, roster, day, cancelled) if g.ward_code == ward_code]
+            missing[(ward_code, day)] = sum(g.missing for g in gaps)
+            for gap in gaps:
+                key = gap.shift_id or (MOBILE_COLUMN if gap.mobile_point_id else None)
+                if key is not None:
+                    short[(day, key)] = short.get((day, key), 0) + gap.missing
     days = [(day, day_label(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
     return render_template(
         "coordinator/ward.html",
@@ -704,6 +728,8 @@ def ward(version_id: int, ward_code: str):
         cells=cells,
         columns=columns,
         days=days,
+        short=short,
+        cancelled_count=sum(1 for entries in cells.values() for entry in entries if entry["cancelled"]),
         gaps=store.gaps(version_id, ward_code),
         rule_label=rule_label,
         pool_labels=pool_labels(),
@@ -724,10 +750,12 @@ def _remote_cover(version_id: int, ward_code: str) -> list[AssignmentRow]:
     return [row for row in rows if ward_code in row.covered_ward_codes.split(",")]
 
 
-def _entry(campaign: Campaign, row: AssignmentRow, posted_at: str | None) -> dict:
+def _entry(campaign: Campaign, row: AssignmentRow, posted_at: str | None, cancelled: set = frozenset()) -> dict:
     person = _person_of(campaign, row.person_id)
     return {
         "id": row.person_id,
+        "date": row.date,
+        "cancelled": (row.person_id, row.date, row.shift_id or row.mobile_point_id or "") in cancelled,
         "name": person.name if person else row.person_id,
         "pool": person.pool.value if person else "",
         "phone": person.phone if person else "",
@@ -854,7 +882,10 @@ def export_ward(version_id: int, ward_code: str):
 
 
 def _today() -> date:
-    return datetime.now(TIMEZONE).date()
+    """Today by the campaign's clock (``RAQUAN_NOW`` fixes it)."""
+    from web import live
+
+    return live.today()
 
 
 @blueprint.get("/bao-cao-ngay")
@@ -866,7 +897,19 @@ def daily_report():
     day = _date_arg("date", campaign)
     if day is None:
         day = _today() if campaign.contains_date(_today()) else campaign.start_date
-    rows = daily_rows(campaign, store.roster_of(record), day) if record else []
+    rows, cancelled_by_ward = [], Counter()
+    if record:
+        from web import live
+
+        roster = store.roster_of(record)
+        cancelled = {key for key in live.cancelled_slots(record.id) if key[1] == day}
+        if cancelled or live.count_events("open"):
+            # The day as it stands: the cancelled assignments off, the gaps recomputed by the checker's rules.
+            current = live.live_campaign() or campaign
+            rows = daily_rows(current, live.day_roster(current, roster, day, cancelled), day)
+            cancelled_by_ward = Counter(a.ward_code for a in roster.assignments if live.is_cancelled(cancelled, a))
+        else:
+            rows = daily_rows(campaign, roster, day)
     return render_template(
         "coordinator/daily.html",
         campaign=campaign,
@@ -874,45 +917,9 @@ def daily_report():
         day=day,
         day_text=day_label(day),
         rows=rows,
+        cancelled=cancelled_by_ward,
         generated=datetime.now(TIMEZONE),
     )
-
-
-# ------------------------------------------------------------------------------------------------ cancellations
-
-
-@blueprint.get("/huy-ca")
-@role_required("coordinator")
-def cancellations():
-    """The volunteers' "Tôi không thể đến" reports, newest first, with name and phone."""
-    campaign = _campaign()
-    total = db.session.scalar(select(func.count()).select_from(Cancellation)) or 0
-    count = max(1, math.ceil(total / CANCELLATIONS_PER_PAGE))
-    number = min(_page_number(), count)
-    records = list(
-        db.session.scalars(
-            select(Cancellation)
-            .order_by(Cancellation.created_at.desc(), Cancellation.id.desc())
-            .offset((number - 1) * CANCELLATIONS_PER_PAGE)
-            .limit(CANCELLATIONS_PER_PAGE)
-        )
-    )
-    entries = []
-    for record in records:
-        person = _person_of(campaign, record.person_id) if campaign else None
-        entries.append(
-            {
-                "record": record,
-                "name": person.name if person else record.person_id,
-                "phone": person.phone if person else "",
-                "ward": _ward_name(campaign, record.ward_code) if campaign else record.ward_code,
-                "slot": _slot_name(campaign, record.shift_id, record.mobile_point_id)
-                if campaign
-                else (record.shift_id or record.mobile_point_id or ""),
-            }
-        )
-    page = Page(entries, number, count, total)
-    return render_template("coordinator/cancellations.html", page=page)
 
 
 # ------------------------------------------------------------------------------------------------ one person
