@@ -19,8 +19,9 @@ Public API (inside an app context)
     is the number of people to notify, for the confirm step before publishing.
 ``enqueue_version_notices(version_id, previous_version_id=None) -> int``
     Enqueues that plan (keys ``publish:<version>:<person>`` / ``change:<version>:<person>``); returns
-    the number of people. The sender loop also calls it for the latest published version, so a
-    publish whose notices were lost to a crash still gets them, once.
+    the number of people. The sender loop also calls it, once per process, for the latest published
+    version if it was published in the last ``RAQUAN_NOTICE_CATCHUP_HOURS`` (24), so a publish whose
+    notices were lost to a crash still gets them, once.
 ``enqueue_reminders(now=None) -> int``
     From ``RAQUAN_REMINDER_HOUR`` (19) on, one reminder per person with a shift tomorrow in the latest
     published version (cancelled shifts left out), key ``reminder:<date>:<version>:<person>``; a
@@ -95,6 +96,12 @@ OPTED_OUT_REASON = "người nhận đã từ chối nhận tin"
 DEFAULT_SMS_TEMPLATE = '{"to": "{phone}", "text": "{text}"}'
 MESSAGES_PER_PAGE = 50
 ERROR_MAX_CHARS = 1000
+
+
+if __name__ == "__main__":  # python -m web.outbox: run the module as imported, so its tables are defined once
+    from web.outbox import main as _main
+
+    raise SystemExit(_main())
 
 
 # ------------------------------------------------------------------------------------------------ tables
@@ -573,6 +580,21 @@ def sms_request_body(config: Settings, phone: str, text: str) -> bytes:
     return config.sms_template.replace("{phone}", escape(phone)).replace("{text}", escape(text)).encode("utf-8")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A gateway's redirect is an answer like any other non-2xx one: never followed elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    """No redirects; no proxy for a gateway on loopback (a proxy from the environment would take it elsewhere)."""
+    handlers: list = [_NoRedirects()]
+    if is_loopback_host(urlsplit(url).hostname or ""):
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
+
+
 def send_sms(message: OutboxMessage, config: Settings) -> None:
     """One SMS POSTed to the gateway; any answer but 2xx raises."""
     request_ = urllib.request.Request(
@@ -582,7 +604,7 @@ def send_sms(message: OutboxMessage, config: Settings) -> None:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request_, timeout=config.timeout_seconds) as answer:  # noqa: S310 (URL checked)
+        with _opener(config.sms_url).open(request_, timeout=config.timeout_seconds) as answer:
             status = answer.status
     except urllib.error.HTTPError as error:
         raise RuntimeError(f"cổng SMS trả lời {error.code} {error.reason}") from error
@@ -694,6 +716,9 @@ def deliver_due(now: datetime | None = None, limit: int = 50, sender: str | None
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         assert message is not None
         attempts = message.attempts
+        if opted_out(message.person_id):  # opted out after the message was queued
+            _finish(message_id, sender, {"state": "skipped", "last_error": OPTED_OUT_REASON})
+            continue
         try:
             SENDERS[message.channel](message, config)
         except Exception as error:  # any failure of the channel is kept on the message and retried
@@ -943,7 +968,3 @@ def volunteer_notices():
 def notices_off(person_id: str) -> bool:
     """Whether the person opted out (for the volunteer's page, to show the right button)."""
     return opted_out(person_id)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -109,7 +109,9 @@ def gateway():
 
 
 def _use_smtp(app, smtp):
-    app.config.update(RAQUAN_SMTP_HOST="127.0.0.1", RAQUAN_SMTP_PORT=str(smtp.port), RAQUAN_SMTP_FROM="raquan@localhost")
+    app.config.update(
+        RAQUAN_SMTP_HOST="127.0.0.1", RAQUAN_SMTP_PORT=str(smtp.port), RAQUAN_SMTP_FROM="raquan@localhost"
+    )
 
 
 def _person(app, person_id="SV0001", email_address="lan.nguyen@example.vn"):
@@ -121,8 +123,8 @@ def _person(app, person_id="SV0001", email_address="lan.nguyen@example.vn"):
 
 
 def _rows(app):
-    from web.outbox import OutboxMessage
     from web.models import db
+    from web.outbox import OutboxMessage
 
     with app.app_context():
         return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -177,7 +179,9 @@ def test_version_notices_go_to_everyone_with_a_shift_once(loaded_app, smtp):
     _people_with_emails(loaded_app)
     version_id = loaded_app.config["TEST_VERSION_ID"]
     with loaded_app.app_context():
-        rostered = set(db.session.scalars(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id)))
+        rostered = set(
+            db.session.scalars(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id))
+        )
         planned = outbox.plan_version_notices(version_id)
         assert {item.person_id for item in planned} == rostered
         assert outbox.enqueue_version_notices(version_id) == len(rostered)
@@ -235,7 +239,9 @@ def test_only_loopback_unless_external_delivery_is_allowed(loaded_app):
         loaded_app.config.update(RAQUAN_SMTP_HOST="::1", RAQUAN_SMS_URL="http://localhost:9/send")
         assert outbox.settings().email_off == "" and outbox.settings().sms_off == ""
         loaded_app.config.update(
-            RAQUAN_SMTP_HOST="10.0.0.5", RAQUAN_SMS_URL="https://sms.example.com/send", RAQUAN_ALLOW_EXTERNAL_DELIVERY="1"
+            RAQUAN_SMTP_HOST="10.0.0.5",
+            RAQUAN_SMS_URL="https://sms.example.com/send",
+            RAQUAN_ALLOW_EXTERNAL_DELIVERY="1",
         )
         assert outbox.settings().email_off == "" and outbox.settings().sms_off == ""
 
@@ -394,7 +400,9 @@ def test_two_senders_at_once_send_each_message_once(loaded_app, smtp):
     _use_smtp(loaded_app, smtp)
     with loaded_app.app_context():
         for number in range(30):
-            outbox.enqueue(f"load:{number}", "SV0001", "email", f"p{number}@example.vn", f"tin {number}", "nội dung", "other")
+            outbox.enqueue(
+                f"load:{number}", "SV0001", "email", f"p{number}@example.vn", f"tin {number}", "nội dung", "other"
+            )
     barrier = threading.Barrier(2)
     rounds, errors = [], []
 
@@ -479,7 +487,9 @@ def test_reminders_for_tomorrow_are_made_once_from_the_reminder_hour(loaded_app,
     loaded_app.config.update(RAQUAN_SMS_URL=sms.url)
     version_id = loaded_app.config["TEST_VERSION_ID"]
     with loaded_app.app_context():
-        first_day = db.session.scalar(select(func.min(AssignmentRow.date)).where(AssignmentRow.version_id == version_id))
+        first_day = db.session.scalar(
+            select(func.min(AssignmentRow.date)).where(AssignmentRow.version_id == version_id)
+        )
         tomorrow = first_day + timedelta(days=1)
         rows = db.session.scalars(
             select(AssignmentRow).where(AssignmentRow.version_id == version_id, AssignmentRow.date == tomorrow)
@@ -541,3 +551,29 @@ def test_the_worker_is_off_in_tests_unless_asked(app):
 
     assert "raquan_outbox" not in app.extensions
     assert outbox.start_worker(app) is None
+
+
+def test_the_sender_command_delivers_what_is_due(loaded_app, smtp, database_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.web.conftest import ROOT
+    from web import outbox
+
+    with loaded_app.app_context():
+        outbox.enqueue_for_person(_person(loaded_app), "change", "change:1:SV0001", SUBJECT, TEXT)
+    env = {
+        **os.environ,
+        "RAQUAN_DATA_DIR": str(tmp_path / "sender"),
+        "RAQUAN_DATABASE_URL": database_url,
+        "RAQUAN_SECRET_KEY": "test-secret",
+        "RAQUAN_SMTP_HOST": "127.0.0.1",
+        "RAQUAN_SMTP_PORT": str(smtp.port),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "web.outbox", "--once"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(smtp.messages) == 1 and smtp.messages[0][1]["Subject"] == SUBJECT
+    assert _rows(loaded_app)[0].state == "sent"
