@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from geo import units
@@ -448,7 +448,38 @@ def _peak_dates(dates: tuple[date, ...]) -> frozenset[date]:
     return frozenset(d for i, d in enumerate(dates) if i < 7 or d.weekday() == 0)
 
 
-def hanoi_scenario(seed: int = 1, scale: float = 1.0, technicians: int = 250, mobile_points: int = 400) -> Campaign:
+def moved_to(campaign: Campaign, start: date) -> Campaign:
+    """The same campaign starting on ``start``: every date in it shifted by the same number of days.
+
+    The start date, people's unavailable dates and slots, the wards' peak dates, the mobile points'
+    dates and the pins move together, so the campaign keeps its structure (a replay of the 2025
+    scenario on upcoming dates, for the demo). Weekdays move with the dates unless the shift is a
+    whole number of weeks.
+    """
+    delta = start - campaign.start_date
+    if not delta:
+        return campaign
+
+    def days(dates):
+        return frozenset(d + delta for d in dates)
+
+    people = tuple(
+        replace(
+            p,
+            unavailable_dates=days(p.unavailable_dates),
+            unavailable_slots=frozenset((d + delta, slot) for d, slot in p.unavailable_slots),
+        )
+        for p in campaign.people
+    )
+    demands = tuple(replace(d, peak_dates=days(d.peak_dates)) for d in campaign.demands)
+    points = tuple(replace(m, date=m.date + delta) for m in campaign.mobile_points)
+    pins = tuple(replace(a, date=a.date + delta) for a in campaign.pins)
+    return replace(campaign, start_date=start, people=people, demands=demands, mobile_points=points, pins=pins)
+
+
+def hanoi_scenario(
+    seed: int = 1, scale: float = 1.0, technicians: int = 250, mobile_points: int = 400, start: date | None = None
+) -> Campaign:
     """The Hanoi campaign of Directive 11/CT-UBND with a synthetic but realistic workforce.
 
     Parameters
@@ -461,6 +492,8 @@ def hanoi_scenario(seed: int = 1, scale: float = 1.0, technicians: int = 250, mo
         Size of the service centre's technician pool.
     mobile_points
         Number of mobile service points over the campaign.
+    start
+        Move the campaign to start on this date (:func:`moved_to`); None keeps the 2025 dates.
     """
     rng = random.Random(seed)
     factory = _PeopleFactory(rng)
@@ -504,11 +537,12 @@ def hanoi_scenario(seed: int = 1, scale: float = 1.0, technicians: int = 250, mo
     logger.info(
         "Hanoi scenario seed %d: %d wards, %d people, %d mobile points", seed, len(wards), len(people), len(points)
     )
-    return campaign
+    return campaign if start is None else moved_to(campaign, start)
 
 
-def tiny_scenario() -> Campaign:
-    """Three wards of Hà Nội over three days and twelve people: checkable by hand.
+def tiny_scenario(start: date | None = None) -> Campaign:
+    """Three wards of Hà Nội over three days and twelve people: checkable by hand (``start``: see
+    :func:`moved_to`; None keeps the 2025 dates).
 
     Định Công and Hoàng Liệt are neighbouring inner wards; Bất Bạt is a far
     outer commune where only one student lives and no telecom staff, so its
@@ -650,7 +684,7 @@ def tiny_scenario() -> Campaign:
             priority_group=PriorityGroup.ELDERLY,
         ),
     )
-    return Campaign(
+    campaign = Campaign(
         name="Tiny: ba xã phường, ba ngày",
         province=PROVINCE,
         start_date=start,
@@ -662,6 +696,7 @@ def tiny_scenario() -> Campaign:
         people=people,
         mobile_points=points,
     )
+    return campaign if start is None else moved_to(campaign, start)
 
 
 SCENARIOS = {"hanoi": hanoi_scenario, "tiny": tiny_scenario}
