@@ -8,6 +8,7 @@ import secrets
 import tempfile
 import threading
 import webbrowser
+from datetime import date
 from pathlib import Path
 
 from waitress import create_server
@@ -46,13 +47,25 @@ def warm(app) -> None:
             logger.info("cached the shifts of %d people", warm_cache(version))
 
 
-def load_demo(app, seed: int = 1) -> dict[str, str]:
-    """Import the Hanoi scenario and add the demo users; returns username -> password."""
+def demo_start(app) -> date:
+    """The demo campaign's first day by default: today by the campaign's clock (``RAQUAN_NOW`` fixes it)."""
+    from scheduler import clock
+
+    return clock.now(app.config.get("RAQUAN_NOW") or None).date()
+
+
+def load_demo(app, seed: int = 1, start: date | None = None) -> dict[str, str]:
+    """Import the Hanoi scenario and add the demo users; returns username -> password.
+
+    ``start``: the campaign's first day (default :func:`demo_start`, today in Hanoi, so upcoming shifts
+    show; ``date(2025, 7, 24)`` replays the directive's own dates).
+    """
     from scheduler.io import export_campaign
     from scheduler.scenarios import hanoi_scenario
 
     directory = Path(app.config["RAQUAN_DATA_DIR"]) / "scenario"
-    export_campaign(hanoi_scenario(seed), directory, table_format="csv")
+    start = start or demo_start(app)
+    export_campaign(hanoi_scenario(seed, start=start), directory, table_format="csv")
     passwords = {}
     with app.app_context():
         store.import_directory(directory, username="demo")
@@ -95,16 +108,22 @@ def demo(
     seed: int = 1,
     host: str = "127.0.0.1",
     data_dir: str | None = None,
+    start: date | None = None,
 ) -> None:
-    """Load the Hanoi scenario into a fresh data directory, solve, publish and serve."""
+    """Load the Hanoi scenario into a fresh data directory, solve, publish and serve.
+
+    ``start``: the campaign's first day (default: today in Hanoi's time).
+    """
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="raquan-demo-"))
     # The demo serves plain HTTP on loopback, so its cookie cannot be HTTPS-only unless asked for.
     overrides = {} if os.environ.get("RAQUAN_SECURE_COOKIES") else {"SESSION_COOKIE_SECURE": False}
     app = create_app(overrides, data_dir=directory)
-    passwords = load_demo(app, seed)
+    start = start or demo_start(app)
+    passwords = load_demo(app, seed, start)
     server = create_server(app, host=host, port=port, threads=8)
     url = f"http://{host}:{server.effective_port}/"
     print(f"Ra Quân (demo): {url}  — dữ liệu: {directory}", flush=True)
+    print(f"  chiến dịch bắt đầu ngày {start:%d/%m/%Y}", flush=True)
     for username, password in passwords.items():
         print(f"  tài khoản {username} / mật khẩu {password}", flush=True)
     print(f"Đang xếp lịch ({time_limit_seconds:.0f} s); /healthz trả lời 200 khi sẵn sàng.", flush=True)
