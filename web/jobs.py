@@ -184,14 +184,13 @@ def run_solve(campaign, settings, workdir: str, server_pid: int, published=None,
 
 def _live_start(campaign, now, fresh: bool):
     """The campaign with its events applied, and the published roster to start from (None: from scratch)."""
-    try:
-        from web import live
-    except ImportError:  # the events live in web.live; without it the stored campaign is the campaign
-        live = None
-    if live is not None and hasattr(live, "domain_events"):
-        from scheduler.events import apply_events
+    from scheduler.events import EventError, apply_events
+    from web import live
 
-        campaign = apply_events(campaign, live.domain_events(), now)
+    try:
+        campaign = apply_events(campaign, live.domain_events(), now)  # history stays as it was
+    except EventError:  # an event that no longer fits the data: live_campaign leaves it out
+        campaign = live.live_campaign() or campaign
     if fresh:
         return campaign, None
     version = store.latest_published()
