@@ -85,7 +85,7 @@ from scheduler.model import Person
 from web import notices, store
 from web.auth import role_required
 from web.forms import ActionForm
-from web.models import AssignmentRow, Cancellation, RosterVersion, db, utcnow
+from web.models import AssignmentRow, RosterVersion, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -410,7 +410,7 @@ def _previous_published(version: RosterVersion) -> RosterVersion | None:
 
 def plan_version_notices(version_id: int, previous_version_id: int | None = None) -> list[PlannedNotice]:
     """What a version tells whom (see the module's text); people no longer in the campaign are left out."""
-    campaign = store.campaign()
+    campaign = _campaign()
     version = db.session.get(RosterVersion, version_id)
     if campaign is None or version is None:
         return []
@@ -441,6 +441,13 @@ def plan_version_notices(version_id: int, previous_version_id: int | None = None
     return planned
 
 
+def _campaign():
+    """The campaign with the events applied: a person added while the campaign runs is told too."""
+    from web import live
+
+    return live.live_campaign()
+
+
 def _person(campaign, person_id: str) -> Person | None:
     try:
         return campaign.person(person_id)
@@ -450,7 +457,7 @@ def _person(campaign, person_id: str) -> Person | None:
 
 def enqueue_version_notices(version_id: int, previous_version_id: int | None = None) -> int:
     """Enqueue :func:`plan_version_notices` (idempotent); the number of people told."""
-    campaign = store.campaign()
+    campaign = _campaign()
     planned = plan_version_notices(version_id, previous_version_id)
     for item in planned:
         person = campaign.person(item.person_id)
@@ -484,7 +491,7 @@ def enqueue_reminders(now: datetime | None = None) -> int:
     if local_now.hour < config.reminder_hour:
         return 0
     version = store.latest_published()
-    campaign = store.campaign()
+    campaign = _campaign()
     if version is None or campaign is None:
         return 0
     tomorrow = local_now.date() + timedelta(days=1)
@@ -493,13 +500,12 @@ def enqueue_reminders(now: datetime | None = None) -> int:
     ).all()
     if not rows:
         return 0
-    cancelled = {
-        (c.person_id, c.shift_id, c.mobile_point_id)
-        for c in db.session.scalars(select(Cancellation).where(Cancellation.date == tomorrow))
-    }
+    from web import live
+
+    cancelled = live.cancelled_slots(version.id)
     by_person = defaultdict(list)
     for row in rows:
-        if (row.person_id, row.shift_id, row.mobile_point_id) not in cancelled:
+        if (row.person_id, row.date, row.shift_id or row.mobile_point_id or "") not in cancelled:
             by_person[row.person_id].append(
                 store.assignment_of(
                     row.person_id,
@@ -554,8 +560,39 @@ def _message_id(message: OutboxMessage, config: Settings) -> str:
     return f"<{digest}@{domain}>"
 
 
-def send_email(message: OutboxMessage, config: Settings) -> None:
-    """One e-mail over SMTP; its Message-ID comes from the key, so a receiver can tell a resend apart."""
+class SmtpConnection:
+    """One SMTP connection kept for a round of sending, opened on first use and again after an error."""
+
+    def __init__(self, config: Settings):
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def get(self) -> smtplib.SMTP:
+        if self.smtp is None:
+            config = self.config
+            smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds)
+            try:
+                if config.smtp_starttls:
+                    smtp.starttls()
+                if config.smtp_user:
+                    smtp.login(config.smtp_user, config.smtp_password)
+            except Exception:
+                smtp.close()
+                raise
+            self.smtp = smtp
+        return self.smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()
+            self.smtp = None
+
+
+def email_of(message: OutboxMessage, config: Settings) -> EmailMessage:
+    """The e-mail of a message: UTF-8 text; its Message-ID comes from the key, so a receiver can tell a resend."""
     mail = EmailMessage()
     mail["From"] = formataddr(("Ra Quân", config.smtp_from))
     mail["To"] = message.address
@@ -563,15 +600,23 @@ def send_email(message: OutboxMessage, config: Settings) -> None:
     mail["Message-ID"] = _message_id(message, config)
     mail["Date"] = format_datetime(datetime.now(UTC))
     mail.set_content(message.body, charset="utf-8")
+    return mail
+
+
+def send_email(message: OutboxMessage, config: Settings, connection: SmtpConnection | None = None) -> None:
+    """One e-mail over SMTP, on ``connection`` when given (closed after an error, so the next one reconnects)."""
+    own = connection is None
+    connection = connection or SmtpConnection(config)
     try:
-        with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds) as smtp:
-            if config.smtp_starttls:
-                smtp.starttls()
-            if config.smtp_user:
-                smtp.login(config.smtp_user, config.smtp_password)
-            smtp.send_message(mail)
+        connection.get().send_message(email_of(message, config))
     except smtplib.SMTPRecipientsRefused as error:
         raise PermanentFailure(f"máy chủ thư từ chối người nhận: {error.recipients}") from error
+    except Exception:
+        connection.close()
+        raise
+    finally:
+        if own:
+            connection.close()
 
 
 def sms_request_body(config: Settings, phone: str, text: str) -> bytes:
@@ -610,9 +655,6 @@ def send_sms(message: OutboxMessage, config: Settings) -> None:
         raise RuntimeError(f"cổng SMS trả lời {error.code} {error.reason}") from error
     if not 200 <= status < 300:
         raise RuntimeError(f"cổng SMS trả lời {status}")
-
-
-SENDERS = {"email": send_email, "sms": send_sms}
 
 
 @dataclass
@@ -710,6 +752,17 @@ def deliver_due(now: datetime | None = None, limit: int = 50, sender: str | None
         .limit(limit)
     ).all()
     db.session.commit()
+    connection = SmtpConnection(config)
+    try:
+        _deliver(candidates, sender, now, config, connection, result)
+    finally:
+        connection.close()
+    return result
+
+
+def _deliver(
+    candidates, sender: str, now: datetime, config: Settings, connection: SmtpConnection, result: DeliveryRound
+) -> None:
     for message_id in candidates:
         if not claim(message_id, sender, now, config.lease_seconds):
             continue  # another sender has it
@@ -720,7 +773,10 @@ def deliver_due(now: datetime | None = None, limit: int = 50, sender: str | None
             _finish(message_id, sender, {"state": "skipped", "last_error": OPTED_OUT_REASON})
             continue
         try:
-            SENDERS[message.channel](message, config)
+            if message.channel == "email":
+                send_email(message, config, connection)
+            else:
+                send_sms(message, config)
         except Exception as error:  # any failure of the channel is kept on the message and retried
             permanent = isinstance(error, PermanentFailure)
             text = f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
@@ -736,7 +792,6 @@ def deliver_due(now: datetime | None = None, limit: int = 50, sender: str | None
             continue
         if _finish(message_id, sender, {"state": "sent", "sent_at": utcnow(), "last_error": ""}):
             result.sent.append(message_id)
-    return result
 
 
 def retry(message_id: int) -> bool:
@@ -911,7 +966,7 @@ def outbox_page():
     config = settings()
     campaign = None
     try:
-        campaign = store.campaign()
+        campaign = _campaign()
     except Exception:  # the page lists messages even when the stored data set does not load
         logger.info("outbox page without the campaign's names")
     names = {}

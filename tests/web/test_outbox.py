@@ -480,8 +480,9 @@ def test_the_outbox_page_is_for_coordinators(loaded_app):
 
 
 def test_reminders_for_tomorrow_are_made_once_from_the_reminder_hour(loaded_app, gateway):
-    from web import outbox
-    from web.models import AssignmentRow, Cancellation, db
+    from scheduler.events import Event
+    from web import live, outbox
+    from web.models import AssignmentRow, db
 
     sms = gateway()
     loaded_app.config.update(RAQUAN_SMS_URL=sms.url)
@@ -497,18 +498,16 @@ def test_reminders_for_tomorrow_are_made_once_from_the_reminder_hour(loaded_app,
         people = {row.person_id for row in rows}
         one = rows[0]
         slots_of_one = [r for r in rows if r.person_id == one.person_id]
-        for row in slots_of_one:  # this person cancelled every shift of tomorrow: no reminder for them
-            db.session.add(
-                Cancellation(
-                    person_id=row.person_id,
-                    version_id=version_id,
-                    ward_code=row.ward_code,
-                    date=row.date,
-                    shift_id=row.shift_id,
-                    mobile_point_id=row.mobile_point_id,
-                )
-            )
-        db.session.commit()
+        live.record_event(  # this person cancelled every shift of tomorrow: no reminder for them
+            Event(
+                "cancellation",
+                recorded_at=datetime(2025, 7, 1),
+                person_id=one.person_id,
+                dates=(tomorrow,),
+                slot_ids=tuple(r.shift_id or r.mobile_point_id for r in slots_of_one),
+            ),
+            "volunteer",
+        )
         evening = datetime.combine(first_day, datetime.min.time()).replace(hour=19, minute=5)
         assert outbox.enqueue_reminders(evening - timedelta(hours=2)) == 0  # before 19:00
         made = outbox.enqueue_reminders(evening)
