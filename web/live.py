@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
-from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from scheduler import clock
@@ -98,13 +98,11 @@ class EventRow(db.Model):
     source: Mapped[str] = mapped_column(db.String(20))  # volunteer | coordinator
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(db.String(80), default="")
-    version_id: Mapped[int | None] = mapped_column(
-        db.ForeignKey("roster_versions.id", ondelete="SET NULL"), nullable=True
-    )  # the published version it was recorded against
+    # The published version it was recorded against, and the one that repaired it. Published versions are
+    # never deleted; no foreign key, so that a rebuild of roster_versions by a migration leaves events alone.
+    version_id: Mapped[int | None] = mapped_column(nullable=True)
     state: Mapped[str] = mapped_column(db.String(20), default="open", index=True)  # open | repaired | dismissed
-    repaired_by_version_id: Mapped[int | None] = mapped_column(
-        db.ForeignKey("roster_versions.id", ondelete="SET NULL"), nullable=True
-    )
+    repaired_by_version_id: Mapped[int | None] = mapped_column(nullable=True)
 
     @property
     def event(self) -> Event:
@@ -495,10 +493,11 @@ class PersonEventForm(Form):
     kind = SelectField(
         _l("Loại"),
         choices=[
-            ("absence", _l("Vắng mặt (ốm, việc riêng)")),
-            ("left", _l("Rời chiến dịch")),
-            ("unavailable", _l("Báo bận thêm ngày")),
+            SelectChoice("absence", _l("Vắng mặt (ốm, việc riêng)")),
+            SelectChoice("left", _l("Rời chiến dịch")),
+            SelectChoice("unavailable", _l("Báo bận thêm ngày")),
         ],
+        default="absence",
     )
     person_id = StringField(_l("Mã người"), [InputRequired(_l("Hãy nhập mã người.")), Length(max=40)])
     first_date = StringField(_l("Từ ngày"), [InputRequired(_l("Hãy nhập ngày bắt đầu."))])
@@ -508,16 +507,16 @@ class PersonEventForm(Form):
 
 
 POOL_CHOICES = [
-    (Pool.STUDENT.value, _l("Sinh viên")),
-    (Pool.TELECOM.value, _l("Nhân sự viễn thông")),
-    (Pool.TECHNICIAN.value, _l("Kỹ thuật viên")),
+    SelectChoice(Pool.STUDENT.value, _l("Sinh viên")),
+    SelectChoice(Pool.TELECOM.value, _l("Nhân sự viễn thông")),
+    SelectChoice(Pool.TECHNICIAN.value, _l("Kỹ thuật viên")),
 ]
 
 
 class PersonAddedForm(Form):
     person_id = StringField(_l("Mã người"), [InputRequired(_l("Hãy nhập mã người.")), Length(max=40)])
     name = StringField(_l("Họ và tên"), [InputRequired(_l("Hãy nhập họ và tên.")), Length(max=200)])
-    pool = SelectField(_l("Nhóm"), choices=POOL_CHOICES)
+    pool = SelectField(_l("Nhóm"), choices=POOL_CHOICES, default=Pool.STUDENT.value)
     organisation = StringField(_l("Đơn vị (trường, doanh nghiệp, trung tâm)"), [Optional(), Length(max=200)])
     home_ward_code = SelectField(_l("Xã, phường nơi ở hoặc nơi học"), choices=[])
     phone = StringField(_l("Điện thoại"), [InputRequired(_l("Hãy nhập số điện thoại.")), Length(max=40)])
@@ -537,11 +536,11 @@ class DemandForm(Form):
 
 
 PRIORITY_CHOICES = [
-    (PriorityGroup.GENERAL.value, _l("người dân")),
-    (PriorityGroup.ELDERLY.value, _l("người cao tuổi")),
-    (PriorityGroup.DISABLED.value, _l("người khuyết tật")),
-    (PriorityGroup.POOR.value, _l("hộ nghèo")),
-    (PriorityGroup.NEAR_POOR.value, _l("hộ cận nghèo")),
+    SelectChoice(PriorityGroup.GENERAL.value, _l("người dân")),
+    SelectChoice(PriorityGroup.ELDERLY.value, _l("người cao tuổi")),
+    SelectChoice(PriorityGroup.DISABLED.value, _l("người khuyết tật")),
+    SelectChoice(PriorityGroup.POOR.value, _l("hộ nghèo")),
+    SelectChoice(PriorityGroup.NEAR_POOR.value, _l("hộ cận nghèo")),
 ]
 
 
@@ -555,7 +554,7 @@ class PointAddedForm(Form):
     telecom = WholeNumberField(_l("Số nhân sự viễn thông"), [Optional()])
     students = WholeNumberField(_l("Số sinh viên"), [Optional()])
     technicians = WholeNumberField(_l("Số kỹ thuật viên"), [Optional()])
-    priority_group = SelectField(_l("Ưu tiên"), choices=PRIORITY_CHOICES)
+    priority_group = SelectField(_l("Ưu tiên"), choices=PRIORITY_CHOICES, default=PriorityGroup.GENERAL.value)
     submit = SubmitField(_l("Thêm điểm lưu động"))
 
 
@@ -576,7 +575,7 @@ FORMS = {
 
 def _forms(campaign: Campaign, posted: str | None = None) -> dict[str, Form]:
     """The event forms of the page, each with its own prefix; only ``posted`` reads the request."""
-    wards = [(w.code, w.name) for w in campaign.wards]
+    wards = [SelectChoice(w.code, w.name) for w in campaign.wards]
     forms = {}
     for slug, (name, form_class) in FORMS.items():
         form = form_class(prefix=name, formdata=None if slug != posted else request.form)

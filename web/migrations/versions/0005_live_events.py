@@ -7,7 +7,9 @@ Create Date: 2026-11-30 22:45:00.000000
 Everything that changes the plan while the campaign runs is a row of ``events``: its kind, the
 person or ward it is about, the dates it touches (for queries), the event itself as JSON
 (:func:`scheduler.events.event_to_dict`), who recorded it and against which published version, and
-whether it is still open, repaired by a later version or dismissed. Every volunteer's "Tôi không thể
+whether it is still open, repaired by a later version or dismissed. The version columns name published
+versions, which are never deleted; they carry no foreign key, so that a later rebuild of
+``roster_versions`` on SQLite never touches the events. Every volunteer's "Tôi không thể
 đến" already stored in ``cancellations`` is copied here as a ``cancellation`` event; that table stays.
 """
 import json
@@ -38,8 +40,6 @@ def upgrade():
         sa.Column('version_id', sa.Integer(), nullable=True),
         sa.Column('state', sa.String(length=20), nullable=False),
         sa.Column('repaired_by_version_id', sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(['version_id'], ['roster_versions.id'], ondelete='SET NULL'),
-        sa.ForeignKeyConstraint(['repaired_by_version_id'], ['roster_versions.id'], ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('events') as batch:
