@@ -576,3 +576,49 @@ def test_the_sender_command_delivers_what_is_due(loaded_app, smtp, database_url,
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(smtp.messages) == 1 and smtp.messages[0][1]["Subject"] == SUBJECT
     assert _rows(loaded_app)[0].state == "sent"
+
+
+def test_a_new_version_tells_exactly_the_people_whose_shifts_changed(loaded_app, smtp, tiny_solution):
+    from web import outbox, store
+
+    _use_smtp(loaded_app, smtp)
+    _people_with_emails(loaded_app)
+    roster, report, explanations = tiny_solution
+    first, second, *rest = roster.assignments
+    moved = next(a for a in rest if a.person_id not in (first.person_id, second.person_id) and a.date != first.date)
+    # the first person's first shift goes to the moved person, who loses one of theirs
+    changed = [replace(first, person_id=moved.person_id), second, *(a for a in rest if a is not moved)]
+    with loaded_app.app_context():
+        version = store.store_roster(
+            replace(roster, assignments=tuple(changed)), report, explanations, store.revision()
+        )
+        store.publish(version.id, "dieuphoi")
+        planned = outbox.plan_version_notices(version.id)
+        assert {item.person_id: item.kind for item in planned} == {first.person_id: "change", moved.person_id: "change"}
+        assert outbox.enqueue_version_notices(version.id) == 2
+        outbox.deliver_due()
+    assert sorted(r[0][0] for r in smtp.messages) == sorted(
+        f"{p.lower()}@example.vn" for p in (first.person_id, moved.person_id)
+    )
+    texts = {message["To"].split("@")[0].upper(): message.get_content() for _, message in smtp.messages}
+    assert all(message["Subject"] == "Lịch trực của bạn đã thay đổi" for _, message in smtp.messages)
+    assert "Ca không còn trong lịch của bạn:" in texts[first.person_id]
+    assert "Ca mới" in texts[moved.person_id] and "Ca không còn trong lịch của bạn:" in texts[moved.person_id]
+
+
+def test_a_sender_round_sends_the_notices_of_a_fresh_publish_once(loaded_app, smtp):
+    from web import outbox
+    from web.models import AssignmentRow, db
+
+    _use_smtp(loaded_app, smtp)
+    _people_with_emails(loaded_app)
+    version_id = loaded_app.config["TEST_VERSION_ID"]
+    with loaded_app.app_context():
+        rostered = set(
+            db.session.scalars(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id))
+        )
+        first = outbox.sender_round()
+        loaded_app.extensions.pop("raquan_outbox_versions")  # as after a restart: the version is looked at again
+        second = outbox.sender_round()
+    assert len(first.sent) == len(rostered) and second.sent == []
+    assert len(smtp.messages) == len(rostered)
