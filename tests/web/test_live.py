@@ -576,3 +576,28 @@ def test_a_fresh_demo_starts_today(app):
     load_demo(app)
     with app.app_context():
         assert store.campaign().start_date == date(2026, 2, 3)
+
+
+# ------------------------------------------------------------------------------------------------ in a browser
+
+
+def test_the_today_and_events_pages_fit_a_phone(live_server, open_page):
+    from tests.web.conftest import PASSWORD
+
+    person_id, ward_code, day, shift_id = _thin_student_slot(live_server.app)
+    _cancel(live_server.app, person_id, day, shift_id)
+    live_server.app.config["RAQUAN_NOW"] = f"{day.isoformat()}T{'09:00' if shift_id == 'sang' else '14:00'}"
+    page = open_page(390, 844)
+    page.goto(live_server.url + "/dang-nhap")
+    page.fill("input[name=username]", "dieuphoi")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit], form.stack input[type=submit]")
+    page.wait_for_load_state()
+    for path in ("/dieu-phoi/hom-nay", "/dieu-phoi/su-kien"):
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.goto(live_server.url + "/dieu-phoi/hom-nay")
+    assert page.locator("li.is-short").count() >= 1
+    page.emulate_media(media="print")
+    assert page.locator("nav.subnav").is_hidden()  # the print stylesheet leaves the navigation out
+    assert page.locator("li.is-short s").count() == 1
