@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Integer, Text, cast, delete, insert, select, update
+from sqlalchemy import Integer, String, Text, cast, column, delete, insert, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import report as figures
@@ -357,14 +357,26 @@ def apply_youth_union(loaded: Campaign, teams: list[Team], pins: list[Pin]) -> C
 
 
 def store_roster(
-    roster: Roster, report, explanations, dataset_revision: int, *, terms: dict[str, int] | None = None
+    roster: Roster,
+    report,
+    explanations,
+    dataset_revision: int,
+    *,
+    terms: dict[str, int] | None = None,
+    parent_id: int | None = None,
+    kind: str = "solve",
+    change_summary: str | None = None,
 ) -> RosterVersion:
     """Store a solved roster as a draft version with its rows and explained gaps, in one transaction.
 
     This is the only writer of a version (:func:`roster_of` is its reader). The gaps stored are the
     checker's (``report.unfilled``), each with its explanation from ``explanations``; ``terms`` are the
-    objective's terms, unweighted (``report.terms`` when not given).
+    objective's terms, unweighted (``report.terms`` when not given). ``kind`` (``solve`` or ``repair``),
+    ``parent_id`` (the published version a repair starts from) and ``change_summary`` say where the
+    version comes from (:func:`lineage`).
     """
+    if kind not in VERSION_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(VERSION_KINDS)}, not {kind!r}")
     terms = report.terms if terms is None else terms
     try:
         version = RosterVersion(
@@ -384,6 +396,12 @@ def store_roster(
         )
         db.session.add(version)
         db.session.flush()
+        if kind != "solve" or parent_id is not None or change_summary is not None:
+            db.session.execute(
+                update(_LINEAGE)
+                .where(_LINEAGE.c.id == version.id)
+                .values(parent_id=parent_id, kind=kind, change_summary=change_summary)
+            )
         rows = [
             dict(
                 version_id=version.id,
@@ -438,6 +456,82 @@ def _explanations_in_order(unfilled, explanations) -> list:
             explained = by_slot[u].pop(0)
         paired.append(explained)
     return paired
+
+
+# Where a version comes from: columns of roster_versions (migration 0006) read and written here only.
+VERSION_KINDS = ("solve", "repair")
+_LINEAGE = table(
+    "roster_versions",
+    column("id", Integer),
+    column("parent_id", Integer),
+    column("kind", String),
+    column("change_summary", Text),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lineage:
+    """Where a version comes from: a solve, or a repair of the published version ``parent_id``."""
+
+    version_id: int
+    parent_id: int | None
+    kind: str
+    change_summary: str | None
+
+
+def lineages(version_ids) -> dict[int, Lineage]:
+    """The lineage of each of the versions (ids that do not exist are left out)."""
+    ids = sorted({int(i) for i in version_ids})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(_LINEAGE.c.id, _LINEAGE.c.parent_id, _LINEAGE.c.kind, _LINEAGE.c.change_summary).where(
+            _LINEAGE.c.id.in_(ids)
+        )
+    )
+    return {row.id: Lineage(row.id, row.parent_id, row.kind or "solve", row.change_summary) for row in rows}
+
+
+def lineage(version_id: int) -> Lineage | None:
+    """The lineage of one version; None when there is no such version."""
+    return lineages([version_id]).get(version_id)
+
+
+def repair_drafts(parent_id: int | None = None) -> list[RosterVersion]:
+    """The drafts of kind ``repair`` (of one parent, or all), newest first."""
+    query = select(_LINEAGE.c.id).where(_LINEAGE.c.kind == "repair")
+    if parent_id is not None:
+        query = query.where(_LINEAGE.c.parent_id == parent_id)
+    ids = list(db.session.scalars(query))
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(RosterVersion)
+            .where(RosterVersion.id.in_(ids), RosterVersion.status == "draft")
+            .order_by(RosterVersion.id.desc())
+        )
+    )
+
+
+def published_versions() -> list[RosterVersion]:
+    """Every published version in the order published, oldest first."""
+    return list(
+        db.session.scalars(
+            select(RosterVersion)
+            .where(RosterVersion.status == "published")
+            .order_by(RosterVersion.published_at, RosterVersion.id)
+        )
+    )
+
+
+def published_before(version: RosterVersion) -> RosterVersion | None:
+    """The version published just before ``version`` (for a draft: the latest published one)."""
+    earlier = [v for v in published_versions() if v.id != version.id]
+    if version.status == "published":
+        order = (version.published_at, version.id)
+        earlier = [v for v in earlier if (v.published_at, v.id) < order]
+    return earlier[-1] if earlier else None
 
 
 def publish(version_id: int, username: str) -> RosterVersion:
