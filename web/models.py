@@ -178,21 +178,6 @@ class Job(db.Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
-class Cancellation(db.Model):
-    """A volunteer's "Tôi không thể đến" for one assignment, for the coordinators to act on."""
-
-    __tablename__ = "cancellations"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[str] = mapped_column(db.String(40), index=True)
-    version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id"))
-    ward_code: Mapped[str] = mapped_column(db.String(10))
-    date: Mapped[dt.date] = mapped_column(db.Date)
-    shift_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
-    mobile_point_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
-    reason: Mapped[str] = mapped_column(db.Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class RateCounter(db.Model):
     """Attempts of one kind by one key in one fixed window, counted atomically (:mod:`web.limits`)."""
 

@@ -26,16 +26,20 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, Timezone
+from icalendar import Alarm, Calendar, Event, Timezone
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler import events as domain
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
+from scheduler.changes import roster_changes
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
-from web import sessions, store
+from web import live, sessions, store
 from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
 from web.forms import ActionForm
 from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
-from web.models import AssignmentRow, Cancellation, PersonCredential, RosterVersion, db
+from web.models import AssignmentRow, PersonCredential, RosterVersion, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +54,37 @@ ADDRESS_LIMIT = Limit("code-address", 20, timedelta(minutes=15))
 PAIR_LIMIT = Limit("code-pair", 5, timedelta(minutes=15))
 PHONE_LIMIT = Limit("code-phone", 100, timedelta(hours=1))
 REASON_MAX_CHARS = 500
+REMINDER_MINUTES = 60  # the calendar's alarm before each shift (app setting RAQUAN_CALENDAR_REMINDER_MINUTES)
+ANSWERS = ("accept", "decline")
+
+
+class ShiftAnswer(db.Model):
+    """A volunteer's answer to a new shift of a published version: ``accept`` ("Nhận ca") or ``decline``.
+
+    A decline is also an event of kind ``decline`` (``event_id``), which the coordinators' views and
+    the next repair act on like a cancellation.
+    """
+
+    __tablename__ = "shift_answers"
+    __table_args__ = (
+        db.UniqueConstraint("version_id", "person_id", "assignment_key", name="uq_shift_answers_version_person_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id", ondelete="CASCADE"))
+    person_id: Mapped[str] = mapped_column(db.String(40), index=True)
+    assignment_key: Mapped[str] = mapped_column(db.String(200))  # see assignment_key()
+    answer: Mapped[str] = mapped_column(db.String(20))  # accept | decline
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    event_id: Mapped[int | None] = mapped_column(db.ForeignKey("events.id", ondelete="SET NULL"), nullable=True)
+
+
+class ShiftView(db.Model):
+    """The last published version a volunteer has seen: the changes since it are shown to them."""
+
+    __tablename__ = "shift_views"
+    person_id: Mapped[str] = mapped_column(db.String(40), primary_key=True)
+    version_id: Mapped[int] = mapped_column(db.ForeignKey("roster_versions.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -91,11 +126,18 @@ def first_name(full_name: str) -> str:
     return parts[-1] if parts else ""
 
 
-def today() -> date:
+def now() -> datetime:
+    """The campaign's "now" (local time, naive): the start of ``RAQUAN_TODAY`` when that fixes the day (tests and
+    rehearsals), else :func:`web.live.now` (``RAQUAN_NOW`` or the real time in Hanoi)."""
     fixed = current_app.config.get("RAQUAN_TODAY")
     if fixed:
-        return fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
-    return datetime.now(TIMEZONE).date()
+        day = fixed if isinstance(fixed, date) else date.fromisoformat(str(fixed))
+        return datetime.combine(day, time(0))
+    return live.now()
+
+
+def today() -> date:
+    return now().date()
 
 
 def _local_date(utc: datetime) -> date:
@@ -352,28 +394,83 @@ def warm_cache(version: RosterVersion) -> int:
     return len(by_person)
 
 
+def slot_id(row) -> str:
+    """The shift or mobile point of an assignment (row or :class:`~scheduler.model.Assignment`)."""
+    return row.shift_id or row.mobile_point_id or ""
+
+
+def assignment_key(row) -> str:
+    """One assignment of a person as the answers table keys it: date, shift or mobile point, ward."""
+    return f"{row.date.isoformat()}|{slot_id(row)}|{row.ward_code}"
+
+
+def reported_slots(person_id: str) -> set[tuple[date, str | None]]:
+    """(date, slot) the person said they cannot work (a cancellation or a decline that stands); slot None: the
+    whole day."""
+    from web.live import EventRow
+
+    reported = set()
+    rows = db.session.scalars(
+        select(EventRow).where(
+            EventRow.person_id == person_id,
+            EventRow.kind.in_(("cancellation", "decline")),
+            EventRow.state != "dismissed",
+        )
+    )
+    for row in rows:
+        try:
+            event = row.event
+        except domain.EventError:
+            logger.exception("stored event %s does not read", row.id)
+            continue
+        for day in event.dates:
+            if event.slot_ids:
+                reported.update((day, slot) for slot in event.slot_ids)
+            else:
+                reported.add((day, None))
+    return reported
+
+
+def _times(campaign: Campaign | None, day: date, shift_id: str | None, point_id: str | None) -> dict:
+    """Title, hours and start and end minutes of a slot (minutes None when the campaign no longer has it)."""
+    shift = _maybe(campaign.shift, shift_id) if campaign and shift_id else None
+    point = _maybe(campaign.mobile_point, point_id) if campaign and point_id else None
+    if shift_id:
+        title = shift.name if shift else shift_id
+        hours = shift_hours(shift) if shift else ""
+        start_minute, end_minute = (shift.start_minute, shift.end_minute) if shift else (None, None)
+    else:
+        title = _("Điểm phục vụ lưu động")
+        hours = minutes_label(point.start_minute, point.end_minute) if point else ""
+        start_minute, end_minute = (point.start_minute, point.end_minute) if point else (None, None)
+    return {
+        "title": title,
+        "hours": hours,
+        "start_minute": start_minute,
+        "end_minute": end_minute,
+        "place": point.place if point else "",
+    }
+
+
+def _bounds(day: date, times: dict) -> tuple[datetime, datetime]:
+    """Local start and end of a slot (the whole day when its minutes are not known)."""
+    midnight = datetime.combine(day, time(0))
+    if times["start_minute"] is None:
+        return midnight, midnight + timedelta(days=1)
+    return midnight + timedelta(minutes=times["start_minute"]), midnight + timedelta(minutes=times["end_minute"])
+
+
 def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) -> list[dict]:
     """The person's assignments in ``version``, each ready to show (no one else's phone number)."""
     rows, colleagues = _rows_and_colleagues(version, person_id)
     rows = sorted(rows, key=lambda r: (r.date, _sort_minute(campaign, r)))
-    reported = {
-        (c.date, c.shift_id, c.mobile_point_id)
-        for c in db.session.scalars(select(Cancellation).where(Cancellation.person_id == person_id))
-    }
-    now = today()
+    reported = reported_slots(person_id)
+    at = now()
     items = []
     for row in rows:
         ward = _maybe(campaign.ward, row.ward_code) if campaign else None
-        shift = _maybe(campaign.shift, row.shift_id) if campaign and row.shift_id else None
-        point = _maybe(campaign.mobile_point, row.mobile_point_id) if campaign and row.mobile_point_id else None
-        if row.shift_id:
-            title = shift.name if shift else row.shift_id
-            hours = shift_hours(shift) if shift else ""
-            start_minute, end_minute = (shift.start_minute, shift.end_minute) if shift else (None, None)
-        else:
-            title = _("Điểm phục vụ lưu động")
-            hours = minutes_label(point.start_minute, point.end_minute) if point else ""
-            start_minute, end_minute = (point.start_minute, point.end_minute) if point else (None, None)
+        times = _times(campaign, row.date, row.shift_id, row.mobile_point_id)
+        start, end = _bounds(row.date, times)
         names = []
         for other in colleagues.get(_slot(row), ()):
             person = _maybe(campaign.person, other) if campaign else None
@@ -383,13 +480,12 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
         items.append(
             {
                 "row": row,
+                "key": assignment_key(row),
                 "day": day_label(row.date),
-                "title": title,
-                "hours": hours,
-                "start_minute": start_minute,
-                "end_minute": end_minute,
+                **times,
+                "start": start,
+                "end": end,
                 "ward": ward.name if ward else row.ward_code,
-                "place": point.place if point else "",
                 "covered": [getattr(_maybe(campaign.ward, c), "name", c) if campaign else c for c in covered],
                 "colleagues": names,
                 "geo": f"geo:{ward.lat},{ward.lon}" if ward else "",
@@ -398,11 +494,118 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
                     if ward
                     else ""
                 ),
-                "upcoming": row.date >= now,
-                "reported": (row.date, row.shift_id, row.mobile_point_id) in reported,
+                "upcoming": end > at,
+                "cancellable": start > at,
+                "today": row.date == at.date(),
+                "reported": (row.date, slot_id(row)) in reported or (row.date, None) in reported,
             }
         )
     return items
+
+
+# ------------------------------------------------------------------------------------------- changes
+
+
+def _upsert_view(person_id: str, version_id: int) -> None:
+    """Remember that the person has seen ``version_id`` (the newest wins; a second writer at once is harmless)."""
+    try:
+        record = db.session.get(ShiftView, person_id)
+        if record is None:
+            db.session.add(ShiftView(person_id=person_id, version_id=version_id, at=utcnow()))
+        elif record.version_id != version_id:
+            record.version_id, record.at = version_id, utcnow()
+        else:
+            return
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def baseline_version(person_id: str, latest: RosterVersion) -> RosterVersion | None:
+    """The version the person's changes are shown against: the last one they saw, else the one published before."""
+    record = db.session.get(ShiftView, person_id)
+    if record is not None:
+        seen = db.session.get(RosterVersion, record.version_id)
+        if seen is not None and seen.status == "published":
+            return seen
+    return store.published_before(latest)
+
+
+def _assignments(version_id: int, person_id: str) -> list:
+    return [
+        store.assignment_of(
+            r.person_id, r.ward_code, r.date, r.shift_id, r.mobile_point_id, r.need_index, r.covered_ward_codes
+        )
+        for r in store.person_assignments(version_id, person_id)
+    ]
+
+
+def _change_item(campaign: Campaign | None, a, row_ids: dict | None = None) -> dict:
+    ward = _maybe(campaign.ward, a.ward_code) if campaign else None
+    times = _times(campaign, a.date, a.shift_id, a.mobile_point_id)
+    return {
+        "assignment": a,
+        "key": assignment_key(a),
+        "id": (row_ids or {}).get(assignment_key(a)),
+        "day": day_label(a.date),
+        **times,
+        "ward": ward.name if ward else a.ward_code,
+        "start": _bounds(a.date, times)[0],
+    }
+
+
+def person_changes(campaign: Campaign | None, latest: RosterVersion, person_id: str) -> dict | None:
+    """What changed for the person in ``latest`` against :func:`baseline_version`, from now on.
+
+    None when nothing did. Otherwise ``added`` (each with the person's answer, if any), ``removed``
+    and ``moved`` (pairs of a shift taken off and one given on the same date), and ``since`` (the
+    baseline version).
+    """
+    baseline = baseline_version(person_id, latest)
+    if baseline is None or baseline.id == latest.id:
+        return None
+    at = now()
+    changes = roster_changes(_assignments(baseline.id, person_id), _assignments(latest.id, person_id))
+    row_ids = {assignment_key(r): r.id for r in store.person_assignments(latest.id, person_id)}
+    moves = changes.moves()
+    moved_in = {id(new) for _old, new in moves}
+    moved_out = {id(old) for old, _new in moves}
+    answers = {
+        a.assignment_key: a.answer
+        for a in db.session.scalars(
+            select(ShiftAnswer).where(ShiftAnswer.version_id == latest.id, ShiftAnswer.person_id == person_id)
+        )
+    }
+
+    def ahead(item: dict) -> bool:
+        return item["start"] > at
+
+    added = [
+        {**_change_item(campaign, a, row_ids), "answer": answers.get(assignment_key(a))}
+        for a in changes.added
+        if id(a) not in moved_in
+    ]
+    removed = [_change_item(campaign, a) for a in changes.removed if id(a) not in moved_out]
+    moved = []
+    for old, new in moves:
+        item = {**_change_item(campaign, new, row_ids), "answer": answers.get(assignment_key(new))}
+        moved.append({"from": _change_item(campaign, old), "to": item})
+    added = [i for i in added if ahead(i)]
+    removed = [i for i in removed if ahead(i)]
+    moved = [m for m in moved if ahead(m["to"]) or ahead(m["from"])]
+    if not (added or removed or moved):
+        return None
+    return {"since": baseline, "added": added, "removed": removed, "moved": moved}
+
+
+def _next_items(upcoming: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Today's shifts still to end, the next shift after today, and the rest (each shift in one list only)."""
+    todays = [item for item in upcoming if item["today"]]
+    later = [item for item in upcoming if not item["today"]]
+    return todays, later[:1], later[1:]
 
 
 def _feed_urls(person_id: str) -> dict[str, str]:
@@ -418,6 +621,7 @@ def _feed_urls(person_id: str) -> dict[str, str]:
 
 @blueprint.get("/cua-toi")
 def my_shifts():
+    """The volunteer's page: what changed since they last looked, today's and the next shift first, then the rest."""
     person_id = _signed_in_person_id()
     if person_id is None:
         return redirect(url_for("volunteer.lookup"))
@@ -427,63 +631,71 @@ def my_shifts():
     items = describe(campaign, version, person_id) if version else []
     upcoming = [item for item in items if item["upcoming"]]
     past = [item for item in items if not item["upcoming"]]
+    todays, following, later = _next_items(upcoming)
+    changes = person_changes(campaign, version, person_id) if version else None
+    if version is not None and changes is None:
+        _upsert_view(person_id, version.id)  # nothing to show: the person is up to date with this version
     return render_template(
         "volunteer/shifts.html",
         person=person,
         greeting=first_name(person.name) if person else "",
         version=version,
         upcoming=upcoming,
+        todays=todays,
+        following=following,
+        later=later,
         past=past,
+        changes=changes,
         urls=_feed_urls(person_id),
         published=format_date(_local_date(version.published_at)) if version else "",
         reason_max=REASON_MAX_CHARS,
     )
 
 
-@blueprint.post("/bao-nghi/<int:assignment_id>")
-def cancel(assignment_id: int):
-    """ "Tôi không thể đến" for one of the signed-in volunteer's upcoming assignments."""
-    person_id = _signed_in_person_id()
-    if person_id is None:
-        return redirect(url_for("volunteer.lookup"))
-    version = store.latest_published()
+def _record_unable(person_id: str, kind: str, row, version_id: int, reason: str) -> int:
+    """Store a cancellation or a decline of one assignment as an event; its id."""
+    event = domain.Event(
+        kind=kind,
+        recorded_at=live.now(),
+        recorded_by=person_id,
+        person_id=person_id,
+        dates=(row.date,),
+        slot_ids=(slot_id(row),) if slot_id(row) else (),
+        reason=reason,
+    )
+    return live.record_event(event, source="volunteer", version_id=version_id).id
+
+
+def _own_row(assignment_id: int, person_id: str, version: RosterVersion | None) -> AssignmentRow:
     row = db.session.get(AssignmentRow, assignment_id)
     if row is None or version is None or row.version_id != version.id:
         abort(404)
     if row.person_id != person_id:
         abort(403)
-    if row.date < today():
-        flash(_("Ca này đã qua."), "error")
+    return row
+
+
+def _has_started(row) -> bool:
+    times = _times(store.campaign(), row.date, row.shift_id, row.mobile_point_id)
+    return _bounds(row.date, times)[0] <= now()
+
+
+@blueprint.post("/bao-nghi/<int:assignment_id>")
+def cancel(assignment_id: int):
+    """ "Tôi không thể đến" for one of the signed-in volunteer's upcoming assignments: a cancellation event."""
+    person_id = _signed_in_person_id()
+    if person_id is None:
+        return redirect(url_for("volunteer.lookup"))
+    version = store.latest_published()
+    row = _own_row(assignment_id, person_id, version)
+    if _has_started(row):
+        flash(_("Ca này đã bắt đầu hoặc đã qua."), "error")
         return redirect(url_for("volunteer.my_shifts")), 303
-    already = db.session.scalar(
-        select(Cancellation)
-        .where(
-            Cancellation.person_id == person_id,
-            Cancellation.date == row.date,
-            Cancellation.shift_id == row.shift_id,  # None compares as IS NULL
-            Cancellation.mobile_point_id == row.mobile_point_id,
-        )
-        .limit(1)
-    )
-    if already is None:
+    reported = reported_slots(person_id)
+    if (row.date, slot_id(row)) not in reported and (row.date, None) not in reported:
         reason = " ".join(request.form.get("reason", "").split())[:REASON_MAX_CHARS]
-        try:
-            db.session.add(
-                Cancellation(
-                    person_id=person_id,
-                    version_id=version.id,
-                    ward_code=row.ward_code,
-                    date=row.date,
-                    shift_id=row.shift_id,
-                    mobile_point_id=row.mobile_point_id,
-                    reason=reason,
-                )
-            )
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-        logger.info("cancellation by %s for %s %s", person_id, row.date, row.shift_id or row.mobile_point_id)
+        event_id = _record_unable(person_id, "cancellation", row, version.id, reason)
+        logger.info("cancellation %s by %s for %s %s", event_id, person_id, row.date, slot_id(row))
     flash(
         _(
             "Đã ghi nhận: bạn không thể đến ca %(day)s. Điều phối viên sẽ sắp xếp người thay.",
@@ -491,6 +703,82 @@ def cancel(assignment_id: int):
         ),
         "ok",
     )
+    return redirect(url_for("volunteer.my_shifts")), 303
+
+
+@blueprint.post("/tra-loi/<int:assignment_id>")
+def answer(assignment_id: int):
+    """ "Nhận ca" (``answer=accept``) or "Không nhận" (``answer=decline``) for a new shift of the latest version.
+
+    A decline is stored as an event of kind ``decline``, like a cancellation. A shift is answered once.
+    """
+    person_id = _signed_in_person_id()
+    if person_id is None:
+        return redirect(url_for("volunteer.lookup"))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    choice = request.form.get("answer", "")
+    if choice not in ANSWERS:
+        abort(400)
+    version = store.latest_published()
+    row = _own_row(assignment_id, person_id, version)
+    if _has_started(row):
+        flash(_("Ca này đã bắt đầu hoặc đã qua."), "error")
+        return redirect(url_for("volunteer.my_shifts")), 303
+    key = assignment_key(row)
+    done = db.session.scalar(
+        select(ShiftAnswer).where(
+            ShiftAnswer.version_id == version.id, ShiftAnswer.person_id == person_id, ShiftAnswer.assignment_key == key
+        )
+    )
+    if done is not None:
+        flash(_("Bạn đã trả lời ca này."), "error")
+        return redirect(url_for("volunteer.my_shifts")), 303
+    try:
+        db.session.add(ShiftAnswer(version_id=version.id, person_id=person_id, assignment_key=key, answer=choice))
+        db.session.commit()
+    except IntegrityError:  # the same answer sent twice at once: the first one stands
+        db.session.rollback()
+        return redirect(url_for("volunteer.my_shifts")), 303
+    if choice == "decline":
+        event_id = _record_unable(person_id, "decline", row, version.id, _("không nhận ca mới"))
+        record = db.session.scalar(
+            select(ShiftAnswer).where(
+                ShiftAnswer.version_id == version.id,
+                ShiftAnswer.person_id == person_id,
+                ShiftAnswer.assignment_key == key,
+            )
+        )
+        try:
+            record.event_id = event_id
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        flash(
+            _(
+                "Đã ghi nhận: bạn không nhận ca %(day)s. Điều phối viên sẽ sắp xếp người khác.",
+                day=format_date(row.date),
+            ),
+            "ok",
+        )
+    else:
+        flash(_("Cảm ơn bạn đã nhận ca %(day)s.", day=format_date(row.date)), "ok")
+    logger.info("%s answered %s for %s in version %s", person_id, choice, key, version.id)
+    return redirect(url_for("volunteer.my_shifts")), 303
+
+
+@blueprint.post("/da-xem")
+def seen():
+    """The volunteer has read the changes of the latest version: they are not shown again."""
+    person_id = _signed_in_person_id()
+    if person_id is None:
+        return redirect(url_for("volunteer.lookup"))
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    version = store.latest_published()
+    if version is not None:
+        _upsert_view(person_id, version.id)
     return redirect(url_for("volunteer.my_shifts")), 303
 
 
@@ -502,14 +790,110 @@ def _vtimezone() -> Timezone:
     return Timezone.from_tzinfo(TIMEZONE, tzid=TIMEZONE_NAME)
 
 
-def event_uid(person_id: str, item: dict) -> str:
-    row = item["row"]
-    what = row.shift_id if row.shift_id else f"{row.mobile_point_id}-{row.need_index}"
-    return f"{person_id}-{row.date:%Y%m%d}-{what}@ra-quan"
+def event_uid(person_id: str, day: date, slot: str) -> str:
+    """The calendar event of one person's slot on one date: the same in every version."""
+    return f"{person_id}-{day:%Y%m%d}-{slot}@ra-quan"
+
+
+def reminder_minutes() -> int:
+    """Minutes before each shift the calendar's alarm goes off (``RAQUAN_CALENDAR_REMINDER_MINUTES``, default 60)."""
+    value = current_app.config.get("RAQUAN_CALENDAR_REMINDER_MINUTES")
+    try:
+        return max(0, int(value)) if value is not None else REMINDER_MINUTES
+    except (TypeError, ValueError):
+        return REMINDER_MINUTES
+
+
+def calendar_history(person_id: str, latest: RosterVersion) -> dict[tuple[date, str], tuple[int, tuple | None]]:
+    """(date, slot) -> (sequence, the slot's last assignment or None) over every published version up to ``latest``.
+
+    The sequence of a slot is the version number of the version in which it last changed (came, moved ward
+    or post, or went), made to grow in the order of publishing; the assignment (ward, shift, mobile point,
+    need, covered wards) is the last version's that had it. A slot absent from ``latest`` is a cancelled event.
+    Cached per published version.
+    """
+
+    def compute():
+        versions = [v for v in store.published_versions() if (v.published_at, v.id) <= (latest.published_at, latest.id)]
+        rows = db.session.execute(
+            select(
+                AssignmentRow.version_id,
+                AssignmentRow.ward_code,
+                AssignmentRow.date,
+                AssignmentRow.shift_id,
+                AssignmentRow.mobile_point_id,
+                AssignmentRow.need_index,
+                AssignmentRow.covered_ward_codes,
+            ).where(AssignmentRow.person_id == person_id, AssignmentRow.version_id.in_([v.id for v in versions]))
+        )
+        by_version: dict[int, dict] = defaultdict(dict)
+        for version_id, ward_code, day, shift_id, point_id, need_index, covered in rows:
+            by_version[version_id][(day, shift_id or point_id or "")] = (
+                ward_code,
+                shift_id,
+                point_id,
+                need_index,
+                covered,
+            )
+        history: dict[tuple[date, str], tuple[int, tuple | None]] = {}
+        last: dict[tuple[date, str], tuple] = {}
+        previous: dict = {}
+        number = 0
+        for version in versions:
+            number = max(number + 1, version.id)  # grows with every version published
+            current = by_version.get(version.id, {})
+            for key in current.keys() | previous.keys():
+                if current.get(key) != previous.get(key):
+                    history[key] = (number, None)
+                if key in current:
+                    last[key] = current[key]
+            previous = current
+        return {key: (sequence, last.get(key)) for key, (sequence, _none) in history.items()}
+
+    return store.cached_for_published(latest, ("calendar_history", person_id), compute)
+
+
+def _calendar_event(
+    person_id: str, campaign: Campaign | None, day: date, slot: tuple, sequence: int, stamp: datetime, cancelled: bool
+) -> Event:
+    ward_code, shift_id, point_id, _need, covered_codes = slot
+    times = _times(campaign, day, shift_id, point_id)
+    ward = _maybe(campaign.ward, ward_code) if campaign else None
+    ward_name = ward.name if ward else ward_code
+    event = Event()
+    event.add("uid", event_uid(person_id, day, shift_id or point_id or ""))
+    event.add("dtstamp", stamp)
+    event.add("sequence", sequence)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if times["start_minute"] is None:
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+    else:
+        midnight = datetime.combine(day, time(0), tzinfo=TIMEZONE)
+        event.add("dtstart", midnight + timedelta(minutes=times["start_minute"]))
+        event.add("dtend", midnight + timedelta(minutes=times["end_minute"]))
+    title = f"{times['title']} — {ward_name}"
+    event.add("summary", _("Đã huỷ: %(title)s", title=title) if cancelled else title)
+    event.add("location", f"{times['place']}, {ward_name}" if times["place"] else ward_name)
+    if ward is not None:
+        event.add("geo", (ward.lat, ward.lon))
+    if not cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", title)
+        alarm.add("trigger", timedelta(minutes=-reminder_minutes()))
+        event.add_component(alarm)
+    return event
 
 
 def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVersion | None) -> Calendar:
-    """The person's assignments in ``version`` as a VCALENDAR (an empty one when nothing is published)."""
+    """The person's shifts in ``version`` as a VCALENDAR (an empty one when nothing is published).
+
+    Each (date, shift or mobile point) is one event with a stable UID across versions; its SEQUENCE
+    grows when it changes (:func:`calendar_history`); a shift of an earlier version that ``version``
+    no longer has stays as STATUS:CANCELLED, so subscribed calendars remove it; each shift carries
+    an alarm :func:`reminder_minutes` before it.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Ra Quan//Ca truc//VI")
     calendar.add("version", "2.0")
@@ -523,24 +907,16 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
     if version is None:
         return calendar
     stamp = (version.published_at or version.created_at).replace(tzinfo=UTC)
-    for item in describe(campaign, version, person_id):
+    history = calendar_history(person_id, version) if version.status == "published" else {}
+    items = describe(campaign, version, person_id)
+    present = set()
+    for item in items:
         row = item["row"]
-        event = Event()
-        event.add("uid", event_uid(person_id, item))
-        event.add("dtstamp", stamp)
-        event.add("sequence", version.id)
-        if item["start_minute"] is None:
-            event.add("dtstart", row.date)
-            event.add("dtend", row.date + timedelta(days=1))
-        else:
-            midnight = datetime.combine(row.date, time(0), tzinfo=TIMEZONE)
-            event.add("dtstart", midnight + timedelta(minutes=item["start_minute"]))
-            event.add("dtend", midnight + timedelta(minutes=item["end_minute"]))
-        event.add("summary", f"{item['title']} — {item['ward']}")
-        event.add("location", f"{item['place']}, {item['ward']}" if item["place"] else item["ward"])
-        ward = _maybe(campaign.ward, row.ward_code) if campaign else None
-        if ward is not None:
-            event.add("geo", (ward.lat, ward.lon))
+        key = (row.date, slot_id(row))
+        present.add(key)
+        sequence = history.get(key, (version.id, None))[0]
+        slot = (row.ward_code, row.shift_id, row.mobile_point_id, row.need_index, row.covered_ward_codes)
+        event = _calendar_event(person_id, campaign, row.date, slot, sequence, stamp, cancelled=False)
         lines = []
         if item["colleagues"]:
             lines.append(_("Cùng ca: %(names)s", names=", ".join(item["colleagues"])))
@@ -549,6 +925,10 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
         if lines:
             event.add("description", "\n".join(lines))
         calendar.add_component(event)
+    for (day, _slot_id), (sequence, slot) in sorted(history.items()):
+        if (day, _slot_id) in present or slot is None:
+            continue
+        calendar.add_component(_calendar_event(person_id, campaign, day, slot, sequence, stamp, cancelled=True))
     return calendar
 
 

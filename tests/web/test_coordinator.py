@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -584,37 +584,22 @@ def test_the_daily_report_telecom_and_oncall_columns(loaded_app):
 
 
 def test_cancellations_are_listed_newest_first_with_name_and_phone(client, loaded_app):
-    from web.models import Cancellation, db
+    from scheduler.events import Event
+    from web import live
 
     version_id = loaded_app.config["TEST_VERSION_ID"]
-    code = tiny_codes(loaded_app)["Phường Định Công"]
     now = datetime(2025, 7, 23, 8, 0)
     with loaded_app.app_context():
-        db.session.add_all(
-            [
-                Cancellation(
-                    person_id="SV0001",
-                    version_id=version_id,
-                    ward_code=code,
-                    date=date(2025, 7, 24),
-                    shift_id="sang",
-                    reason="ốm",
-                    created_at=now,
-                ),
-                Cancellation(
-                    person_id="VT0002",
-                    version_id=version_id,
-                    ward_code=code,
-                    date=date(2025, 7, 25),
-                    shift_id="chieu",
-                    reason="bận họp",
-                    created_at=now + timedelta(hours=1),
-                ),
-            ]
-        )
-        db.session.commit()
+        for person_id, day, shift_id, reason in (
+            ("SV0001", date(2025, 7, 24), "sang", "ốm"),
+            ("VT0002", date(2025, 7, 25), "chieu", "bận họp"),
+        ):
+            event = Event(
+                "cancellation", now, person_id, person_id=person_id, dates=(day,), slot_ids=(shift_id,), reason=reason
+            )
+            live.record_event(event, "volunteer", version_id)
     login(client, "dieuphoi")
-    page = text(client.get(f"{PREFIX}/huy-ca"))
+    page = text(client.get(f"{PREFIX}/huy-ca", follow_redirects=True))
     assert "Nguyễn Văn An" in page and "0912000001" in page and "Đặng Quang Hải" in page and "0913000002" in page
     assert page.index("Đặng Quang Hải") < page.index("Nguyễn Văn An")
     assert "bận họp" in page and "Ca chiều" in page

@@ -22,7 +22,7 @@ def test_migrations_create_every_table(app):
         "assignments",
         "unfilled",
         "jobs",
-        "cancellations",
+        "events",
         "rate_counters",
         "auth_sessions",
         "person_credentials",

@@ -190,7 +190,8 @@ def _volunteer_sign_in(client, app, person) -> None:
 
 def test_stored_free_text_is_cleaned(client, loaded_app):
     from scheduler.model import Pool
-    from web.models import Cancellation, Team, db
+    from web.live import EventRow
+    from web.models import Team, db
 
     assignment_id, person, day = _volunteer_with_upcoming_shift(loaded_app)
     loaded_app.config["RAQUAN_TODAY"] = day.isoformat()
@@ -210,7 +211,7 @@ def test_stored_free_text_is_cleaned(client, loaded_app):
     )
     assert response.status_code == 302
     with loaded_app.app_context():
-        assert db.session.scalar(select(Cancellation.reason)) == "ốm nặng"
+        assert [row.event.reason for row in db.session.scalars(select(EventRow))] == ["ốm nặng"]
         assert db.session.get(Team, student.id).team == "Đội 1"
     page = youth.get("/thanh-doan/").get_data(as_text=True)
     assert "Đội 1" in page and not _forbidden_in(page)
@@ -529,7 +530,8 @@ def _stored_text_problems(app) -> list[str]:
 
 @pytest.mark.slow
 def test_every_route_survives_hostile_input_as_every_role(loaded_app):
-    from web.models import Cancellation, Job, db
+    from web.live import EventRow
+    from web.models import Job, db
 
     assignment_id, person, day = _volunteer_with_upcoming_shift(loaded_app)
     loaded_app.config["RAQUAN_TODAY"] = day.isoformat()
@@ -555,4 +557,4 @@ def test_every_route_survives_hostile_input_as_every_role(loaded_app):
     assert _stored_text_problems(loaded_app) == []
     with loaded_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Job)) == 0  # nothing hostile started a solve
-        assert db.session.scalar(select(func.count()).select_from(Cancellation)) == 1  # a hostile reason, cleaned
+        assert db.session.scalar(select(func.count()).select_from(EventRow)) == 1  # a hostile reason, cleaned
