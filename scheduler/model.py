@@ -289,7 +289,7 @@ class Campaign:
     mobile_points: tuple[MobilePoint, ...] = ()
     weights: SoftWeights = SoftWeights()
     pins: tuple[Assignment, ...] = ()  # assignments the roster must keep (the Youth Union's choices)
-    _index: dict[str, dict[str, Any]] = field(init=False, repr=False, compare=False, hash=False)  # set by __post_init__
+    _index: dict[str, Any] = field(init=False, repr=False, compare=False, hash=False)  # set by __post_init__
 
     def __post_init__(self) -> None:
         _require(self.days > 0, "a campaign lasts at least one day")
