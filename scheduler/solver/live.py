@@ -151,7 +151,7 @@ def repair_clusters(
     cluster_of_ward = {w: i for i, c in enumerate(clusters) for w in c.wards}
     first_day = max(0, (now.date() - campaign.start_date).days)
     days_of = _cluster_days(campaign, open_slots, cluster_of_ward, first_day)
-    shortfall = Counter()
+    shortfall: Counter[int] = Counter()
     for slot in open_slots:
         if slot.ward_code in cluster_of_ward:
             shortfall[cluster_of_ward[slot.ward_code]] += slot.missing
@@ -198,7 +198,7 @@ def repair_clusters(
         published = pairs_of(problem, campaign, in_model)
         # History inside the window: a task that has started keeps exactly its published pairs.
         for t, task in enumerate(problem.tasks):
-            if task.key[0] == "context" or task.start > now_minute:
+            if (isinstance(task.key, tuple) and task.key[0] == "context") or task.start > now_minute:
                 continue
             for w in range(len(problem.workers)):
                 if (w, t) in published:
