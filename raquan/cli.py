@@ -15,6 +15,7 @@ raquan demo [--port P] [--time-limit S] [--no-browser]
                                            the main job: load Hanoi into a fresh data directory,
                                            solve, publish and serve the web app
 raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
+raquan outbox [--once] [--poll-seconds S]  send the notices (e-mail, SMS, reminders) from their own process
 raquan user NAME --role coordinator|youth_union   add a web account
 raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
                      [--data DIR] [--out DIR]
@@ -322,6 +323,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Send the outbox's notices (e-mail, SMS, reminders) from a process of their own."""
+    from web.outbox import main as outbox_main
+
+    return outbox_main(
+        (["--once"] if args.once else []) + (["--poll-seconds", str(args.poll_seconds)] if args.poll_seconds else [])
+    )
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     """Add a coordinator or Youth Union account to the web app's database."""
     import getpass
@@ -534,6 +544,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--threads", type=int, default=8)
     serve.set_defaults(func=cmd_serve)
+
+    outbox = sub.add_parser("outbox", help="send the outbox's notices from a process of their own")
+    outbox.add_argument(
+        "--once", action="store_true", help="one round (version notices, reminders, delivery), then exit"
+    )
+    outbox.add_argument("--poll-seconds", type=float, default=None, help="seconds between rounds (default 10)")
+    outbox.set_defaults(func=cmd_outbox)
 
     user = sub.add_parser("user", help="add a web account (coordinator or youth_union)")
     user.add_argument("username")

@@ -268,3 +268,11 @@ def test_solve_from_a_published_roster_keeps_it(tmp_path, capsys):
     after = json.loads(again.read_text(encoding="utf-8"))["assignments"]
     key = lambda a: json.dumps(a, sort_keys=True)  # noqa: E731
     assert sorted(map(key, before)) == sorted(map(key, after))
+
+
+def test_outbox_runs_one_round_over_an_empty_data_directory(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RAQUAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RAQUAN_DATABASE_URL", raising=False)
+    code, _, _ = run(capsys, "outbox", "--once")
+    assert code == 0
+    assert (tmp_path / "data").is_dir()
