@@ -211,6 +211,7 @@ def _person_from(data: dict) -> Person:
         weekly_cap_hours=data.get("weekly_cap_hours"),
         night_eligible=bool(data.get("night_eligible", False)),
         preferred_ward_codes=tuple(data.get("preferred_ward_codes", ())),
+        email=data.get("email", ""),
     )
 
 

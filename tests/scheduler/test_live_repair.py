@@ -105,7 +105,7 @@ def test_unknown_names_are_clear_errors(tiny):
 
 
 def test_events_round_trip_through_json(tiny):
-    spare = replace(tiny.person("SV0001"), id="SV9999", skills=frozenset({"vneid"}))
+    spare = replace(tiny.person("SV0001"), id="SV9999", skills=frozenset({"vneid"}), email="sv9999@truong.edu.vn")
     for event in (
         cancel("SV0002", START, slots=("sang",)),
         Event("person_added", BEFORE, person=spare, recorded_by="dieuphoi"),

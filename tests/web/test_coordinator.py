@@ -42,7 +42,8 @@ def page_urls(app) -> list[str]:
         f"{base}/xa/{code}/lich.xlsx",
         f"{PREFIX}/so-sanh",
         f"{PREFIX}/bao-cao-ngay",
-        f"{PREFIX}/huy-ca",
+        f"{PREFIX}/su-kien",
+        f"{PREFIX}/hom-nay",
     ]
 
 
