@@ -11,7 +11,7 @@ raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N
 raquan verify DIR ROSTER                   re-check a roster without the solver
 raquan repair DIR ROSTER.json --event KIND,key=value,... [--events FILE.json] [--now ISO] --out NEW.json
                                            repair a published roster after events, with minimal change
-raquan demo [--port P] [--time-limit S] [--no-browser]
+raquan demo [--port P] [--time-limit S] [--no-browser] [--start YYYY-MM-DD]
                                            the main job: load Hanoi into a fresh data directory,
                                            solve, publish and serve the web app
 raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
@@ -302,8 +302,15 @@ def cmd_repair(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the Hanoi scenario into a fresh data directory, solve, publish and serve the web app."""
+    from datetime import date
+
     from web.server import demo
 
+    try:
+        start = date.fromisoformat(args.start) if args.start else None
+    except ValueError:
+        print(f"raquan demo: --start '{args.start}' is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
     demo(
         port=args.port,
         time_limit_seconds=args.time_limit,
@@ -311,6 +318,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         host=args.host,
         data_dir=args.data_dir,
+        start=start,
     )
     return 0
 
@@ -537,6 +545,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser when ready")
     demo.add_argument("--data-dir", help="data directory (default: a new temporary directory)")
+    demo.add_argument(
+        "--start",
+        help="the campaign's first day, YYYY-MM-DD (default: today, so upcoming shifts show; 2025-07-24 replays 2025)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve the web app (waitress) over RAQUAN_DATA_DIR or RAQUAN_DATABASE_URL")

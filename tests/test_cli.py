@@ -276,3 +276,8 @@ def test_outbox_runs_one_round_over_an_empty_data_directory(tmp_path, capsys, mo
     code, _, _ = run(capsys, "outbox", "--once")
     assert code == 0
     assert (tmp_path / "data").is_dir()
+
+
+def test_demo_refuses_a_start_that_is_not_a_date(capsys):
+    code, _, err = run(capsys, "demo", "--no-browser", "--start", "24/07/2025")
+    assert code == 2 and "--start '24/07/2025' is not a date" in err

@@ -71,6 +71,16 @@ def test_demo_serves_home_healthz_and_the_126_wards(tmp_path):
         wards = json.loads(body)["wards"]
         assert status == 200 and len(wards) == 126
         assert (tmp_path / "demo" / "raquan.db").exists()
+        # The campaign starts today, so the published roster has shifts still to come.
+        import sqlite3
+
+        from scheduler.clock import now
+
+        with sqlite3.connect(tmp_path / "demo" / "raquan.db") as db:
+            upcoming = db.execute(
+                "SELECT COUNT(*) FROM assignments WHERE date >= ?", (now().date().isoformat(),)
+            ).fetchone()[0]
+        assert upcoming > 1000
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0].decode()
