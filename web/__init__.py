@@ -93,9 +93,17 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     babel.init_app(app, locale_selector=select_locale)
     _sqlite_pragmas(app)
 
-    from web import api, coordinator, edge, outbox, public, volunteer, youth
-    from web import live  # noqa: F401 (the events table and the live pages, on the coordinator blueprint)
-    from web import repairs  # noqa: F401 (the repair drafts, “Sửa lịch”, on the coordinator blueprint)
+    from web import (
+        api,
+        coordinator,
+        edge,
+        live,  # noqa: F401 (the events table and the live pages, on the coordinator blueprint)
+        outbox,
+        public,
+        repairs,  # noqa: F401 (the repair drafts, “Sửa lịch”, on the coordinator blueprint)
+        volunteer,
+        youth,
+    )
     from web.jobs import JobRunner
 
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs

@@ -32,6 +32,7 @@ from wtforms import BooleanField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from scheduler.cells import format_time
+from scheduler.changes import roster_changes
 from scheduler.loader import CAMPAIGN_FILE
 from scheduler.model import Campaign, Pool
 from scheduler.problems import CampaignLoadError
@@ -593,6 +594,7 @@ def version(version_id: int):
     missing = missing_by_ward_and_day(roster)
     asked = sum(f.asked for f in figures)
     grid = [(f, [missing.get((f.code, day), 0) for day in campaign.dates]) for f in figures]
+    published = store.latest_published()
     return render_template(
         "coordinator/version.html",
         version=record,
@@ -607,7 +609,8 @@ def version(version_id: int):
         rule_label=rule_label,
         asked=asked,
         stale=record.dataset_revision != store.revision(),
-        published=store.latest_published(),
+        published=published,
+        to_tell=people_to_tell(record, published) if record.status == "draft" else 0,
     )
 
 
@@ -770,14 +773,30 @@ def _entry(campaign: Campaign, row: AssignmentRow, posted_at: str | None, cancel
 @blueprint.post("/phien-ban/<int:version_id>/cong-bo")
 @role_required("coordinator")
 def publish(version_id: int):
-    """Publish a draft: volunteers see it from now on, and it can no longer change."""
+    """Publish a draft: volunteers see it from now on, it can no longer change, and the people it changes are told.
+
+    A repair draft is published from its own page, which also marks the events it answers repaired.
+    """
+    from web import outbox, repairs
+
     record = _version(version_id)
+    if db.session.get(repairs.Repair, version_id) is not None:
+        return redirect(url_for("coordinator.repair_publish_page", version_id=version_id))
     if ActionForm().validate_on_submit():
+        previous = store.latest_published()
         if record.status == "published" or not store.publish_once(version_id, _username()):
             flash(_("Phiên bản này đã được công bố."), "error")
         else:
-            flash(_("Đã công bố phiên bản %(id)s.", id=version_id))
+            told = outbox.enqueue_version_notices(version_id, previous.id if previous else None)
+            flash(_("Đã công bố phiên bản %(id)s; %(n)s người được báo.", id=version_id, n=told))
     return redirect(url_for("coordinator.version", version_id=version_id))
+
+
+def people_to_tell(record: RosterVersion, published: RosterVersion | None) -> int:
+    """How many people publishing ``record`` tells: everyone on it, or those whose shifts change against ``published``."""
+    if published is None:
+        return len({a.person_id for a in store.roster_of(record).assignments})
+    return len(roster_changes(store.roster_of(published).assignments, store.roster_of(record).assignments).people)
 
 
 def _assignment_keys(version: RosterVersion) -> set[tuple]:

@@ -184,13 +184,9 @@ def run_solve(campaign, settings, workdir: str, server_pid: int, published=None,
 
 def _live_start(campaign, now, fresh: bool):
     """The campaign with its events applied, and the published roster to start from (None: from scratch)."""
-    from scheduler.events import EventError, apply_events
     from web import live
 
-    try:
-        campaign = apply_events(campaign, live.domain_events(), now)  # history stays as it was
-    except EventError:  # an event that no longer fits the data: live_campaign leaves it out
-        campaign = live.live_campaign() or campaign
+    campaign = live.live_campaign(now) or campaign  # the events as of now: history stays as it was
     if fresh:
         return campaign, None
     version = store.latest_published()

@@ -293,11 +293,26 @@ _live_lock = threading.Lock()
 _live_cache: dict[tuple, Campaign] = {}
 
 
-def live_campaign() -> Campaign | None:
+def _applied(base: Campaign, events: list[Event], at: datetime | None) -> Campaign:
+    """``base`` with ``events`` applied (as of ``at``: history left as it was); an event that no longer fits is left out."""
+    try:
+        return apply_events(base, events, at)
+    except EventError:
+        campaign = base
+        for event in events:
+            try:
+                campaign = apply_events(campaign, [event], at)
+            except EventError as error:
+                logger.warning("event %s left out: %s", event.id, error)
+        return campaign
+
+
+def live_campaign(at: datetime | None = None) -> Campaign | None:
     """The stored campaign with every standing event applied (None when nothing is stored).
 
-    Kept per process by data revision, newest event and number of dismissed events. An event that no
-    longer fits the stored data (a person a later import removed) is left out and logged.
+    With ``at`` (the campaign's now), an event leaves the history before it as it was, as a repair needs.
+    Kept per process by data revision, newest event, number of dismissed events and ``at``. An event
+    that no longer fits the stored data (a person a later import removed) is left out and logged.
     Raises :class:`CampaignLoadError` like :func:`web.store.campaign`.
     """
     base = store.campaign()
@@ -308,21 +323,12 @@ def live_campaign() -> Campaign | None:
     ).one()
     if newest is None:
         return base
-    key = (db.engine.url.render_as_string(hide_password=False), store.revision(), id(base), newest, dismissed)
+    key = (db.engine.url.render_as_string(hide_password=False), store.revision(), id(base), newest, dismissed, at)
     with _live_lock:
         cached = _live_cache.get(key)
     if cached is not None:
         return cached
-    events = domain_events()
-    try:
-        campaign = apply_events(base, events)
-    except EventError:
-        campaign = base
-        for event in events:
-            try:
-                campaign = apply_events(campaign, [event])
-            except EventError as error:
-                logger.warning("event %s left out: %s", event.id, error)
+    campaign = _applied(base, domain_events(), at)
     with _live_lock:
         _live_cache.clear()
         _live_cache[key] = campaign

@@ -35,7 +35,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from scheduler.candidates import candidates, seat_of
 from scheduler.changes import RosterChanges, roster_changes
 from scheduler.clock import is_history
-from scheduler.events import EventError, apply_events
 from scheduler.explain import Explanation, explain
 from scheduler.model import Assignment, Campaign, Roster, Unfilled
 from scheduler.pipeline import repair
@@ -163,24 +162,11 @@ def repair_seconds() -> float:
 
 
 def standing_campaign(at: datetime) -> Campaign:
-    """The stored campaign with every standing event applied at ``at`` (history left as it was).
-
-    An event that no longer fits the stored data is left out and logged, as :func:`web.live.live_campaign` does.
-    """
-    base = store.campaign()
-    if base is None:
+    """The stored campaign with every standing event applied at ``at`` (history left as it was)."""
+    campaign = live.live_campaign(at)
+    if campaign is None:
         raise RepairRefused([_("Chưa có dữ liệu chiến dịch: hãy nhập dữ liệu trước.")])
-    events = live.domain_events()
-    try:
-        return apply_events(base, events, at)
-    except EventError:
-        campaign = base
-        for event in events:
-            try:
-                campaign = apply_events(campaign, [event], at)
-            except EventError as error:
-                logger.warning("event %s left out of the repair: %s", event.id, error)
-        return campaign
+    return campaign
 
 
 def travel_of(campaign: Campaign):

@@ -35,7 +35,7 @@ from scheduler import events as domain
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
 from scheduler.changes import roster_changes
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
-from web import live, sessions, store
+from web import live, outbox, sessions, store
 from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
 from web.forms import ActionForm
 from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
@@ -649,6 +649,7 @@ def my_shifts():
         urls=_feed_urls(person_id),
         published=format_date(_local_date(version.published_at)) if version else "",
         reason_max=REASON_MAX_CHARS,
+        notices_off=outbox.notices_off(person_id),
     )
 
 
