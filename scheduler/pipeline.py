@@ -36,6 +36,7 @@ FIX_SECONDS_PER_SLOT = 1.25 * 5.0 / 58_000  # widening posts, gap filling and a 
 MIN_CHECK_SECONDS = 0.5
 CHECK_ONLY_SHARE = 0.4  # of the checking and explaining, the checking
 FIX_SHARE = 0.25  # at most this share of the time left goes to filling and fixing
+CLOSING_PER_OPENING = 2.5  # a repair's closing stages take up to this many times its opening ones
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,9 @@ def repair(
     allowed = {(a.ward_code, a.date) for a in valid if a not in kept} if not retry_gaps else None
     live_figures: dict = {}
     added: list[Assignment] = []
+    # What follows the cluster repairs (the gaps again, gap filling, the check) goes over the whole roster as
+    # the work above did: on a loaded machine it takes longer, so the reserve grows with what this took.
+    closing = max(closing, CLOSING_PER_OPENING * (time.time() - started))
     if on_plan and not open_slots:
         on_plan(0)
     if open_slots:
