@@ -110,7 +110,10 @@ def _day(day) -> str:
 
 
 def _hours(shift) -> str:
-    return f"{shift.start_minute // 60:02d}:{shift.start_minute % 60:02d}–{shift.end_minute // 60:02d}:{shift.end_minute % 60:02d}"
+    """ "13:30–17:30"; a shift past midnight "23:30–07:30 (hôm sau)"."""
+    start, end = shift.start_minute, shift.end_minute % (24 * 60)
+    text = f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+    return text + (" (hôm sau)" if shift.end_minute > 24 * 60 else "")
 
 
 def _feed(page) -> dict[str, tuple[str, int, int, list]]:
@@ -245,6 +248,19 @@ def test_a_cancellation_from_phone_to_repaired_roster_feed_and_mail(live_server,
     desk.goto(base + "/dieu-phoi/")
     assert desk.locator("[data-open-events]").get_attribute("data-open-events") == "1"
     assert desk.locator("[data-unrepaired]").get_attribute("data-unrepaired") == "1"
+    desk.click("a[data-unrepaired]")  # "Hôm nay", by the campaign's clock: the evening before, the first shift next
+    desk.wait_for_url(re.compile(r"/dieu-phoi/hom-nay$"))
+    assert desk.locator("h1").inner_text() == "Hôm nay — 20:00 23/07/2025"
+    first_shift = campaign.shifts[0]
+    assert (
+        desk.locator("section.slot h3")
+        .first.inner_text()
+        .startswith(f"{first_shift.name} {_hours(first_shift)} — {campaign.start_date:%d/%m/%Y}")
+    )
+    assert desk.locator("[data-unrepaired]").get_attribute("data-unrepaired") == "1"
+    open_list = desk.locator("h2:has-text('Sự kiện chưa xử lý (1)') + table tbody tr")
+    assert open_list.count() == 1
+    assert student.name in open_list.inner_text() and f"{day:%d/%m/%Y} — {shift.name}" in open_list.inner_text()
     desk.click("nav.subnav a:has-text('Sự kiện')")
     desk.wait_for_url(re.compile(r"/dieu-phoi/su-kien$"))
     rows = desk.locator("table.events tbody tr[data-event]")
@@ -429,3 +445,26 @@ def test_a_cancellation_from_phone_to_repaired_roster_feed_and_mail(live_server,
         assert f"{section}" in text and f"- {slot_text}" in text
         assert text.index(section) < text.index(f"- {slot_text}")
         assert "Ban điều phối chiến dịch 45 ngày đêm ra quân hỗ trợ chuyển đổi số" in text
+
+    # ---- the sender's full round that evening adds tomorrow's reminders, and sends no change notice again
+    tomorrow = campaign.start_date
+    assert tomorrow.isoformat() > TODAY
+    reminded = {a.person_id for a in final.assignments if a.date == tomorrow}
+    assert len(reminded) >= 5
+    count_before = len(smtp.messages)
+    with app.app_context():
+        round_ = outbox.sender_round(limit=100)
+        assert len(round_.sent) == len(reminded) and not round_.failed
+        kinds = Counter((m.kind, m.state) for m in db.session.scalars(select(OutboxMessage)))
+    assert kinds == {("change", "sent"): 2, ("reminder", "sent"): len(reminded)}
+    reminders = smtp.messages[count_before:]
+    assert sorted(rcpts[0] for rcpts, _message in reminders) == sorted(addresses[p] for p in reminded)
+    for rcpts, message in reminders:
+        person_id = next(p for p in reminded if addresses[p] == rcpts[0])
+        assert message["Subject"] == f"Nhắc lịch: ngày mai {tomorrow:%d/%m/%Y} bạn có ca trực"
+        text = message.get_content()
+        assert f"Nhắc lịch: ngày mai, {WEEKDAYS[tomorrow.weekday()]} {tomorrow:%d/%m/%Y}, bạn có ca trực:" in text
+        for a in final.assignments:
+            if a.person_id == person_id and a.date == tomorrow and a.shift_id:
+                s = campaign.shift(a.shift_id)
+                assert f"- {s.name} {_hours(s)}, {campaign.ward(a.ward_code).name}" in text
