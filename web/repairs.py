@@ -23,22 +23,33 @@ import dataclasses
 import json
 import logging
 import os
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import date, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduler.calendar import Calendar
 from scheduler.candidates import candidates, seat_of
 from scheduler.changes import RosterChanges, roster_changes
 from scheduler.clock import is_history
 from scheduler.explain import Explanation, explain
 from scheduler.model import Assignment, Campaign, Roster, Unfilled
 from scheduler.pipeline import repair
-from scheduler.verify import unfilled_slots, valid_assignments, verify
+from scheduler.verify import (
+    VerifyReport,
+    asked_person_slots,
+    check_people_rules,
+    objective,
+    term_unfilled,
+    unfilled_slots,
+    unfilled_sort_key,
+    valid_assignments,
+)
 from web import live, store
 from web.auth import role_required
 from web.coordinator import (
@@ -149,6 +160,75 @@ def _same_gap(u: Unfilled, key: str) -> bool:
     return gap_key(u) == key
 
 
+# ------------------------------------------------------------------------------------------------ caches
+
+# A draft's rows never change once stored (an edit stores a new draft), so what is computed from a draft is
+# kept per process, keyed by database, draft id and creation time (a deleted draft's id may be reused, never
+# with the same creation time): its changes against its parent, and its calendar for the ranked lists.
+CHANGES_CACHE_ENTRIES = 8
+_cache_lock = threading.Lock()
+_changes_cache: OrderedDict = OrderedDict()
+_calendar_cache: OrderedDict = OrderedDict()  # one entry: (draft key, campaign id) -> Calendar
+
+
+def _draft_key(version: RosterVersion) -> tuple:
+    return (db.engine.url.render_as_string(hide_password=False), version.id, version.created_at)
+
+
+def _remember(cache: OrderedDict, key, value, entries: int) -> None:
+    with _cache_lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > entries:
+            cache.popitem(last=False)
+
+
+def draft_changes(version: RosterVersion, parent: RosterVersion | None) -> RosterChanges:
+    """The draft's changes against its parent (none without one), kept per process."""
+    if parent is None:
+        return RosterChanges((), ())
+    key = (*_draft_key(version), parent.id)
+    with _cache_lock:
+        if key in _changes_cache:
+            return _changes_cache[key]
+    changes = roster_changes(store.roster_of(parent).assignments, store.roster_of(version).assignments)
+    _remember(_changes_cache, key, changes, CHANGES_CACHE_ENTRIES)
+    return changes
+
+
+def draft_calendar(version: RosterVersion, campaign: Campaign, roster: Roster, travel) -> Calendar:
+    """The draft's calendar (who works when) for the ranked lists, built once per draft and campaign."""
+    key = (*_draft_key(version), id(campaign))
+    with _cache_lock:
+        calendar = _calendar_cache.get(key)
+    if calendar is None:
+        calendar = Calendar(campaign, roster.assignments, travel)
+        _remember(_calendar_cache, key, calendar, 1)
+    return calendar
+
+
+def _carry_calendar(old: RosterVersion, new: RosterVersion, campaign: Campaign, remove, add) -> None:
+    """Hand the old draft's calendar, edited the same way, to the new draft (the old one is deleted)."""
+    old_key = (*_draft_key(old), id(campaign))
+    with _cache_lock:
+        calendar = _calendar_cache.pop(old_key, None)
+    if calendar is None:
+        return
+    for a in remove:
+        calendar.remove(a)
+    for a in add:
+        calendar.add(a)
+    _remember(_calendar_cache, (*_draft_key(new), id(campaign)), calendar, 1)
+
+
+def campaign_state() -> str:
+    """What the campaign with events depends on: the data revision, the newest event and the dismissed ones."""
+    newest, dismissed = db.session.execute(
+        select(func.max(live.EventRow.id), func.count().filter(live.EventRow.state == "dismissed"))
+    ).one()
+    return f"{store.revision()}:{newest or 0}:{dismissed}"
+
+
 # ------------------------------------------------------------------------------------------------ the repair
 
 
@@ -203,21 +283,37 @@ def make_repair(username: str) -> RosterVersion:
         raise RepairRefused([_("Chưa có lịch nào được công bố để sửa.")])
     at = live.now()
     open_ids = [row.id for row in live.open_events()]
+    state = campaign_state()
     campaign = standing_campaign(at)
     parent_roster = store.roster_of(published)
     settings = store.solve_settings()
     seconds = repair_seconds()
-    result = repair(campaign, parent_roster, at, settings, deadline=time.time() + seconds, travel=travel_of(campaign))
+    travel = travel_of(campaign)
+    # The checker checks the people whose work changed (the others' work is the published version's, checked
+    # when it was made); the gaps are explained below, the published version's explanations reused.
+    result = repair(
+        campaign,
+        parent_roster,
+        at,
+        settings,
+        deadline=time.time() + seconds,
+        travel=travel,
+        check_all=False,
+        explain_late=False,
+    )
     outside = result.figures.get("changes_outside") or []
     if outside:
         raise RepairRefused([_("Bản sửa thay đổi phần không được sửa:"), *outside[:10]])
     if not result.report.ok:
         raise RepairRefused([f"{rule_label(v.rule)}: {v.message_vi}" for v in result.report.violations[:10]])
     summary = summary_of(result.changes, parent_roster.unfilled, result.report.unfilled)
+    explanations = result.explanations
+    if not result.figures.get("explained", True):
+        explanations = _reused_explanations(campaign, published, result.roster, result.report.unfilled, travel)
     version = store.store_roster(
         result.roster,
         result.report,
-        result.explanations,
+        explanations,
         store.revision(),
         terms=result.terms,
         parent_id=published.id,
@@ -225,8 +321,10 @@ def make_repair(username: str) -> RosterVersion:
         change_summary=summary,
     )
     figures = {key: value for key, value in result.figures.items() if isinstance(value, int | float | str | bool)} | {
-        "seconds": round(result.wall_seconds, 2)
+        "seconds": round(result.wall_seconds, 2),
+        "campaign": state,  # the campaign the draft's gaps were counted for (see edit_draft)
     }
+    _remember(_changes_cache, (*_draft_key(version), published.id), result.changes, CHANGES_CACHE_ENTRIES)
     try:
         db.session.add(
             Repair(
@@ -321,18 +419,26 @@ def edit_draft(version: RosterVersion, *, remove=(), add=(), username: str = "")
         if started:
             raise RepairRefused([_("Ca này đã bắt đầu hoặc đã qua: lịch sử không thay đổi.")])
     touched = {a.person_id for a in (*remove, *add)}
-    before = verify(campaign, roster_with_gaps(campaign, roster, roster.assignments, travel), travel, people=touched)
-    edited = roster_with_gaps(campaign, roster, assignments, travel)
-    report = verify(campaign, edited, travel, people=touched)
-    known = {_violation_key(v) for v in before.violations}
-    broken = [v for v in report.violations if _violation_key(v) not in known]
+    known = {_violation_key(v) for v in people_violations(campaign, roster.assignments, touched, travel)}
+    from scheduler.solver.fill import roster_order
+
+    ordered = tuple(sorted(assignments, key=roster_order))
+    violations = people_violations(campaign, ordered, touched, travel)
+    broken = [v for v in violations if _violation_key(v) not in known]
     if broken:
         raise RepairRefused([f"{rule_label(v.rule)}: {v.message_vi}" for v in broken[:10]])
+    figures = info.figure_values
+    state = campaign_state()
+    if figures.get("campaign") == state:  # the draft's gaps hold for this campaign: recount the days edited only
+        gaps = gaps_after_edit(campaign, roster.unfilled, ordered, {a.date for a in (*remove, *add)}, travel)
+    else:  # the data or the events changed since: every gap again
+        gaps = unfilled_slots(campaign, valid_assignments(campaign, ordered), travel)
+    report = edited_report(campaign, ordered, violations, gaps, travel)
+    edited = dataclasses.replace(roster, assignments=ordered, unfilled=tuple(gaps), objective=report.objective)
     explanations = _reused_explanations(campaign, version, edited, report.unfilled, travel)
     parent = db.session.get(RosterVersion, info.parent_id)
     parent_roster = store.roster_of(parent)
     changes = roster_changes(parent_roster.assignments, edited.assignments)
-    edited = dataclasses.replace(edited, objective=report.objective)
     new = store.store_roster(
         edited,
         report,
@@ -342,6 +448,7 @@ def edit_draft(version: RosterVersion, *, remove=(), add=(), username: str = "")
         kind="repair",
         change_summary=summary_of(changes, parent_roster.unfilled, report.unfilled),
     )
+    _remember(_changes_cache, (*_draft_key(new), parent.id), changes, CHANGES_CACHE_ENTRIES)
     marks = list(db.session.scalars(select(RepairMark).where(RepairMark.version_id == version.id)))
     try:
         db.session.add(
@@ -352,7 +459,7 @@ def edit_draft(version: RosterVersion, *, remove=(), add=(), username: str = "")
                 made_at=info.made_at,
                 made_by=info.made_by,
                 now=info.now,
-                figures=info.figures,
+                figures=json.dumps(figures | {"campaign": state}),
                 edits=info.edits + 1,
             )
         )
@@ -369,6 +476,7 @@ def edit_draft(version: RosterVersion, *, remove=(), add=(), username: str = "")
         db.session.rollback()
         store.delete_draft(new.id)
         raise
+    _carry_calendar(version, new, campaign, remove, add)
     store.delete_draft(version.id)
     logger.info(
         "repair draft %s edited by %s into %s: %d off, %d on", version.id, username, new.id, len(remove), len(add)
@@ -376,13 +484,33 @@ def edit_draft(version: RosterVersion, *, remove=(), add=(), username: str = "")
     return new
 
 
-def roster_with_gaps(campaign: Campaign, roster: Roster, assignments, travel) -> Roster:
-    """``roster`` with ``assignments`` (in the solve's order) and the gaps they leave."""
-    from scheduler.solver.fill import roster_order
+def people_violations(campaign: Campaign, assignments, people: set[str], travel) -> list:
+    """The people rules broken by ``people`` in ``assignments`` (as :func:`scheduler.verify.verify` checks them)."""
+    from scheduler.verify import assignment_sort_key
 
-    ordered = tuple(sorted(assignments, key=roster_order))
-    gaps = tuple(unfilled_slots(campaign, valid_assignments(campaign, ordered), travel))
-    return dataclasses.replace(roster, assignments=ordered, unfilled=gaps)
+    mine = sorted((a for a in assignments if a.person_id in people), key=assignment_sort_key)
+    pins = tuple(pin for pin in campaign.pins if pin.person_id in people)
+    return check_people_rules(dataclasses.replace(campaign, pins=pins), mine, travel)
+
+
+def gaps_after_edit(campaign: Campaign, gaps, assignments, days: set[date], travel) -> list[Unfilled]:
+    """The gaps after an edit that changed ``days`` only: the other days' gaps as they were, those days recounted.
+
+    Every coverage rule is per day (:func:`web.live.day_campaign`), so a day's gaps depend on its assignments alone.
+    """
+    kept = [u for u in gaps if u.date not in days]
+    for day in sorted(days):
+        of_day = [a for a in assignments if a.date == day]
+        kept.extend(unfilled_slots(live.day_campaign(campaign, day), valid_assignments(campaign, of_day), travel))
+    kept.sort(key=unfilled_sort_key)
+    return kept
+
+
+def edited_report(campaign: Campaign, assignments, violations, gaps, travel) -> VerifyReport:
+    """The checker's report of an edited draft: the people rules of those it touches, its gaps, the objective."""
+    value, terms = objective(campaign, valid_assignments(campaign, assignments), gaps, travel)
+    asked = sum(asked_person_slots(campaign).values())
+    return VerifyReport(tuple(violations), tuple(gaps), value, terms, asked, asked - term_unfilled(gaps))
 
 
 def mark_kept(version: RosterVersion, key: str, username: str) -> None:
@@ -400,10 +528,17 @@ def mark_kept(version: RosterVersion, key: str, username: str) -> None:
 
 
 def people_to_notify(version: RosterVersion, parent_id: int | None) -> int:
-    """How many people publishing ``version`` tells (their shifts changed against ``parent_id``)."""
+    """How many people publishing ``version`` tells: those of the campaign whose shifts changed against
+    ``parent_id`` (as :func:`web.outbox.plan_version_notices` plans them, without writing the notices)."""
     from web import outbox
 
-    return len(outbox.plan_version_notices(version.id, parent_id))
+    parent = db.session.get(RosterVersion, parent_id) if parent_id is not None else None
+    if parent is None:
+        return len(outbox.plan_version_notices(version.id, parent_id))
+    campaign = live.live_campaign()
+    if campaign is None:
+        return 0
+    return sum(1 for person_id in draft_changes(version, parent).people if _person_of(campaign, person_id))
 
 
 def _notify(version_id: int, parent_id: int | None) -> int:
@@ -492,6 +627,7 @@ def open_seats(
 ) -> list[dict]:
     """The draft's gaps that can still be filled (they start after ``at``), those the parent did not have first."""
     fresh = {id(u) for u in new_gaps(parent_unfilled, roster.unfilled)}
+    labels = {rule: rule_label(rule) for rule in {u.rule for u in roster.unfilled}}
     seats = []
     for u in roster.unfilled:
         try:
@@ -507,7 +643,7 @@ def open_seats(
                 "new": id(u) in fresh,
                 "ward": _ward_name(campaign, u.ward_code),
                 "slot": _slot_name(campaign, u.shift_id, u.mobile_point_id),
-                "rule": rule_label(u.rule),
+                "rule": labels[u.rule],
             }
         )
     seats.sort(key=lambda s: (not s["new"], s["gap"].date, s["ward"]))
@@ -559,7 +695,7 @@ def repair_draft(version_id: int):
     parent = db.session.get(RosterVersion, info.parent_id) if info.parent_id else None
     roster = store.roster_of(version)
     parent_roster = store.roster_of(parent) if parent else Roster(roster.campaign_name, "", (), ())
-    changes = roster_changes(parent_roster.assignments, roster.assignments)
+    changes = draft_changes(version, parent)
     marks = set(db.session.scalars(select(RepairMark.change_key).where(RepairMark.version_id == version.id)))
     try:
         live_campaign = standing_campaign(live.now())
@@ -613,8 +749,7 @@ def reject_change(version_id: int):
     """Put one change back: a new assignment comes off, a removed one returns (if the rules allow it)."""
     version, info = _repair_or_404(version_id)
     a = _posted_assignment()
-    parent_roster = store.roster_of(db.session.get(RosterVersion, info.parent_id))
-    changes = roster_changes(parent_roster.assignments, store.roster_of(version).assignments)
+    changes = draft_changes(version, db.session.get(RosterVersion, info.parent_id))
     campaign = _campaign_or_redirect()
     what = f"{_name(campaign, a.person_id)}, {_slot_text(campaign, a)} {a.date:%d/%m/%Y}"
     if a in changes.added:
@@ -662,7 +797,10 @@ def repair_seat(version_id: int):
     gap, seat, pool = _seat_or_404(campaign, roster, key)
     travel = travel_of(campaign)
     started = time.perf_counter()
-    ranked = candidates(campaign, roster.assignments, seat, at, travel, limit=CANDIDATES_SHOWN, pool=pool)
+    calendar = draft_calendar(version, campaign, roster, travel)
+    ranked = candidates(
+        campaign, roster.assignments, seat, at, travel, limit=CANDIDATES_SHOWN, pool=pool, calendar=calendar
+    )
     milliseconds = (time.perf_counter() - started) * 1000
     return render_template(
         "coordinator/repair_seat.html",

@@ -415,8 +415,8 @@ def store_roster(
             )
             for a in roster.assignments
         ]
-        if rows:
-            db.session.execute(insert(AssignmentRow), rows)
+        if rows:  # one executemany of the table's insert: no ORM objects for 30,000 rows
+            db.session.execute(insert(AssignmentRow.__table__), rows)
         gaps = []
         for u, explained in zip(report.unfilled, _explanations_in_order(report.unfilled, explanations), strict=True):
             gaps.append(
@@ -434,12 +434,13 @@ def store_roster(
                 )
             )
         if gaps:
-            db.session.execute(insert(UnfilledRow), gaps)
+            db.session.execute(insert(UnfilledRow.__table__), gaps)
         db.session.commit()
-        return version
     except Exception:
         db.session.rollback()
         raise
+    _remember_roster(version, roster.assignments, report.unfilled)
+    return version
 
 
 def _explanations_in_order(unfilled, explanations) -> list:
@@ -641,7 +642,7 @@ def roster_of(version: RosterVersion) -> Roster:
     :data:`ROSTER_CACHE_ENTRIES`), keyed by database, id and creation time (a deleted draft's id may be
     reused, never with the same creation time). Treat it as read-only.
     """
-    key = (db.engine.url.render_as_string(hide_password=False), version.id, version.created_at)
+    key = _roster_key(version)
     with _roster_lock:
         if key in _roster_cache:
             _roster_cache.move_to_end(key)
@@ -667,11 +668,36 @@ def roster_of(version: RosterVersion) -> Roster:
         best_bound=version.best_bound,
         wall_seconds=version.wall_seconds,
     )
+    _cache_roster(key, roster)
+    return roster
+
+
+def _roster_key(version: RosterVersion) -> tuple:
+    return (db.engine.url.render_as_string(hide_password=False), version.id, version.created_at)
+
+
+def _cache_roster(key: tuple, roster: Roster) -> None:
     with _roster_lock:
         _roster_cache[key] = roster
+        _roster_cache.move_to_end(key)
         while len(_roster_cache) > ROSTER_CACHE_ENTRIES:
             _roster_cache.popitem(last=False)
-    return roster
+
+
+def _remember_roster(version: RosterVersion, assignments, unfilled) -> None:
+    """Keep the roster just stored as :func:`roster_of` would read it back, so its first page does not read
+    30,000 rows again. The stored values are the given ones, in the same order."""
+    stored_unfilled = tuple(dataclasses.replace(u, need=u.need or "") for u in unfilled)
+    roster = Roster(
+        campaign_name=version.campaign_name or "",
+        status=version.solve_status,
+        assignments=tuple(assignments),
+        unfilled=stored_unfilled,
+        objective=version.objective,
+        best_bound=version.best_bound,
+        wall_seconds=version.wall_seconds,
+    )
+    _cache_roster(_roster_key(version), roster)
 
 
 def terms_of(version: RosterVersion) -> dict[str, int] | None:
