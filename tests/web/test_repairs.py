@@ -269,3 +269,47 @@ def test_repair_pages_need_a_coordinator(client, loaded_app):
     login(client, "thanhdoan")
     assert client.get(f"{PREFIX}/sua-lich").status_code == 403
     assert client.post(f"{PREFIX}/sua-lich").status_code == 403
+
+
+def test_an_edit_recounts_the_gaps_of_its_days_as_a_full_check_would(client, loaded_app):
+    """The gaps an edit stores (its days recounted, the others kept) are the checker's over the whole roster, and
+    the roster kept in memory for the new draft is the one read back from its rows."""
+    from scheduler.solver.solve import campaign_travel
+    from scheduler.verify import unfilled_slots, valid_assignments
+    from web import live, store
+    from web.models import RosterVersion, db
+    from web.repairs import change_key
+
+    loaded_app.config["RAQUAN_NOW"] = NOW
+    _cancelled, _event_id = _cancel(loaded_app)
+    draft_id = _make_draft(client, loaded_app)
+    (added,) = set(_roster(loaded_app, draft_id).assignments) - set(_published_roster(loaded_app).assignments)
+    second = _draft_id(client.post(f"{PREFIX}/sua-lich/{draft_id}/bo-thay-doi", data={"change": change_key(added)}))
+    with loaded_app.app_context():
+        version = db.session.get(RosterVersion, second)
+        kept = store.roster_of(version)
+        store._roster_cache.clear()
+        read = store.roster_of(version)
+        assert read == kept
+        campaign = live.live_campaign(live.now())
+        full = unfilled_slots(campaign, valid_assignments(campaign, read.assignments), campaign_travel(campaign))
+        assert list(read.unfilled) == full
+        assert any(u.date == added.date and u.ward_code == added.ward_code for u in read.unfilled)
+        from web.repairs import Repair, campaign_state
+
+        assert db.session.get(Repair, second).figure_values["campaign"] == campaign_state()  # the days-only path
+
+
+def test_the_count_of_people_to_notify_is_the_outbox_plan(client, loaded_app):
+    from web import outbox
+    from web.models import RosterVersion, db
+    from web.repairs import Repair, people_to_notify
+
+    loaded_app.config["RAQUAN_NOW"] = NOW
+    _cancel(loaded_app)
+    draft_id = _make_draft(client, loaded_app)
+    with loaded_app.app_context():
+        version = db.session.get(RosterVersion, draft_id)
+        parent_id = db.session.get(Repair, draft_id).parent_id
+        planned = outbox.plan_version_notices(draft_id, parent_id)
+        assert people_to_notify(version, parent_id) == len(planned) == 2
