@@ -334,7 +334,7 @@ def test_publishing_the_same_draft_many_times_at_once_publishes_it_once(app, tin
         thread.start()
     for thread in threads:
         thread.join()
-    published = [page for page in results if f"Đã công bố phiên bản {draft_id}." in page]
+    published = [page for page in results if f"Đã công bố phiên bản {draft_id};" in page]
     assert len(results) == 8 and len(published) == 1
     with app.app_context():
         first = db.session.get(RosterVersion, draft_id)
