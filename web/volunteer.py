@@ -892,8 +892,9 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
 
     Each (date, shift or mobile point) is one event with a stable UID across versions; its SEQUENCE
     grows when it changes (:func:`calendar_history`); a shift of an earlier version that ``version``
-    no longer has stays as STATUS:CANCELLED, so subscribed calendars remove it; each shift carries
-    an alarm :func:`reminder_minutes` before it.
+    no longer has stays as STATUS:CANCELLED, so subscribed calendars remove it, and so does a shift
+    an open event takes away (the person's own cancellation: at once, one SEQUENCE above the
+    version's); each shift carries an alarm :func:`reminder_minutes` before it.
     """
     calendar = Calendar()
     calendar.add("prodid", "-//Ra Quan//Ca truc//VI")
@@ -910,6 +911,7 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
     stamp = (version.published_at or version.created_at).replace(tzinfo=UTC)
     history = calendar_history(person_id, version) if version.status == "published" else {}
     items = describe(campaign, version, person_id)
+    taken = {(day, slot) for who, day, slot in live.cancelled_slots(version.id) if who == person_id}
     present = set()
     for item in items:
         row = item["row"]
@@ -917,6 +919,9 @@ def build_calendar(person_id: str, campaign: Campaign | None, version: RosterVer
         present.add(key)
         sequence = history.get(key, (version.id, None))[0]
         slot = (row.ward_code, row.shift_id, row.mobile_point_id, row.need_index, row.covered_ward_codes)
+        if key in taken:
+            calendar.add_component(_calendar_event(person_id, campaign, row.date, slot, sequence + 1, stamp, True))
+            continue
         event = _calendar_event(person_id, campaign, row.date, slot, sequence, stamp, cancelled=False)
         lines = []
         if item["colleagues"]:

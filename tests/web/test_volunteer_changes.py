@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -239,3 +239,31 @@ def test_the_feed_keeps_uids_raises_sequence_marks_removed_shifts_cancelled_and_
     final = _by_uid(_calendar(client, loaded_app, PERSON))
     assert final[uid[REMOVED]] == ("CONFIRMED", fourth) and fourth > second
     assert final[same] == ("CONFIRMED", first)
+
+
+def test_the_feed_cancels_a_shift_the_person_called_off_at_once(client, loaded_app):
+    from scheduler.events import Event
+    from web import live
+
+    first = loaded_app.config["TEST_VERSION_ID"]
+    uid = f"{PERSON}-{REMOVED.date:%Y%m%d}-{REMOVED.shift_id}@ra-quan"
+    assert _by_uid(_calendar(client, loaded_app, PERSON))[uid] == ("CONFIRMED", first)
+    with loaded_app.app_context():
+        row = live.record_event(
+            Event(
+                "cancellation",
+                datetime(2025, 7, 23, 20, 0),
+                person_id=PERSON,
+                dates=(REMOVED.date,),
+                slot_ids=(REMOVED.shift_id,),
+            ),
+            "volunteer",
+        )
+    feed = _calendar(client, loaded_app, PERSON)
+    assert _by_uid(feed)[uid] == ("CANCELLED", first + 1)  # a higher sequence: calendars drop it now
+    cancelled = next(e for e in feed.walk("VEVENT") if str(e["UID"]) == uid)
+    assert not cancelled.walk("VALARM")
+    assert sum(1 for e in feed.walk("VEVENT") if str(e["STATUS"]) == "CONFIRMED") == 2  # the others stay
+    with loaded_app.app_context():
+        live.dismiss(row.id)
+    assert _by_uid(_calendar(client, loaded_app, PERSON))[uid][0] == "CONFIRMED"
