@@ -22,6 +22,7 @@ from scheduler import clock
 from scheduler.changes import RosterChanges, changes_outside, roster_changes
 from scheduler.clock import is_history, slot_start
 from scheduler.explain import Explanation, explain
+from scheduler.explain import explain as explain_gaps  # repair() has a flag named explain
 from scheduler.model import Assignment, Campaign, Roster, ShiftKind, Unfilled
 from scheduler.settings import SolveSettings
 from scheduler.verify import VerifyReport, objective, unfilled_slots, verify
@@ -295,6 +296,7 @@ def repair(
     check_all: bool = True,
     progress: Callable | None = None,
     on_plan: Callable[[int], None] | None = None,
+    explain: bool = True,
 ) -> SolveResult:
     """The published roster, repaired for ``campaign`` (the campaign after its events) with minimal change.
 
@@ -307,7 +309,8 @@ def repair(
        people whose work changed, coverage and the objective in full; and that no change touches
        the history (``figures["changes_outside"]``, empty when the promise holds).
     The result's ``changes`` are against ``published``. Explanations are made when ``explain_late``
-    or when there is time before ``deadline``. ``on_plan`` and ``progress`` follow the cluster repairs.
+    or when there is time before ``deadline``, never without ``explain`` (a caller that keeps the
+    published roster's explanations explains only the new gaps itself). ``on_plan`` and ``progress`` follow the cluster repairs.
     """
     from scheduler.calendar import Calendar
     from scheduler.solver.fill import fill_gaps, roster_order
@@ -389,8 +392,8 @@ def repair(
         unfilled = unfilled_slots(campaign, assignments, travel)
     roster = Roster(campaign.name, "FEASIBLE", tuple(assignments), tuple(unfilled), None, None, None)
     report = verify(campaign, roster, travel, people=None if check_all else changes.people)
-    if explain_late or time.time() + (1 - CHECK_ONLY_SHARE) * checking <= deadline:
-        explanations: tuple[Explanation, ...] = tuple(explain(campaign, roster, report.unfilled, travel))
+    if explain and (explain_late or time.time() + (1 - CHECK_ONLY_SHARE) * checking <= deadline):
+        explanations: tuple[Explanation, ...] = tuple(explain_gaps(campaign, roster, report.unfilled, travel))
         explained = True
     else:
         explanations, explained = (), False

@@ -291,6 +291,7 @@ def dismiss(event_id: int) -> bool:
 
 _live_lock = threading.Lock()
 _live_cache: dict[tuple, Campaign] = {}
+LIVE_CACHE_ENTRIES = 4  # the campaign as of now (a repair) and with every event (the pages), across a few minutes
 
 
 def _applied(base: Campaign, events: list[Event], at: datetime | None) -> Campaign:
@@ -323,6 +324,8 @@ def live_campaign(at: datetime | None = None) -> Campaign | None:
     ).one()
     if newest is None:
         return base
+    if at is not None:  # slots start on whole minutes: "now" to the minute gives the same campaign
+        at = at.replace(second=0, microsecond=0)
     key = (db.engine.url.render_as_string(hide_password=False), store.revision(), id(base), newest, dismissed, at)
     with _live_lock:
         cached = _live_cache.get(key)
@@ -330,7 +333,8 @@ def live_campaign(at: datetime | None = None) -> Campaign | None:
         return cached
     campaign = _applied(base, domain_events(), at)
     with _live_lock:
-        _live_cache.clear()
+        while len(_live_cache) >= LIVE_CACHE_ENTRIES:
+            del _live_cache[next(iter(_live_cache))]
         _live_cache[key] = campaign
     return campaign
 

@@ -299,7 +299,7 @@ def make_repair(username: str) -> RosterVersion:
         deadline=time.time() + seconds,
         travel=travel,
         check_all=False,
-        explain_late=False,
+        explain=False,
     )
     outside = result.figures.get("changes_outside") or []
     if outside:
