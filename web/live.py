@@ -584,11 +584,15 @@ FORMS = {
 
 
 def _forms(campaign: Campaign, posted: str | None = None) -> dict[str, Form]:
-    """The event forms of the page, each with its own prefix; only ``posted`` reads the request."""
+    """The event forms of the page, each with its own prefix; only ``posted`` reads the request.
+
+    The app's CSRF protection checks every POST for the one unprefixed ``csrf_token`` the page gives each
+    form, so the prefixed forms do not carry a token of their own (it would be named ``<prefix>-csrf_token``).
+    """
     wards = [SelectChoice(w.code, w.name) for w in campaign.wards]
     forms = {}
     for slug, (name, form_class) in FORMS.items():
-        form = form_class(prefix=name, formdata=None if slug != posted else request.form)
+        form = form_class(prefix=name, formdata=None if slug != posted else request.form, meta={"csrf": False})
         for field_name in ("home_ward_code", "ward_code"):
             if hasattr(form, field_name):
                 getattr(form, field_name).choices = wards

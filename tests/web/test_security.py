@@ -90,3 +90,28 @@ def test_phone_numbers_appear_only_to_coordinators(csrf_app):
                 assert not [p for p in phones if p in text], url
         text = client.get("/api/wards").get_data(as_text=True)
         assert not [p for p in phones if p in text]
+
+
+def test_the_event_forms_work_with_csrf_on(csrf_app):
+    # The event forms are prefixed (person-kind, person-person_id, ...); the page gives each the app's one
+    # csrf_token, which the app's protection checks on every POST.
+    from web import live
+
+    csrf_app.config["RAQUAN_NOW"] = "2025-07-23T20:00"
+    client = csrf_app.test_client()
+    _sign_in(client, "dieuphoi")
+    page = client.get("/dieu-phoi/su-kien").get_data(as_text=True)
+    form = next(f for f in FORM.findall(page) if "/dieu-phoi/su-kien/vang-mat" in f)
+    fields = {
+        "csrf_token": _token(form),
+        "person-kind": "absence",
+        "person-person_id": "SV0001",
+        "person-first_date": "2025-07-25",
+        "person-reason": "ốm",
+    }
+    response = client.post("/dieu-phoi/su-kien/vang-mat", data=fields)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    with csrf_app.app_context():
+        assert [(e.kind, e.person_id) for e in live.events_of()] == [("absence", "SV0001")]
+    del fields["csrf_token"]
+    assert client.post("/dieu-phoi/su-kien/vang-mat", data=fields).status_code == 400
