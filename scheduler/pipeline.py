@@ -283,6 +283,34 @@ def _new_gaps(campaign: Campaign, slots: list[Unfilled], before: tuple[Unfilled,
     return new
 
 
+def _pin_key(a: Assignment) -> tuple:
+    return (a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
+
+
+def _with_pins(campaign: Campaign, base: list[Assignment], now: datetime, travel) -> tuple[Campaign, list[Assignment]]:
+    """The pins a published roster lacks (pinned since it was made): the campaign without those whose slot has
+    started (history stays as it was, so they are moot), and the later ones the people rules let in."""
+    from dataclasses import replace
+
+    from scheduler.calendar import Calendar
+
+    have = {_pin_key(a) for a in base}
+    missing = [pin for pin in campaign.pins if _pin_key(pin) not in have]
+    if not missing:
+        return campaign, []
+    moot = [pin for pin in missing if is_history(campaign, pin, now)]
+    if moot:
+        campaign = replace(campaign, pins=tuple(pin for pin in campaign.pins if pin not in moot))
+        logger.info("%d pins on slots that have started are left out", len(moot))
+    calendar = Calendar(campaign, base, travel)
+    added = []
+    for pin in missing:
+        if pin not in moot and calendar.fits(pin):
+            calendar.add(pin)
+            added.append(pin)
+    return campaign, added
+
+
 def repair(
     campaign: Campaign,
     published: Roster,
@@ -344,13 +372,17 @@ def repair(
             if calendar.available(person, a) and calendar.eligible(person, a) and calendar.night_allowed(person, a):
                 base.append(a)
     dropped = len(history) + len(future) - len(base)
+    campaign, pinned = _with_pins(campaign, base, now, travel)
+    base += pinned
     open_slots = [u for u in unfilled_slots(campaign, base, travel) if _still_open(campaign, u, now)]
     if not retry_gaps:
         open_slots = _new_gaps(campaign, open_slots, published.unfilled)
     assignments = base
     # The part a repair may change: where the events took work away, the open slots, the clusters repaired.
     kept = set(base)
-    allowed = {(a.ward_code, a.date) for a in valid if a not in kept} if not retry_gaps else None
+    allowed = (
+        {(a.ward_code, a.date) for a in [*valid, *pinned] if a not in kept or a in pinned} if not retry_gaps else None
+    )
     live_figures: dict = {}
     added: list[Assignment] = []
     # What follows the cluster repairs (the gaps again, gap filling, the check) goes over the whole roster as
@@ -402,6 +434,7 @@ def repair(
     figures = dict(
         live_figures,
         dropped=dropped,
+        pins_added=len(pinned),
         open_before=sum(u.missing for u in open_slots),
         gap_fills=len(added),
         gaps_after=len(report.unfilled),

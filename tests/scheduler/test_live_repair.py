@@ -286,3 +286,28 @@ def test_candidates_respect_the_pool_and_history(tiny, published):
     found = candidates(tiny, published.assignments, seat, BEFORE, travel, pool=Pool.TELECOM)
     assert all(c.pool is Pool.TELECOM for c in found)
     assert candidates(tiny, published.assignments, seat, datetime(2025, 7, 26, 0, 0), travel) == []
+
+
+def test_a_repair_adds_a_new_pin_and_leaves_out_one_on_a_started_slot(tiny, published):
+    have = {(a.person_id, a.date, a.shift_id) for a in published.assignments}
+    calendar = Calendar(tiny, published.assignments)
+    later = next(
+        Assignment(p.id, d.ward_code, day, shift_id=shift)
+        for p in tiny.people_in(Pool.STUDENT)
+        for d in tiny.demands
+        for day in tiny.dates[1:]
+        for shift in d.service_shift_ids
+        if (p.id, day, shift) not in have and calendar.fits(Assignment(p.id, d.ward_code, day, shift_id=shift))
+    )
+    started = next(
+        Assignment(p.id, d.ward_code, START, shift_id="sang")
+        for p in tiny.people
+        for d in tiny.demands
+        if (p.id, START, "sang") not in have  # it need not fit: the slot has started, so the pin is moot
+    )
+    assert clock.is_history(tiny, started, AT) and not clock.is_history(tiny, later, AT)
+    pinned = replace(tiny, pins=(later, started))
+    result = repair(pinned, published, AT, SolveSettings(time_limit_seconds=10, processes=1))
+    assert later in result.roster.assignments and started not in result.roster.assignments
+    assert result.is_feasible() and result.figures["pins_added"] == 1
+    assert result.figures["changes_outside"] == []
