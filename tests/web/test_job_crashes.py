@@ -38,7 +38,7 @@ while go and not os.path.exists(go):
     time.sleep(0.002)
 with app.app_context():
     try:
-        job_id = runner.submit(time_limit, username="server")
+        job_id = runner.submit(time_limit, username="server", fresh=True)  # a solve from scratch: its pool of workers
     except JobBusy:
         print(json.dumps({"busy": True}), flush=True)
         sys.exit(0)
