@@ -214,3 +214,42 @@ def open_page(browser, request):
             name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{index}.png"), full_page=True)
         page.context.close()
+
+
+class SmtpCollector:
+    """An aiosmtpd handler that keeps every message it receives (``port``: where its server listens)."""
+
+    def __init__(self):
+        import threading
+
+        self.messages = []
+        self.lock = threading.Lock()
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        with self.lock:
+            self.messages.append(
+                (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
+            )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free loopback port; yields its collector."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = SmtpCollector()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()

@@ -11,16 +11,10 @@ SMTP server on loopback with the Vietnamese intact.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
-import threading
 from collections import Counter
 from datetime import timedelta
 
-import pytest
-from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -36,35 +30,6 @@ DESK = (1366, 768)
 
 
 # ------------------------------------------------------------------------------------------ SMTP server
-
-
-class Collector:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(
-                (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
-            )
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    handler.port = port
-    yield handler
-    controller.stop()
 
 
 # ------------------------------------------------------------------------------------------ set-up

@@ -6,11 +6,8 @@ Each test runs on SQLite and, with ``RAQUAN_TEST_POSTGRES_URL``, on PostgreSQL (
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import io
 import json
-import socket
 import threading
 import time
 from dataclasses import replace
@@ -18,7 +15,6 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from tests.web.conftest import TINY, login
@@ -32,37 +28,6 @@ TEXT = (
 
 
 # ------------------------------------------------------------------------------------------ servers
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Collector:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(
-                (envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default))
-            )
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp():
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 class Gateway:
