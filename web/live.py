@@ -72,7 +72,7 @@ from web.coordinator import (
     rule_label,
 )
 from web.forms import ActionForm, Form, WholeNumberField
-from web.models import AssignmentRow, RosterVersion, db, utcnow
+from web.models import AssignmentRow, RosterVersion, changed_rows, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -259,33 +259,19 @@ def mark_repaired(event_ids, version_id: int) -> int:
     ids = [int(i) for i in event_ids]
     if not ids:
         return 0
-    try:
-        changed = db.session.execute(
-            update(EventRow)
-            .where(EventRow.id.in_(ids), EventRow.state == "open")
-            .values(state="repaired", repaired_by_version_id=version_id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    changed = changed_rows(
+        update(EventRow)
+        .where(EventRow.id.in_(ids), EventRow.state == "open")
+        .values(state="repaired", repaired_by_version_id=version_id)
+    )
     return changed
 
 
 def dismiss(event_id: int) -> bool:
     """Set an open event aside (recorded by mistake, already handled); whether it was open."""
-    try:
-        changed = db.session.execute(
-            update(EventRow)
-            .where(EventRow.id == event_id, EventRow.state == "open")
-            .values(state="dismissed")
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    changed = changed_rows(
+        update(EventRow).where(EventRow.id == event_id, EventRow.state == "open").values(state="dismissed")
+    )
     return bool(changed)
 
 

@@ -20,6 +20,21 @@ def utcnow() -> datetime:
     return datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def changed_rows(statement) -> int:
+    """Run a conditional UPDATE in its own transaction and commit: the number of rows it changed.
+
+    Any error rolls the session back and is raised again. The session's objects are not synchronised:
+    callers read what they need afresh.
+    """
+    try:
+        changed = db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return changed
+
+
 ROLES = ("coordinator", "youth_union")
 
 

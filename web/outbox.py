@@ -85,7 +85,7 @@ from scheduler.model import Person
 from web import notices, store
 from web.auth import role_required
 from web.forms import ActionForm
-from web.models import AssignmentRow, RosterVersion, db, utcnow
+from web.models import AssignmentRow, RosterVersion, changed_rows, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -680,37 +680,25 @@ def _claimable(now: datetime):
 
 def claim(message_id: int, sender: str, now: datetime, lease_seconds: float) -> bool:
     """Take one message for ``sender`` in one conditional UPDATE and commit; whether this sender got it."""
-    try:
-        claimed = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _claimable(now))
-            .values(
-                state="sending",
-                claimed_by=sender,
-                claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutboxMessage.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    claimed = changed_rows(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, _claimable(now))
+        .values(
+            state="sending",
+            claimed_by=sender,
+            claimed_until=now + timedelta(seconds=lease_seconds),
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
     return claimed == 1
 
 
 def _finish(message_id: int, sender: str, values: dict) -> bool:
-    try:
-        done = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == sender)
-            .values(claimed_by=None, claimed_until=None, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    done = changed_rows(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == sender)
+        .values(claimed_by=None, claimed_until=None, **values)
+    )
     if not done:
         logger.warning("outbox message %s: the lease ran out before the sender finished", message_id)
     return done == 1

@@ -32,7 +32,18 @@ from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded,
 from scheduler.roster_io import roster_json
 from scheduler.settings import SolveSettings
 from scheduler.tables import MemoryFile
-from web.models import AssignmentRow, CampaignFile, Pin, RosterVersion, Setting, Team, UnfilledRow, db, utcnow
+from web.models import (
+    AssignmentRow,
+    CampaignFile,
+    Pin,
+    RosterVersion,
+    Setting,
+    Team,
+    UnfilledRow,
+    changed_rows,
+    db,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -548,17 +559,11 @@ def publish_once(version_id: int, username: str) -> bool:
     exactly one publishes, and a published version's time and author are never rewritten.
     Raises LookupError if there is no such version.
     """
-    try:
-        changed = db.session.execute(
-            update(RosterVersion)
-            .where(RosterVersion.id == version_id, RosterVersion.status == "draft")
-            .values(status="published", published_at=utcnow(), published_by=username)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    changed = changed_rows(
+        update(RosterVersion)
+        .where(RosterVersion.id == version_id, RosterVersion.status == "draft")
+        .values(status="published", published_at=utcnow(), published_by=username)
+    )
     if changed:
         version = db.session.get(RosterVersion, version_id)
         if version is not None:
