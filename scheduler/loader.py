@@ -98,6 +98,9 @@ RULE_KEYS: dict[str, tuple[str, str, int, int]] = {
     "night_start": ("night_start_minute", "time", 0, 0),
     "night_end": ("night_end_minute", "time", 0, 0),
     "student_weekly_cap_hours": ("student_weekly_cap_hours", "int", 0, 168),
+    "day_response_limit_minutes": ("day_response_limit_minutes", "int", 0, 1440),
+    "acknowledge_limit_minutes": ("acknowledge_limit_minutes", "int", 1, 1440),
+    "auto_dispatch_urgent": ("auto_dispatch_urgent", "bool", 0, 1),
     "ward_staff_list_deadline": ("ward_staff_list_deadline_minute", "time", 0, 0),
 }
 TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights", "solver")

@@ -143,6 +143,9 @@ class CampaignRules:
     night_end_minute: int = 6 * 60
     student_weekly_cap_hours: int = 20  # default when a student has no cap of their own
     ward_staff_list_deadline_minute: int = 15 * 60  # ward plan III.10: list of people by 15:00
+    day_response_limit_minutes: int = 30  # dispatch: arrival limit for an incident in service hours
+    acknowledge_limit_minutes: int = 10  # dispatch: an assigned technician acknowledges within this, or it escalates
+    auto_dispatch_urgent: bool = False  # dispatch: an urgent incident goes to the first candidate at once
 
     def __post_init__(self) -> None:
         for name in (
@@ -155,6 +158,8 @@ class CampaignRules:
             "min_rest_between_shifts_hours",
             "min_weekly_rest_hours",
             "student_weekly_cap_hours",
+            "day_response_limit_minutes",
+            "acknowledge_limit_minutes",
         ):
             _require(getattr(self, name) >= 0, f"rules.{name} must not be negative")
         _require(self.max_work_hours_per_day <= 24, "rules.max_work_hours_per_day must be at most 24")

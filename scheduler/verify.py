@@ -697,16 +697,30 @@ def oncall_coverage(
     demands = _demands(campaign)
     covered = set()
     for a in valid_assignments(campaign, assignments):
-        if a.shift_id is None or campaign.person(a.person_id).pool is not Pool.TECHNICIAN:
-            continue
-        if campaign.shift(a.shift_id).kind is ShiftKind.SERVICE:
-            covered.add((a.ward_code, a.date, a.shift_id))
-            continue
-        for code in a.covered_ward_codes:
-            demand = demands.get(code)
-            if demand is not None and travel(a.ward_code, code) <= demand.night_response_limit_minutes:
-                covered.add((code, a.date, a.shift_id))
+        for code in responsible_wards(campaign, a, travel, demands):
+            covered.add((code, a.date, a.shift_id))
     return covered
+
+
+def responsible_wards(
+    campaign: Campaign, assignment: Assignment, travel: Travel, demands: dict | None = None
+) -> tuple[str, ...]:
+    """The wards a (valid) assignment makes its technician responsible for, as ``oncall_24_7`` counts them.
+
+    A technician's service shift: the ward itself. An on-call shift: each covered ward the
+    post reaches within that ward's night response limit. Anything else: none.
+    """
+    if assignment.shift_id is None or campaign.person(assignment.person_id).pool is not Pool.TECHNICIAN:
+        return ()
+    if campaign.shift(assignment.shift_id).kind is ShiftKind.SERVICE:
+        return (assignment.ward_code,)
+    demands = _demands(campaign) if demands is None else demands
+    return tuple(
+        code
+        for code in assignment.covered_ward_codes
+        if (demand := demands.get(code)) is not None
+        and travel(assignment.ward_code, code) <= demand.night_response_limit_minutes
+    )
 
 
 def shortfall_oncall_24_7(

@@ -93,6 +93,8 @@ RULE_FIELDS = (
     "min_rest_between_shifts_hours",
     "min_weekly_rest_hours",
     "student_weekly_cap_hours",
+    "day_response_limit_minutes",
+    "acknowledge_limit_minutes",
 )
 
 
@@ -122,6 +124,13 @@ class RulesForm(Form):
     student_weekly_cap_hours = WholeNumberField(
         _l("Số giờ tối đa mỗi tuần của sinh viên (mặc định)"), [InputRequired()]
     )
+    day_response_limit_minutes = WholeNumberField(
+        _l("Thời gian ứng cứu sự cố trong giờ hành chính tối đa (phút)"), [InputRequired()]
+    )
+    acknowledge_limit_minutes = WholeNumberField(
+        _l("Kỹ thuật viên phải xác nhận sự cố trong (phút)"), [InputRequired(), NumberRange(min=1)]
+    )
+    auto_dispatch_urgent = BooleanField(_l("Sự cố khẩn cấp tự giao cho người xếp đầu"))
     submit = SubmitField(_l("Lưu quy tắc"))
 
 
@@ -505,12 +514,15 @@ def rules():
     """The campaign's rules: stored back into campaign.toml, checked like any upload."""
     campaign = _campaign_or_redirect()
     current = campaign.rules
-    form = RulesForm(data={name: getattr(current, name) for name in (*RULE_FIELDS, "oncall_24_7")})
+    form = RulesForm(
+        data={name: getattr(current, name) for name in (*RULE_FIELDS, "oncall_24_7", "auto_dispatch_urgent")}
+    )
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("coordinator/rules.html", form=form, problems=None), 400
         values = {name: getattr(form, name).data for name in RULE_FIELDS}
         values["oncall_24_7"] = bool(form.oncall_24_7.data)
+        values["auto_dispatch_urgent"] = bool(form.auto_dispatch_urgent.data)
         content = rewritten_rules(store.files()[CAMPAIGN_FILE], values)
         try:
             store.import_files({CAMPAIGN_FILE: content}, _username())
