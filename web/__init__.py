@@ -97,6 +97,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         api,
         coordinator,
         edge,
+        incidents,  # noqa: F401 (the incidents' tables)
         live,  # noqa: F401 (the events table and the live pages, on the coordinator blueprint)
         outbox,
         public,

@@ -60,16 +60,23 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def create_user(username: str, password: str, role: str, display_name: str = "") -> User:
-    """Add a user; raises ValueError for an unknown role, a taken name or a short password."""
+def create_user(username: str, password: str, role: str, display_name: str = "", ward_code: str | None = None) -> User:
+    """Add a user; raises ValueError for an unknown role, a taken name, a short password, or a ward official
+    without a ward (and a ward given to another role)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if (role == "ward") != bool(ward_code):
+        raise ValueError("a ward official's account needs a ward code, and only theirs has one")
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     if db.session.scalar(select(User).where(User.username == username)) is not None:
         raise ValueError(f"user {username!r} already exists")
     user = User(
-        username=username, password_hash=hash_password(password), role=role, display_name=display_name or username
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or username,
+        ward_code=ward_code or None,
     )
     db.session.add(user)
     db.session.commit()

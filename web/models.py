@@ -35,11 +35,12 @@ def changed_rows(statement) -> int:
     return changed
 
 
-ROLES = ("coordinator", "youth_union")
+ROLES = ("coordinator", "youth_union", "dispatcher", "ward")
 
 
 class User(db.Model):
-    """A coordinator (Sở KH&CN) or a Youth Union officer (Thành đoàn) who signs in with a password."""
+    """Someone who signs in with a password: a coordinator (Sở KH&CN), a Youth Union officer (Thành đoàn), a
+    dispatcher (the service centre's duty desk) or a ward official (scoped to ``ward_code``)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +49,7 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(db.String(20))
     password_hash: Mapped[str] = mapped_column(db.String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ward_code: Mapped[str | None] = mapped_column(db.String(10), nullable=True)  # a ward official's ward
 
 
 class CampaignFile(db.Model):
