@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from scheduler import dispatch
+from scheduler.events import Event
+from scheduler.model import Person, Pool
 from web import incidents, live
 
 EVENING = datetime(2025, 7, 24, 20, 0)  # "Trực tối" of the tiny campaign's first day
@@ -88,15 +90,18 @@ def test_an_unacknowledged_incident_escalates_once_and_the_next_offer_leaves_its
 
 
 def test_a_call_out_is_recorded_and_counts_as_work_in_the_next_ranking(desk):
-    row = incidents.report("09676", "network", True, "Mất mạng")
-    ranked = incidents.candidates_for(row, limit=None)
-    callouts = [c for c in ranked if c.callout is not None]
-    if not callouts:
-        pytest.skip("nobody off duty may be called out in the tiny roster this evening")
-    assert incidents.assign(row, callouts[0], "dieuphoi")
-    recorded = incidents.callout_assignments()
-    assert recorded == [callouts[0].callout]
-    other = incidents.report("00316", "network", True, "b")
-    for candidate in incidents.candidates_for(other, limit=None):
-        if candidate.person_id == callouts[0].person_id:
-            assert candidate.tier != "call_out"  # they are at work now: the call-out is their slot
+    # Every technician of the tiny roster already works 8 hours a day, so a call-out would break the daily
+    # limit: a new night-eligible technician with no shifts (a "person added" event) is the one to call.
+    spare = Person("KT0099", "Lê Văn Dự", Pool.TECHNICIAN, "Trung tâm", "00316", "0909000099", night_eligible=True)
+    live.record_event(Event("person_added", EVENING, "dieuphoi", person=spare), "coordinator")
+    row = incidents.report("00337", "network", True, "Mất mạng")
+    ranked = {c.person_id: c for c in incidents.candidates_for(row, limit=None)}
+    callout = ranked["KT0099"]
+    assert callout.tier == "call_out" and callout.callout.shift_id == "truc_toi"
+    assert incidents.assign(row, callout, "dieuphoi")
+    assert incidents.callout_assignments() == [callout.callout]
+    later = EVENING + timedelta(minutes=5)
+    other = incidents.report("00316", "network", True, "b", at=later)
+    again = {c.person_id: c for c in incidents.candidates_for(other, later, limit=None)}
+    # at work now in the slot the call-out is recorded as, and busy with the first incident
+    assert again["KT0099"].tier != "call_out" and again["KT0099"].busy_minutes > 0
