@@ -28,7 +28,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
@@ -37,7 +37,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler import dispatch
-from scheduler.model import Assignment, Campaign, ShiftKind
+from scheduler.model import Assignment, Campaign, Roster, ShiftKind
 from scheduler.verify import resolve_travel
 from web import live, store
 from web.models import db, utcnow
@@ -229,6 +229,17 @@ def callout_assignments() -> list[Assignment]:
     """Every call-out recorded (a cancelled incident's too: the person was called)."""
     rows = db.session.scalars(select(IncidentRow).where(IncidentRow.callout_date.is_not(None)))
     return [a for row in rows if (a := row.callout) is not None]
+
+
+def with_callouts(roster: Roster) -> Roster:
+    """``roster`` with the call-outs recorded since it was published, as assignments of their slots.
+
+    A repair or a re-solve starts from it, so the call-outs (history by then) stay in the next version:
+    recorded in the roster as the working time they are, seen by every labour rule after them.
+    """
+    have = set(roster.assignments)
+    extra = tuple(a for a in callout_assignments() if a not in have)
+    return replace(roster, assignments=roster.assignments + extra) if extra else roster
 
 
 # ------------------------------------------------------------------------------------------------ writing

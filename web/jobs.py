@@ -190,7 +190,11 @@ def _live_start(campaign, now, fresh: bool):
     if fresh:
         return campaign, None
     version = store.latest_published()
-    return campaign, (store.roster_of(version) if version is not None else None)
+    if version is None:
+        return campaign, None
+    from web.incidents import with_callouts
+
+    return campaign, with_callouts(store.roster_of(version))
 
 
 def _reason(error: BaseException) -> str:

@@ -50,7 +50,7 @@ from scheduler.verify import (
     unfilled_sort_key,
     valid_assignments,
 )
-from web import live, store
+from web import incidents, live, store
 from web.auth import role_required
 from web.coordinator import (
     _campaign_or_redirect,
@@ -285,7 +285,7 @@ def make_repair(username: str) -> RosterVersion:
     open_ids = [row.id for row in live.open_events()]
     state = campaign_state()
     campaign = standing_campaign(at)
-    parent_roster = store.roster_of(published)
+    parent_roster = incidents.with_callouts(store.roster_of(published))
     settings = store.solve_settings()
     seconds = repair_seconds()
     travel = travel_of(campaign)

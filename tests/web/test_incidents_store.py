@@ -105,3 +105,22 @@ def test_a_call_out_is_recorded_and_counts_as_work_in_the_next_ranking(desk):
     again = {c.person_id: c for c in incidents.candidates_for(other, later, limit=None)}
     # at work now in the slot the call-out is recorded as, and busy with the first incident
     assert again["KT0099"].tier != "call_out" and again["KT0099"].busy_minutes > 0
+
+
+def test_a_repair_after_a_call_out_keeps_it_in_the_roster_as_work(desk):
+    from tests.web.conftest import login
+    from web import store
+    from web.models import RosterVersion, db
+
+    spare = Person("KT0099", "Lê Văn Dự", Pool.TECHNICIAN, "Trung tâm", "00316", "0909000099", night_eligible=True)
+    live.record_event(Event("person_added", EVENING, "dieuphoi", person=spare), "coordinator")
+    row = incidents.report("00337", "network", True, "Mất mạng")
+    callout = {c.person_id: c for c in incidents.candidates_for(row, limit=None)}["KT0099"]
+    assert incidents.assign(row, callout, "dieuphoi")
+    client = desk.test_client()
+    login(client, "dieuphoi")
+    response = client.post("/dieu-phoi/sua-lich")
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    draft_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    draft = store.roster_of(db.session.get(RosterVersion, draft_id))
+    assert callout.callout in draft.assignments
