@@ -6,6 +6,8 @@
 - ``volunteer``: "Ca trực của tôi", the calendar feed, "Tôi không thể đến";
 - ``api``: the JSON API and its OpenAPI description.
 - ``outbox``: notices to volunteers (e-mail, SMS) sent by a worker thread; the coordinators' outbox page.
+- ``ward``: the ward officials' pages (report an incident, follow the ward's incidents); ``technician``: the
+  technician's page for one incident, reached by a signed link; coordinators create accounts (:mod:`web.accounts`).
 
 Storage is SQLAlchemy (:mod:`web.models`, migrations in ``web/migrations``); solving runs in
 :mod:`web.jobs`. Only this package imports Flask.
@@ -94,6 +96,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     _sqlite_pragmas(app)
 
     from web import (
+        accounts,  # noqa: F401 (the accounts page, on the coordinator blueprint)
         api,
         coordinator,
         edge,
@@ -102,13 +105,15 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         outbox,
         public,
         repairs,  # noqa: F401 (the repair drafts, “Sửa lịch”, on the coordinator blueprint)
+        technician,
         volunteer,
+        ward,
         youth,
     )
     from web.jobs import JobRunner
 
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
-    for module in (public, coordinator, youth, volunteer, api, outbox):
+    for module in (public, coordinator, youth, volunteer, api, outbox, ward, technician):
         app.register_blueprint(module.blueprint)
 
     app.extensions["raquan_ready"] = threading.Event()

@@ -74,11 +74,29 @@ def login():
             flash(_("Sai tên đăng nhập hoặc mật khẩu."), "error")
             return render_template("login.html", form=form), 401
         sign_in(user)
-        default = url_for("coordinator.dashboard") if user.role == "coordinator" else url_for("youth.students")
-        response = redirect(_safe_next(request.args.get("next")) or default)
+        response = redirect(_safe_next(request.args.get("next")) or landing_page(user.role))
         sessions.remember_device(response, device_identity(user.username))
         return response
     return render_template("login.html", form=form)
+
+
+def landing_page(role: str) -> str:
+    """Where a role lands after signing in: its own pages."""
+    if role == "ward":
+        return url_for("ward.index")
+    if role == "dispatcher":
+        return _first_url("desk.board", "ward.index")
+    if role == "coordinator":
+        return url_for("coordinator.dashboard")
+    return url_for("youth.students")
+
+
+def _first_url(*endpoints: str) -> str:
+    """The first of ``endpoints`` the app serves (a blueprint may not be installed)."""
+    for endpoint in endpoints:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return url_for("public.home")
 
 
 @blueprint.post("/dang-xuat")
@@ -91,4 +109,8 @@ def logout():
 
 @blueprint.app_context_processor
 def action_form():
-    return {"action_form": ActionForm(), "signed_in": current_user() is not None}
+    return {
+        "action_form": ActionForm(),
+        "signed_in": current_user() is not None,
+        "desk_installed": "desk.board" in current_app.view_functions,
+    }
