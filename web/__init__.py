@@ -8,6 +8,7 @@
 - ``outbox``: notices to volunteers (e-mail, SMS) sent by a worker thread; the coordinators' outbox page.
 - ``ward``: the ward officials' pages (report an incident, follow the ward's incidents); ``technician``: the
   technician's page for one incident, reached by a signed link; coordinators create accounts (:mod:`web.accounts`).
+- ``desk``: the duty desk (Bàn điều độ): incidents, who to send, escalations, wards left uncovered.
 
 Storage is SQLAlchemy (:mod:`web.models`, migrations in ``web/migrations``); solving runs in
 :mod:`web.jobs`. Only this package imports Flask.
@@ -99,6 +100,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         accounts,  # noqa: F401 (the accounts page, on the coordinator blueprint)
         api,
         coordinator,
+        desk,
         edge,
         incidents,  # noqa: F401 (the incidents' tables)
         live,  # noqa: F401 (the events table and the live pages, on the coordinator blueprint)
@@ -113,7 +115,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     from web.jobs import JobRunner
 
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
-    for module in (public, coordinator, youth, volunteer, api, outbox, ward, technician):
+    for module in (public, coordinator, youth, volunteer, api, outbox, desk, ward, technician):
         app.register_blueprint(module.blueprint)
 
     app.extensions["raquan_ready"] = threading.Event()

@@ -922,7 +922,8 @@ def _today() -> date:
 @blueprint.get("/bao-cao-ngay")
 @role_required("coordinator")
 def daily_report():
-    """Every ward's coverage on one day of the latest published roster (the 16:00 report), printable."""
+    """Every ward's coverage on one day of the latest published roster (the 16:00 report), printable, and the
+    day's incidents: reported, resolved, minutes to arrival and resolution, late ones, wards left uncovered."""
     campaign = _campaign_or_redirect()
     record = store.latest_published()
     day = _date_arg("date", campaign)
@@ -941,10 +942,13 @@ def daily_report():
             cancelled_by_ward = Counter(a.ward_code for a in roster.assignments if live.is_cancelled(cancelled, a))
         else:
             rows = daily_rows(campaign, roster, day)
+    from web import desk, live
+
     return render_template(
         "coordinator/daily.html",
         campaign=campaign,
         version=record,
+        incidents=desk.day_incidents(live.live_campaign() or campaign, day, live.now()),
         day=day,
         day_text=day_label(day),
         rows=rows,

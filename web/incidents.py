@@ -617,7 +617,7 @@ def notify_technician(incident_id: int) -> list[int]:
     from web import outbox
 
     row = get(incident_id)
-    campaign = store.campaign()
+    campaign = live.live_campaign()  # a technician added by an event is told too
     if row is None or row.technician_id is None or campaign is None or not campaign.has("people", row.technician_id):
         return []
     person = campaign.person(row.technician_id)

@@ -1011,7 +1011,8 @@ def today_views(campaign: Campaign, roster: Roster, at: datetime, cancelled: set
 @blueprint.get("/hom-nay")
 @role_required("coordinator")
 def today_page():
-    """The shifts now and next with short wards first and why, open events and unrepaired cancellations."""
+    """The shifts now and next with short wards first and why, open events and unrepaired cancellations,
+    open incidents and the wards their technicians left uncovered (until when)."""
     _campaign_or_redirect()
     campaign = live_campaign()
     at = now()
@@ -1022,8 +1023,12 @@ def today_page():
         cancelled = cancelled_slots(version.id)
         now_views, next_views, points = today_views(campaign, store.roster_of(version), at, cancelled)
     rows = open_events()
+    from web import desk
+
     return render_template(
         "coordinator/today.html",
+        incidents=desk.board_entries(campaign, desk.incidents.open_incidents(), at),
+        uncovered=desk.uncovered_entries(campaign, at),
         campaign=campaign,
         version=version,
         at=at,

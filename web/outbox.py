@@ -91,7 +91,7 @@ logger = logging.getLogger(__name__)
 
 CHANNELS = ("email", "sms")
 STATES = ("queued", "sending", "sent", "failed", "skipped")
-KINDS = ("publish", "change", "confirm_request", "reminder", "other")
+KINDS = ("publish", "change", "confirm_request", "reminder", "incident", "incident-escalation", "other")
 OPTED_OUT_REASON = "người nhận đã từ chối nhận tin"
 DEFAULT_SMS_TEMPLATE = '{"to": "{phone}", "text": "{text}"}'
 MESSAGES_PER_PAGE = 50
@@ -853,7 +853,8 @@ def start_worker(app: Flask) -> Worker | None:
 
 
 def sender_round(limit: int = 50) -> DeliveryRound:
-    """One round of the loop (in an app context): the latest version's notices, reminders, then sending."""
+    """One round of the loop (in an app context): the latest version's notices, reminders, incidents'
+    escalations (:func:`web.desk.escalate`), then sending."""
     version = store.latest_published()
     done = current_app.extensions.setdefault("raquan_outbox_versions", set())
     if version is not None and version.id not in done:
@@ -867,6 +868,13 @@ def sender_round(limit: int = 50) -> DeliveryRound:
     if marker not in reminded and local_now.hour >= settings().reminder_hour:
         enqueue_reminders(local_now)
         reminded.add(marker)  # tomorrow's reminders are made once per version and evening in this process
+    from web import desk
+
+    try:
+        desk.escalate(local_now)  # incidents past a limit alert the desk; their technician is told (queued here)
+    except Exception:  # escalation must never stop the notices from going out
+        db.session.rollback()
+        logger.exception("escalating incidents failed")
     return deliver_due(limit=limit)
 
 
