@@ -619,6 +619,42 @@ def _feed_urls(person_id: str) -> dict[str, str]:
     }
 
 
+def incident_items(campaign: Campaign | None, person_id: str) -> tuple[list[dict], list[dict]]:
+    """A technician's open incidents (with their pages' links) and their call-outs (shifts "gọi ngoài ca")."""
+    from web import incident_words, incidents
+
+    rows = list(db.session.scalars(incidents.query(technician_id=person_id)))
+    opened = [
+        {
+            "row": row,
+            "category": incident_words.category_label(row.category),
+            "state": incident_words.state_label(row.state),
+            "ward": getattr(_maybe(campaign.ward, row.ward_code), "name", row.ward_code) if campaign else row.ward_code,
+            "url": incidents.tech_path(row.id, person_id),
+        }
+        for row in rows
+        if row.open
+    ]
+    callouts = []
+    for row in rows:
+        a = row.callout
+        if a is None:
+            continue
+        times = _times(campaign, a.date, a.shift_id, None)
+        ward = _maybe(campaign.ward, a.ward_code) if campaign else None
+        callouts.append(
+            {
+                "date": a.date,
+                "day": day_label(a.date),
+                **times,
+                "ward": ward.name if ward else a.ward_code,
+                "incident": row.id,
+            }
+        )
+    callouts.sort(key=lambda item: (item["date"], item["start_minute"] or 0))
+    return opened, callouts
+
+
 @blueprint.get("/cua-toi")
 def my_shifts():
     """The volunteer's page: what changed since they last looked, today's and the next shift first, then the rest."""
@@ -635,6 +671,7 @@ def my_shifts():
     changes = person_changes(campaign, version, person_id) if version else None
     if version is not None and changes is None:
         _upsert_view(person_id, version.id)  # nothing to show: the person is up to date with this version
+    open_incidents, callouts = incident_items(campaign, person_id)
     return render_template(
         "volunteer/shifts.html",
         person=person,
@@ -650,6 +687,8 @@ def my_shifts():
         published=format_date(_local_date(version.published_at)) if version else "",
         reason_max=REASON_MAX_CHARS,
         notices_off=outbox.notices_off(person_id),
+        open_incidents=open_incidents,
+        callouts=callouts,
     )
 
 
