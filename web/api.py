@@ -9,12 +9,13 @@ header (from ``GET /api/csrf-token`` or any page's form). The OpenAPI descriptio
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
-from web import store
+from scheduler import dispatch
+from web import incidents, store
 from web.auth import current_user, role_required
 from web.edge import MAX_ID, parse_id
 from web.jobs import JobBusy
@@ -359,3 +360,168 @@ def stop_job(job_id: int):
         abort(409, f"job {job_id} is not running")
     db.session.refresh(found)
     return jsonify({**_job(found), "stop_requested": True})
+
+
+# ------------------------------------------------------------------------------------------- incidents
+
+INCIDENT_ROLES = ("coordinator", "dispatcher", "ward")
+INCIDENT_FIELDS = {"ward_code", "category", "urgent", "description", "place"}
+INCIDENTS_DEFAULT_LIMIT = 200
+INCIDENTS_MAX_LIMIT = 1000
+LOCAL_OFFSET = "+07:00"  # the campaign's local time is Hanoi's
+
+
+def _local(value: datetime | None) -> str | None:
+    """A stored local time (the campaign's, naive) as ISO 8601 with Hanoi's offset."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + LOCAL_OFFSET
+
+
+def _field_error(field: str, message: str, status: int = 422):
+    """An error that names the field it is about."""
+    response = jsonify(error=f"{field}: {message}", field=field)
+    response.status_code = status
+    return response
+
+
+def _incident(row, campaign, steps=None, with_ids: bool = True) -> dict:
+    """An incident as the API gives it; ``with_ids`` adds the technician's id (desk and coordinators)."""
+    person = _lookup(campaign.person, row.technician_id) if campaign is not None else None
+    ward = _lookup(campaign.ward, row.ward_code) if campaign is not None else None
+    described = {
+        "id": row.id,
+        "ward_code": row.ward_code,
+        "ward_name": ward.name if ward else None,
+        "category": row.category,
+        "urgent": row.urgent,
+        "description": row.description,
+        "place": row.place,
+        "state": row.state,
+        "reported_at": _local(row.reported_at),
+        "reported_by": row.reported_by,
+        "limit_minutes": row.limit_minutes,
+        "technician_first_name": first_name(person.name) if person else None,
+        "expected_arrival_minutes": row.expected_arrival_minutes,
+        "assigned_at": _local(row.assigned_at),
+        "acknowledged_at": _local(row.acknowledged_at),
+        "on_the_way_at": _local(row.on_the_way_at),
+        "arrived_at": _local(row.arrived_at),
+        "resolved_at": _local(row.resolved_at),
+        "cancelled_at": _local(row.cancelled_at),
+        "revision": row.revision,
+    }
+    if with_ids:
+        described["technician_id"] = row.technician_id
+    if steps is not None:
+        described["steps"] = [
+            {
+                "step": step.step,
+                "at": _local(step.at),
+                "by": step.by,
+                "technician_id": step.technician_id if with_ids else None,
+                "note": step.note,
+            }
+            for step in steps
+        ]
+    return described
+
+
+def _date_argument(name: str) -> date | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(_field_error(name, "must be a date written YYYY-MM-DD"))
+
+
+@blueprint.get("/incidents")
+@role_required(*INCIDENT_ROLES)
+def list_incidents():
+    """Incidents, newest first: all of them for coordinators and dispatchers, a ward official's own ward's only."""
+    user = current_user()
+    ward = request.args.get("ward") or None
+    if user.role == "ward":
+        if ward is not None and ward != user.ward_code:
+            abort(403, "a ward official sees only their own ward's incidents")
+        ward = user.ward_code
+    state = request.args.get("state") or None
+    if state is not None and state not in dispatch.STATES:
+        return _field_error("state", f"must be one of {', '.join(dispatch.STATES)}")
+    category = request.args.get("category") or None
+    if category is not None and category not in dispatch.CATEGORIES:
+        return _field_error("category", f"must be one of {', '.join(dispatch.CATEGORIES)}")
+    first, last = _date_argument("from"), _date_argument("to")
+    if first is not None and last is not None and last < first:
+        return _field_error("to", "must not be before from")
+    limit_text = request.args.get("limit", str(INCIDENTS_DEFAULT_LIMIT))
+    limit = int(limit_text) if limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 9 else None
+    if limit is None or not 1 <= limit <= INCIDENTS_MAX_LIMIT:
+        return _field_error("limit", f"must be a whole number from 1 to {INCIDENTS_MAX_LIMIT}")
+    statement = incidents.query(
+        ward_code=ward,
+        states=[state] if state else None,
+        category=category,
+        first=datetime.combine(first, datetime.min.time()) if first else None,
+        last=datetime.combine(last + timedelta(days=1), datetime.min.time()) if last else None,
+    )
+    rows = list(db.session.scalars(statement.limit(limit + 1)))
+    campaign = store.campaign()
+    with_ids = user.role != "ward"
+    return jsonify(
+        incidents=[_incident(row, campaign, with_ids=with_ids) for row in rows[:limit]],
+        truncated=len(rows) > limit,
+    )
+
+
+def _visible_incident_or_404(incident_id: int):
+    row = incidents.get(incident_id)
+    user = current_user()
+    if row is None or (user.role == "ward" and row.ward_code != user.ward_code):
+        abort(404, f"no incident {incident_id}")
+    return row
+
+
+@blueprint.get("/incidents/<int:incident_id>")
+@role_required(*INCIDENT_ROLES)
+def get_incident(incident_id: int):
+    """One incident with its steps (a ward official: only their own ward's; another's is 404)."""
+    row = _visible_incident_or_404(incident_id)
+    with_ids = current_user().role != "ward"
+    return jsonify(_incident(row, store.campaign(), incidents.steps_of(row.id), with_ids=with_ids))
+
+
+@blueprint.post("/incidents")
+@role_required(*INCIDENT_ROLES)
+def report_incident():
+    """Report an incident: 201 with it and its ``Location``; then an urgent one may be sent at once."""
+    user = current_user()
+    body = _json_object()
+    unknown = sorted(set(body) - INCIDENT_FIELDS)
+    if unknown:
+        return _field_error(unknown[0], f"unknown field (the fields are {', '.join(sorted(INCIDENT_FIELDS))})")
+    ward = body.get("ward_code", user.ward_code if user.role == "ward" else None)
+    if not isinstance(ward, str) or not ward:
+        return _field_error("ward_code", "required: the ward's five-digit code")
+    if user.role == "ward" and ward != user.ward_code:
+        abort(403, "a ward official reports only for their own ward")
+    for name in ("category", "description"):
+        if not isinstance(body.get(name), str):
+            return _field_error(name, "required, a string")
+    if not isinstance(body.get("urgent"), bool):
+        return _field_error("urgent", "required, true (service at the counter is blocked) or false")
+    place = body.get("place", "")
+    if not isinstance(place, str):
+        return _field_error("place", "must be a string")
+    if not body["description"].strip():
+        return _field_error("description", "must not be empty")
+    try:
+        row = incidents.report(ward, body["category"], body["urgent"], body["description"], place, by=user.username)
+    except incidents.IncidentError as error:
+        return _field_error(error.field, str(error))
+    incidents.auto_dispatch(row)
+    row = incidents.get(row.id)
+    response = jsonify(_incident(row, store.campaign(), incidents.steps_of(row.id), with_ids=user.role != "ward"))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_incident", incident_id=row.id)
+    return response

@@ -24,6 +24,14 @@ def _error(description: str) -> dict:
 
 
 SCHEMAS = {
+    "FieldError": {
+        "type": "object",
+        "required": ["error", "field"],
+        "properties": {
+            "error": {"type": "string", "description": "The field's name, a colon and what is wrong with it."},
+            "field": {"type": "string", "description": "The field (or query argument) refused."},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -199,6 +207,91 @@ SCHEMAS = {
     },
 }
 
+_LOCAL_TIME = "Local time in Hanoi (ISO 8601 with +07:00); null until the step is taken."
+INCIDENT_STATES = [
+    "reported",
+    "assigned",
+    "acknowledged",
+    "on_the_way",
+    "arrived",
+    "resolved",
+    "resolved_remote",
+    "cancelled",
+]
+INCIDENT_CATEGORIES = ["network", "computer", "portal", "signature", "vneid", "procedure"]
+SCHEMAS["Incident"] = {
+    "type": "object",
+    "description": "An incident a ward reported, and where its handling stands.",
+    "required": [
+        "id",
+        "ward_code",
+        "category",
+        "urgent",
+        "description",
+        "place",
+        "state",
+        "reported_at",
+        "limit_minutes",
+        "revision",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "ward_code": {"type": "string"},
+        "ward_name": _nullable("string"),
+        "category": {"type": "string", "enum": INCIDENT_CATEGORIES},
+        "urgent": {"type": "boolean", "description": "Service at the counter is blocked."},
+        "description": {"type": "string"},
+        "place": {"type": "string", "description": "Where it is; the ward's office by default."},
+        "state": {"type": "string", "enum": INCIDENT_STATES},
+        "reported_at": {"type": "string", "description": "Local time in Hanoi (ISO 8601 with +07:00)."},
+        "reported_by": {"type": "string", "description": "The account that reported it."},
+        "limit_minutes": {"type": "integer", "description": "The ward's response limit when it was reported."},
+        "technician_id": _nullable(
+            "string", description="The technician sent (coordinators and dispatchers only; absent for wards)."
+        ),
+        "technician_first_name": _nullable("string", description="The given name of the technician sent."),
+        "expected_arrival_minutes": _nullable("integer", description="Minutes to arrival expected when sent."),
+        "assigned_at": _nullable("string", description=_LOCAL_TIME),
+        "acknowledged_at": _nullable("string", description=_LOCAL_TIME),
+        "on_the_way_at": _nullable("string", description=_LOCAL_TIME),
+        "arrived_at": _nullable("string", description=_LOCAL_TIME),
+        "resolved_at": _nullable("string", description=_LOCAL_TIME),
+        "cancelled_at": _nullable("string", description=_LOCAL_TIME),
+        "revision": {"type": "integer", "description": "Raised by every step."},
+        "steps": {
+            "type": "array",
+            "description": "The history, oldest first (single incidents only).",
+            "items": {
+                "type": "object",
+                "required": ["step", "at", "by"],
+                "properties": {
+                    "step": {"type": "string", "enum": [*INCIDENT_STATES, "escalated"]},
+                    "at": {"type": "string"},
+                    "by": {"type": "string", "description": "An account, person:<id> (a technician) or system."},
+                    "technician_id": _nullable("string"),
+                    "note": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+SCHEMAS["IncidentReport"] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["category", "urgent", "description"],
+    "properties": {
+        "ward_code": {
+            "type": "string",
+            "description": "Required for coordinators and dispatchers; a ward "
+            "official's own ward by default (another is 403).",
+        },
+        "category": {"type": "string", "enum": INCIDENT_CATEGORIES},
+        "urgent": {"type": "boolean", "description": "Service at the counter is blocked."},
+        "description": {"type": "string", "minLength": 1, "maxLength": 2000},
+        "place": {"type": "string", "maxLength": 200, "description": "Empty or absent: the ward's office."},
+    },
+}
+
 RESPONSES = {
     "BadRequest": _json(
         _ref("Error"),
@@ -207,7 +300,7 @@ RESPONSES = {
     ),
     "Unauthorized": _json(_ref("Error"), "Not signed in."),
     "Forbidden": _json(_ref("Error"), "Signed in with a role that may not do this."),
-    "NotFound": _json(_ref("Error"), "No such ward, version, person or job."),
+    "NotFound": _json(_ref("Error"), "No such ward, version, person, job or incident."),
     "Conflict": _json(_ref("Error"), "The request conflicts with a job's state."),
     "Unprocessable": _json(_ref("Error"), "The request is well formed but cannot be done."),
     "PayloadTooLarge": _json(_ref("Error"), "The body is larger than the server accepts."),
@@ -215,6 +308,8 @@ RESPONSES = {
 
 COORDINATOR = [{"session": []}]
 COORDINATOR_POST = [{"session": [], "csrfToken": []}]
+SIGNED_IN = [{"session": []}]
+SIGNED_IN_POST = [{"session": [], "csrfToken": []}]
 PUBLIC: list = [{}]
 
 
@@ -228,6 +323,7 @@ def _path_parameter(name: str, schema: dict, description: str) -> dict:
 VERSION_ID = _path_parameter("version_id", ID_SCHEMA, "A roster version's id (a larger number is 404).")
 WARD_CODE = _path_parameter("code", {"type": "string"}, "A ward's five-digit code.")
 JOB_ID = _path_parameter("job_id", ID_SCHEMA, "A solve job's id (a larger number is 404).")
+INCIDENT_ID = _path_parameter("incident_id", ID_SCHEMA, "An incident's id (a larger number is 404).")
 PERSON_ID = _path_parameter("person_id", {"type": "string"}, "A person's id from the people table.")
 
 PATHS = {
@@ -449,6 +545,77 @@ PATHS = {
 }
 
 
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+PATHS["/api/incidents"] = {
+    "get": {
+        "operationId": "listIncidents",
+        "summary": "Incidents, newest first (coordinators and dispatchers: all; ward officials: their ward's).",
+        "security": SIGNED_IN,
+        "parameters": [
+            _query("ward", {"type": "string"}, "A ward's code (a ward official's other than their own is 403)."),
+            _query("state", {"type": "string", "enum": INCIDENT_STATES}, "Only incidents in this state."),
+            _query("category", {"type": "string", "enum": INCIDENT_CATEGORIES}, "Only this category."),
+            _query("from", {"type": "string", "format": "date"}, "Reported on or after this day (local)."),
+            _query("to", {"type": "string", "format": "date"}, "Reported on or before this day (local)."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "At most this many (200)."),
+        ],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["incidents", "truncated"],
+                    "properties": {
+                        "incidents": {"type": "array", "items": _ref("Incident")},
+                        "truncated": {"type": "boolean", "description": "More matched than the limit."},
+                    },
+                },
+                "The incidents (without their steps).",
+            ),
+            "401": _error("Unauthorized"),
+            "403": _error("Forbidden"),
+            "422": _json(_ref("FieldError"), "A filter is not valid; the answer names it."),
+        },
+    },
+    "post": {
+        "operationId": "reportIncident",
+        "summary": "Report an incident (ward officials for their ward; coordinators and dispatchers for any).",
+        "description": "Unknown fields are refused. When the campaign's rule auto_dispatch_urgent is on, an "
+        "urgent incident is sent to its first candidate at once (the answer shows it assigned). Send the "
+        "CSRF token in the `X-CSRFToken` header.",
+        "security": SIGNED_IN_POST,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("IncidentReport")}}},
+        "responses": {
+            "201": {
+                **_json(_ref("Incident"), "Stored, with its steps."),
+                "headers": {"Location": {"description": "The incident's URL.", "schema": {"type": "string"}}},
+            },
+            "400": _error("BadRequest"),
+            "401": _error("Unauthorized"),
+            "403": _error("Forbidden"),
+            "413": _error("PayloadTooLarge"),
+            "422": _json(_ref("FieldError"), "A field is missing or not valid; the answer names it."),
+        },
+    },
+}
+PATHS["/api/incidents/{incident_id}"] = {
+    "get": {
+        "operationId": "getIncident",
+        "summary": "One incident with its steps (a ward official: only their ward's; another's is 404).",
+        "security": SIGNED_IN,
+        "parameters": [INCIDENT_ID],
+        "responses": {
+            "200": _json(_ref("Incident"), "The incident and its steps."),
+            "401": _error("Unauthorized"),
+            "403": _error("Forbidden"),
+            "404": _error("NotFound"),
+        },
+    }
+}
+
+
 def document(session_cookie_name: str = "session") -> dict:
     """The OpenAPI document; ``session_cookie_name`` is the app's session cookie."""
     return {
@@ -459,7 +626,8 @@ def document(session_cookie_name: str = "session") -> dict:
             "description": (
                 "The JSON API of Ra Quân, the volunteer roster of Hanoi's wards. Every answer is JSON; an error is "
                 '`{"error": "..."}` with its HTTP status: 401 when not signed in, 403 for the wrong role.\n\n'
-                "Authentication is the session cookie: coordinators and Youth Union officers sign in at "
+                "Authentication is the session cookie: coordinators, Youth Union officers, dispatchers and ward "
+                "officials sign in at "
                 "`POST /dang-nhap` (a form); volunteers by opening their personal link or giving their phone "
                 "number and personal code on the volunteer pages.\n\n"
                 "CSRF: every POST must carry the session's CSRF token in the `X-CSRFToken` header (get it from "
