@@ -16,7 +16,7 @@ raquan demo [--port P] [--time-limit S] [--no-browser] [--start YYYY-MM-DD]
                                            solve, publish and serve the web app
 raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
 raquan outbox [--once] [--poll-seconds S]  send the notices (e-mail, SMS, reminders) from their own process
-raquan user NAME --role coordinator|youth_union   add a web account
+raquan user NAME --role ROLE [--ward CODE]   add a web account (coordinator, youth_union, dispatcher, ward)
 raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
                      [--data DIR] [--out DIR]
                                            solve Curtois–Qu benchmark instances, check each with the evaluator
@@ -341,17 +341,19 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """Add a coordinator or Youth Union account to the web app's database."""
+    """Add a web account (coordinator, Youth Union officer, dispatcher, or ward official with --ward)."""
     import getpass
 
-    from web import create_app
+    from web import create_app, store
     from web.auth import create_user
 
     password = args.password or os.environ.get("RAQUAN_NEW_PASSWORD") or getpass.getpass("Mật khẩu: ")
     app = create_app()
     with app.app_context():
         try:
-            create_user(args.username, password, args.role, args.name or args.username)
+            if args.ward and store.campaign() is not None and not store.campaign().has("wards", args.ward):
+                raise ValueError(f"no ward {args.ward!r} in the stored campaign")
+            create_user(args.username, password, args.role, args.name or args.username, ward_code=args.ward)
         except ValueError as error:
             print(f"raquan user: {error}", file=sys.stderr)
             return 1
@@ -564,9 +566,10 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--poll-seconds", type=float, default=None, help="seconds between rounds (default 10)")
     outbox.set_defaults(func=cmd_outbox)
 
-    user = sub.add_parser("user", help="add a web account (coordinator or youth_union)")
+    user = sub.add_parser("user", help="add a web account (coordinator, youth_union, dispatcher or ward)")
     user.add_argument("username")
-    user.add_argument("--role", choices=("coordinator", "youth_union"), required=True)
+    user.add_argument("--role", choices=("coordinator", "youth_union", "dispatcher", "ward"), required=True)
+    user.add_argument("--ward", help="the ward's five-digit code (required for --role ward, only for it)")
     user.add_argument("--name", help="display name")
     user.add_argument("--password", help="password (default: RAQUAN_NEW_PASSWORD or a prompt)")
     user.set_defaults(func=cmd_user)
