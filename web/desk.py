@@ -563,7 +563,7 @@ class DayIncidents:
 
 
 def day_incidents(campaign: Campaign | None, day: date, at: datetime) -> DayIncidents:
-    """Incidents reported on ``day`` and the minutes wards were left uncovered that day, as of ``at``.
+    """Incidents reported on ``day`` and the minutes wards were left uncovered that day up to ``at``.
 
     The figures are :func:`scheduler.dispatch.incident_figures` (an incident not reached yet counts as late
     once past its limit at ``at``, or at the day's end for a past day) and
@@ -576,7 +576,7 @@ def day_incidents(campaign: Campaign | None, day: date, at: datetime) -> DayInci
     records: dict[str, list[dispatch.IncidentRecord]] = {}
     for row in rows:
         records.setdefault(row.ward_code, []).append(row.record())
-    uncovered = dispatch.uncovered_minutes(incidents.uncovered_intervals(as_of), start, end)
+    uncovered = dispatch.uncovered_minutes(incidents.uncovered_intervals(as_of), start, max(start, as_of))
     wards = []
     for code in sorted(set(records) | {code for code, minutes in uncovered.items() if minutes}):
         wards.append(

@@ -74,14 +74,15 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
         assert (row.ward_code, row.category, row.urgent, row.reported_by) == ("00316", "network", True, "phuong")
         assert row.reported_at == EVENING and row.place == "Trụ sở UBND Phường Định Công"
 
-    # 20:01 — the dispatcher sees it on the board and three ranked candidates with their reasons.
+    # 20:01 — the dispatcher (on a phone too) sees it on the board and three ranked candidates with their reasons.
     _at(app, 1)
-    desk = open_page(1280, 900)
+    desk = open_page(390, 844)
     _sign_in(desk, base, "truc")
     desk.wait_for_url(re.compile(r"/dieu-do/"))
     card = desk.locator(f"li[data-incident='{first_id}']")
     assert "Phường Định Công" in card.inner_text() and "Khẩn" in card.inner_text()
     assert desk.locator("meta[http-equiv=refresh]").count() == 1
+    _fits_the_phone(desk)
     card.locator("a").first.click()
     desk.wait_for_url(re.compile(rf"/dieu-do/su-co/{first_id}$"))
     with app.app_context():
@@ -95,15 +96,18 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
         assert re.search(r"đến sau \d+ phút", item.inner_text())
     assert ranked[0].tier == "responsible" and "Đang phụ trách xã, phường này" in candidates.nth(0).inner_text()
     assert "Gọi ngoài ca" in candidates.nth(1).inner_text() + candidates.nth(2).inner_text()
+    _fits_the_phone(desk)
     chosen = ranked[0]
     candidates.nth(0).locator("button[type=submit]").click()
     desk.wait_for_load_state()
     assert f"Đã giao sự cố #{first_id} cho {chosen.name}" in desk.locator(".flash").first.inner_text()
     link = desk.locator("a[data-tech-link]").get_attribute("href")
 
-    # The technician's link is the one the store signs for them.
+    # The technician's link is signed for them and this incident.
     with app.test_request_context(base_url=base):
-        assert link == base + incidents.tech_path(first_id, chosen.person_id)
+        prefix = incidents.tech_path(first_id, chosen.person_id).rsplit("/", 1)[0]
+        assert link.startswith(base + prefix + "/")
+        assert incidents.from_tech_token(link.rsplit("/", 1)[1]) == (first_id, chosen.person_id)
 
     # 20:03 … 20:35 — the technician acknowledges, sets out, arrives and resolves from their phone.
     technician = open_page(390, 844)
@@ -178,7 +182,12 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
     coordinator.goto(base + "/dieu-phoi/bao-cao-ngay?date=2025-07-24")
     ward_row = coordinator.locator("tr[data-incident-ward='00316'] td")
     cells = [ward_row.nth(i).inner_text() for i in range(ward_row.count())]
-    assert cells[:8] == ["Phường Định Công", "1", "1", "12", "12", "35", "35", "0"]
+    # Phường Định Công went without its technician from 20:41 (sent to Hoàng Liệt) until now, 20:52.
+    assert cells == ["Phường Định Công", "1", "1", "12", "12", "35", "35", "0", "11"]
+    other_row = coordinator.locator("tr[data-incident-ward='00337'] td")
+    # Phường Hoàng Liệt went without them from 20:01 to 20:35, while they were at Định Công.
+    assert [other_row.nth(i).inner_text() for i in range(other_row.count())][1:3] == ["1", "0"]
+    assert other_row.nth(8).inner_text() == "34"
     city = coordinator.locator("tr[data-incident-ward='city'] td")
     city_cells = [city.nth(i).inner_text() for i in range(city.count())]
-    assert city_cells[1:3] == ["2", "1"]
+    assert city_cells[1:] == ["2", "1", "12", "12", "35", "35", "0", "45"]
