@@ -204,7 +204,7 @@ def cancel(incident_id: int):
     seen = request.form.get("revision", type=int)
     if seen is None:
         abort(400)
-    if incidents.move(row, dispatch.CANCELLED, current_user().username, _("Xã, phường huỷ báo cáo"), seen=seen):
+    if incidents.move(row, dispatch.CANCELLED, current_user().username, "xã, phường huỷ báo cáo", seen=seen):
         flash(_("Đã huỷ báo cáo sự cố #%(id)s.", id=incident_id))
     else:
         flash(_("Sự cố #%(id)s đã thay đổi trước khi bạn bấm; không có gì được ghi thêm.", id=incident_id), "error")
