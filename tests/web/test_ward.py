@@ -192,3 +192,48 @@ def test_the_report_form_needs_its_csrf_token(csrf_app):
     assert client.post("/xa-phuong/", data={**REPORT, "csrf_token": token}).status_code == 302
     with csrf_app.app_context():
         assert _count() == 1
+
+
+def test_a_phone_reports_and_the_technician_acts_at_390_pixels_without_sideways_scrolling(live_server, open_page):
+    from web.auth import create_user
+
+    app = live_server.app
+    app.config.update(RAQUAN_NOW=EVENING.isoformat(), RAQUAN_SMS_URL="http://127.0.0.1:9/send")
+    with app.app_context():
+        create_user("dinhcong", PASSWORD, "ward", "UBND Định Công", ward_code=DINH_CONG)
+    page = open_page(390, 844)
+
+    def fits():
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+
+    page.goto(f"{live_server.url}/dang-nhap")
+    page.fill("input[name=username]", "dinhcong")
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url("**/xa-phuong/")
+    fits()
+    page.select_option("select[name=category]", "portal")
+    page.check("input[name=urgency][value=blocked]")
+    page.fill("textarea[name=description]", "Cổng dịch vụ công không nộp được hồ sơ, người dân đang chờ " * 3)
+    page.click("form.report button[type=submit]")
+    page.wait_for_selector("article.incident[data-state=reported]")
+    fits()
+    with app.app_context():
+        (row,) = incidents.open_incidents(DINH_CONG)
+        with app.test_request_context():
+            candidate = incidents.candidates_for(row)[0]
+            assert incidents.assign(row, candidate, "dieuphoi")
+            token = incidents.tech_token(row.id, candidate.person_id)
+    page.goto(f"{live_server.url}/xa-phuong/su-co/{row.id}")
+    assert page.locator("[data-technician]").count() == 1
+    fits()
+    phone = open_page(390, 844)
+    phone.goto(f"{live_server.url}/su-co/{token}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    for step in ("acknowledged", "on_the_way", "arrived", "resolved"):
+        phone.click(f"button[data-step={step}]")
+        phone.wait_for_selector(f"[data-state={step}]")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(f"{live_server.url}/xa-phuong/")
+    assert page.locator("article.incident[data-state=resolved] li[data-step]").count() == 6
+    fits()
