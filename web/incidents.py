@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -608,8 +608,12 @@ def from_tech_token(token: str, max_age_seconds: float = 7 * 86400) -> tuple[int
 
 
 def tech_path(incident_id: int, person_id: str) -> str:
-    """The path of the technician's page (the blueprint ``technician`` serves it)."""
-    return url_for("technician.incident", token=tech_token(incident_id, person_id))
+    """The path of the technician's page (the blueprint ``technician`` serves it), in a request or not."""
+    token = tech_token(incident_id, person_id)
+    if has_request_context():
+        return url_for("technician.incident", token=token)
+    with current_app.test_request_context():  # the sender's loop: no request, the same route
+        return url_for("technician.incident", token=token)
 
 
 def notify_technician(incident_id: int) -> list[int]:
@@ -630,8 +634,10 @@ def notify_technician(incident_id: int) -> list[int]:
         f"{subject}.\nĐịa điểm: {row.place}.\nMô tả: {row.description or '(không có)'}\n"
         f"Hãy xác nhận trong {_ack_minutes(campaign)} phút." + (f"\nTrang xử lý: {link}" if link else "")
     )
+    # The SMS puts the link first: one 160-character segment is cut at its end, never before the link.
+    sms = f"{urgent}Sự cố #{row.id}" + (f": {link} -" if link else ":") + f" {ward}, {row.category_label}"
     key = f"incident:{row.id}:{row.revision}:{person.id}"
-    return outbox.enqueue_for_person(person, "incident", key, subject, text)
+    return outbox.enqueue_for_person(person, "incident", key, subject, text, sms_text_vi=sms)
 
 
 def _ack_minutes(campaign: Campaign) -> int:
