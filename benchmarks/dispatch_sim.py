@@ -58,6 +58,15 @@ def hanoi_roster(solve_seconds: float):
     return campaign, result.roster
 
 
+def label(load: float) -> str:
+    name = LOADS.get(int(load)) if float(load).is_integer() else None
+    return f"×{load:g} ({name})" if name else f"×{load:g}"
+
+
+def change(share: float) -> str:
+    return f"{100 * share:.1f}% fewer" if share >= 0 else f"{-100 * share:.1f}% more"
+
+
 def cell(value, digits=1, percent=False):
     if value is None:
         return "—"
@@ -136,7 +145,7 @@ def main() -> None:
         for name, f in runs.items():
             rows.append(
                 (
-                    f"×{load:g} ({LOADS.get(int(load), '')})",
+                    label(load),
                     n,
                     name,
                     cell(f.mean_arrival),
@@ -153,7 +162,7 @@ def main() -> None:
             )
         rows.append(
             (
-                f"×{load:g} ({LOADS.get(int(load), '')})",
+                label(load),
                 n,
                 "offline (CP-SAT)",
                 cell(best["mean"]),
@@ -183,7 +192,7 @@ def main() -> None:
         cut_uncovered = 1 - ours.uncovered_minutes / nearest.uncovered_minutes if nearest.uncovered_minutes else 0.0
         notes.append(
             f"×{load:g}: Ra Quân worse than nearest idle on: {', '.join(better) or 'nothing'}; "
-            f"late arrivals {100 * cut_late:+.1f}% fewer, uncovered minutes {100 * cut_uncovered:+.1f}% fewer"
+            f"late arrivals {change(cut_late)}, uncovered minutes {change(cut_uncovered)}"
         )
 
     header = (
