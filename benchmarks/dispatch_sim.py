@@ -157,7 +157,8 @@ def main() -> None:
                     ratio_cell(f.p90_arrival, best["p90"]),
                     ratio_cell(f.within_share, best["within"]),
                     ratio_cell(f.late, best["late"]),
-                    f"{cell(f.skill_share, 0, True)}; {f.callouts} call-outs; carried {f.carried}",
+                    f"{cell(f.skill_share, 0, True)}; {f.callouts} call-outs; carried {f.carried}"
+                    + (f"; {f.unanswered} unanswered (late, not in mean or p90)" if f.unanswered else ""),
                 )
             )
         rows.append(
