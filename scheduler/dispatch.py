@@ -219,7 +219,7 @@ class Candidate:
 
 
 SKILL_MISMATCH_MINUTES = 15  # score: a technician without the category's skill counts as 15 minutes farther
-UNCOVERED_WEIGHT = 0.25  # score: each ward-minute left uncovered counts as a quarter of an arrival minute
+UNCOVERED_WEIGHT = 0.10  # score: each ward-minute left uncovered counts as a tenth of an arrival minute
 LOAD_MINUTES_PER_HOUR = 1.0  # score: one minute per hour already worked that day
 CALLOUT_MINUTES = 20  # score: calling someone off their rest counts as 20 minutes farther
 CALLOUT_READY_MINUTES = 10  # arrival: someone off duty needs 10 minutes more to set out
@@ -334,9 +334,16 @@ def candidates(
 
 
 def rank_key(candidate: Candidate) -> tuple:
-    """Within the limit first (the responsible technician first among them), then by score; the rest by arrival."""
+    """Within the limit first (the responsible technician first among them when free), then by score; the rest
+    by arrival.
+
+    A responsible technician still at another incident competes by score with the others: waiting for them
+    when someone free arrives sooner made late arrivals more likely in the simulator
+    (benchmarks/dispatch_sim.py).
+    """
     if candidate.within_limit:
-        return (0, TIER_ORDER[candidate.tier], candidate.score, candidate.person_id)
+        tier = TIER_ORDER[candidate.tier] if candidate.busy_minutes == 0 else TIER_ORDER["on_duty"]
+        return (0, tier, candidate.score, candidate.person_id)
     return (1, candidate.arrival_minutes, candidate.score, candidate.person_id)
 
 

@@ -191,3 +191,20 @@ def test_uncovered_minutes_merge_overlaps_and_clip_to_the_day():
     m = lambda minutes: day + timedelta(minutes=minutes)  # noqa: E731
     intervals = [("A", m(60), m(120)), ("A", m(100), m(150)), ("A", m(200), m(210)), ("B", m(-30), m(30))]
     assert dispatch.uncovered_minutes(intervals, day, day + timedelta(days=1)) == {"A": 100, "B": 30}
+
+
+def test_a_responsible_technician_busy_elsewhere_competes_by_score_with_someone_free(rk):
+    c = campaign(rk)
+    now = at(rk, 0, "20:00")
+    roster = [
+        rk.a("KT2", rk.B, 0, "truc_toi", covered=(rk.A, rk.B)),  # responsible for A, 20 min away, busy 10 more
+        rk.a("KT1", rk.A, 0, "truc_toi", covered=(rk.C,)),  # at A, free, answers for C (over its limit, so none)
+    ]
+    busy = [dispatch.Engagement("KT2", rk.A, now + timedelta(minutes=10))]
+    order = [x for x in ranked(rk, c, roster, incident(rk.A, now), engagements=busy) if x.tier != "call_out"]
+    assert [(x.person_id, x.tier, x.arrival_minutes) for x in order] == [
+        ("KT1", "on_duty", 0),
+        ("KT2", "responsible", 10),
+    ]
+    free = [x for x in ranked(rk, c, roster, incident(rk.A, now)) if x.tier != "call_out"]
+    assert [(x.person_id, x.arrival_minutes) for x in free] == [("KT2", 20), ("KT1", 0)]  # free: responsible first
