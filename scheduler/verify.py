@@ -697,6 +697,8 @@ def oncall_coverage(
     demands = _demands(campaign)
     covered = set()
     for a in valid_assignments(campaign, assignments):
+        if a.shift_id is None:
+            continue
         for code in responsible_wards(campaign, a, travel, demands):
             covered.add((code, a.date, a.shift_id))
     return covered
