@@ -12,9 +12,8 @@
 Every step posts the incident's revision the page showed, so a page left open while the incident
 moved is told so instead of undoing someone else's step (:mod:`web.incidents`).
 
-:func:`escalate` is the escalation the sender loop (:func:`web.outbox.sender_round`) and the board
-run: :func:`web.incidents.escalate_due`, then a notice (kind ``incident-escalation``) to the
-technician who did not answer, once per escalation.
+The board runs :func:`web.incidents.escalate_due` when it loads, as the sender loop
+(:func:`web.outbox.sender_round`) does every round.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -55,7 +54,6 @@ BOARD_REFRESH_SECONDS = 30
 LOG_PER_PAGE = 50
 MAX_COVER_MINUTES = 12 * 60
 COVER_SUGGESTIONS = 8
-ESCALATION_KIND = "incident-escalation"
 
 
 # ------------------------------------------------------------------------------------------------ forms
@@ -239,88 +237,13 @@ def uncovered_entries(campaign: Campaign | None, at: datetime) -> list[dict]:
     return found
 
 
-# ------------------------------------------------------------------------------------------------ escalation
-
-
-def escalate(at: datetime | None = None) -> int:
-    """Escalate what is due (:func:`web.incidents.escalate_due`) and queue each escalation's notice once.
-
-    Returns the number of incidents escalated now. Any number of processes may run it: each escalation is a
-    conditional update, and each notice's key is its escalation step's.
-    """
-    done = incidents.escalate_due(at)
-    queue_escalation_notices()
-    return done
-
-
-def queue_escalation_notices() -> int:
-    """Queue a notice to the technician of every escalation of an open incident not told yet; how many queued."""
-    from web import outbox
-
-    open_ids = [row.id for row in incidents.open_incidents()]
-    if not open_ids:
-        return 0
-    steps = list(
-        db.session.scalars(
-            select(incidents.IncidentStep).where(
-                incidents.IncidentStep.incident_id.in_(open_ids),
-                incidents.IncidentStep.step == incidents.ESCALATED,
-                incidents.IncidentStep.technician_id.is_not(None),
-            )
-        )
-    )
-    if not steps:
-        return 0
-    keys = {step.id: f"{ESCALATION_KIND}:{step.id}" for step in steps}
-    wanted = [f"{key}:{channel}" for key in keys.values() for channel in outbox.CHANNELS]
-    told = set(db.session.scalars(select(outbox.OutboxMessage.key).where(outbox.OutboxMessage.key.in_(wanted))))
-    campaign = live.live_campaign()
-    queued = 0
-    for step in steps:
-        key = keys[step.id]
-        if any(f"{key}:{channel}" in told for channel in outbox.CHANNELS):
-            continue
-        person = _person(campaign, step.technician_id)
-        row = incidents.get(step.incident_id)
-        if person is None or row is None:
-            continue
-        subject, text = escalation_notice(campaign, row, step)
-        if outbox.enqueue_for_person(person, ESCALATION_KIND, key, subject, text, commit=True):
-            queued += 1
-            logger.info("escalation notice of incident %s queued for %s", row.id, person.id)
-    return queued
-
-
-def escalation_notice(campaign: Campaign | None, row: incidents.IncidentRow, step: incidents.IncidentStep):
-    """(subject, text) of the notice to the technician of an escalated incident (Vietnamese, like every notice)."""
-    from web import outbox
-
-    ward = _ward_name(campaign, row.ward_code)
-    subject = f"Nhắc: sự cố #{row.id} tại {ward} {step.note}".strip()
-    link = ""
-    base = current_app.config.get("RAQUAN_PUBLIC_URL") or outbox._setting("RAQUAN_PUBLIC_URL")
-    if base and step.technician_id:
-        try:
-            link = f"{base.rstrip('/')}{incidents.tech_path(row.id, step.technician_id)}"
-        except BuildError:
-            link = ""
-    text = (
-        f"Sự cố #{row.id} tại {ward} ({row.category_label}) {step.note}. Bàn điều độ đã được báo và có thể "
-        "giao cho người khác. Nếu bạn đang xử lý, hãy cập nhật ngay trên trang xử lý" + (f": {link}" if link else ".")
-    )
-    return subject, text
-
-
-# ------------------------------------------------------------------------------------------------ the board
-
-
 @blueprint.get("/")
 @role_required(*DESK_ROLES)
 def board():
     """Open incidents, urgent first, with their minutes against the limit, escalations first in the alert."""
     campaign = live.live_campaign()
     at = live.now()
-    escalate(at)
+    incidents.escalate_due(at)
     entries = board_entries(campaign, incidents.open_incidents(), at)
     unacknowledged = sum(1 for e in entries if "acknowledge" in incidents.escalation_reasons(e.row))
     not_arrived = sum(1 for e in entries if "arrival" in incidents.escalation_reasons(e.row))

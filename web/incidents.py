@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -48,6 +48,7 @@ DESCRIPTION_MAX_CHARS = 2000
 PLACE_MAX_CHARS = 200
 NOTE_MAX_CHARS = 500
 ESCALATED = "escalated"  # a step of the history, not a state
+ESCALATION_KIND = "incident-escalation"  # the outbox kind of an escalation's notice
 _TOKEN_SALT = "incident-technician"
 STEP_COLUMNS = {
     dispatch.ASSIGNED: "assigned_at",
@@ -305,8 +306,13 @@ def _step(
     by: str,
     technician_id: str | None = None,
     note: str = "",
+    notice: Callable[[int], object] | None = None,
 ) -> bool:
-    """Move an incident from the state and revision the caller saw; False when it has moved since."""
+    """Move an incident from the state and revision the caller saw; False when it has moved since.
+
+    ``notice(revision)`` queues the step's notice in the same transaction, so a process killed after the
+    step cannot lose it.
+    """
     statement = (
         update(IncidentRow)
         .where(IncidentRow.id == row_id, IncidentRow.state == seen_state, IncidentRow.revision == seen_revision)
@@ -325,6 +331,8 @@ def _step(
                     note=(note or "")[:NOTE_MAX_CHARS],
                 )
             )
+            if notice is not None:
+                notice(seen_revision + 1)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -368,10 +376,12 @@ def assign(
         values["callout_date"] = callout.date
         values["callout_shift_id"] = callout.shift_id
     note = candidate.reason_vi
-    if not _step(row.id, row.state, row.revision, values, dispatch.ASSIGNED, at, by, candidate.person_id, note):
-        return False
-    notify_technician(row.id)
-    return True
+    person_id = candidate.person_id
+
+    def notice(revision: int) -> None:
+        _queue_assignment_notice(row, person_id, revision)
+
+    return _step(row.id, row.state, row.revision, values, dispatch.ASSIGNED, at, by, person_id, note, notice)
 
 
 def move(
@@ -492,7 +502,8 @@ def due_escalations(at: datetime, campaign: Campaign) -> list[Escalation]:
 
 
 def escalate_due(at: datetime | None = None) -> int:
-    """Escalate every incident past a limit once per reason; the number escalated now."""
+    """Escalate every incident past a limit once per reason, queueing a notice to its technician (kind
+    ``incident-escalation``); the number escalated now. Run by the sender's rounds and the desk's board."""
     campaign = live.live_campaign()
     if campaign is None:
         return 0
@@ -508,7 +519,11 @@ def escalate_due(at: datetime | None = None) -> int:
             note = f"chưa đến sau {row.limit_minutes} phút"
         reasons = escalation_reasons(row) | {escalation.reason}
         values = {"escalation": ",".join(sorted(reasons)), "escalated_at": at}
-        if _step(row.id, row.state, row.revision, values, ESCALATED, at, "system", row.technician_id, note):
+
+        def notice(revision: int, row: IncidentRow = row, note: str = note) -> None:
+            _queue_escalation_notice(row, note, revision)
+
+        if _step(row.id, row.state, row.revision, values, ESCALATED, at, "system", row.technician_id, note, notice):
             done += 1
             logger.warning("incident %s escalated: %s", row.id, note)
     return done
@@ -617,17 +632,39 @@ def tech_path(incident_id: int, person_id: str) -> str:
 
 
 def notify_technician(incident_id: int) -> list[int]:
-    """Queue the assigned technician's notice (e-mail and SMS as set up), once per assignment."""
+    """Queue the assigned technician's notice again (once per assignment: the same key) and commit."""
+    row = get(incident_id)
+    if row is None or row.technician_id is None:
+        return []
+    ids = _queue_assignment_notice(row, row.technician_id, row.revision)
+    db.session.commit()
+    return ids
+
+
+def _notice_person_and_ward(row: IncidentRow, person_id: str | None):
+    campaign = live.live_campaign()  # a technician added by an event is told too
+    if person_id is None or campaign is None or not campaign.has("people", person_id):
+        return None, None, ""
+    ward = campaign.ward(row.ward_code).name if campaign.has("wards", row.ward_code) else row.ward_code
+    return campaign, campaign.person(person_id), ward
+
+
+def _page_link(incident_id: int, person_id: str) -> str:
+    """The technician's page as an absolute link, when ``RAQUAN_PUBLIC_URL`` says where the app is served."""
     from web import outbox
 
-    row = get(incident_id)
-    campaign = live.live_campaign()  # a technician added by an event is told too
-    if row is None or row.technician_id is None or campaign is None or not campaign.has("people", row.technician_id):
-        return []
-    person = campaign.person(row.technician_id)
-    ward = campaign.ward(row.ward_code).name if campaign.has("wards", row.ward_code) else row.ward_code
     base = current_app.config.get("RAQUAN_PUBLIC_URL") or outbox._setting("RAQUAN_PUBLIC_URL")
-    link = f"{base.rstrip('/')}{tech_path(row.id, person.id)}" if base else ""
+    return f"{base.rstrip('/')}{tech_path(incident_id, person_id)}" if base else ""
+
+
+def _queue_assignment_notice(row: IncidentRow, person_id: str, revision: int) -> list[int]:
+    """Queue (not commit) the notice of an assignment to ``person_id``; its key is the assignment's revision."""
+    from web import outbox
+
+    campaign, person, ward = _notice_person_and_ward(row, person_id)
+    if person is None:
+        return []
+    link = _page_link(row.id, person.id)
     urgent = "KHẨN: " if row.urgent else ""
     subject = f"{urgent}Sự cố #{row.id} tại {ward}: {row.category_label}"
     text = (
@@ -636,8 +673,25 @@ def notify_technician(incident_id: int) -> list[int]:
     )
     # The SMS puts the link first: one 160-character segment is cut at its end, never before the link.
     sms = f"{urgent}Sự cố #{row.id}" + (f": {link} -" if link else ":") + f" {ward}, {row.category_label}"
-    key = f"incident:{row.id}:{row.revision}:{person.id}"
-    return outbox.enqueue_for_person(person, "incident", key, subject, text, sms_text_vi=sms)
+    key = f"incident:{row.id}:{revision}:{person.id}"
+    return outbox.enqueue_for_person(person, "incident", key, subject, text, sms_text_vi=sms, commit=False)
+
+
+def _queue_escalation_notice(row: IncidentRow, note: str, revision: int) -> list[int]:
+    """Queue (not commit) the reminder to the technician of an escalated incident; its key is the escalation's."""
+    from web import outbox
+
+    _campaign, person, ward = _notice_person_and_ward(row, row.technician_id)
+    if person is None:
+        return []
+    link = _page_link(row.id, person.id)
+    subject = f"Nhắc: sự cố #{row.id} tại {ward} {note}".strip()
+    text = (
+        f"Sự cố #{row.id} tại {ward} ({row.category_label}) {note}. Bàn điều độ đã được báo và có thể "
+        "giao cho người khác. Nếu bạn đang xử lý, hãy cập nhật ngay trên trang xử lý" + (f": {link}" if link else ".")
+    )
+    key = f"{ESCALATION_KIND}:{row.id}:{revision}"
+    return outbox.enqueue_for_person(person, ESCALATION_KIND, key, subject, text, commit=False)
 
 
 def _ack_minutes(campaign: Campaign) -> int:

@@ -854,7 +854,7 @@ def start_worker(app: Flask) -> Worker | None:
 
 def sender_round(limit: int = 50) -> DeliveryRound:
     """One round of the loop (in an app context): the latest version's notices, reminders, incidents'
-    escalations (:func:`web.desk.escalate`), then sending."""
+    escalations (:func:`web.incidents.escalate_due`, which queues their notices), then sending."""
     version = store.latest_published()
     done = current_app.extensions.setdefault("raquan_outbox_versions", set())
     if version is not None and version.id not in done:
@@ -868,10 +868,10 @@ def sender_round(limit: int = 50) -> DeliveryRound:
     if marker not in reminded and local_now.hour >= settings().reminder_hour:
         enqueue_reminders(local_now)
         reminded.add(marker)  # tomorrow's reminders are made once per version and evening in this process
-    from web import desk
+    from web import incidents
 
     try:
-        desk.escalate(local_now)  # incidents past a limit alert the desk; their technician is told (queued here)
+        incidents.escalate_due(local_now)  # incidents past a limit alert the desk; their technician is told
     except Exception:  # escalation must never stop the notices from going out
         db.session.rollback()
         logger.exception("escalating incidents failed")
