@@ -88,7 +88,7 @@ def _problem_data(problem: RoutingProblem, vehicles) -> tuple[pyvrp.ProblemData,
     order = [*depot_locations, *(s.location for s in problem.stops)]
     matrix = travel[np.ix_(order, order)]
     skill_sets = sorted({v.skills for v in vehicles}, key=lambda s: sorted(s))
-    matrices = []
+    matrices: list = []  # one per profile (PyVRP types them loosely)
     for skills in skill_sets:
         profile = matrix.copy()
         for position, stop in enumerate(problem.stops, len(depot_locations)):
