@@ -51,7 +51,7 @@ PRIORITY_RANK = {
 # Reasons a stop is not served, in words (the plan lists each unserved request with one).
 NO_SKILL = "không có đội nào có nhân sự viễn thông (dịch vụ này cần nhân sự doanh nghiệp viễn thông)"
 NO_TEAM = "không có đội nào làm việc ở xã, phường này trong ngày"
-OUTSIDE_WINDOWS = "khung giờ người dân hẹn nằm ngoài giờ làm việc của mọi đội"
+OUTSIDE_WINDOWS = "không đội nào đến được trong khung giờ người dân hẹn mà vẫn về kịp trước khi hết ca"
 OVER_TIME = "các đội đã kín thời gian trong ngày"
 CANCELLED = "đã huỷ"
 
