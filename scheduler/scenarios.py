@@ -33,6 +33,7 @@ from scheduler.model import (
     Ward,
     WardDemand,
 )
+from scheduler.visits import SERVICES, VisitRequest
 
 logger = logging.getLogger(__name__)
 
@@ -697,6 +698,156 @@ def tiny_scenario(start: date | None = None) -> Campaign:
         mobile_points=points,
     )
     return campaign if start is None else moved_to(campaign, start)
+
+
+# --- The daily visit lists ---------------------------------------------------------------------------
+
+# Who is on a list: (group, share of the list, chance of needing a visit at home).
+_VISIT_GROUPS = (
+    (PriorityGroup.ELDERLY, 45, 0.75),
+    (PriorityGroup.DISABLED, 15, 0.9),
+    (PriorityGroup.POOR, 12, 0.5),
+    (PriorityGroup.NEAR_POOR, 10, 0.45),
+    (PriorityGroup.GENERAL, 18, 0.35),
+)
+_VISIT_SERVICES = (("vneid", 30), ("ihanoi", 22), ("procedure", 28), ("other", 20))
+_VISIT_WINDOWS = (((8 * 60, 11 * 60 + 30), 35), ((13 * 60 + 30, 17 * 60), 30), ((8 * 60, 17 * 60), 35))
+_PROCEDURES = (
+    "Đăng ký thường trú",
+    "Đăng ký tạm trú",
+    "Đăng ký khai sinh",
+    "Đăng ký khai tử",
+    "Cấp phiếu lý lịch tư pháp",
+    "Xác nhận tình trạng hôn nhân",
+    "Cấp đổi giấy phép lái xe",
+    "Cấp lại thẻ bảo hiểm y tế",
+    "Trợ cấp xã hội hằng tháng cho người cao tuổi",
+    "Chứng thực bản sao điện tử từ bản chính",
+)
+_HAMLETS = (
+    "Đông",
+    "Đoài",
+    "Thượng",
+    "Hạ",
+    "Trung",
+    "Bắc",
+    "Nam",
+    "Đình",
+    "Chùa",
+    "Mới",
+    "Phú Mỹ",
+    "An Thịnh",
+    "Đồng Tâm",
+    "Yên Thái",
+    "Vĩnh Lộc",
+    "Tân Phong",
+)
+_HAMLET_PARTS = ("Giữa", "Trại", "Ao", "Đình", "Chợ", "Đồng", "Bến", "Cầu")
+_STREETS = (
+    "Định Công",
+    "Giải Phóng",
+    "Kim Giang",
+    "Tân Mai",
+    "Minh Khai",
+    "Trương Định",
+    "Lĩnh Nam",
+    "Nguyễn Trãi",
+    "Khương Trung",
+    "Tam Trinh",
+    "Lê Trọng Tấn",
+    "Quang Trung",
+)
+_VISIT_NOTES = (
+    "Đi lại khó khăn, gọi trước khi đến",
+    "Nhà trong ngõ hẹp, gửi xe đầu ngõ",
+    "Người nhà ở cùng hỗ trợ",
+    "Cần mang theo căn cước của người dân",
+    "Điện thoại cũ, có thể cần đổi máy",
+)
+
+
+def _visit_weight(ward: Ward, median_area_km2: float) -> float:
+    """How much of the day's lists a ward has: outer communes (xã) more, and larger ones more."""
+    area = ward.area_km2 if ward.area_km2 else median_area_km2
+    return (1.5 if ward.kind != "Phường" else 1.0) * area**0.4
+
+
+def _split(total: int, weights: list[float]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainders): whole counts that sum to ``total``."""
+    whole = sum(weights)
+    shares = [total * w / whole for w in weights]
+    counts = [int(share) for share in shares]
+    order = sorted(range(len(weights)), key=lambda i: (counts[i] - shares[i], i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def daily_visit_requests(campaign: Campaign, day: date, seed: int, total: int = 2000) -> tuple[VisitRequest, ...]:
+    """Realistic daily lists of people to visit, for every ward of ``campaign``, about ``total`` in all.
+
+    Outer communes (xã) have more people on their lists than inner phường, by kind and area; the
+    elderly are the largest group; about two requests in three need a visit at home (more among the
+    disabled and the elderly); about half need VNeID or iHanoi (a telecom staff member); windows are
+    the morning (08:00–11:30), the afternoon (13:30–17:00) or the whole day. Addresses are text
+    (residential group or hamlet, street and house number), with no coordinates: the geographic
+    layer places them. The same ``campaign``, ``day`` and ``seed`` give the same lists; ids are
+    ``"<ward code>-<yyyymmdd>-<nnn>"``.
+    """
+    rng = random.Random(f"visits-{seed}-{day.isoformat()}")
+    factory = _PeopleFactory(rng)
+    wards = list(campaign.wards)
+    if not wards or total <= 0:
+        return ()
+    areas = sorted(w.area_km2 for w in wards if w.area_km2)
+    median_area_km2 = areas[len(areas) // 2] if areas else 5.0
+    weights = [_visit_weight(w, median_area_km2) * rng.uniform(0.7, 1.3) for w in wards]
+    groups = [group for group, _, _ in _VISIT_GROUPS]
+    home_share = {group: share for group, _, share in _VISIT_GROUPS}
+    requests: list[VisitRequest] = []
+    for ward, count in zip(wards, _split(total, weights), strict=True):
+        inner = ward.kind == "Phường"
+        place = ward.name.split(" ", 1)[1] if " " in ward.name else ward.name
+        if inner:
+            residential = [f"Tổ dân phố số {n}" for n in range(1, rng.randint(12, 40) + 1)]
+            streets = [place, *rng.sample(_STREETS, 3)]
+        else:
+            residential = [f"Thôn {name}" for name in rng.sample(_HAMLETS, rng.randint(6, 12))]
+        for n in range(1, count + 1):
+            group = rng.choices(groups, weights=[weight for _, weight, _ in _VISIT_GROUPS])[0]
+            service = rng.choices([s for s, _ in _VISIT_SERVICES], weights=[w for _, w in _VISIT_SERVICES])[0]
+            (start, end) = rng.choices([w for w, _ in _VISIT_WINDOWS], weights=[w for _, w in _VISIT_WINDOWS])[0]
+            house = rng.randint(1, 120)
+            if inner:
+                street = rng.choice(streets)
+                street_text = (
+                    f"Số {house} ngõ {rng.randint(2, 300)} phố {street}"
+                    if rng.random() < 0.7
+                    else f"Số {house} phố {street}"
+                )
+            else:
+                street_text = f"Số nhà {house}, xóm {rng.choice(_HAMLET_PARTS)}"
+            requests.append(
+                VisitRequest(
+                    id=f"{ward.code}-{day:%Y%m%d}-{n:03d}",
+                    ward_code=ward.code,
+                    service_date=day,
+                    name=factory.name(),
+                    priority_group=group,
+                    phone=factory.phone(),
+                    group_name=rng.choice(residential),
+                    street=street_text,
+                    home_visit=rng.random() < home_share[group],
+                    service=service,
+                    procedure=rng.choice(_PROCEDURES) if service == "procedure" else "",
+                    window_start_minute=start,
+                    window_end_minute=end,
+                    service_minutes=max(5, SERVICES[service][1] + rng.choice((-5, 0, 0, 0, 5, 10))),
+                    note=rng.choice(_VISIT_NOTES) if rng.random() < 0.2 else "",
+                )
+            )
+    logger.info("visit lists for %s, seed %d: %d requests in %d wards", day, seed, len(requests), len(wards))
+    return tuple(requests)
 
 
 SCENARIOS = {"hanoi": hanoi_scenario, "tiny": tiny_scenario}

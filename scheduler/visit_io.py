@@ -30,7 +30,7 @@ from pathlib import Path
 from geo.units import fold
 from scheduler import cells
 from scheduler.cells import CellError
-from scheduler.loader import _row_name, _RowReader, _TableState
+from scheduler.loader import _in_file_order, _row_name, _RowReader, _TableState
 from scheduler.model import PriorityGroup
 from scheduler.problems import Problem
 from scheduler.tables import Column, MemoryFile, Row, Table, TableSchema, read_table, write_table
@@ -231,6 +231,7 @@ def read_visit_requests(
     requests = _read_rows(table, problems, ward_code, registered_at, cutoff_minute, first_id, locate)
     if table.columns and not table.rows and not any(p.is_error for p in problems):
         problems.append(Problem(table.file, None, None, "danh sách không có người nào", severity="warning"))
+    problems = _in_file_order(problems, VISIT_REQUESTS)
     if any(p.is_error for p in problems):
         return [], problems
     return requests, problems
