@@ -16,6 +16,16 @@ neighbours). Every other ward, including units of unknown area, drives at
 ``speed_kmh``. The fixed ``overhead_minutes`` covers getting going, parking and
 finding the venue.
 
+Between home addresses inside one ward (the mobile visits), the same motorbike
+model gives ``0`` from a point to itself, otherwise
+
+    ceil(stop_overhead_minutes + 60 * detour_factor * distance_km / v)
+
+where ``distance_km`` is the haversine distance between the two addresses and
+``v`` the ward's speed (``dense_speed_kmh`` in a dense inner ward, else
+``speed_kmh``): the whole trip stays in the ward. ``stop_overhead_minutes``
+(3 minutes) covers parking and finding the house in the alleys.
+
 The scheduler receives plain ints and ward codes from here.
 """
 
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +63,9 @@ class TravelModel:
         A phường with an official area below this is dense inner (5 km²).
     overhead_minutes : float
         Fixed cost of any trip between two different wards (10 minutes).
+    stop_overhead_minutes : float
+        Fixed cost of any trip between two different addresses of one ward: parking, finding the
+        house (3 minutes; :func:`address_travel_minutes`).
     """
 
     detour_factor: float = 1.35
@@ -59,13 +73,15 @@ class TravelModel:
     dense_speed_kmh: float = 15.0
     dense_max_area_km2: float = 5.0
     overhead_minutes: float = 10.0
+    stop_overhead_minutes: float = 3.0
 
     def __post_init__(self):
         for field_name in ("detour_factor", "speed_kmh", "dense_speed_kmh", "dense_max_area_km2"):
             if not getattr(self, field_name) > 0:
                 raise ValueError(f"TravelModel.{field_name} must be positive, got {getattr(self, field_name)!r}")
-        if not self.overhead_minutes >= 0:
-            raise ValueError(f"TravelModel.overhead_minutes must not be negative, got {self.overhead_minutes!r}")
+        for field_name in ("overhead_minutes", "stop_overhead_minutes"):
+            if not getattr(self, field_name) >= 0:
+                raise ValueError(f"TravelModel.{field_name} must not be negative, got {getattr(self, field_name)!r}")
         if self.detour_factor < 1:
             raise ValueError(f"TravelModel.detour_factor must be at least 1, got {self.detour_factor!r}")
 
@@ -139,6 +155,48 @@ def travel_minutes(code_a: str, code_b: str, model: TravelModel = TravelModel())
         return int(minutes[index[unit_a.code], index[unit_b.code]])
     distance_km = haversine_km(unit_a.lat, unit_a.lon, unit_b.lat, unit_b.lon)
     return int(model.minutes(distance_km, model.speed_of(unit_a), model.speed_of(unit_b)))
+
+
+def address_travel_minutes(
+    points: Sequence[tuple[float, float]], ward_code: str, model: TravelModel = TravelModel()
+) -> list[list[int]]:
+    """Whole minutes by motorbike between addresses of one ward, every pair.
+
+    Parameters
+    ----------
+    points : sequence of (lat, lon)
+        The addresses (and the ward office or mobile point) in degrees.
+    ward_code : str
+        The ward they lie in; its speed applies to every trip (:meth:`TravelModel.speed_of`).
+    model : TravelModel
+        The model's constants.
+
+    Returns
+    -------
+    list of list of int
+        ``minutes[i][j] = ceil(stop_overhead + 60 * detour * haversine_km(i, j) / speed)``, and 0 when
+        points i and j are the same point (so on the diagonal). Symmetric.
+
+    Raises
+    ------
+    KeyError
+        When ``ward_code`` is not a ward.
+    ValueError
+        When a coordinate is not a finite number.
+    """
+    speed_kmh = model.speed_of(commune_by_code(ward_code))
+    if len(points) == 0:
+        return []
+    coordinates = np.asarray(points, dtype=float).reshape(len(points), 2)
+    if not np.isfinite(coordinates).all():
+        raise ValueError("address_travel_minutes: every point needs a finite latitude and longitude")
+    lat, lon = coordinates[:, 0], coordinates[:, 1]
+    distance_km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    raw = model.stop_overhead_minutes + 60.0 * model.detour_factor * distance_km / speed_kmh
+    minutes = np.ceil(raw - _ROUNDING_SLACK_MINUTES).astype(np.int64)
+    same_point = (lat[:, None] == lat[None, :]) & (lon[:, None] == lon[None, :])
+    minutes[same_point] = 0
+    return minutes.tolist()
 
 
 def travel_matrix(province: str, model: TravelModel = TravelModel()) -> tuple[tuple[str, ...], np.ndarray]:
