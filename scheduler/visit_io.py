@@ -256,7 +256,7 @@ def request_from_form(
     table = Table(FORM_FILE, VISIT_REQUESTS.names, (Row(1, known),))
     problems: list[Problem] = []
     requests = _read_rows(table, problems, ward_code, registered_at, cutoff_minute, 1, locate)
-    problems = [replace(p, row=None) for p in problems]
+    problems = [replace(p, row=None) for p in _in_file_order(problems, VISIT_REQUESTS)]
     if any(p.is_error for p in problems) or not requests:
         return None, problems
     return requests[0], problems
