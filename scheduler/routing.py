@@ -29,9 +29,12 @@ from scheduler.visits import Route, RoutePlan, RoutingProblem, Stop, timed_route
 
 logger = logging.getLogger(__name__)
 
-PRIZE_BASE = 1_000_000  # a served stop is worth more than any day's travel
-PRIZE_STEP = 100_000  # and a more urgent one more than a less urgent one
-_FORBIDDEN_MINUTES = 1_000_000  # a skill the team lacks: further than any shift
+# A served stop is worth more than any detour a day's travel could make for it, and a more urgent one more
+# than a less urgent one. Kept within a few orders of the travel minutes: PyVRP's penalties adapt to the
+# data's scale, and prizes of a million kept it from finding any feasible plan on a ward's day.
+PRIZE_BASE = 10_000
+PRIZE_STEP = 1_000
+_FORBIDDEN_MINUTES = 10 * 24 * 60  # a skill the team lacks: further than any shift
 
 
 def solve_routes(problem: RoutingProblem, seconds: float, seed: int = 0, initial: RoutePlan | None = None) -> RoutePlan:

@@ -466,6 +466,7 @@ def replan(
     previous: RoutePlan,
     done_ids: Iterable[str] = (),
     now_minute: int | None = None,
+    closed_ids: Iterable[str] = (),
 ) -> RoutePlan:
     """The plan after something changed on the day, changing as little as possible.
 
@@ -475,8 +476,11 @@ def replan(
     Each remaining visit keeps its team and its order if the route still fits; what no longer fits, and
     what was not served before, is inserted where it adds the least travel, most urgent first, after
     ``now_minute`` (a team cannot go back in time). What still fits nowhere is listed with its reason.
+    ``closed_ids`` are vehicles that take nothing more (a team whose members left after some visits: it
+    stays in the problem only so that its done visits keep their place).
     """
     done = set(done_ids)
+    closed = set(closed_ids)
     vehicles = {v.id: v for v in problem.vehicles}
     known = {s.id for s in problem.stops}
     opened: dict[tuple[str, int], _Open] = {}
@@ -485,8 +489,14 @@ def replan(
         vehicle = vehicles.get(route.vehicle_id)
         kept_done = [v for v in route.visits if v.stop_id in done and v.stop_id in known]
         rest = [v.stop_id for v in route.visits if v.stop_id not in done and v.stop_id in known]
-        if vehicle is None:
+        if vehicle is None or vehicle.id in closed:
             to_place.extend(rest)
+        if vehicle is None:
+            continue
+        if vehicle.id in closed:
+            opened[(vehicle.id, route.index)] = _Open(
+                vehicle, route.index, kept_done, depart_minute=route.depart_minute
+            )
             continue
         slot = _Open(vehicle, route.index, kept_done, depart_minute=route.depart_minute)
         opened[(vehicle.id, route.index)] = slot
@@ -496,6 +506,8 @@ def replan(
                 slot.stop_ids.pop()
                 to_place.append(stop_id)
     for vehicle in problem.vehicles:
+        if vehicle.id in closed:
+            continue
         for index in range(vehicle.count):
             opened.setdefault((vehicle.id, index), _Open(vehicle, index, [], depart_minute=vehicle.start_minute))
     planned = {s for o in opened.values() for s in o.stop_ids} | {v.stop_id for o in opened.values() for v in o.fixed}
@@ -505,7 +517,7 @@ def replan(
     for stop_id in candidates:
         best = None
         for slot in opened.values():
-            if not problem.stop(stop_id).skills <= slot.vehicle.skills:
+            if slot.vehicle.id in closed or not problem.stop(stop_id).skills <= slot.vehicle.skills:
                 continue
             for position in range(len(slot.stop_ids) + 1):
                 slot.stop_ids.insert(position, stop_id)
