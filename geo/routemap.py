@@ -3,7 +3,8 @@
 The drawing needs no map library and no network resource: the ward's polygon
 (:func:`geo.addresses.ward_geometry`), the base (ward office or mobile point) as a black square,
 the stops as white numbered circles joined in order by a line from the base and back, and a
-legend. A stop placed from its address text (:mod:`geo.addresses`) has a dashed outline, so the
+legend. Where circles would overlap (the people of one residential group live close together) a
+circle moves to the nearest free spot and a thin leader line joins it to a dot at its true place. A stop placed from its address text (:mod:`geo.addresses`) has a dashed outline, so the
 map reads the same in black-and-white print.
 
 Projection: equirectangular around the ward, as :mod:`geo.svgmap` draws the city — longitude
@@ -121,15 +122,26 @@ def route_map_svg(
     )
     base_x, base_y = project(np.array([[points[0][1], points[0][0]]]))[0]
     parts.append(_base_square(base_x, base_y))
+    placed: list[tuple[float, float]] = [(base_x, base_y)]
     for position, (lat, lon, label, approximate) in enumerate(stops, start=1):
-        x, y = xy(lat, lon)
+        true_x, true_y = project(np.array([[lon, lat]]))[0]
+        x, y = _free_spot(true_x, true_y, placed, top, top + map_height)
+        placed.append((x, y))
         text = label.strip() or str(position)
         dash = ' stroke-dasharray="5 4"' if approximate else ""
+        leader = ""
+        if (x, y) != (true_x, true_y):  # moved off a neighbour: a thin line and a dot mark the true place
+            leader = (
+                f'<line class="leader" x1="{_number(true_x)}" y1="{_number(true_y)}" x2="{_number(x)}" '
+                f'y2="{_number(y)}" stroke="#000000" stroke-width="1"/>'
+                f'<circle class="place" cx="{_number(true_x)}" cy="{_number(true_y)}" r="3" fill="#000000"/>'
+            )
+        cx, cy = _number(x), _number(y)
         parts.append(
-            f'<g class="stop{" approximate" if approximate else ""}">'
-            f'<circle cx="{x}" cy="{y}" r="{_number(STOP_RADIUS)}" fill="#ffffff" stroke="#000000" '
+            f'<g class="stop{" approximate" if approximate else ""}">{leader}'
+            f'<circle class="marker" cx="{cx}" cy="{cy}" r="{_number(STOP_RADIUS)}" fill="#ffffff" stroke="#000000" '
             f'stroke-width="2.5"{dash}/>'
-            f'<text x="{x}" y="{y}" font-size="{_number(FONT_SIZE)}" font-weight="bold" text-anchor="middle" '
+            f'<text x="{cx}" y="{cy}" font-size="{_number(FONT_SIZE)}" font-weight="bold" text-anchor="middle" '
             f'dominant-baseline="central">{escape(text)}</text></g>'
         )
 
@@ -141,6 +153,29 @@ def route_map_svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_number(MAP_WIDTH)} {_number(total_height)}" '
         f'width="100%" role="img" aria-label={label} font-family="sans-serif">' + "".join(parts) + "</svg>"
     )
+
+
+def _free_spot(x: float, y: float, placed: list[tuple[float, float]], top: float, bottom: float) -> tuple[float, float]:
+    """(x, y) itself when no marker drawn so far overlaps it, else the nearest free spot on a spiral around it.
+
+    Stops of one residential group lie within a few hundred metres, so their circles would hide each
+    other's numbers; a moved circle keeps a leader line to its true place.
+    """
+    clearance = 2 * STOP_RADIUS + 1
+
+    def free(px: float, py: float) -> bool:
+        return all((px - qx) ** 2 + (py - qy) ** 2 >= clearance**2 for qx, qy in placed)
+
+    if free(x, y):
+        return x, y
+    for step in range(1, 400):
+        radius = clearance * (1 + step / 8)
+        angle = step * 2.399963  # the golden angle: successive tries spread around the place
+        px = min(max(x + radius * math.cos(angle), STOP_RADIUS), MAP_WIDTH - STOP_RADIUS)
+        py = min(max(y + radius * math.sin(angle), top + STOP_RADIUS), bottom - STOP_RADIUS)
+        if free(px, py):
+            return px, py
+    return x, y
 
 
 def _base_square(x: float, y: float) -> str:

@@ -33,19 +33,31 @@ def stop_groups(root):
     return [g for g in root.iter(f"{SVG}g") if "stop" in g.get("class", "").split()]
 
 
+def marker(group):
+    (circle,) = [c for c in group.findall(f"{SVG}circle") if c.get("class") == "marker"]
+    return circle
+
+
+def true_place(group) -> tuple[float, float]:
+    """Where the stop is: the leader's start when its circle was moved, else the circle's centre."""
+    leader = group.find(f"{SVG}line")
+    if leader is not None:
+        return float(leader.get("x1")), float(leader.get("y1"))
+    return float(marker(group).get("cx")), float(marker(group).get("cy"))
+
+
 def test_one_numbered_circle_per_stop(route):
     _, stops, _, root = route
     groups = stop_groups(root)
     assert len(groups) == len(stops)
     for group, (_, _, label, _) in zip(groups, stops, strict=True):
-        circles = group.findall(f"{SVG}circle")
-        assert len(circles) == 1
+        assert marker(group).get("r") is not None
         assert group.find(f"{SVG}text").text == label
 
 
 def test_approximate_stops_have_a_dashed_outline(route):
     _, stops, _, root = route
-    dashed = [g for g in stop_groups(root) if g.find(f"{SVG}circle").get("stroke-dasharray")]
+    dashed = [g for g in stop_groups(root) if marker(g).get("stroke-dasharray")]
     assert len(dashed) == sum(1 for stop in stops if stop[3]) == 3
     assert [g.find(f"{SVG}text").text for g in dashed] == ["2", "5", "6"]
 
@@ -87,9 +99,30 @@ def test_north_is_up_and_east_is_right(hanoi_wards):
     north = (base[0] + 0.01, base[1], "1", False)
     east = (base[0], base[1] + 0.01, "2", False)
     root = ET.fromstring(route_map_svg(BA_VI, base, [north, east]))
-    (n, e) = [g.find(f"{SVG}circle") for g in stop_groups(root)]
+    (n, e) = [marker(g) for g in stop_groups(root)]
     assert float(n.get("cy")) < float(e.get("cy"))
     assert float(e.get("cx")) > float(n.get("cx"))
+
+
+def test_stops_close_together_do_not_hide_each_other(hanoi_wards):
+    """Five visits at one house and three next door: every number stays readable, each tied to its place."""
+    base = office_location(HA_DONG)
+    house = approximate_location(HA_DONG, "Số 5", "Tổ 1")
+    next_door = (house[0] + 0.00005, house[1])
+    stops = [(*house, str(i + 1), True) for i in range(5)] + [(*next_door, str(i + 6), False) for i in range(3)]
+    root = ET.fromstring(route_map_svg(HA_DONG, base, stops))
+    groups = stop_groups(root)
+    centres = [(float(marker(g).get("cx")), float(marker(g).get("cy"))) for g in groups]
+    radius = float(marker(groups[0]).get("r"))
+    for i, (ax, ay) in enumerate(centres):
+        for bx, by in centres[i + 1 :]:
+            assert (ax - bx) ** 2 + (ay - by) ** 2 >= (2 * radius) ** 2
+    moved = [g for g in groups if g.find(f"{SVG}line") is not None]
+    assert len(moved) >= 6
+    places = {true_place(g) for g in groups}
+    assert len(places) == 2  # the leaders point back to the two true places
+    (polyline,) = root.iter(f"{SVG}polyline")
+    assert number_pairs(polyline.get("points"))[1:-1] == [true_place(g) for g in groups]
 
 
 def test_the_title_and_labels_are_escaped(route):
