@@ -78,3 +78,15 @@ def test_imports_check_sees_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from shapely.geometry import Point\nimport flask\n", encoding="utf-8")
     assert imported_modules(bad) == {"shapely.geometry", "flask"}
+
+
+def test_only_the_routing_module_and_the_benchmarks_import_pyvrp():
+    """PyVRP stays behind scheduler/routing.py: no other library, web or command-line module imports it."""
+    allowed = ROOT / "scheduler" / "routing.py"
+    importers = []
+    for package in PACKAGES:
+        for path in sources(package):
+            roots = {name.split(".")[0] for name in imported_modules(path)}
+            if "pyvrp" in roots:
+                importers.append(path)
+    assert importers == [allowed]
