@@ -942,10 +942,11 @@ def daily_report():
             cancelled_by_ward = Counter(a.ward_code for a in roster.assignments if live.is_cancelled(cancelled, a))
         else:
             rows = daily_rows(campaign, roster, day)
-    from web import desk, live
+    from web import desk, live, visit_plans
 
     return render_template(
         "coordinator/daily.html",
+        visits=visit_plans.day_figures(day, campaign),
         campaign=campaign,
         version=record,
         incidents=desk.day_incidents(live.live_campaign() or campaign, day, live.now()),
