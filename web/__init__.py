@@ -108,6 +108,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         public,
         repairs,  # noqa: F401 (the repair drafts, “Sửa lịch”, on the coordinator blueprint)
         technician,
+        visit_intake,
         volunteer,
         ward,
         youth,
@@ -117,6 +118,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
     for module in (public, coordinator, youth, volunteer, api, outbox, desk, ward, technician):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(visit_intake.blueprint)  # the ward's daily list of visits, under /xa-phuong/danh-sach
 
     app.extensions["raquan_ready"] = threading.Event()
     app.extensions["raquan_jobs"] = JobRunner(app, directory / "jobs", app.config["RAQUAN_SOLVE_WORKERS"])

@@ -1,8 +1,10 @@
 """The coordinators' accounts page (``/dieu-phoi/tai-khoan``): create sign-in accounts and list them.
 
-An account has a role (coordinator, Youth Union officer, dispatcher, ward official); a ward official's
-account names its ward, and only theirs does (:func:`web.auth.create_user` holds that rule). A password
-left empty is generated and shown once, on the answer to the form; only its argon2 hash is stored.
+An account has a role (coordinator, Youth Union officer, dispatcher, ward official, residential-group
+leader); a ward official's or group leader's account names its ward, and only theirs does
+(:func:`web.auth.create_user` holds that rule). A password left empty is generated and shown once, on
+the answer to the form; only its argon2 hash is stored. Ward officials invite their group leaders from
+their ward's daily list (:mod:`web.visit_intake`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from wtforms import PasswordField, SelectChoice, SelectField, StringField, Submi
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from web import store
-from web.auth import create_user, role_required
+from web.auth import GROUP_LEADER, USER_ROLES, WARD_SCOPED_ROLES, create_user, role_required
 from web.coordinator import blueprint
 from web.forms import Form
-from web.models import ROLES, User, db
+from web.models import User, db
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ def role_labels() -> dict[str, str]:
         "youth_union": _("Cán bộ Thành đoàn"),
         "dispatcher": _("Điều độ viên (Trung tâm Phục vụ hành chính công)"),
         "ward": _("Cán bộ xã, phường"),
+        GROUP_LEADER: _("Tổ trưởng tổ dân phố, trưởng thôn"),
     }
 
 
@@ -60,13 +63,13 @@ class AccountForm(Form):
 def _check(form: AccountForm, ward_codes: set[str]) -> bool:
     """The form's own rules and the store's: role, ward for a ward official only, a free name."""
     ok = form.validate_on_submit()
-    if form.role.data not in ROLES:
+    if form.role.data not in USER_ROLES:
         form.role.errors = [*form.role.errors, _("Hãy chọn một vai trò.")]
         ok = False
-    if form.role.data == "ward" and form.ward.data not in ward_codes:
+    if form.role.data in WARD_SCOPED_ROLES and form.ward.data not in ward_codes:
         form.ward.errors = [*form.ward.errors, _("Tài khoản cán bộ xã, phường cần chọn xã, phường.")]
         ok = False
-    if form.role.data != "ward" and form.ward.data:
+    if form.role.data not in WARD_SCOPED_ROLES and form.ward.data:
         form.ward.errors = [*form.ward.errors, _("Chỉ tài khoản cán bộ xã, phường mới gắn với xã, phường.")]
         ok = False
     name = (form.username.data or "").strip()

@@ -36,6 +36,12 @@ HASHING_SLOTS = 1
 HASHING_WAIT_SECONDS = 0.25
 _hashing = threading.BoundedSemaphore(HASHING_SLOTS)
 
+# A residential-group or hamlet leader (tổ trưởng tổ dân phố, trưởng thôn), invited by their ward's
+# official: scoped to that ward like them, and allowed only the ward's daily list of visits.
+GROUP_LEADER = "group"
+USER_ROLES = (*ROLES, GROUP_LEADER)
+WARD_SCOPED_ROLES = ("ward", GROUP_LEADER)  # roles whose account names its ward
+
 
 class TooManyAttempts(Exception):
     """The attempt was over a limit; ``limit`` says which."""
@@ -62,11 +68,11 @@ def check_password(user: User, password: str) -> bool:
 
 def create_user(username: str, password: str, role: str, display_name: str = "", ward_code: str | None = None) -> User:
     """Add a user; raises ValueError for an unknown role, a taken name, a short password, or a ward official
-    without a ward (and a ward given to another role)."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    if (role == "ward") != bool(ward_code):
-        raise ValueError("a ward official's account needs a ward code, and only theirs has one")
+    or group leader without a ward (and a ward given to another role)."""
+    if role not in USER_ROLES:
+        raise ValueError(f"role must be one of {', '.join(USER_ROLES)}")
+    if (role in WARD_SCOPED_ROLES) != bool(ward_code):
+        raise ValueError("a ward official's or group leader's account needs a ward code, and only theirs has one")
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     if db.session.scalar(select(User).where(User.username == username)) is not None:
