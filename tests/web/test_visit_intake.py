@@ -322,3 +322,48 @@ def test_the_forms_need_their_csrf_token(csrf_app):
     assert client.post(PAGE, data={**PERSON, "csrf_token": token}).status_code == 302
     with csrf_app.app_context():
         assert _count() == 1
+
+
+def test_a_phone_registers_a_person_and_uploads_a_list_without_sideways_scrolling(live_server, open_page, tmp_path):
+    """Headless Chromium at 390 px, CSRF on: the form, the list, an upload's problems."""
+    from web.auth import create_user
+
+    app, base = live_server.app, live_server.url
+    app.config["RAQUAN_NOW"] = MORNING.isoformat()
+    with app.app_context():
+        create_user("dinhcong", PASSWORD, "ward", "UBND Định Công", ward_code=DINH_CONG)
+    page = open_page(390, 844)
+    page.goto(base + "/dang-nhap?next=/xa-phuong/danh-sach/")
+    page.fill("input[name=username]", "dinhcong")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit], form.stack input[type=submit]")
+    page.wait_for_load_state()
+    assert "Danh sách ngày mai (24/07/2025) chốt lúc 15:00 hôm nay." in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.fill("input[name=full_name]", "Nguyễn Thị Hoa")
+    page.select_option("select[name=priority_group]", "disabled")
+    page.fill("input[name=phone]", "0912345678")
+    page.fill("input[name=group_name]", "Tổ dân phố số 5")
+    page.fill("input[name=street]", "Số 12 ngõ 34 phố Định Công")
+    page.select_option("select[name=service]", "procedure")
+    page.fill("input[name=procedure]", "Đăng ký thường trú")
+    page.fill("input[name=window_start]", "09:00")
+    page.fill("input[name=window_end]", "11:00")
+    page.click("form.report button.primary >> nth=0")
+    page.wait_for_load_state()
+    assert "Đã ghi Nguyễn Thị Hoa vào danh sách ngày 24/07/2025." in page.content()
+    article = page.locator("article.request").first
+    assert "Người khuyết tật" in article.inner_text() and "09:00–11:00" in article.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    rows = [list(r) for r in GOOD_ROWS]
+    rows[2][5] = "sửa máy giặt"  # not a service: line 5, column "Dịch vụ"
+    path = tmp_path / "danh_sach.xlsx"
+    path.write_bytes(_xlsx(rows))
+    page.set_input_files("input[name=file]", str(path))
+    page.click("#upload ~ form button.primary")
+    page.wait_for_load_state()
+    errors = page.locator("[data-upload-errors]")
+    assert "Dòng 5" in errors.inner_text() and "“Dịch vụ”" in errors.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    with app.app_context():
+        assert _count() == 1
