@@ -8,7 +8,7 @@ import secrets
 import tempfile
 import threading
 import webbrowser
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from waitress import create_server
@@ -131,11 +131,34 @@ def demo(
     def prepare():
         solve_and_publish(app, time_limit_seconds)
         _print_sample_volunteer(app)
+        seed_demo_visits(app, seed, min(time_limit_seconds, 30.0))
         if open_browser:
             webbrowser.open(url)
 
     threading.Thread(target=prepare, name="raquan-demo-prepare", daemon=True).start()
     server.run()
+
+
+def seed_demo_visits(app, seed: int, seconds: float) -> None:
+    """The scenario's lists of people to visit today and tomorrow, stored, and today's routes planned for every
+    ward within ``seconds``, so the demo shows plans (tomorrow's are left for the ward to plan)."""
+    from scheduler.scenarios import daily_visit_requests
+    from web import live, visit_plans, visits
+
+    try:
+        with app.app_context():
+            campaign = live.live_campaign()
+            now = live.now()
+            if campaign is None:
+                return
+            for day in (now.date(), now.date() + timedelta(days=1)):
+                if campaign.contains_date(day):
+                    visits.import_requests(daily_visit_requests(campaign, day, seed), "demo", now, late=False)
+            if campaign.contains_date(now.date()):
+                planned = visit_plans.plan_all(now.date(), "demo", now, seconds)
+                print(f"Đã lập lộ trình thăm tận nhà hôm nay cho {planned} xã, phường.", flush=True)
+    except Exception:
+        logger.exception("demo visits failed")
 
 
 def _print_sample_volunteer(app) -> None:

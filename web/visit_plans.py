@@ -149,6 +149,26 @@ def plan_day(ward_code: str, day: date, by: str, now: datetime) -> VisitPlanRow 
     return save_plan(plan, by, reason, now)
 
 
+def plan_all(day: date, by: str, now: datetime, seconds: float) -> int:
+    """Plan every ward's list for ``day`` within ``seconds`` in all (:func:`scheduler.visit_plan.plan_city_day`),
+    storing each ward's valid plan; how many wards were planned. Wards with a plan in force are left as they are."""
+    from scheduler.visit_plan import plan_city_day
+
+    campaign, roster = roster_now()
+    if campaign is None or roster is None:
+        return 0
+    requests = []
+    for ward in campaign.wards:
+        if current_plan(ward.code, day)[0] is None:
+            requests.extend(day_requests(ward.code, day)[0])
+    stored = 0
+    for plan in plan_city_day(campaign, roster, day, requests, seconds=seconds).values():
+        if not plan.problems:
+            save_plan(plan, by, _("Lập lộ trình"), now)
+            stored += 1
+    return stored
+
+
 def changes_since(
     plan: WardPlan, ward_code: str, day: date, campaign: Campaign | None, roster: Roster | None
 ) -> list[str]:
@@ -200,18 +220,32 @@ def team_path(ward_code: str, day: date, team_id: str) -> str:
 
 
 def team_links_for(person_id: str, since: date) -> list[tuple[date, str, str]]:
-    """(day, team label, link) of the stored plans' teams this person is on, from ``since`` on."""
-    rows = db.session.scalars(select(VisitPlanRow).where(VisitPlanRow.day >= since).order_by(VisitPlanRow.day))
-    newest: dict[tuple[str, date], VisitPlanRow] = {}
-    for row in rows:
-        key = (row.ward_code, row.day)
-        if key not in newest or row.version > newest[key].version:
-            newest[key] = row
+    """(day, team label, link) of the teams this person is on in the plans in force from ``since`` on.
+
+    Only the newest version of each ward's day counts, and only those whose text names the person are read.
+    """
+    newest = (
+        select(VisitPlanRow.ward_code, VisitPlanRow.day, func.max(VisitPlanRow.version).label("version"))
+        .where(VisitPlanRow.day >= since)
+        .group_by(VisitPlanRow.ward_code, VisitPlanRow.day)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(VisitPlanRow)
+        .join(
+            newest,
+            (VisitPlanRow.ward_code == newest.c.ward_code)
+            & (VisitPlanRow.day == newest.c.day)
+            & (VisitPlanRow.version == newest.c.version),
+        )
+        .where(VisitPlanRow.body.contains(json.dumps(person_id)))
+        .order_by(VisitPlanRow.day, VisitPlanRow.ward_code)
+    )
     links = []
-    for (ward_code, day), row in sorted(newest.items(), key=lambda item: (item[0][1], item[0][0])):
+    for row in rows:
         for team in json.loads(row.body)["teams"]:
             if person_id in team["member_ids"]:
-                links.append((day, team["label"], team_path(ward_code, day, team["id"])))
+                links.append((row.day, team["label"], team_path(row.ward_code, row.day, team["id"])))
     return links
 
 

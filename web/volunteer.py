@@ -672,8 +672,11 @@ def my_shifts():
     if version is not None and changes is None:
         _upsert_view(person_id, version.id)  # nothing to show: the person is up to date with this version
     open_incidents, callouts = incident_items(campaign, person_id)
+    from web import visit_plans
+
     return render_template(
         "volunteer/shifts.html",
+        team_routes=visit_plans.team_links_for(person_id, live.today()),
         person=person,
         greeting=first_name(person.name) if person else "",
         version=version,

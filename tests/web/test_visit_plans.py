@@ -192,3 +192,17 @@ def test_the_daily_report_counts_visits_by_priority_group_and_who_still_waits(pl
     sign_in(coordinator, "dieuphoi")
     page = coordinator.get(f"/dieu-phoi/bao-cao-ngay?date={DAY.isoformat()}").get_data(as_text=True)
     assert "data-visits" in page and "Phục vụ lưu động tận nhà" in page and "data-visit-group" in page
+
+
+def test_a_team_member_finds_the_route_on_their_own_page(plan_app, official):
+    _plan(official)
+    with plan_app.app_context(), plan_app.test_request_context():
+        _, plan = visit_plans.current_plan(DINH_CONG, DAY)
+        team = next(t for t in plan.teams if plan.route_of(t.id))
+        member = team.member_ids[0]
+        links = visit_plans.team_links_for(member, DAY)
+        mine = [t.label for t in plan.teams if member in t.member_ids]  # a person may work both shifts
+        assert [(day, label) for day, label, _link in links] == [(DAY, label) for label in mine]
+        assert team.label in mine
+        assert visit_plans.team_links_for(member, date(2025, 7, 26)) == []
+        assert visit_plans.team_links_for("nobody", DAY) == []
