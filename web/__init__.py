@@ -109,6 +109,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         repairs,  # noqa: F401 (the repair drafts, “Sửa lịch”, on the coordinator blueprint)
         technician,
         visit_intake,
+        visit_plans,
         volunteer,
         ward,
         youth,
@@ -116,7 +117,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     from web.jobs import JobRunner
 
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
-    for module in (public, coordinator, youth, volunteer, api, outbox, desk, ward, technician):
+    for module in (public, coordinator, youth, volunteer, api, outbox, desk, ward, technician, visit_plans):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(visit_intake.blueprint)  # the ward's daily list of visits, under /xa-phuong/danh-sach
 
