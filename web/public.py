@@ -84,6 +84,8 @@ def landing_page(role: str) -> str:
     """Where a role lands after signing in: its own pages."""
     if role == "ward":
         return url_for("ward.index")
+    if role == "group":
+        return url_for("intake.index")
     if role == "dispatcher":
         return _first_url("desk.board", "ward.index")
     if role == "coordinator":
