@@ -206,3 +206,15 @@ def test_a_team_member_finds_the_route_on_their_own_page(plan_app, official):
         assert team.label in mine
         assert visit_plans.team_links_for(member, date(2025, 7, 26)) == []
         assert visit_plans.team_links_for("nobody", DAY) == []
+
+
+def test_a_residential_group_leader_lands_on_the_list_and_cannot_plan(plan_app):
+    from web.auth import create_user
+
+    with plan_app.app_context():
+        create_user("totruong", PASSWORD, "group", "Tổ trưởng tổ dân phố số 5", ward_code=DINH_CONG)
+    client = plan_app.test_client()
+    assert login(client, "totruong").headers["Location"].endswith("/xa-phuong/danh-sach/")
+    assert client.get(f"/xa-phuong/lo-trinh?ngay={DAY.isoformat()}").status_code == 403
+    page = client.get("/xa-phuong/danh-sach/").get_data(as_text=True)
+    assert "Ca trực của tôi" not in page and "Danh sách lưu động" in page
