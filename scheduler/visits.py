@@ -175,44 +175,33 @@ def teams_for_day(campaign: Campaign, roster: Roster, ward_code: str, day: date)
         if slot is None or (a.shift_id is not None and a.shift_id not in campaign.service_shift_ids):
             continue
         members.setdefault(slot, []).append(a.person_id)
-    teams = []
     ward_name = campaign.ward(ward_code).name if campaign.has("wards", ward_code) else ward_code
-    for shift in campaign.shifts:
-        if shift.kind is not ShiftKind.SERVICE or shift.id not in members or shift.end_minute > 24 * 60:
-            continue
-        ids = tuple(sorted(set(members[shift.id])))
-        teams.append(
-            Team(
-                id=f"{ward_code}-{day.isoformat()}-{shift.id}",
-                ward_code=ward_code,
-                day=day,
-                label=shift.name,
-                base="office",
-                place=f"Trụ sở {ward_name}",
-                start_minute=shift.start_minute,
-                end_minute=shift.end_minute,
-                member_ids=ids,
-                has_telecom=_has_telecom(campaign, ids),
-            )
+
+    def team(slot_id: str, label: str, base: str, place: str, start_minute: int, end_minute: int) -> Team:
+        ids = tuple(sorted(set(members[slot_id])))
+        return Team(
+            id=f"{ward_code}-{day.isoformat()}-{slot_id}",
+            ward_code=ward_code,
+            day=day,
+            label=label,
+            base=base,
+            place=place,
+            start_minute=start_minute,
+            end_minute=end_minute,
+            member_ids=ids,
+            has_telecom=_has_telecom(campaign, ids),
         )
-    for point in campaign.mobile_points:
-        if point.ward_code != ward_code or point.date != day or point.id not in members:
-            continue
-        ids = tuple(sorted(set(members[point.id])))
-        teams.append(
-            Team(
-                id=f"{ward_code}-{day.isoformat()}-{point.id}",
-                ward_code=ward_code,
-                day=day,
-                label=f"Điểm lưu động {point.place}",
-                base=point.id,
-                place=point.place,
-                start_minute=point.start_minute,
-                end_minute=point.end_minute,
-                member_ids=ids,
-                has_telecom=_has_telecom(campaign, ids),
-            )
-        )
+
+    teams = [
+        team(shift.id, shift.name, "office", f"Trụ sở {ward_name}", shift.start_minute, shift.end_minute)
+        for shift in campaign.shifts
+        if shift.kind is ShiftKind.SERVICE and shift.id in members and shift.end_minute <= 24 * 60
+    ]
+    teams += [
+        team(point.id, f"Điểm lưu động {point.place}", point.id, point.place, point.start_minute, point.end_minute)
+        for point in campaign.mobile_points
+        if point.ward_code == ward_code and point.date == day and point.id in members
+    ]
     return tuple(sorted(teams, key=lambda t: (t.start_minute, t.id)))
 
 

@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length
 
 from scheduler import visit_io
 from scheduler.model import Campaign, PriorityGroup
@@ -36,7 +36,7 @@ from scheduler.problems import Problem
 from scheduler.tables import MemoryFile
 from scheduler.visits import PRIORITY_RANK, SERVICES, service_date_for
 from web import live, visits
-from web.accounts import GENERATED_PASSWORD_BYTES
+from web.accounts import GENERATED_PASSWORD_BYTES, AccountForm
 from web.auth import GROUP_LEADER, create_user, current_user, role_required
 from web.forms import Form
 from web.models import User, db
@@ -159,14 +159,7 @@ class CancelForm(Form):
 
 
 class InviteForm(Form):
-    username = StringField(
-        _l("Tên đăng nhập"),
-        validators=[
-            DataRequired(_l("Hãy nhập tên đăng nhập.")),
-            Length(max=80),
-            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Chỉ dùng chữ không dấu, chữ số và . _ -")),
-        ],
-    )
+    username = AccountForm.username  # the same rule as every account's name
     display_name = StringField(_l("Họ tên, tổ dân phố/thôn (ví dụ: Tổ trưởng TDP số 5)"), validators=[Length(max=200)])
     submit = SubmitField(_l("Tạo tài khoản tổ trưởng"))
 
