@@ -396,6 +396,16 @@ def template(suffix: str):
     )
 
 
+def _replan_after_cancel(ward_code: str, day, username: str) -> None:
+    """A day with routes in force is re-planned at once: the visit leaves its route, the rest stay in order."""
+    from web import visit_plans
+
+    if visit_plans.current_plan(ward_code, day)[0] is None:
+        return
+    if visit_plans.plan_day(ward_code, day, f"user:{username}", live.now()) is not None:
+        flash(_("Lộ trình ngày %(day)s đã được lập lại.", day=day.strftime("%d/%m/%Y")))
+
+
 @blueprint.post("/<int:request_id>/huy")
 @role_required(*ROLES)
 def cancel(request_id: int):
@@ -426,6 +436,7 @@ def cancel(request_id: int):
         return redirect(back)
     if cancelled:
         flash(_("Đã huỷ yêu cầu của %(name)s.", name=row.full_name))
+        _replan_after_cancel(row.ward_code, day, user.username)
     else:
         flash(_("Yêu cầu đã thay đổi trước khi bạn bấm; không có gì được ghi thêm."), "error")
     return redirect(back)

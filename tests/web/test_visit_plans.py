@@ -218,3 +218,22 @@ def test_a_residential_group_leader_lands_on_the_list_and_cannot_plan(plan_app):
     assert client.get(f"/xa-phuong/lo-trinh?ngay={DAY.isoformat()}").status_code == 403
     page = client.get("/xa-phuong/danh-sach/").get_data(as_text=True)
     assert "Ca trực của tôi" not in page and "Danh sách lưu động" in page
+
+
+def test_cancelling_a_planned_request_on_the_list_replans_the_day_at_once(plan_app, official):
+    _plan(official)
+    with plan_app.app_context():
+        _, plan = visit_plans.current_plan(DINH_CONG, DAY)
+        route = next(r for r in plan.plan.routes if len(r.visits) >= 2)
+        gone = route.visits[0].stop_id
+        revision = visits.get(int(gone)).revision
+    response = official.post(
+        f"/xa-phuong/danh-sach/{gone}/huy?ngay={DAY.isoformat()}", data={"reason": "đã tự làm", "revision": revision}
+    )
+    assert response.status_code == 302
+    with plan_app.app_context():
+        row, after = visit_plans.current_plan(DINH_CONG, DAY)
+    assert row.version == 2 and after.problems == ()
+    assert gone not in after.plan.planned_ids and gone not in after.unplanned
+    rest = [v.stop_id for v in route.visits[1:]]
+    assert [v.stop_id for v in after.route_of(route.vehicle_id).visits if v.stop_id in rest] == rest
