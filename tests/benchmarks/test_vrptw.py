@@ -52,6 +52,7 @@ def test_distances_are_truncated_to_tenths():
     assert truncated_tenth(382, 0) == 3820  # an exact distance stays exact
     assert truncated_tenth(3, 4) == 50
     assert truncated_tenth(1, 1) == 14  # 1.414… -> 1.4
+    assert truncated_tenth(2, 5) == 53  # 5.385…: truncated, not rounded to 54
     matrix = travel_tenths(((250, 250), (387, 297), (5, 297)))
     assert matrix == [[0, 1448, 2494], [1448, 0, 3820], [2494, 3820, 0]]  # sqrt(245² + 47²) = 249.46…
 
