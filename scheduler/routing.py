@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime
 
 from scheduler.visits import Route, RoutePlan, RoutingProblem, Stop, timed_route, unplanned_reason
 
@@ -53,7 +52,7 @@ def solve_routes(problem: RoutingProblem, seconds: float, seed: int = 0, initial
     initial_solution = _initial_solution(problem, data, able, initial) if initial is not None else None
     result = pyvrp.solve(
         data,
-        MaxRuntime(max(0.01, seconds - (time.perf_counter() - started))),
+        _Deadline(started + seconds),
         seed=seed,
         display=False,
         collect_stats=False,
@@ -80,6 +79,17 @@ def solve_routes(problem: RoutingProblem, seconds: float, seed: int = 0, initial
     unplanned = tuple(sorted((s.id, unplanned_reason(problem, s)) for s in problem.stops if s.id not in served))
     routes.sort(key=lambda r: (r.vehicle_id, r.index))
     return RoutePlan(tuple(routes), unplanned, time.perf_counter() - started)
+
+
+class _Deadline:
+    """PyVRP's stopping criterion at a fixed moment: its own MaxRuntime starts counting only at its first
+    iteration, after building its neighbourhoods (0.2–0.8 s past the limit on 1,000 clients)."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+
+    def __call__(self, best_cost) -> bool:
+        return time.perf_counter() >= self.deadline
 
 
 def _problem_data(problem: RoutingProblem, vehicles) -> tuple[pyvrp.ProblemData, list]:
