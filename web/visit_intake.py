@@ -30,6 +30,7 @@ from sqlalchemy import select
 from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from geo.addresses import inside_ward
 from scheduler import visit_io
 from scheduler.model import Campaign, PriorityGroup
 from scheduler.problems import Problem
@@ -48,6 +49,7 @@ blueprint = Blueprint("intake", __name__, url_prefix="/xa-phuong/danh-sach")
 ROLES = ("ward", GROUP_LEADER, "coordinator")
 INVITERS = ("ward", "coordinator")  # who may invite a group leader
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
+IN_WARD_MARGIN_KM = 0.5  # given coordinates may lie this far outside the ward's approximate polygon
 HOME, POINT = "home", "point"
 # The form's fields, by the list's canonical column names (scheduler.visit_io.VISIT_REQUESTS).
 FORM_COLUMNS = {
@@ -310,7 +312,9 @@ def index():
     _choices(form)
     if not form.validate_on_submit():
         return _render(campaign, ward_code, day, 422, form=form)
-    visit, problems = visit_io.request_from_form(form.cells(), ward_code, campaign.province, now, cutoff)
+    visit, problems = visit_io.request_from_form(
+        form.cells(), ward_code, campaign.province, now, cutoff, locate=_in_ward(ward_code)
+    )
     field_errors, others = _field_problems(problems)
     if visit is None:
         return _render(campaign, ward_code, day, 422, form=form, field_errors=field_errors, form_problems=others)
@@ -359,7 +363,9 @@ def upload():
         problems = [Problem(name or "?", None, None, "hãy chọn một tệp .xlsx hoặc .csv")]
         return _render(campaign, ward_code, next_day, 422, upload=form, upload_problems=problems)
     source = MemoryFile(name, file.read())
-    requests, problems = visit_io.read_visit_requests(source, ward_code, campaign.province, now, cutoff)
+    requests, problems = visit_io.read_visit_requests(
+        source, ward_code, campaign.province, now, cutoff, locate=_in_ward(ward_code)
+    )
     errors = [p for p in problems if p.is_error]
     remarks = [p for p in problems if not p.is_error]
     if errors or not requests:
@@ -404,6 +410,12 @@ def _replan_after_cancel(ward_code: str, day, username: str) -> None:
         return
     if visit_plans.plan_day(ward_code, day, f"user:{username}", live.now()) is not None:
         flash(_("Lộ trình ngày %(day)s đã được lập lại.", day=day.strftime("%d/%m/%Y")))
+
+
+def _in_ward(ward_code: str):
+    """Whether given coordinates are in the ward: its approximate polygon, with half a kilometre's margin
+    (the polygons are approximations, so a true address just past the edge is still taken)."""
+    return lambda lat, lon: inside_ward(ward_code, lat, lon, margin_km=IN_WARD_MARGIN_KM)
 
 
 @blueprint.post("/<int:request_id>/huy")

@@ -109,6 +109,7 @@ def test_after_the_cut_off_the_form_says_the_request_went_to_the_day_after(intak
         ({"service": "procedure"}, "procedure"),  # an online procedure needs its name
         ({"window_end": "07:00"}, "window_end"),
         ({"lat": "21.0"}, "lon"),  # both coordinates or neither
+        ({"lat": "21.0285", "lon": "105.8542"}, "lat"),  # Hoàn Kiếm's lake: not in Định Công
         ({"service_minutes": "0"}, "service_minutes"),
     ],
 )
@@ -367,3 +368,15 @@ def test_a_phone_registers_a_person_and_uploads_a_list_without_sideways_scrollin
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     with app.app_context():
         assert _count() == 1
+
+
+def test_given_coordinates_inside_the_ward_are_kept_as_given(intake_app):
+    from geo.addresses import office_location
+
+    official = _client(intake_app, "dinhcong")
+    lat, lon = office_location("00316")
+    response = official.post(PAGE, data={**PERSON, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}"})
+    assert response.status_code in (302, 303)
+    with intake_app.app_context():
+        (row,) = visits.VisitRequestRow.query.all()
+        assert (round(row.lat, 6), round(row.lon, 6)) == (round(lat, 6), round(lon, 6))
