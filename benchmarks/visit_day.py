@@ -1,7 +1,8 @@
 """A generated Hanoi day of mobile visits, planned for every ward within one time limit.
 
     python benchmarks/visit_day.py [--seed 1] [--day N] [--requests 2000] [--seconds 60]
-                                   [--roster FILE.json] [--save-roster FILE.json] [--solve-seconds 60]
+                                   [--patience N|none] [--roster FILE.json] [--save-roster FILE.json]
+                                   [--solve-seconds 60]
 
 1. The roster: the Hanoi scenario solved with ``--solve-seconds`` (or read from ``--roster``, a roster of
    the same scenario and seed); the teams of each ward are the people it puts on the ward's service shifts
@@ -9,7 +10,8 @@
 2. The list: :func:`scheduler.scenarios.daily_visit_requests` for the campaign's day ``--day`` (0 = the
    first), about ``--requests`` people over the 126 wards.
 3. The plan: :func:`scheduler.visit_plan.plan_city_day` with ``--seconds`` for all wards together (its
-   promise), every ward's plan checked by the independent checker.
+   promise), each ward stopping once ``--patience`` PyVRP iterations in a row found nothing better (``none``:
+   every ward searches for its whole share), every ward's plan checked by the independent checker.
 
 Prints: the wall time of the plan and whether it kept the limit; requests planned (share); home visits
 planned, each in its window (share, and how many the checker found outside one: 0 expected); people who
@@ -29,7 +31,7 @@ from scheduler.pipeline import solve
 from scheduler.roster_io import read_roster_json, write_roster_json
 from scheduler.scenarios import daily_visit_requests, hanoi_scenario
 from scheduler.settings import SolveSettings
-from scheduler.visit_plan import plan_city_day
+from scheduler.visit_plan import PATIENCE_ITERATIONS, plan_city_day
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,6 +51,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60.0, help="for every ward's plan together")
     parser.add_argument("--solve-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--patience",
+        default=str(PATIENCE_ITERATIONS),
+        help="PyVRP iterations without a better plan before a ward stops; 'none' runs every ward to its share",
+    )
     parser.add_argument("--roster", help="a roster of the same scenario and seed (JSON)")
     parser.add_argument("--save-roster", help="write the solved roster here")
     args = parser.parse_args()
@@ -71,7 +78,10 @@ def main() -> None:
     )
 
     started = time.perf_counter()
-    plans = plan_city_day(campaign, roster, day, requests, seconds=args.seconds, seed=args.seed)
+    patience = None if args.patience.lower() == "none" else int(args.patience)
+    plans = plan_city_day(
+        campaign, roster, day, requests, seconds=args.seconds, seed=args.seed, patience_iterations=patience
+    )
     wall = time.perf_counter() - started
     print(
         f"planned every ward in {wall:.1f} s (limit {args.seconds:.0f} s: {'kept' if wall <= args.seconds else 'MISSED'})"
@@ -87,6 +97,8 @@ def main() -> None:
                 request = by_id[visit.stop_id]
                 if not request.window_start_minute <= visit.start_minute <= request.latest_start_minute:
                     outside += 1
+    travel = sum(p.plan.travel_total(p.problem) for p in plans.values())
+    print(f"travel in all routes: {travel} minutes")
     print(f"requests planned: {len(planned)} of {len(requests)} ({100 * len(planned) / len(requests):.1f}%)")
     print(
         f"home visits planned in their window: {len(home_planned)} of {home} ({100 * len(home_planned) / max(1, home):.1f}%);"

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 import pyvrp
+from pyvrp.stop import MultipleCriteria, NoImprovement, StoppingCriterion
 
 from scheduler.visits import Route, RoutePlan, RoutingProblem, Stop, timed_route, unplanned_reason
 
@@ -36,10 +37,18 @@ PRIZE_STEP = 1_000
 _FORBIDDEN_MINUTES = 10 * 24 * 60  # a skill the team lacks: further than any shift
 
 
-def solve_routes(problem: RoutingProblem, seconds: float, seed: int = 0, initial: RoutePlan | None = None) -> RoutePlan:
+def solve_routes(
+    problem: RoutingProblem,
+    seconds: float,
+    seed: int = 0,
+    initial: RoutePlan | None = None,
+    patience_iterations: int | None = None,
+) -> RoutePlan:
     """The best plan PyVRP finds within ``seconds`` (a promise: the search stops then).
 
     ``initial`` (a valid plan of the same problem) seeds the search, so a re-solve starts from it.
+    ``patience_iterations``: stop sooner, once that many iterations in a row found nothing better (a
+    ward's day of a few dozen visits settles in well under its share of time).
     """
     started = time.perf_counter()
     if not problem.stops:
@@ -50,9 +59,12 @@ def solve_routes(problem: RoutingProblem, seconds: float, seed: int = 0, initial
         return RoutePlan((), unplanned, time.perf_counter() - started)
     data, vehicle_of_type = _problem_data(problem, able)
     initial_solution = _initial_solution(problem, data, able, initial) if initial is not None else None
+    stop: StoppingCriterion = _Deadline(started + seconds)
+    if patience_iterations is not None:
+        stop = MultipleCriteria([stop, NoImprovement(patience_iterations)])
     result = pyvrp.solve(
         data,
-        _Deadline(started + seconds),
+        stop,
         seed=seed,
         display=False,
         collect_stats=False,

@@ -50,6 +50,8 @@ from scheduler.visits import (
 logger = logging.getLogger(__name__)
 
 OFFICE = "office"
+# A ward's day stops searching after this many PyVRP iterations without a better plan (or at its time limit).
+PATIENCE_ITERATIONS = 2_000
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,13 @@ def plan_ward_day(
     requests: Iterable[VisitRequest],
     seconds: float = 2.0,
     seed: int = 1,
+    patience_iterations: int | None = PATIENCE_ITERATIONS,
 ) -> WardPlan:
     """Plan a ward's visits for ``day`` within ``seconds``; the result carries the checker's verdict."""
     teams = teams_for_day(campaign, roster, ward_code, day)
     on_list = tuple(sorted((r for r in requests if r.ward_code == ward_code), key=lambda r: r.id))
     places, problem, located = build_problem(ward_code, day, teams, on_list)
-    plan = solve_routes(problem, seconds, seed)
+    plan = solve_routes(problem, seconds, seed, patience_iterations=patience_iterations)
     return _checked(ward_code, day, teams, located, places, problem, plan)
 
 
@@ -232,6 +235,7 @@ def plan_city_day(
     requests: Iterable[VisitRequest],
     seconds: float = 60.0,
     seed: int = 1,
+    patience_iterations: int | None = PATIENCE_ITERATIONS,
 ) -> dict[str, WardPlan]:
     """Every ward's plan for ``day`` within ``seconds`` in all (a promise): each ward gets a share of what is
     left in proportion to its stops, so a small ward does not wait on a large one."""
@@ -245,7 +249,9 @@ def plan_city_day(
     for code in wards:
         left = seconds - (time.perf_counter() - started)
         share = left * len(by_ward[code]) / max(1, remaining_stops) * 0.9  # a tenth kept for building and checking
-        plans[code] = plan_ward_day(campaign, roster, code, day, by_ward[code], max(0.02, share), seed)
+        plans[code] = plan_ward_day(
+            campaign, roster, code, day, by_ward[code], max(0.02, share), seed, patience_iterations
+        )
         remaining_stops -= len(by_ward[code])
     return plans
 
