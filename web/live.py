@@ -212,7 +212,20 @@ def record_event(event: Event, source: str, version_id: int | None = None) -> Ev
         db.session.rollback()
         raise
     logger.info("event %s (%s) recorded by %s: %s", row.id, event.kind, source, event.recorded_by)
+    _replan_visits(event)
     return row
+
+
+def _replan_visits(event: Event) -> None:
+    """Re-plan the home-visit routes in force whose team the event takes someone from; a failure here is
+    logged and never undoes the event."""
+    from web import visit_plans
+
+    try:
+        visit_plans.replan_for_event(event, now())
+    except Exception:
+        db.session.rollback()
+        logger.exception("re-planning visits after event %s failed", event.kind)
 
 
 def _events_query(state: str | None):

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from geo.routemap import route_map_svg
+from scheduler.events import PERSON_KINDS, Event
 from scheduler.model import PRIORITY_LABELS_VI, Campaign, PriorityGroup, Roster
 from scheduler.visit_plan import WardPlan, plan_from_dict, plan_to_dict, plan_ward_day, replan_ward_day
 from scheduler.visits import service_label
@@ -46,6 +47,9 @@ PLAN_SECONDS = 5.0  # PyVRP's search for one ward's day, from the button
 _TOKEN_SALT = "raquan-team-route"
 TEAM_LINK_DAYS = 3
 OUTCOME_BUTTONS = ("done", "not_home", "follow_up")
+# Why a version was made, as stored (data, in Vietnamese; plans are also made outside any request).
+PLANNED_REASON = "Lập lộ trình"
+REPLANNED_REASON = "Lập lại sau thay đổi"
 
 
 def outcome_labels() -> dict[str, str]:
@@ -138,11 +142,11 @@ def plan_day(ward_code: str, day: date, by: str, now: datetime) -> VisitPlanRow 
     _row, previous = current_plan(ward_code, day)
     if previous is None:
         plan = plan_ward_day(campaign, roster, ward_code, day, requests, seconds=PLAN_SECONDS)
-        reason = _("Lập lộ trình")
+        reason = PLANNED_REASON
     else:
         now_minute = now.hour * 60 + now.minute if now.date() == day else None
         plan = replan_ward_day(campaign, roster, previous, requests, done_ids=visited, now_minute=now_minute)
-        reason = _("Lập lại sau thay đổi")
+        reason = REPLANNED_REASON
     if plan.problems:  # never stored: the checker is the last word
         logger.error("plan of %s on %s not stored: %s", ward_code, day, plan.problems)
         return None
@@ -164,7 +168,7 @@ def plan_all(day: date, by: str, now: datetime, seconds: float) -> int:
     stored = 0
     for plan in plan_city_day(campaign, roster, day, requests, seconds=seconds).values():
         if not plan.problems:
-            save_plan(plan, by, _("Lập lộ trình"), now)
+            save_plan(plan, by, PLANNED_REASON, now)
             stored += 1
     return stored
 
@@ -219,34 +223,59 @@ def team_path(ward_code: str, day: date, team_id: str) -> str:
     return url_for("visit_plans.team_page", token=team_token(ward_code, day, team_id))
 
 
-def team_links_for(person_id: str, since: date) -> list[tuple[date, str, str]]:
-    """(day, team label, link) of the teams this person is on in the plans in force from ``since`` on.
-
-    Only the newest version of each ward's day counts, and only those whose text names the person are read.
-    """
+def _plans_naming(person_id: str, since: date) -> list[VisitPlanRow]:
+    """The plans in force (the newest version of each ward's day) from ``since`` on whose text names the person."""
     newest = (
         select(VisitPlanRow.ward_code, VisitPlanRow.day, func.max(VisitPlanRow.version).label("version"))
         .where(VisitPlanRow.day >= since)
         .group_by(VisitPlanRow.ward_code, VisitPlanRow.day)
         .subquery()
     )
-    rows = db.session.scalars(
-        select(VisitPlanRow)
-        .join(
-            newest,
-            (VisitPlanRow.ward_code == newest.c.ward_code)
-            & (VisitPlanRow.day == newest.c.day)
-            & (VisitPlanRow.version == newest.c.version),
+    return list(
+        db.session.scalars(
+            select(VisitPlanRow)
+            .join(
+                newest,
+                (VisitPlanRow.ward_code == newest.c.ward_code)
+                & (VisitPlanRow.day == newest.c.day)
+                & (VisitPlanRow.version == newest.c.version),
+            )
+            .where(VisitPlanRow.body.contains(json.dumps(person_id)))
+            .order_by(VisitPlanRow.day, VisitPlanRow.ward_code)
         )
-        .where(VisitPlanRow.body.contains(json.dumps(person_id)))
-        .order_by(VisitPlanRow.day, VisitPlanRow.ward_code)
     )
-    links = []
-    for row in rows:
-        for team in json.loads(row.body)["teams"]:
-            if person_id in team["member_ids"]:
-                links.append((row.day, team["label"], team_path(row.ward_code, row.day, team["id"])))
-    return links
+
+
+def _teams_of(row: VisitPlanRow, person_id: str) -> list[dict]:
+    return [team for team in json.loads(row.body)["teams"] if person_id in team["member_ids"]]
+
+
+def team_links_for(person_id: str, since: date) -> list[tuple[date, str, str]]:
+    """(day, team label, link) of the teams this person is on in the plans in force from ``since`` on."""
+    return [
+        (row.day, team["label"], team_path(row.ward_code, row.day, team["id"]))
+        for row in _plans_naming(person_id, since)
+        for team in _teams_of(row, person_id)
+    ]
+
+
+def replan_for_event(event: Event, now: datetime) -> int:
+    """Re-plan the days in force, from today on, whose teams lose the person an event takes away (a
+    cancellation, an absence, someone who left); how many were re-planned."""
+    if event.kind not in PERSON_KINDS or not event.person_id:
+        return 0
+    days = set(event.dates)
+
+    def affected(day: date) -> bool:  # "left" is from its first date on
+        return day >= min(days) if event.kind == "left" else day in days
+
+    replanned = 0
+    for row in _plans_naming(event.person_id, now.date()):
+        if not affected(row.day) or not _teams_of(row, event.person_id):
+            continue
+        if plan_day(row.ward_code, row.day, f"event:{event.kind}", now) is not None:
+            replanned += 1
+    return replanned
 
 
 # ------------------------------------------------------------------------------------------------ views

@@ -237,3 +237,28 @@ def test_cancelling_a_planned_request_on_the_list_replans_the_day_at_once(plan_a
     assert gone not in after.plan.planned_ids and gone not in after.unplanned
     rest = [v.stop_id for v in route.visits[1:]]
     assert [v.stop_id for v in after.route_of(route.vehicle_id).visits if v.stop_id in rest] == rest
+
+
+def test_a_team_member_who_cancels_has_the_day_replanned_without_them(plan_app, official):
+    from scheduler.events import Event
+    from web import live
+
+    _plan(official)
+    with plan_app.app_context():
+        _, plan = visit_plans.current_plan(DINH_CONG, DAY)
+        team = next(t for t in plan.teams if plan.route_of(t.id))
+        member = team.member_ids[0]
+        live.record_event(
+            Event("cancellation", EVENING_BEFORE, "dieuphoi", person_id=member, dates=(DAY,), reason="ốm"),
+            "coordinator",
+        )
+        row, after = visit_plans.current_plan(DINH_CONG, DAY)
+        assert row.version == 2 and row.created_by == "event:cancellation" and after.problems == ()
+        assert all(member not in t.member_ids for t in after.teams)
+        # Someone else's cancellation on another day leaves the plan alone.
+        other = next(p.id for p in live.live_campaign().people if p.id != member)
+        live.record_event(
+            Event("cancellation", EVENING_BEFORE, "dieuphoi", person_id=other, dates=(date(2025, 7, 26),)),
+            "coordinator",
+        )
+        assert visit_plans.current_plan(DINH_CONG, DAY)[0].version == 2
