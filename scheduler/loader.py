@@ -548,7 +548,7 @@ class _Context:
         return tuple(s.id for s in self.settings.shifts or () if s.kind is ShiftKind.SERVICE)
 
 
-class _TableState:
+class TableState:
     """What the rows of one table share while it is read.
 
     Attributes
@@ -578,10 +578,10 @@ class _TableState:
             self.failed = True
 
 
-class _RowReader:
+class RowReader:
     """Reads the cells of one row, turning every failure into a problem of that row and column."""
 
-    def __init__(self, table: Table, row, problems: list[Problem], state: _TableState):
+    def __init__(self, table: Table, row, problems: list[Problem], state: TableState):
         self.table, self.row, self.problems, self.state = table, row, problems, state
         self.failed = False
 
@@ -648,7 +648,7 @@ def _duplicates(table: Table, column: str, rows_by_key: dict, describe, problems
             continue
         first, later = numbers[0], numbers[1:]
         described = describe(key)
-        named = ", ".join(_row_name(number) for number in later[:MAX_DUPLICATE_ROWS_NAMED])
+        named = ", ".join(row_name(number) for number in later[:MAX_DUPLICATE_ROWS_NAMED])
         more = len(later) - MAX_DUPLICATE_ROWS_NAMED
         problems.append(
             Problem(
@@ -659,11 +659,11 @@ def _duplicates(table: Table, column: str, rows_by_key: dict, describe, problems
                 heading,
             )
         )
-        message = f"{described} trùng với {_row_name(first)}"  # one string shared by every later row
+        message = f"{described} trùng với {row_name(first)}"  # one string shared by every later row
         problems.extend(Problem(table.file, number, column, message, heading) for number in later)
 
 
-def _row_name(number: int) -> str:
+def row_name(number: int) -> str:
     return f"hàng {number} (dòng {number + 1})"
 
 
@@ -671,9 +671,9 @@ def _read_wards(table: Table, ctx: _Context, problems: list[Problem]) -> list[tu
     rules, result = ctx.rules, []
     names: dict[str, str] = {}
     all_resolved = "ward" in table.columns
-    state = _TableState(problems)
+    state = TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems, state)
+        r = RowReader(table, row, problems, state)
         unit = r.cell("ward", ctx.commune, required=True)
         if unit is None:
             all_resolved = False
@@ -757,9 +757,9 @@ def parse_email(text: str) -> str:
 def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[Person]:
     people = []
     ids: dict[str, str] = {}
-    state = _TableState(problems)
+    state = TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems, state)
+        r = RowReader(table, row, problems, state)
         person_id = r.cell("person_id", cells.parse_identifier, required=True)
         if person_id is not None:
             state.key("person_id", person_id.casefold(), row.number)
@@ -813,9 +813,9 @@ def _read_people(table: Table, ctx: _Context, problems: list[Problem]) -> list[P
 def _read_mobile_points(table: Table, ctx: _Context, problems: list[Problem]) -> list[MobilePoint]:
     points = []
     ids: dict[str, str] = {}
-    state = _TableState(problems)
+    state = TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems, state)
+        r = RowReader(table, row, problems, state)
         point_id = r.cell("point_id", lambda t: cells.parse_identifier(t, "mã điểm"), required=True)
         if point_id is not None:
             state.key("point_id", point_id.casefold(), row.number)
@@ -878,9 +878,9 @@ def _read_pins(table: Table, ctx: _Context, problems: list[Problem]) -> list[Ass
     """Pinned assignments: a known person, a campaign ward, a campaign date, a shift they declared free."""
     pins = []
     kinds = {shift.id: shift.kind for shift in ctx.settings.shifts or ()}
-    state = _TableState(problems)
+    state = TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems, state)
+        r = RowReader(table, row, problems, state)
         person = r.cell("person_id", lambda t: _pinned_person(t, ctx), required=True)
         unit = r.cell("ward", ctx.campaign_ward, required=True)
         day = r.cell("date", ctx.campaign_date, required=True)
@@ -995,7 +995,7 @@ def _read(
     return table
 
 
-def _in_file_order(problems: list[Problem], schema: TableSchema) -> list[Problem]:
+def in_file_order(problems: list[Problem], schema: TableSchema) -> list[Problem]:
     """Header problems first, then by row and, within a row, by the schema's column order."""
     order = {name: index for index, name in enumerate(schema.names)}
     return sorted(problems, key=lambda p: (p.row is not None, p.row or 0, order.get(p.column or "", len(order))))
@@ -1075,7 +1075,7 @@ def _load_sources(sources: Mapping[str, Source]) -> tuple[Campaign | None, list[
 
     problems = list(toml_problems)
     for schema in (WARDS, PEOPLE, MOBILE_POINTS, PINS):
-        problems += _in_file_order(file_problems[schema.name], schema)
+        problems += in_file_order(file_problems[schema.name], schema)
     if _has_error(problems):
         return None, problems
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from geo.units import fold
 from scheduler import cells
 from scheduler.cells import CellError
-from scheduler.loader import _in_file_order, _row_name, _RowReader, _TableState
+from scheduler.loader import RowReader, TableState, in_file_order, row_name
 from scheduler.model import PriorityGroup
 from scheduler.problems import Problem
 from scheduler.tables import Column, MemoryFile, Row, Table, TableSchema, read_table, write_table
@@ -231,7 +231,7 @@ def read_visit_requests(
     requests = _read_rows(table, problems, ward_code, registered_at, cutoff_minute, first_id, locate)
     if table.columns and not table.rows and not any(p.is_error for p in problems):
         problems.append(Problem(table.file, None, None, "danh sách không có người nào", severity="warning"))
-    problems = _in_file_order(problems, VISIT_REQUESTS)
+    problems = in_file_order(problems, VISIT_REQUESTS)
     if any(p.is_error for p in problems):
         return [], problems
     return requests, problems
@@ -256,7 +256,7 @@ def request_from_form(
     table = Table(FORM_FILE, VISIT_REQUESTS.names, (Row(1, known),))
     problems: list[Problem] = []
     requests = _read_rows(table, problems, ward_code, registered_at, cutoff_minute, 1, locate)
-    problems = [replace(p, row=None) for p in _in_file_order(problems, VISIT_REQUESTS)]
+    problems = [replace(p, row=None) for p in in_file_order(problems, VISIT_REQUESTS)]
     if any(p.is_error for p in problems) or not requests:
         return None, problems
     return requests[0], problems
@@ -287,9 +287,9 @@ def _read_rows(
         )
     requests: list[VisitRequest] = []
     first_rows: dict[tuple[str, str], int] = {}
-    state = _TableState(problems)
+    state = TableState(problems)
     for row in table.rows:
-        r = _RowReader(table, row, problems, state)
+        r = RowReader(table, row, problems, state)
         name = r.cell("full_name", cells.parse_person_name, required=True)
         group = r.cell("priority_group", parse_priority, required=True)
         phone = r.cell("phone", cells.parse_phone, "")
@@ -349,7 +349,7 @@ def _read_rows(
                     table.file,
                     row.number,
                     "full_name",
-                    f"{name} có trong danh sách hai lần: trùng với {_row_name(first)}",
+                    f"{name} có trong danh sách hai lần: trùng với {row_name(first)}",
                     table.headings.get("full_name"),
                     severity="warning",
                 )
@@ -363,7 +363,7 @@ def _has_text(row: Row, column: str) -> bool:
 
 
 def _check_coordinates(
-    r: _RowReader, row: Row, lat: float | None, lon: float | None, locate: Callable[[float, float], bool] | None
+    r: RowReader, row: Row, lat: float | None, lon: float | None, locate: Callable[[float, float], bool] | None
 ) -> None:
     """Both coordinates or neither; inside the ward when ``locate`` is given."""
     for column, value, other in (("lat", lat, "lon"), ("lon", lon, "lat")):
