@@ -21,7 +21,18 @@ import logging
 import math
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
@@ -114,8 +125,44 @@ def save_plan(plan: WardPlan, by: str, reason: str, now: datetime) -> VisitPlanR
                     note=clock(visit.start_minute),
                 )
             )
+    _queue_team_notices(plan)
     db.session.commit()
     return row
+
+
+ROUTE_NOTICE_KIND = "visit_route"
+
+
+def _queue_team_notices(plan: WardPlan) -> None:
+    """Queue (not commit) each member of a team with visits their team's link: once per team, day and person
+    (a re-plan does not tell them again; the link always shows the plan in force)."""
+    from web import outbox
+
+    campaign = live.live_campaign()
+    if campaign is None:
+        return
+    ward = campaign.ward(plan.ward_code).name if campaign.has("wards", plan.ward_code) else plan.ward_code
+    base = current_app.config.get("RAQUAN_PUBLIC_URL") or outbox._setting("RAQUAN_PUBLIC_URL")
+    for team in plan.teams:
+        route = plan.route_of(team.id)
+        if route is None or not route.visits:
+            continue
+        link = f"{base.rstrip('/')}{team_path(plan.ward_code, plan.day, team.id)}" if base else ""
+        when = plan.day.strftime("%d/%m")
+        subject = f"Lộ trình thăm tận nhà {when}: {team.label}, {ward}"
+        text = (
+            f"{subject}.\n{len(route.visits)} lượt thăm, xuất phát lúc {clock(route.depart_minute)} "
+            f"từ {team.place}, về lúc {clock(route.return_minute)}.\n"
+            + (f"Trang của đội (thứ tự, bản đồ, ghi kết quả): {link}" if link else "Xem trong “Ca trực của tôi”.")
+        )
+        sms = f"Lộ trình {when}" + (f": {link} -" if link else ":") + f" {len(route.visits)} lượt, {ward}"
+        for person_id in team.member_ids:
+            if not campaign.has("people", person_id):
+                continue
+            key = f"{ROUTE_NOTICE_KIND}:{plan.ward_code}:{plan.day.isoformat()}:{team.id}:{person_id}"
+            outbox.enqueue_for_person(
+                campaign.person(person_id), ROUTE_NOTICE_KIND, key, subject, text, sms_text_vi=sms, commit=False
+            )
 
 
 def day_requests(ward_code: str, day: date) -> tuple[list, set[str]]:
@@ -220,7 +267,12 @@ def from_team_token(token: str, max_age_seconds: float) -> tuple[str, date, str]
 
 
 def team_path(ward_code: str, day: date, team_id: str) -> str:
-    return url_for("visit_plans.team_page", token=team_token(ward_code, day, team_id))
+    """The team page's path, in a request or not (a plan made after an event or by the demo has none)."""
+    token = team_token(ward_code, day, team_id)
+    if has_request_context():
+        return url_for("visit_plans.team_page", token=token)
+    with current_app.test_request_context():
+        return url_for("visit_plans.team_page", token=token)
 
 
 def _plans_naming(person_id: str, since: date) -> list[VisitPlanRow]:

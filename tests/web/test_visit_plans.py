@@ -262,3 +262,33 @@ def test_a_team_member_who_cancels_has_the_day_replanned_without_them(plan_app, 
             "coordinator",
         )
         assert visit_plans.current_plan(DINH_CONG, DAY)[0].version == 2
+
+
+def test_each_member_of_a_team_with_visits_is_sent_the_teams_link_once(plan_app, official):
+    from sqlalchemy import select
+
+    from web.models import db
+    from web.outbox import OutboxMessage
+
+    plan_app.config["RAQUAN_SMS_URL"] = "http://127.0.0.1:9/send"
+    plan_app.config["RAQUAN_PUBLIC_URL"] = "https://raquan.example.vn"
+    _plan(official)
+    with plan_app.app_context():
+        _, plan = visit_plans.current_plan(DINH_CONG, DAY)
+        members = {m for t in plan.teams if plan.route_of(t.id) and plan.route_of(t.id).visits for m in t.member_ids}
+        sms = list(
+            db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "visit_route", OutboxMessage.channel == "sms")
+            )
+        )
+        assert members and {m.person_id for m in sms} == members
+        first = sms[0]
+        assert first.body.startswith("Lo trinh 25/07: https://raquan.example.vn/doi/") and len(first.body) <= 160
+        link = first.body.split(": ", 1)[1].split(" ")[0]
+    assert plan_app.test_client().get(link.removeprefix("https://raquan.example.vn")).status_code == 200
+    _plan(official)  # a re-plan: the link shows the new plan; nobody is told twice
+    with plan_app.app_context():
+        again = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "visit_route", OutboxMessage.channel == "sms")
+        ).all()
+        assert len(again) == len(sms)
