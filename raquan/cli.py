@@ -16,7 +16,10 @@ raquan demo [--port P] [--time-limit S] [--no-browser] [--start YYYY-MM-DD]
                                            solve, publish and serve the web app
 raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
 raquan outbox [--once] [--poll-seconds S]  send the notices (e-mail, SMS, reminders) from their own process
-raquan user NAME --role ROLE [--ward CODE]   add a web account (coordinator, youth_union, dispatcher, ward)
+raquan user NAME --role ROLE [--ward CODE]   add a web account (coordinator, youth_union, dispatcher, ward, group)
+raquan visits plan [--day YYYY-MM-DD] [--seconds S]
+                                           plan every ward's home-visit routes for a day (default tomorrow)
+                                           from the stored lists and the roster in force
 raquan bench curtois [--instances 1-6,13] [--time-limit S] [--workers N] [--format table|csv]
                      [--data DIR] [--out DIR]
                                            solve Curtois–Qu benchmark instances, check each with the evaluator
@@ -361,6 +364,26 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_visits_plan(args: argparse.Namespace) -> int:
+    """Plan every ward's visits for a day that has no plan in force yet (run after the lists' cut-off)."""
+    from datetime import date, timedelta
+
+    from web import create_app, live, visit_plans
+
+    app = create_app()
+    with app.app_context():
+        now = live.now()
+        try:
+            day = date.fromisoformat(args.day) if args.day else now.date() + timedelta(days=1)
+        except ValueError:
+            print(f"raquan visits plan: --day '{args.day}' is not a date (YYYY-MM-DD)", file=sys.stderr)
+            return 2
+        started = time.perf_counter()
+        planned = visit_plans.plan_all(day, "raquan visits plan", now, args.seconds)
+    print(f"Đã lập lộ trình ngày {day:%d/%m/%Y} cho {planned} xã, phường trong {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CURTOIS_DATA = REPO_ROOT.parent / "shared" / "benchmarks" / "curtois"
 BENCH_COLUMNS = ("instance", "objective", "best_known", "gap_pct", "bound", "seconds")
@@ -566,10 +589,19 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--poll-seconds", type=float, default=None, help="seconds between rounds (default 10)")
     outbox.set_defaults(func=cmd_outbox)
 
+    visits_parser = sub.add_parser("visits", help="the mobile visits' routes")
+    visits_sub = visits_parser.add_subparsers(dest="visits_command", required=True)
+    visits_plan = visits_sub.add_parser(
+        "plan", help="plan every ward's home-visit routes for a day from the stored lists and the roster in force"
+    )
+    visits_plan.add_argument("--day", help="the day (YYYY-MM-DD; default: tomorrow by the campaign's clock)")
+    visits_plan.add_argument("--seconds", type=float, default=60.0, help="for every ward together (default 60)")
+    visits_plan.set_defaults(func=cmd_visits_plan)
+
     user = sub.add_parser("user", help="add a web account (coordinator, youth_union, dispatcher or ward)")
     user.add_argument("username")
-    user.add_argument("--role", choices=("coordinator", "youth_union", "dispatcher", "ward"), required=True)
-    user.add_argument("--ward", help="the ward's five-digit code (required for --role ward, only for it)")
+    user.add_argument("--role", choices=("coordinator", "youth_union", "dispatcher", "ward", "group"), required=True)
+    user.add_argument("--ward", help="the ward's five-digit code (required for --role ward or group, only for them)")
     user.add_argument("--name", help="display name")
     user.add_argument("--password", help="password (default: RAQUAN_NEW_PASSWORD or a prompt)")
     user.set_defaults(func=cmd_user)

@@ -292,3 +292,21 @@ def test_each_member_of_a_team_with_visits_is_sent_the_teams_link_once(plan_app,
             select(OutboxMessage).where(OutboxMessage.kind == "visit_route", OutboxMessage.channel == "sms")
         ).all()
         assert len(again) == len(sms)
+
+
+def test_raquan_visits_plan_plans_every_ward_of_tomorrow_with_a_list(plan_app, tmp_path, monkeypatch, capsys):
+    """The command a cron runs after the cut-off: every ward of tomorrow with a list and no plan yet."""
+    from raquan.cli import main
+
+    monkeypatch.setenv("RAQUAN_DATABASE_URL", plan_app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("RAQUAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAQUAN_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("RAQUAN_NOW", "2025-07-24T15:05")
+    assert main(["visits", "plan", "--seconds", "5"]) == 0
+    assert "Đã lập lộ trình ngày 25/07/2025 cho 1 xã, phường" in capsys.readouterr().out
+    with plan_app.app_context():
+        row, plan = visit_plans.current_plan(DINH_CONG, DAY)
+        assert row.version == 1 and row.created_by == "raquan visits plan" and plan.problems == ()
+    assert main(["visits", "plan", "--day", "2025-07-25", "--seconds", "5"]) == 0  # planned already: left alone
+    assert "cho 0 xã, phường" in capsys.readouterr().out
+    assert main(["visits", "plan", "--day", "25/07"]) == 2
