@@ -37,6 +37,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from geo.routemap import route_map_svg
 from scheduler.events import PERSON_KINDS, Event
@@ -95,38 +96,48 @@ def current_plan(ward_code: str, day: date) -> tuple[VisitPlanRow | None, WardPl
 def save_plan(plan: WardPlan, by: str, reason: str, now: datetime) -> VisitPlanRow:
     """Store ``plan`` as the next version of its ward's day and mark its requests planned, in one transaction.
 
-    Two clicks at once: the unique version makes the second insert fail, and it is not stored.
+    Two clicks at once: the unique version makes the second insert fail; it is not stored, and the version the
+    first stored is returned.
     """
     newest = db.session.scalar(
         select(func.max(VisitPlanRow.version)).where(
             VisitPlanRow.ward_code == plan.ward_code, VisitPlanRow.day == plan.day
         )
     )
-    row = VisitPlanRow(
-        ward_code=plan.ward_code,
-        day=plan.day,
-        version=(newest or 0) + 1,
-        created_at=now,
-        created_by=by,
-        reason=reason,
-        body=json.dumps(plan_to_dict(plan), ensure_ascii=False),
-    )
-    db.session.add(row)
-    for route in plan.plan.routes:
-        for visit in route.visits:
-            db.session.add(
-                VisitStep(
-                    request_id=int(visit.stop_id),
-                    at=now,
-                    by=by,
-                    kind=visits.PLANNED,
-                    day=plan.day,
-                    team_id=route.vehicle_id,
-                    note=clock(visit.start_minute),
+    version = (newest or 0) + 1
+    try:
+        row = VisitPlanRow(
+            ward_code=plan.ward_code,
+            day=plan.day,
+            version=version,
+            created_at=now,
+            created_by=by,
+            reason=reason,
+            body=json.dumps(plan_to_dict(plan), ensure_ascii=False),
+        )
+        db.session.add(row)
+        for route in plan.plan.routes:
+            for visit in route.visits:
+                db.session.add(
+                    VisitStep(
+                        request_id=int(visit.stop_id),
+                        at=now,
+                        by=by,
+                        kind=visits.PLANNED,
+                        day=plan.day,
+                        team_id=route.vehicle_id,
+                        note=clock(visit.start_minute),
+                    )
                 )
-            )
-    _queue_team_notices(plan)
-    db.session.commit()
+        _queue_team_notices(plan)  # its queries may flush the version: inside the same guard
+        db.session.commit()
+    except IntegrityError:  # another click or process stored this version first: theirs stands
+        db.session.rollback()
+        logger.info("plan of %s on %s: version %s stored by another request", plan.ward_code, plan.day, version)
+        stored, _plan = current_plan(plan.ward_code, plan.day)
+        if stored is None:
+            raise
+        return stored
     return row
 
 

@@ -4,6 +4,7 @@ re-planned after a change, and the daily report counts the visits by priority gr
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
@@ -310,3 +311,35 @@ def test_raquan_visits_plan_plans_every_ward_of_tomorrow_with_a_list(plan_app, t
     assert main(["visits", "plan", "--day", "2025-07-25", "--seconds", "5"]) == 0  # planned already: left alone
     assert "cho 0 xã, phường" in capsys.readouterr().out
     assert main(["visits", "plan", "--day", "25/07"]) == 2
+
+
+def test_two_plans_of_one_day_at_once_store_one_version_and_no_error(plan_app, official):
+    """Another process stores version 1 between this one's reading of the versions and its insert."""
+    from datetime import datetime as moment
+
+    from sqlalchemy import event, func, insert, select
+
+    from scheduler.visit_plan import plan_ward_day
+    from web.models import db
+    from web.visits import VisitPlanRow, VisitStep
+
+    with plan_app.app_context():
+        campaign, roster = visit_plans.roster_now()
+        requests, _visited = visit_plans.day_requests(DINH_CONG, DAY)
+        plan = plan_ward_day(campaign, roster, DINH_CONG, DAY, requests, seconds=0.5)
+        steps_before = db.session.scalar(select(func.count()).select_from(VisitStep))
+
+        def the_other_process(session, flush_context, instances):
+            with db.engine.begin() as other:  # its own connection and transaction, committed at once
+                other.execute(
+                    insert(VisitPlanRow).values(
+                        ward_code=DINH_CONG, day=DAY, version=1, created_at=moment(2025, 7, 24, 16, 0),
+                        created_by="other", reason="x", body=json.dumps(visit_plans.plan_to_dict(plan)),
+                    )
+                )  # fmt: skip
+
+        event.listen(db.session(), "before_flush", the_other_process, once=True)
+        stored = visit_plans.save_plan(plan, "this", "x", moment(2025, 7, 24, 16, 0))
+        assert stored.created_by == "other" and stored.version == 1
+        assert db.session.scalar(select(func.count()).select_from(VisitPlanRow)) == 1
+        assert db.session.scalar(select(func.count()).select_from(VisitStep)) == steps_before  # nothing half-stored
