@@ -323,6 +323,24 @@ def _minimal_page(code: int) -> str:
     )
 
 
+def _own_page(code: int) -> dict | None:
+    """For a refused page (403) and a signed-in account: its role in words, what it may do, and its own page."""
+    if code != 403:
+        return None
+    user = safe_current_user()
+    if user is None:
+        return None
+    from web.accounts import role_labels
+    from web.public import landing_page, role_scope
+
+    try:
+        url = landing_page(user.role)
+    except Exception:  # a role whose pages are not installed: the home page stands
+        logger.warning("no landing page for role %s", user.role, exc_info=True)
+        return None
+    return {"role": role_labels().get(user.role, user.role), "scope": role_scope(user.role), "url": url}
+
+
 def error_response(error: HTTPException):
     """``error`` as JSON under ``/api/`` (or for a JSON client), otherwise as ``error.html`` in the layout."""
     code = error.code or 500
@@ -339,7 +357,8 @@ def error_response(error: HTTPException):
     heading, text = _error_texts(error)
     rule = request.url_rule
     reload = request.path if isinstance(error, CSRFError) and rule is not None and "GET" in rule.methods else None
-    page = render_template("error.html", error=error, code=code, heading=heading, text=text, reload=reload)
+    own = _own_page(code)
+    page = render_template("error.html", error=error, code=code, heading=heading, text=text, reload=reload, own=own)
     return page, code, headers
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from scheduler.problems import CampaignLoadError
@@ -93,6 +93,19 @@ def landing_page(role: str) -> str:
     return url_for("youth.students")
 
 
+def role_scope(role: str) -> str:
+    """What a role may do, in one sentence of the page's language (shown when a page is refused)."""
+    return {
+        "coordinator": _("Bạn nhập dữ liệu, xếp lịch, công bố và theo dõi chiến dịch của cả thành phố."),
+        "youth_union": _(
+            "Bạn xếp sinh viên vào xã, phường, ghim người và xem số lượng; việc xếp lịch là của Sở KH&CN."
+        ),
+        "dispatcher": _("Bạn điều độ sự cố: giao kỹ thuật viên và theo dõi thời gian ứng cứu."),
+        "ward": _("Bạn báo sự cố, lập danh sách người cần hỗ trợ và lộ trình phục vụ lưu động của xã, phường mình."),
+        "group": _("Bạn đăng ký người cần hỗ trợ vào danh sách lưu động của xã, phường mình."),
+    }.get(role, "")
+
+
 def _first_url(*endpoints: str) -> str:
     """The first of ``endpoints`` the app serves (a blueprint may not be installed)."""
     for endpoint in endpoints:
@@ -115,4 +128,6 @@ def action_form():
         "action_form": ActionForm(),
         "signed_in": current_user() is not None,
         "desk_installed": "desk.board" in current_app.view_functions,
+        # A volunteer signed in with their code or link (no account): they sign out, not in.
+        "volunteer_signed_in": isinstance(session.get("person_id"), str) and bool(session.get("person_id")),
     }
