@@ -51,3 +51,14 @@ def test_a_volunteer_signed_in_with_their_code_sees_how_to_leave_not_how_to_sign
     client.post("/ca-truc/thoat")
     after = client.get("/ca-truc/").get_data(as_text=True)
     assert "data-volunteer-sign-out" not in after and "Đăng nhập" in after
+
+
+def test_the_language_links_are_large_enough_to_tap_and_the_top_bar_fits_a_phone(live_server, open_page):
+    page = open_page(390, 844)
+    page.goto(live_server.url + "/ca-truc/")
+    links = page.locator(".langs a")
+    assert links.count() == 2
+    for i in range(links.count()):
+        box = links.nth(i).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
