@@ -23,6 +23,7 @@ data, with no solver, web or geographic import:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -256,13 +257,9 @@ class RoutingProblem:
     def stop(self, stop_id: str) -> Stop:
         return self._stops[stop_id]
 
-    @property
+    @functools.cached_property
     def _stops(self) -> dict[str, Stop]:
-        index = self.__dict__.get("_stop_index")
-        if index is None:
-            index = {s.id: s for s in self.stops}
-            object.__setattr__(self, "_stop_index", index)
-        return index
+        return {s.id: s for s in self.stops}
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from geo.routemap import route_map_svg
 from scheduler.events import PERSON_KINDS, Event
 from scheduler.model import PRIORITY_LABELS_VI, Campaign, PriorityGroup, Roster
 from scheduler.visit_plan import WardPlan, plan_from_dict, plan_to_dict, plan_ward_day, replan_ward_day
-from scheduler.visits import service_label
+from scheduler.visits import service_label, teams_for_day
 from web import incidents, live, visits
 from web.auth import current_user, role_required
 from web.forms import ActionForm
@@ -176,9 +176,12 @@ def _queue_team_notices(plan: WardPlan) -> None:
             )
 
 
-def day_requests(ward_code: str, day: date) -> tuple[list, set[str]]:
-    """The day's list as the planner takes it (waiting or visited that day), and the ids already visited."""
-    entries = visits.day_list(ward_code, day)
+def day_requests(ward_code: str, day: date, entries: list | None = None) -> tuple[list, set[str]]:
+    """The day's list as the planner takes it (waiting or visited that day), and the ids already visited.
+
+    ``entries``: the day's list when the caller has read it already (:func:`web.visits.day_list`).
+    """
+    entries = visits.day_list(ward_code, day) if entries is None else entries
     taken = [e for e in entries if e.waiting or e.outcome in OUTCOME_BUTTONS]
     visited = {str(e.row.id) for e in entries if e.outcome in OUTCOME_BUTTONS}
     return [visits.to_visit_request(e.row, day) for e in taken], visited
@@ -219,9 +222,10 @@ def plan_all(day: date, by: str, now: datetime, seconds: float) -> int:
     campaign, roster = roster_now()
     if campaign is None or roster is None:
         return 0
+    planned = set(db.session.scalars(select(VisitPlanRow.ward_code).where(VisitPlanRow.day == day).distinct()))
     requests = []
     for ward in campaign.wards:
-        if current_plan(ward.code, day)[0] is None:
+        if ward.code not in planned:
             requests.extend(day_requests(ward.code, day)[0])
     stored = 0
     for plan in plan_city_day(campaign, roster, day, requests, seconds=seconds).values():
@@ -231,14 +235,10 @@ def plan_all(day: date, by: str, now: datetime, seconds: float) -> int:
     return stored
 
 
-def changes_since(
-    plan: WardPlan, ward_code: str, day: date, campaign: Campaign | None, roster: Roster | None
-) -> list[str]:
-    """What changed since the plan in force was made, in words (empty: it is up to date)."""
-    from scheduler.visits import teams_for_day
-
+def changes_since(plan: WardPlan, requests: list, campaign: Campaign | None, roster: Roster | None) -> list[str]:
+    """What changed since the plan in force was made, in words (empty: it is up to date); ``requests`` is
+    the day's list as the planner takes it now (:func:`day_requests`)."""
     notes = []
-    requests, _visited = day_requests(ward_code, day)
     now_ids = {r.id for r in requests}
     planned_ids = {r.id for r in plan.requests}
     gone = planned_ids - now_ids
@@ -248,7 +248,7 @@ def changes_since(
     if new:
         notes.append(_("%(n)s yêu cầu mới", n=len(new)))
     if campaign is not None and roster is not None:
-        teams = {t.id: t.member_ids for t in teams_for_day(campaign, roster, ward_code, day)}
+        teams = {t.id: t.member_ids for t in teams_for_day(campaign, roster, plan.ward_code, plan.day)}
         for team in plan.teams:
             if teams.get(team.id) != team.member_ids:
                 notes.append(_("đội %(team)s thay đổi người", team=team.label))
@@ -410,8 +410,9 @@ def describe(plan: WardPlan, outcomes: dict[str, str] | None = None) -> list[dic
     return teams
 
 
-def _outcomes(ward_code: str, day: date) -> dict[str, str]:
-    return {str(e.row.id): e.outcome for e in visits.day_list(ward_code, day) if e.outcome}
+def _outcomes(entries: list) -> dict[str, str]:
+    """What was recorded for each visit on the day's list (:func:`web.visits.day_list`)."""
+    return {str(e.row.id): e.outcome for e in entries if e.outcome}
 
 
 def _members(campaign: Campaign, member_ids) -> list[tuple[str, str]]:
@@ -429,11 +430,12 @@ def ward_plan():
     ward_code = _ward_code(campaign)
     day = _day()
     row, plan = current_plan(ward_code, day)
-    requests, _visited = day_requests(ward_code, day)
+    entries = visits.day_list(ward_code, day)
+    requests, _visited = day_requests(ward_code, day, entries)
     changes = []
     if plan is not None:
         live_campaign, roster = roster_now()
-        changes = changes_since(plan, ward_code, day, live_campaign, roster)
+        changes = changes_since(plan, requests, live_campaign, roster)
     unplanned = []
     if plan is not None:
         for request_id, reason in sorted(plan.plan.unplanned):
@@ -446,7 +448,7 @@ def ward_plan():
             days=[day - timedelta(days=1), day + timedelta(days=1)],
             row=row,
             plan=plan,
-            teams=describe(plan, _outcomes(ward_code, day)) if plan else [],
+            teams=describe(plan, _outcomes(entries)) if plan else [],
             unplanned=unplanned,
             waiting=len(requests),
             changes=changes,
@@ -494,7 +496,8 @@ def route_sheet(team_id: str):
 
 
 def _sheet(campaign: Campaign, plan: WardPlan, row: VisitPlanRow, team_id: str, show_phone: bool):
-    team_view = next(t for t in describe(plan, _outcomes(plan.ward_code, plan.day)) if t["team"].id == team_id)
+    entries = visits.day_list(plan.ward_code, plan.day)
+    team_view = next(t for t in describe(plan, _outcomes(entries)) if t["team"].id == team_id)
     team = plan.team(team_id)
     route = plan.route_of(team_id)
     base = next(p for p in plan.places if p.key == team.base)
@@ -538,8 +541,9 @@ def team_page(token: str):
         abort(
             make_response(render_template("visits/refused.html", message=_("Đội này không còn trong lộ trình.")), 404)
         )
-    view = next(t for t in describe(plan, _outcomes(ward_code, day)) if t["team"].id == team_id)
-    revisions = {str(e.row.id): e.row.revision for e in visits.day_list(ward_code, day)}
+    entries = visits.day_list(ward_code, day)
+    view = next(t for t in describe(plan, _outcomes(entries)) if t["team"].id == team_id)
+    revisions = {str(e.row.id): e.row.revision for e in entries}
     response = make_response(
         render_template(
             "visits/team.html",

@@ -137,6 +137,16 @@ def login(client, username: str, password: str = PASSWORD):
 
 # ------------------------------------------------------------------------------------ browser tests
 
+
+def sign_in_page(page, base: str, username: str) -> None:
+    """Sign ``username`` in through the sign-in page in a browser page."""
+    page.goto(base + "/dang-nhap")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.stack button[type=submit], form.stack input[type=submit]")
+    page.wait_for_load_state()
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [

@@ -9,7 +9,7 @@ import re
 
 from scheduler.calendar import Calendar
 from scheduler.model import Assignment
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import sign_in_page
 
 
 def _campaign_and_version(app):
@@ -66,14 +66,6 @@ def test_volunteer_checks_shifts_on_a_phone(live_server, open_page):
     assert [(c.kind, c.person_id, c.first_date) for c in cancellations] == [("cancellation", person_id, rows[0].date)]
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/dang-nhap")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit], form.stack input[type=submit]")
-    page.wait_for_load_state()
-
-
 def _generate_and_wait(page, base: str) -> int:
     """Start a 3-second solve from the coordinator's page; wait for its draft; return the draft's id."""
     page.goto(base + "/dieu-phoi/xep-lich")
@@ -92,7 +84,7 @@ def test_coordinator_imports_generates_and_publishes(live_server, open_page, tmp
     from web import store
 
     page = open_page()
-    _sign_in(page, live_server.url, "dieuphoi")
+    sign_in_page(page, live_server.url, "dieuphoi")
 
     # A people file with a bad row is refused with its row and column shown, and nothing is stored.
     lines = (TINY / "people.csv").read_text(encoding="utf-8").splitlines()
@@ -156,7 +148,7 @@ def test_youth_union_pins_a_student_and_the_next_solve_keeps_it(live_server, ope
     app.config["RAQUAN_NOW"] = "2025-07-23T20:00"  # before the tiny campaign: the pinned day is still to come
 
     page = open_page()
-    _sign_in(page, live_server.url, "thanhdoan")
+    sign_in_page(page, live_server.url, "thanhdoan")
     page.goto(live_server.url + "/thanh-doan/ghim")
     page.fill("input[name=person_id]", person.id)
     page.select_option("select[name=ward_code]", ward.code)
@@ -168,7 +160,7 @@ def test_youth_union_pins_a_student_and_the_next_solve_keeps_it(live_server, ope
     page.click("header form button[type=submit]")  # sign out
     page.wait_for_load_state()
 
-    _sign_in(page, live_server.url, "dieuphoi")
+    sign_in_page(page, live_server.url, "dieuphoi")
     draft_id = _generate_and_wait(page, live_server.url)
     with app.app_context():
         from web.models import RosterVersion, db

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from scheduler.events import Event
 from scheduler.model import Person, Pool
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, sign_in_page
 
 EVENING = datetime(2025, 7, 24, 20, 0)  # "Trực tối" of the tiny campaign's first day
 # Everyone in the tiny roster works 8 hours that day, and one technician is on duty in the evening: two
@@ -22,14 +22,6 @@ SPARES = (
     Person("KT0098", "Phan Văn Dự", Pool.TECHNICIAN, "Trung tâm", "00316", "0909000098", night_eligible=True),
     Person("KT0099", "Lê Thị Bị", Pool.TECHNICIAN, "Trung tâm", "00337", "0909000099", night_eligible=True),
 )
-
-
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/dang-nhap")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit], form.stack input[type=submit]")
-    page.wait_for_load_state()
 
 
 def _at(app, minutes: int) -> datetime:
@@ -59,7 +51,7 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
 
     # 20:00 — a ward official reports on a phone: the counter's network is down.
     ward_page = open_page(390, 844)
-    _sign_in(ward_page, base, "phuong")
+    sign_in_page(ward_page, base, "phuong")
     ward_page.wait_for_url(re.compile(r"/xa-phuong/"))
     ward_page.select_option("select[name=category]", "network")
     ward_page.check("input[name=urgency][value=blocked]")
@@ -77,7 +69,7 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
     # 20:01 — the dispatcher (on a phone too) sees it on the board and three ranked candidates with their reasons.
     _at(app, 1)
     desk = open_page(390, 844)
-    _sign_in(desk, base, "truc")
+    sign_in_page(desk, base, "truc")
     desk.wait_for_url(re.compile(r"/dieu-do/"))
     card = desk.locator(f"li[data-incident='{first_id}']")
     assert "Phường Định Công" in card.inner_text() and "Khẩn" in card.inner_text()
@@ -140,7 +132,7 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
     # 20:40 — another ward reports; the dispatcher sends someone who never acknowledges.
     _at(app, 40)
     other_ward = open_page(390, 844)
-    _sign_in(other_ward, base, "hoangliet")
+    sign_in_page(other_ward, base, "hoangliet")
     other_ward.select_option("select[name=category]", "computer")
     other_ward.check("input[name=urgency][value=not_blocked]")
     other_ward.fill("textarea[name=description]", "Máy in ở quầy không in được")
@@ -178,7 +170,7 @@ def test_a_reported_incident_is_dispatched_handled_escalated_and_reported(live_s
 
     # The daily report shows the response times: arrival 12 minutes, resolution 35, for the ward and the city.
     coordinator = open_page(1280, 900)
-    _sign_in(coordinator, base, "dieuphoi")
+    sign_in_page(coordinator, base, "dieuphoi")
     coordinator.goto(base + "/dieu-phoi/bao-cao-ngay?date=2025-07-24")
     ward_row = coordinator.locator("tr[data-incident-ward='00316'] td")
     cells = [ward_row.nth(i).inner_text() for i in range(ward_row.count())]

@@ -14,7 +14,7 @@ from datetime import date
 
 from openpyxl import Workbook
 
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, sign_in_page
 
 DINH_CONG = "00316"
 TOMORROW = date(2025, 7, 25)
@@ -44,14 +44,6 @@ def _list(path, bad_time: bool) -> str:
     return str(path)
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/dang-nhap")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.stack button[type=submit], form.stack input[type=submit]")
-    page.wait_for_load_state()
-
-
 def _fits_the_phone(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -67,7 +59,7 @@ def test_a_list_uploaded_before_1500_becomes_next_days_routes_sheets_and_outcome
 
     # 14:30 — the ward official uploads the list from a phone; row 4 has a time of 25:00.
     phone = open_page(390, 844)
-    _sign_in(phone, base, "dinhcong")
+    sign_in_page(phone, base, "dinhcong")
     phone.goto(base + "/xa-phuong/danh-sach/")
     phone.set_input_files("input[type=file]", _list(tmp_path / "danh-sach.xlsx", bad_time=True))
     phone.click("form[enctype='multipart/form-data'] button[type=submit]")
@@ -106,7 +98,7 @@ def test_a_list_uploaded_before_1500_becomes_next_days_routes_sheets_and_outcome
 
     # The team's route sheet prints on A4: the order, the times, the people and the map.
     desk = open_page(1366, 768)
-    _sign_in(desk, base, "dinhcong")
+    sign_in_page(desk, base, "dinhcong")
     desk.goto(base + f"/xa-phuong/lo-trinh/{route.vehicle_id}/in?ngay={TOMORROW.isoformat()}")
     rows = desk.locator("table.route tbody tr[data-visit]")
     assert rows.count() == len(route.visits)
@@ -140,7 +132,7 @@ def test_a_list_uploaded_before_1500_becomes_next_days_routes_sheets_and_outcome
 
     # 16:00 — the daily report counts the visits by priority group.
     app.config["RAQUAN_NOW"] = "2025-07-25T16:00"
-    _sign_in(desk, base, "dieuphoi")
+    sign_in_page(desk, base, "dieuphoi")
     desk.goto(base + f"/dieu-phoi/bao-cao-ngay?date={TOMORROW.isoformat()}")
     groups = {
         desk.locator("tr[data-visit-group]").nth(i).locator("td").nth(0).inner_text(): desk.locator(
