@@ -6,6 +6,7 @@ from __future__ import annotations
 from babel.numbers import format_decimal, format_percent
 from flask import has_request_context
 from flask_babel import get_locale
+from jinja2 import pass_context
 
 DEFAULT_LOCALE = "vi"
 
@@ -35,6 +36,19 @@ def percent(value: float | None, digits: int = 1, locale: str | None = None) -> 
 
 
 def install(app) -> None:
-    """The templates' filters: ``{{ n|num }}``, ``{{ hours|num(1) }}``, ``{{ coverage|pct }}``."""
-    app.jinja_env.filters["num"] = number
-    app.jinja_env.filters["pct"] = percent
+    """The templates' filters: ``{{ n|num }}``, ``{{ hours|num(1) }}``, ``{{ coverage|pct }}``.
+
+    They take the context so that Jinja never folds ``{{ 1000|num }}`` at compile time, in whichever request's
+    locale compiled the template first.
+    """
+
+    @pass_context
+    def num(_context, value, digits: int = 0):
+        return number(value, digits)
+
+    @pass_context
+    def pct(_context, value, digits: int = 1):
+        return percent(value, digits)
+
+    app.jinja_env.filters["num"] = num
+    app.jinja_env.filters["pct"] = pct

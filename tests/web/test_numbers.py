@@ -21,6 +21,7 @@ def test_missing_values_show_a_dash():
 
 
 def test_filters_follow_the_session_language(loaded_app):
+    # compiled outside any request, with constants: the filters must not be folded in the default locale
     template = loaded_app.jinja_env.from_string("{{ 32530|num }} {{ 98.66|pct }}")
     with loaded_app.test_request_context("/"):
         loaded_app.preprocess_request()
