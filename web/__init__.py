@@ -116,9 +116,10 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     )
     from web.jobs import JobRunner
 
-    from web import numbers
+    from web import numbers, words
 
     numbers.install(app)
+    words.install(app)
     edge.install(app)  # cleaned input, bounded ids, error pages; before the blueprints bind their URLs
     for module in (public, coordinator, youth, volunteer, api, outbox, desk, ward, technician, visit_plans):
         app.register_blueprint(module.blueprint)

@@ -120,6 +120,32 @@ def test_the_version_page_shows_each_term_of_the_objective(client, loaded_app, t
     _roster, report, _explanations = tiny_solution
     login(client, "dieuphoi")
     page = client.get(f"/dieu-phoi/phien-ban/{version_id}").get_data(as_text=True)
-    shown = re.findall(r'<tr data-term="(\w+)"><td><code>\w+</code></td><td class="num">([\d,]+)</td></tr>', page)
-    assert shown == [(name, f"{value:,}") for name, value in report.terms.items()]
-    assert len(shown) == 7
+    rows = re.findall(
+        r'<tr data-term="(\w+)"><td>([^<]+)</td><td class="num">([\d.]+)</td>'
+        r'<td class="num">([\d.]+)</td><td class="num">([\d.]+)</td></tr>',
+        page,
+    )
+    assert len(rows) == 7
+    number = lambda text: int(text.replace(".", ""))  # noqa: E731 (Vietnamese groups thousands with dots)
+    from web import store
+
+    with loaded_app.app_context():
+        weights = store.campaign().weights
+    for name, label, count, weight, points in rows:
+        assert number(count) == report.terms[name]
+        assert number(weight) == getattr(weights, name)
+        assert number(points) == number(count) * number(weight)
+        assert name not in label  # the coordinator's words, not the term's name
+    assert sum(number(points) for *_rest, points in rows) == report.objective
+    points = [number(points) for *_rest, points in rows]
+    assert points == sorted(points, reverse=True)  # the largest part first
+    for solver_word in ("FEASIBLE", "OPTIMAL", "giá trị mục tiêu", "ô thiếu"):
+        assert solver_word not in page
+
+
+def test_the_version_page_is_english_in_english(client, loaded_app):
+    version_id = loaded_app.config["TEST_VERSION_ID"]
+    login(client, "dieuphoi")
+    page = client.get(f"/dieu-phoi/phien-ban/{version_id}?lang=en").get_data(as_text=True)
+    assert "Penalty points of the roster" in page and "slots still short of people" in page
+    assert "Điểm phạt" not in page and "FEASIBLE" not in page
