@@ -30,6 +30,7 @@ KINDS = {
     "mobile_point_cancelled": "huỷ điểm lưu động",
 }
 PERSON_KINDS = ("cancellation", "decline", "absence", "left", "unavailable")
+SLOT_KINDS = ("cancellation", "decline", "unavailable")  # the person kinds whose slot_ids narrow their dates
 DEMAND_FIELDS = ("min_support_staff", "min_telecom_staff_per_day", "extra_students_on_peak")
 
 
@@ -42,7 +43,8 @@ class Event:
     """One change to the plan.
 
     ``dates`` and ``slot_ids`` (shift or mobile point ids; none means the whole days) say
-    when a person cannot work; ``person`` is a person added; ``ward_code`` with
+    when a person cannot work (``slot_ids`` count for the kinds of :data:`SLOT_KINDS`: a cancellation,
+    a decline, or busy half-days marked ahead); ``person`` is a person added; ``ward_code`` with
     ``demand`` (field -> new value, among :data:`DEMAND_FIELDS`) a demand changed;
     ``point`` a mobile point added, ``point_id`` one cancelled.
     """
@@ -121,7 +123,7 @@ def apply_events(campaign: Campaign, events, now: datetime | None = None) -> Cam
             dates = set(event.dates)
             if event.kind == "left":
                 dates |= set(days_between(min(event.dates), max(campaign.end_date, min(event.dates))))
-            slot_ids = set(event.slot_ids) if event.kind in ("cancellation", "decline") else set()
+            slot_ids = set(event.slot_ids) if event.kind in SLOT_KINDS else set()
             slots: set[tuple[date, str]] = set()
             if now is not None:
                 today = now.date()
