@@ -404,6 +404,10 @@ def write_roster_xlsx(
         summary.append([label, "" if value is None else value])
         if label == "Độ phủ":
             summary.cell(summary.max_row, 2).number_format = "0.00%"
+        elif isinstance(value, int):
+            summary.cell(summary.max_row, 2).number_format = "#,##0"  # grouped in the reader's locale by Excel
+        elif isinstance(value, float):
+            summary.cell(summary.max_row, 2).number_format = "#,##0.0"
     summary.column_dimensions["A"].width = 48
     summary.column_dimensions["B"].width = 60
     for cell in summary["A"]:

@@ -82,12 +82,13 @@ def max_upload_file_bytes() -> int:
 
 
 def size_text(size_bytes: int) -> str:
-    """A file size as Vietnamese writes it: whole KB under 1 MB, then MB with one decimal under 10 ("2,5 MB")."""
+    """A file size in the reader's locale: whole KB under 1 MB, then MB with one decimal under 10 ("2,5 MB")."""
+    from web.numbers import number
+
     if size_bytes < 1024 * 1024:
-        return f"{-(-size_bytes // 1024)} KB"
+        return f"{number(-(-size_bytes // 1024))} KB"
     size = size_bytes / (1024 * 1024)
-    text = f"{size:.1f}".replace(".", ",").removesuffix(",0") if size < 10 else f"{size:.0f}"
-    return f"{text} MB"
+    return f"{number(size, 1 if size < 10 else 0)} MB"
 
 
 def too_large(filename: str, size_bytes: int) -> str | None:

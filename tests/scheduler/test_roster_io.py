@@ -155,6 +155,8 @@ def test_xlsx_has_a_summary_and_one_sheet_per_ward_with_names_in_their_cells(sam
     # A asks 2 people in 2 shifts on 2 days (8) and the point 2; only the first morning (2) and VT1 are there.
     assert summary["Thiếu người — tối thiểu 02 nhân sự hỗ trợ mỗi ca (min_support_staff)"] == 6
     assert summary["Độ phủ"] == pytest.approx(3 / 10)
+    formats = {row[0].value: row[1].number_format for row in workbook["Tổng hợp"].iter_rows()}
+    assert formats["Số phân công"] == "#,##0" and formats["Độ phủ"] == "0.00%"  # the reader's locale groups them
 
     sheet = workbook[campaign.ward(rk.A).name]
     header = [cell.value for cell in sheet[1]]
