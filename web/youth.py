@@ -1,33 +1,44 @@
-"""The Youth Union's pages (Thành đoàn): students' wards and teams, pins, counts.
+"""The Youth Union's pages (Thành đoàn): students' wards and teams, the wards' needs, pins, counts.
 
-- ``students``: the student pool with school, home ward and team placement; filter, page, and place
-  several students at once in a ward and a team (a team's ward becomes the student's preferred ward
-  for the solver, see :func:`web.store.apply_youth_union`);
-- ``pins``: assignments the next solve must keep (a student, a ward, a day and a service shift);
+- ``students`` (the Youth Union's landing page): what they may do, the student pool with school, home ward and
+  team placement; search by name (accents optional), student code or phone; filter, page, and place many
+  students at once in a ward and a team, all or none (a team's ward becomes the student's preferred ward for
+  the solver, see :func:`web.store.apply_youth_union`). A student the people rules keep out of the ward
+  (pinned elsewhere, busy every day, not registered for any of its shifts) is refused with the reason;
+- ``needs``: each ward's seats students can take (the checker's shortfall rules asked of an empty roster),
+  those the roster in force leaves empty, the students working there, placed and pinned;
+- ``pins``: assignments the next solve must keep (a student, a ward, a day and a service shift), with a
+  search for the student;
 - ``counts``: students per school and per ward, placed and, in the latest published roster, assigned.
 
 Every change raises the data revision, so :func:`web.store.campaign` applies it to the next solve.
-Students' phone numbers are shown to coordinators only.
+Students' phone numbers are shown to coordinators only (anyone here may search by a number they know).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from geo.travel import travel_minutes
 from geo.units import fold
 from scheduler.calendar import Calendar
-from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind
+from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind, Unfilled
 from scheduler.rules import RULES_BY_LABEL
-from web import store
+from scheduler.verify import shortfall_min_support_staff, shortfall_mobile_point_staffing
+from web import incidents, live, store
 from web.auth import current_user, role_required
 from web.models import AssignmentRow, Pin, Team, db, utcnow
+from web.numbers import number
 from web.volunteer import day_label, shift_hours
 
 logger = logging.getLogger(__name__)
@@ -38,6 +49,8 @@ ROLES = ("coordinator", "youth_union")
 PAGE_SIZE = 50
 UNPLACED = "-"  # the ward filter's value for students not yet placed
 TEAM_NAME_MAX_CHARS = 100
+SEARCH_RESULTS_MAX = 20  # students listed by the pin page's search
+PHONE_DIGITS_MIN = 4  # a query of at least this many digits is also looked up in phone numbers
 
 
 def _campaign_or_none() -> Campaign | None:
@@ -70,15 +83,188 @@ def _shows_phones() -> bool:
     return user is not None and user.role == "coordinator"
 
 
+def _wards_by_name(campaign: Campaign):
+    return sorted(campaign.wards, key=lambda w: fold(w.name))
+
+
+# ------------------------------------------------------------------------------------------- search
+
+
+def _phone_digits(text: str) -> str:
+    """The digits of a phone number in the national form (``+84 912…`` → ``0912…``)."""
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("84") and len(digits) >= 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+@dataclass(frozen=True)
+class StudentQuery:
+    """What was typed in a search field: a name (accents and letter case optional), a student code or a phone.
+
+    A name matches when the typed text is part of it, or when each typed word begins a word of it
+    ("nguyen van a" and "an nguyen" both find "Nguyễn Văn An").
+    """
+
+    phrase: str
+    words: tuple[str, ...]
+    digits: str
+
+    @classmethod
+    def of(cls, text: str) -> StudentQuery:
+        phrase = fold(text or "")
+        only_phone = re.fullmatch(r"[\d\s+().-]+", text or "") is not None
+        digits = _phone_digits(text) if only_phone else ""
+        return cls(phrase, tuple(phrase.split()), digits if len(digits) >= PHONE_DIGITS_MIN else "")
+
+    def __bool__(self) -> bool:
+        return bool(self.phrase)
+
+    def matches(self, person: Person) -> bool:
+        if not self.phrase:
+            return True
+        name = fold(person.name)
+        if self.phrase in name or self.phrase in person.id.lower():
+            return True
+        if self.digits and self.digits in _phone_digits(person.phone):
+            return True
+        name_words = name.split()
+        return all(any(word.startswith(typed) for word in name_words) for typed in self.words)
+
+
+def find_students(campaign: Campaign, text: str) -> list[Person]:
+    """The students ``text`` finds (see :class:`StudentQuery`), those whose name contains it first."""
+    query = StudentQuery.of(text)
+    if not query:
+        return []
+    found = [p for p in _students(campaign) if query.matches(p)]
+    return sorted(found, key=lambda p: (query.phrase not in fold(p.name), fold(p.name), p.id))
+
+
+# ------------------------------------------------------------------------------------------- the wards' needs
+
+
+def student_seats(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Unfilled]:
+    """The seats a student can take that ``assignments`` leave empty, by the checker's own shortfall rules.
+
+    These are the support staff of every service shift (``min_support_staff``, any pool) and the mobile
+    points' places for students (``mobile_point_staffing`` with the student pool). Given no assignments,
+    every such seat the rules ask for.
+    """
+    assignments = list(assignments)
+    mobile = [u for u in shortfall_mobile_point_staffing(campaign, assignments) if u.need == Pool.STUDENT.value]
+    return shortfall_min_support_staff(campaign, assignments) + mobile
+
+
+@dataclass(frozen=True)
+class WardNeed:
+    """One ward's seats for students over the campaign, the roster in force and the Youth Union's work there.
+
+    Seats are person-shifts: a ward with two service shifts of two support staff asks four seats a day.
+    """
+
+    code: str
+    name: str
+    per_day: int  # support seats asked on a campaign day (the most of any day)
+    asked: int  # seats asked over the campaign: support seats and mobile points' places for students
+    mobile: int  # of which at mobile points
+    missing: int | None  # seats the roster in force leaves empty (None: no roster published)
+    missing_ahead: int | None  # of which from today on
+    short_days_ahead: int  # days from today on with an empty seat
+    students: int  # students with work there in the roster in force
+    student_shifts: int  # their assignments there
+    placed: int  # students the Youth Union placed in the ward
+    pinned: int  # students pinned there
+    by_day: dict = field(default_factory=dict, compare=False)  # day -> (asked, missing or None)
+
+    @property
+    def short(self) -> bool:
+        return bool(self.missing_ahead)
+
+
+def ward_needs(
+    campaign: Campaign, assignments: list[Assignment] | None, teams: dict[str, Team], today: date
+) -> dict[str, WardNeed]:
+    """Per ward code, in the campaign's order: its :class:`WardNeed` (``assignments`` None: nothing published)."""
+    students = {p.id for p in _students(campaign)}
+    asked: Counter = Counter()
+    support: Counter = Counter()
+    mobile: Counter = Counter()
+    for seat in student_seats(campaign, ()):
+        asked[(seat.ward_code, seat.date)] += seat.missing
+        if seat.rule == "min_support_staff":
+            support[(seat.ward_code, seat.date)] += seat.missing
+        else:
+            mobile[seat.ward_code] += seat.missing
+    missing: Counter = Counter()
+    working: dict[str, set[str]] = defaultdict(set)
+    shifts: Counter = Counter()
+    if assignments is not None:
+        for seat in student_seats(campaign, assignments):
+            missing[(seat.ward_code, seat.date)] += seat.missing
+        for a in assignments:
+            if a.person_id in students:
+                working[a.ward_code].add(a.person_id)
+                shifts[a.ward_code] += 1
+    placed = Counter(team.ward_code for pid, team in teams.items() if pid in students)
+    pinned: dict[str, set[str]] = defaultdict(set)
+    for pin in campaign.pins:
+        if pin.person_id in students:
+            pinned[pin.ward_code].add(pin.person_id)
+    needs = {}
+    for ward in campaign.wards:
+        by_day = {
+            day: (asked[(ward.code, day)], None if assignments is None else missing[(ward.code, day)])
+            for day in campaign.dates
+        }
+        ahead = [day for day in campaign.dates if day >= today]
+        needs[ward.code] = WardNeed(
+            code=ward.code,
+            name=ward.name,
+            per_day=max((support[(ward.code, day)] for day in campaign.dates), default=0),
+            asked=sum(value for value, _missing in by_day.values()),
+            mobile=mobile[ward.code],
+            missing=None if assignments is None else sum(missing[(ward.code, day)] for day in campaign.dates),
+            missing_ahead=None if assignments is None else sum(missing[(ward.code, day)] for day in ahead),
+            short_days_ahead=sum(1 for day in ahead if missing[(ward.code, day)]),
+            students=len(working[ward.code]),
+            student_shifts=shifts[ward.code],
+            placed=placed[ward.code],
+            pinned=len(pinned[ward.code]),
+            by_day=by_day,
+        )
+    return needs
+
+
+def need_option(ward, need: WardNeed | None) -> str:
+    """A ward in a chooser: its name and, when known, how many seats it lacks and how many students are placed."""
+    if need is None:
+        return ward.name
+    if need.missing_ahead is None:
+        return _(
+            "%(ward)s — cần %(asked)s lượt, đã xếp %(placed)s",
+            ward=ward.name,
+            asked=number(need.asked),
+            placed=number(need.placed),
+        )
+    return _(
+        "%(ward)s — thiếu %(missing)s lượt, đã xếp %(placed)s",
+        ward=ward.name,
+        missing=number(need.missing_ahead),
+        placed=number(need.placed),
+    )
+
+
 # ------------------------------------------------------------------------------------------- students
 
 
 def _filters() -> dict[str, str]:
-    return {name: request.values.get(name, "").strip() for name in ("q", "school", "ward", "home")}
+    """The students page's filters; ``dat`` is the ward being staffed (students nearest to it first)."""
+    return {name: request.values.get(name, "").strip() for name in ("q", "school", "ward", "home", "dat")}
 
 
 def _filtered(students, teams: dict[str, Team], filters: dict[str, str]) -> list[Person]:
-    query = fold(filters["q"])
+    query = StudentQuery.of(filters["q"])
     chosen = []
     for person in students:
         team = teams.get(person.id)
@@ -90,10 +276,27 @@ def _filtered(students, teams: dict[str, Team], filters: dict[str, str]) -> list
             continue
         if filters["ward"] and filters["ward"] != UNPLACED and (team is None or team.ward_code != filters["ward"]):
             continue
-        if query and query not in fold(person.name) and query not in person.id.lower():
+        if not query.matches(person):
             continue
         chosen.append(person)
     return chosen
+
+
+def _in_force() -> tuple[list[Assignment] | None, object]:
+    """The assignments of the roster in force (None when nothing is published) and its version."""
+    version = store.latest_published()
+    if version is None:
+        return None, None
+    _live, assignments = incidents.roster_in_force()
+    return assignments, version
+
+
+def _working_wards(assignments: list[Assignment] | None) -> dict[str, Counter]:
+    """Per person: their assignments per ward in the roster in force."""
+    wards: dict[str, Counter] = defaultdict(Counter)
+    for a in assignments or ():
+        wards[a.person_id][a.ward_code] += 1
+    return wards
 
 
 def _render_students(
@@ -101,44 +304,71 @@ def _render_students(
 ):
     if campaign is None:
         return render_template("youth/students.html", campaign=None, errors=errors or []), status
+    form = form or {}
     teams = _teams()
     filters = _filters()
+    ward_names = {w.code: w.name for w in campaign.wards}
+    if filters["dat"] not in ward_names:
+        filters["dat"] = ""
+    target = filters["dat"] or form.get("ward_code", "")
     students = _students(campaign)
     chosen = _filtered(students, teams, filters)
+    travel = {}
+    if filters["dat"]:
+        travel = {p.id: travel_minutes(p.home_ward_code, filters["dat"]) for p in chosen}
+        chosen.sort(key=lambda p: travel[p.id])
     pages = max(1, math.ceil(len(chosen) / PAGE_SIZE))
     try:
         page = min(max(1, int(request.values.get("page", "1"))), pages)
     except ValueError:
         page = 1
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    ward_names = {w.code: w.name for w in campaign.wards}
+    assignments, version = _in_force()
+    live_campaign = live.live_campaign() if assignments is not None else campaign
+    needs = ward_needs(live_campaign or campaign, assignments, teams, live.today())
+    working = _working_wards(assignments)
+    selected = form.get("selected")
+    if selected is None:
+        selected = {p.id for p in shown} if request.args.get("chon") == "all" else set()
     rows = [
         {
             "person": p,
             "home": ward_names.get(p.home_ward_code, p.home_ward_code),
             "team": teams.get(p.id),
             "team_ward": ward_names.get(teams[p.id].ward_code, teams[p.id].ward_code) if p.id in teams else "",
+            "working": [(ward_names.get(code, code), count) for code, count in sorted(working[p.id].items())],
+            "travel": travel.get(p.id),
+            "checked": p.id in selected,
+            "problems": form.get("problems", {}).get(p.id, []),
         }
         for p in shown
     ]
-    schools = sorted({p.organisation for p in students})
+    schools = sorted({p.organisation for p in students}, key=fold)
+    wards = _wards_by_name(campaign)
+    kept = {name: value for name, value in filters.items() if value}
     return render_template(
         "youth/students.html",
         campaign=campaign,
         rows=rows,
         filters=filters,
         page=page,
-        kept={name: value for name, value in filters.items() if value},
+        kept=kept,
         pages=pages,
         total=len(chosen),
         student_count=len(students),
         placed_count=sum(1 for p in students if p.id in teams),
+        short_wards=sum(1 for need in needs.values() if need.short),
+        version=version,
         schools=schools,
-        wards=sorted(campaign.wards, key=lambda w: fold(w.name)),
+        wards=wards,
+        ward_options=[(w.code, need_option(w, needs.get(w.code))) for w in wards],
+        target_need=needs.get(target) if target in ward_names else None,
+        target=target if target in ward_names else "",
         unplaced=UNPLACED,
         show_phones=_shows_phones(),
+        is_youth_union=getattr(current_user(), "role", "") == "youth_union",
         errors=errors or [],
-        form=form or {},
+        form=form,
         team_max=TEAM_NAME_MAX_CHARS,
     ), status
 
@@ -149,14 +379,106 @@ def students():
     return _render_students(_campaign_or_none())
 
 
+def people_rule_words() -> dict[str, str]:
+    """The people rules in a few words of the page's language, for the reasons a placement is refused."""
+    return {
+        "availability": _("ngày và ca đã đăng ký"),
+        "eligibility": _("đúng nhóm và kỹ năng"),
+        "night_eligibility": _("trực đêm chỉ người được phép"),
+        "one_place_at_a_time": _("không ở hai nơi cùng lúc"),
+        "max_daily_hours": _("giờ làm tối đa mỗi ngày"),
+        "max_weekly_hours": _("giờ làm tối đa mỗi tuần"),
+        "min_rest_between_shifts": _("nghỉ giữa hai ngày làm việc"),
+        "min_weekly_rest": _("nghỉ liên tục mỗi tuần"),
+        "one_ward_per_student": _("mỗi sinh viên chỉ hỗ trợ một xã/phường"),
+        "pinned": _("giữ nguyên phân công đã ghim"),
+    }
+
+
+def placement_problems(campaign: Campaign, ward_code: str, person_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Why each student cannot be placed in the ward, for those who cannot (empty when all can).
+
+    A placement makes the ward the student's preferred ward, so it must leave them at least one of the
+    ward's service shifts that the people rules allow, asked of the calendar with their pins: not pinned in
+    another ward (``one_ward_per_student``), not busy every day, registered for one of the ward's shifts.
+    """
+    ward = campaign.ward(ward_code)
+    demand = _maybe(campaign.demand, ward_code)
+    shift_ids = demand.service_shift_ids if demand is not None else ()
+    person_ids = list(person_ids)
+    pins_of: dict[str, list[Assignment]] = defaultdict(list)
+    for pin in campaign.pins:
+        pins_of[pin.person_id].append(pin)
+    calendar = Calendar(campaign, [pin for pid in person_ids for pin in pins_of.get(pid, ())])
+    words = people_rule_words()
+    problems: dict[str, list[str]] = {}
+    for pid in person_ids:
+        person = campaign.person(pid)
+        if not shift_ids:
+            problems[pid] = [_("%(ward)s không có ca hỗ trợ nào để xếp sinh viên.", ward=ward.name)]
+            continue
+        probe = Assignment(pid, ward_code, campaign.start_date, shift_id=shift_ids[0])
+        if calendar.breaks_one_ward(person, probe):
+            other = sorted({pin.ward_code for pin in pins_of[pid] if pin.ward_code != ward_code})
+            names = ", ".join(getattr(_maybe(campaign.ward, code), "name", code) for code in other)
+            problems[pid] = [
+                _(
+                    "%(name)s (%(id)s) đã được ghim ở %(wards)s; mỗi sinh viên chỉ hỗ trợ một xã/phường. "
+                    "Bỏ ghim trước khi xếp vào %(ward)s.",
+                    name=person.name,
+                    id=pid,
+                    wards=names,
+                    ward=ward.name,
+                )
+            ]
+            continue
+        broken: Counter = Counter()
+        fits = False
+        for day in campaign.dates:
+            for shift_id in shift_ids:
+                labels = calendar.breaks(Assignment(pid, ward_code, day, shift_id=shift_id))
+                if not labels:
+                    fits = True
+                    break
+                broken.update(labels)
+            if fits:
+                break
+        if fits:
+            continue
+        if all(day in person.unavailable_dates for day in campaign.dates):
+            reason = _("%(name)s (%(id)s) đã đăng ký bận mọi ngày của chiến dịch.", name=person.name, id=pid)
+        elif person.available_shift_ids and not person.available_shift_ids & set(shift_ids):
+            registered = ", ".join(
+                sorted(getattr(_maybe(campaign.shift, sid), "name", sid) for sid in person.available_shift_ids)
+            )
+            reason = _(
+                "%(name)s (%(id)s) chỉ đăng ký %(shifts)s; %(ward)s không có ca đó.",
+                name=person.name,
+                id=pid,
+                shifts=registered,
+                ward=ward.name,
+            )
+        else:
+            rules = ", ".join(words.get(label, label) for label, _count in broken.most_common())
+            reason = _(
+                "%(name)s (%(id)s) không nhận được ca nào của %(ward)s: %(rules)s.",
+                name=person.name,
+                id=pid,
+                ward=ward.name,
+                rules=rules,
+            )
+        problems[pid] = [reason]
+    return problems
+
+
 @blueprint.post("/xep")
 @role_required(*ROLES)
 def place():
-    """Place the selected students in a ward and a team (or clear their placement)."""
+    """Place the selected students in a ward and a team (or clear their placement): all of them or none."""
     campaign = _campaign_or_none()
     if campaign is None:
         abort(404)
-    person_ids = [pid.strip() for pid in request.form.getlist("person_id") if pid.strip()]
+    person_ids = list(dict.fromkeys(pid.strip() for pid in request.form.getlist("person_id") if pid.strip()))
     ward_code = request.form.get("ward_code", "").strip()
     team_name = " ".join(request.form.get("team", "").split())
     clearing = request.form.get("action") == "clear"
@@ -175,6 +497,20 @@ def place():
             errors.append(_("Xã/phường mã %(code)s không thuộc chiến dịch.", code=ward_code))
         if len(team_name) > TEAM_NAME_MAX_CHARS:
             errors.append(_("Tên đội dài quá %(n)d ký tự.", n=TEAM_NAME_MAX_CHARS))
+    if not errors and not clearing:
+        problems = placement_problems(campaign, ward_code, person_ids)
+        if problems:
+            form["problems"] = problems
+            errors.append(
+                _(
+                    "Chưa xếp ai: %(n)s trong %(total)s sinh viên đã chọn không xếp được vào %(ward)s. "
+                    "Bỏ chọn họ hoặc chọn xã/phường khác.",
+                    n=number(len(problems)),
+                    total=number(len(person_ids)),
+                    ward=campaign.ward(ward_code).name,
+                )
+            )
+            errors.extend(reason for pid in person_ids for reason in problems.get(pid, ()))
     if errors:
         return _render_students(campaign, errors, 400, form)
     try:
@@ -202,6 +538,47 @@ def place():
     if request.form.get("page"):
         kept["page"] = request.form["page"]
     return redirect(url_for("youth.students", **kept))
+
+
+@blueprint.get("/nhu-cau")
+@role_required(*ROLES)
+def needs():
+    """Each ward's seats for students, those the roster in force leaves empty, and the Youth Union's work there."""
+    campaign = _campaign_or_none()
+    if campaign is None:
+        return render_template("youth/needs.html", campaign=None)
+    teams = _teams()
+    assignments, version = _in_force()
+    live_campaign = (live.live_campaign() if assignments is not None else None) or campaign
+    today = live.today()
+    figures = ward_needs(live_campaign, assignments, teams, today)
+    only_short = request.args.get("thieu") == "1"
+    shown = sorted(
+        (need for need in figures.values() if need.short or not only_short),
+        key=lambda n: (-(n.missing_ahead or 0), -(n.missing or 0), fold(n.name)),
+    )
+    chosen = figures.get(request.args.get("ward", ""))
+    days = []
+    if chosen is not None:
+        days = [(day_label(day), asked, missing, day < today) for day, (asked, missing) in chosen.by_day.items()]
+    totals = {
+        "asked": sum(n.asked for n in figures.values()),
+        "missing_ahead": None if assignments is None else sum(n.missing_ahead or 0 for n in figures.values()),
+        "placed": sum(n.placed for n in figures.values()),
+        "short": sum(1 for n in figures.values() if n.short),
+    }
+    return render_template(
+        "youth/needs.html",
+        campaign=campaign,
+        version=version,
+        needs=shown,
+        ward_count=len(figures),
+        only_short=only_short,
+        chosen=chosen,
+        days=days,
+        today=day_label(today),
+        totals=totals,
+    )
 
 
 # ------------------------------------------------------------------------------------------- pins
@@ -300,6 +677,7 @@ def pin_problems(campaign: Campaign, person_id: str, ward_code: str, day: date |
 def _render_pins(
     campaign: Campaign | None, errors: list[str] | None = None, status: int = 200, form: dict | None = None
 ):
+    """The pin page: the search for a student (``q``), the pin form (``person`` prefills it) and the pins."""
     form = dict(form or {})
     if campaign is not None and "person_id" not in form:
         form["person_id"] = request.args.get("person", "").strip()
@@ -308,7 +686,34 @@ def _render_pins(
         form["ward_code"] = team.ward_code if team else ""
     days = [(d.isoformat(), day_label(d)) for d in campaign.dates] if campaign else []
     shifts = [(s.id, f"{s.name} ({shift_hours(s)})") for s in _service_shifts(campaign)] if campaign else []
-    wards = sorted(campaign.wards, key=lambda w: fold(w.name)) if campaign else []
+    wards = _wards_by_name(campaign) if campaign else []
+    query = request.args.get("q", "").strip()
+    found, found_total, chosen, ward_options = [], 0, None, []
+    if campaign is not None:
+        teams = _teams()
+        ward_names = {w.code: w.name for w in campaign.wards}
+        matches = find_students(campaign, query)
+        found_total = len(matches)
+        found = [
+            {
+                "person": p,
+                "home": ward_names.get(p.home_ward_code, p.home_ward_code),
+                "team_ward": ward_names.get(teams[p.id].ward_code, "") if p.id in teams else "",
+            }
+            for p in matches[:SEARCH_RESULTS_MAX]
+        ]
+        person = _maybe(campaign.person, form.get("person_id", ""))
+        if person is not None and person.pool is Pool.STUDENT:
+            team = teams.get(person.id)
+            chosen = {
+                "person": person,
+                "home": ward_names.get(person.home_ward_code, person.home_ward_code),
+                "team_ward": ward_names.get(team.ward_code, "") if team else "",
+            }
+        assignments, _version = _in_force()
+        live_campaign = (live.live_campaign() if assignments is not None else None) or campaign
+        needs = ward_needs(live_campaign, assignments, teams, live.today())
+        ward_options = [(w.code, need_option(w, needs.get(w.code))) for w in wards]
     return render_template(
         "youth/pins.html",
         campaign=campaign,
@@ -316,8 +721,15 @@ def _render_pins(
         days=days,
         shifts=shifts,
         wards=wards,
+        ward_options=ward_options,
         errors=errors or [],
         form=form,
+        query=query,
+        found=found,
+        found_total=found_total,
+        found_max=SEARCH_RESULTS_MAX,
+        chosen=chosen,
+        show_phones=_shows_phones(),
     ), status
 
 
