@@ -61,15 +61,24 @@ blueprint = Blueprint("coordinator", __name__, url_prefix="/dieu-phoi")
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GAPS_PER_PAGE = 100
+GAP_WARDS_PER_PAGE = 15  # the gap list pages by whole wards
 PEOPLE_PER_PAGE = 50
 DIFF_ROWS_SHOWN = 500
 RECENT_JOBS = 8
 MAX_TIME_LIMIT_SECONDS = 3600
 
-# Coverage of a ward (filled share of the person-slots asked, in percent) -> map colour, best first.
-COVERAGE_SCALE = ((100.0, "#2e7d32"), (95.0, "#9ccc65"), (80.0, "#fdd835"), (50.0, "#fb8c00"), (0.0, "#c62828"))
+# Coverage of a ward (filled share of the person-slots asked, in percent) -> map level and colour, best first.
+# Each level has a pattern too (web.charts.level_defs), so the map reads without colour and on paper.
+COVERAGE_SCALE = (
+    (100.0, "#2e7d32", "full"),
+    (95.0, "#9ccc65", "near"),
+    (80.0, "#fdd835", "some"),
+    (50.0, "#fb8c00", "many"),
+    (0.0, "#c62828", "severe"),
+)
 NO_DEMAND_COLOUR = "#cfd8dc"
+NO_DEMAND_LEVEL = "none"
+MAP_ORDERS = ("need", "coverage", "name")  # the ward list's orders: most missing first, lowest first, by name
 
 
 # ------------------------------------------------------------------------------------------------ forms
@@ -308,23 +317,50 @@ def _date_arg(name: str, campaign: Campaign) -> date | None:
 # ------------------------------------------------------------------------------------------------ figures
 
 
+def coverage_level(percent: float | None) -> str:
+    """The map level of a coverage percent: ``full``, ``near``, ``some``, ``many``, ``severe``, or ``none``."""
+    if percent is None:
+        return NO_DEMAND_LEVEL
+    for floor, _colour, level in COVERAGE_SCALE:
+        if percent >= floor:
+            return level
+    return COVERAGE_SCALE[-1][2]
+
+
 def coverage_colour(percent: float | None) -> str:
+    """The map colour of a coverage percent (grey when nothing is asked)."""
     if percent is None:
         return NO_DEMAND_COLOUR
-    for floor, colour in COVERAGE_SCALE:
+    for floor, colour, _level in COVERAGE_SCALE:
         if percent >= floor:
             return colour
     return COVERAGE_SCALE[-1][1]
 
 
-def coverage_legend() -> list[tuple[str, str]]:
+def coverage_legend() -> list[dict]:
+    """The map's levels, best first: key, colour, name in words and range in the reader's locale."""
+    from web.numbers import number, percent
+
+    names = {
+        "full": _("Đủ người"),
+        "near": _("Gần đủ"),
+        "some": _("Thiếu ít"),
+        "many": _("Thiếu nhiều"),
+        "severe": _("Thiếu nặng"),
+        NO_DEMAND_LEVEL: _("Không có yêu cầu"),
+    }
+    ranges = [
+        percent(100, 0),
+        f"{number(95)} – {percent(99.9)}",
+        f"{number(80)} – {_('dưới')} {percent(95, 0)}",
+        f"{number(50)} – {_('dưới')} {percent(80, 0)}",
+        f"{_('dưới')} {percent(50, 0)}",
+        "",
+    ]
+    levels = [(level, colour) for _floor, colour, level in COVERAGE_SCALE] + [(NO_DEMAND_LEVEL, NO_DEMAND_COLOUR)]
     return [
-        (COVERAGE_SCALE[0][1], "100"),
-        (COVERAGE_SCALE[1][1], "95 – 99.9"),
-        (COVERAGE_SCALE[2][1], "80 – 95"),
-        (COVERAGE_SCALE[3][1], "50 – 80"),
-        (COVERAGE_SCALE[4][1], "0 – 50"),
-        (NO_DEMAND_COLOUR, _("không có yêu cầu")),
+        {"key": key, "colour": colour, "name": names[key], "range": span}
+        for (key, colour), span in zip(levels, ranges, strict=True)
     ]
 
 
@@ -338,7 +374,11 @@ def missing_class(missing: int) -> str:
 
 
 def ward_map(campaign: Campaign, figures: list[WardFigures]) -> dict | None:
-    """The SVG map of the campaign's wards coloured by coverage, or None when the polygons are not available."""
+    """The SVG map of the campaign's wards by coverage level, or None when the polygons are not available.
+
+    Each path has its ward's figures, colour and level; ``unit`` is the size of the levels' pattern marks in
+    map units (about a hundredth of the map's width).
+    """
     from geo.svgmap import ward_map as build_map
 
     try:
@@ -353,9 +393,104 @@ def ward_map(campaign: Campaign, figures: list[WardFigures]) -> dict | None:
         if figure is None:
             continue
         paths.append(
-            {"code": code, "name": name, "d": path_d, "figure": figure, "colour": coverage_colour(figure.percent)}
+            {
+                "code": code,
+                "name": name,
+                "d": path_d,
+                "figure": figure,
+                "colour": coverage_colour(figure.percent),
+                "level": coverage_level(figure.percent),
+            }
         )
-    return {"view_box": svg.view_box, "paths": paths, "width": svg.width, "height": svg.height}
+    unit = round(max(svg.width, svg.height) / 110, 3)
+    return {"view_box": svg.view_box, "paths": paths, "width": svg.width, "height": svg.height, "unit": unit}
+
+
+def _ward_labels(figures: list[WardFigures]) -> dict[str, dict]:
+    """Each ward's figures as the map and the list show them, formatted once per page (Babel is not free):
+    ``percent``, ``missing``, ``asked``, ``level`` and ``label``, the ward's name with its figures in words."""
+    from web.numbers import number, percent
+
+    words = _("%(name)s: phủ %(percent)s, thiếu %(missing)s/%(asked)s người-ca, %(assigned)s phân công")
+    formatted: dict[int, str] = {}
+
+    def whole(value: int) -> str:
+        if value not in formatted:
+            formatted[value] = number(value)
+        return formatted[value]
+
+    labels = {}
+    for f in figures:
+        shown = {
+            "percent": percent(f.percent),
+            "missing": whole(f.missing),
+            "asked": whole(f.asked),
+            "level": coverage_level(f.percent),
+        }
+        shown["label"] = words % {**shown, "name": f.name, "assigned": whole(f.assigned)}
+        labels[f.code] = shown
+    return labels
+
+
+def _map_block(campaign: Campaign, roster, figures: list[WardFigures]) -> dict:
+    """The version page's map and charts: the day and shift chosen (GET ``date``, ``shift``), the map of that
+    coverage, the ward list beside it (GET ``order``: need, coverage or name; ``short=1``: short wards only)
+    and the city's coverage by day."""
+    from scheduler.coverage import coverage_by_day, ward_coverage
+    from web import charts
+
+    day = _date_arg("date", campaign)
+    shift_ids = [shift.id for shift in campaign.shifts]
+    shift = request.args.get("shift") if request.args.get("shift") in shift_ids else None
+    order = request.args.get("order") if request.args.get("order") in MAP_ORDERS else "need"
+    short_only = request.args.get("short") == "1"
+    chosen = figures if day is None and shift is None else ward_coverage(campaign, roster, day, shift)
+    rows = [f for f in chosen if f.missing or not short_only]
+    if order == "need":
+        rows.sort(key=lambda f: (-f.missing, f.percent if f.percent is not None else 101.0, f.name))
+    elif order == "coverage":
+        rows.sort(key=lambda f: (f.percent if f.percent is not None else 101.0, -f.missing, f.name))
+    else:
+        rows.sort(key=lambda f: f.name)
+    dates = list(campaign.dates)
+    index = dates.index(day) if day is not None else None
+    asked = sum(f.asked for f in chosen)
+    missing = sum(f.missing for f in chosen)
+    legend = coverage_legend()
+    labels = _ward_labels(chosen)
+    anchor = f"d{day.isoformat()}" if day is not None else None
+    shift_choices = [
+        (item.id, f"{item.name} ({format_time(item.start_minute)}–{format_time(item.end_minute)})")
+        for item in campaign.shifts
+    ]
+    return {
+        "map": ward_map(campaign, chosen),
+        "legend": legend,
+        "level_defs": charts.level_defs([(level["key"], level["colour"]) for level in legend], "sw-", 4),
+        "map_defs": charts.level_defs,
+        "map_levels": [(level["key"], level["colour"]) for level in legend],
+        "map_shifts": shift_choices,
+        "map_shift_label": dict(shift_choices).get(shift, ""),
+        "level_swatch": charts.level_swatch,
+        "level_names": {level["key"]: level["name"] for level in legend},
+        "coverage_level": coverage_level,
+        "map_day": day,
+        "map_shift": shift,
+        "map_order": order,
+        "map_short": short_only,
+        "map_rows": rows,
+        "map_labels": labels,
+        "ward_url": lambda code: url_for(
+            "coordinator.ward", version_id=request.view_args["version_id"], ward_code=code, _anchor=anchor
+        ),
+        "map_asked": asked,
+        "map_missing": missing,
+        "map_percent": 100.0 * (asked - missing) / asked if asked else None,
+        "map_short_wards": sum(1 for f in chosen if f.missing),
+        "previous_day": dates[index - 1] if index else None,
+        "next_day": dates[index + 1] if index is not None and index + 1 < len(dates) else None,
+        "day_chart": charts.day_coverage_chart(coverage_by_day(campaign, roster), _("Độ phủ toàn thành phố theo ngày")),
+    }
 
 
 def _loaded_report(campaign: Campaign, roster, version: RosterVersion) -> VerifyReport | None:
@@ -508,6 +643,17 @@ def rewritten_rules(toml_bytes: bytes, values: dict) -> bytes:
     return tomli_w.dumps(data).encode("utf-8")
 
 
+def _field_problem(form: RulesForm, problem) -> bool:
+    """Put a problem of a ``[rules]`` key under the form's field for it (the coordinator reads the field's label,
+    not ``rules.max_work_hours_per_day``); False when no field shows that key."""
+    key = (problem.column or "").removeprefix("rules.")
+    field = getattr(form, key, None) if (problem.column or "").startswith("rules.") else None
+    if field is None or not hasattr(field, "errors"):
+        return False
+    field.errors = [*field.errors, problem.message]
+    return True
+
+
 @blueprint.route("/quy-tac", methods=["GET", "POST"])
 @role_required("coordinator")
 def rules():
@@ -528,7 +674,8 @@ def rules():
             store.import_files({CAMPAIGN_FILE: content}, _username())
         except store.ImportRejected as rejected:
             flash(_("Quy tắc bị từ chối, chưa lưu gì: %(count)s lỗi.", count=rejected.count), "error")
-            return render_template("coordinator/rules.html", form=form, problems=rejected.problems), 422
+            others = [problem for problem in rejected.problems if not _field_problem(form, problem)]
+            return render_template("coordinator/rules.html", form=form, problems=others), 422
         flash(_("Đã lưu quy tắc. Hãy xếp lịch lại để áp dụng."))
         return redirect(url_for("coordinator.rules"))
     return render_template("coordinator/rules.html", form=form, problems=None)
@@ -613,8 +760,7 @@ def version(version_id: int):
         campaign=campaign,
         figures=figures,
         grid=grid,
-        map=ward_map(campaign, figures),
-        legend=coverage_legend(),
+        **_map_block(campaign, roster, figures),
         missing_class=missing_class,
         by_rule=missing_by_rule(roster),
         terms=store.terms_of(record),
@@ -629,31 +775,45 @@ def version(version_id: int):
 @blueprint.get("/phien-ban/<int:version_id>/thieu")
 @role_required("coordinator")
 def gaps(version_id: int):
-    """The version's unfilled slots with their explanations, filtered by ward and rule, one page at a time."""
+    """The version's unfilled slots grouped by ward and day, filtered by ward, rule, pool and date, each with
+    its cause and links to where its fix is made; a page holds whole wards."""
+    from web import gap_list
+
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    ward = request.args.get("ward") or None
-    rule = request.args.get("rule") or None
-    day = _date_arg("date", campaign)
-    rows = store.gaps(version_id, ward)
-    if rule:
-        rows = [row for row in rows if row.rule == rule]
-    if day:
-        rows = [row for row in rows if row.date == day]
-    page = _paginate(rows, GAPS_PER_PAGE)
+    rules_known = rule_labels()
+    pools_known = {**pool_labels(), gap_list.ANY_POOL: _("Bất kỳ lực lượng nào")}
+    ward_codes = {place.code for place in campaign.wards}
+    filters = gap_list.Filters(
+        ward=request.args.get("ward") if request.args.get("ward") in ward_codes else None,
+        rule=request.args.get("rule") if request.args.get("rule") in rules_known else None,
+        pool=request.args.get("pool") if request.args.get("pool") in pools_known else None,
+        day=_date_arg("date", campaign),
+    )
+    places = gap_list.FixPlaces.of(record, store.latest_published())
+    items = gap_list.gap_items(
+        campaign,
+        store.gaps(version_id, filters.ward),
+        places,
+        lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
+        rule_label,
+    )
+    items = gap_list.filtered(items, filters)
+    order = {place.code: index for index, place in enumerate(campaign.wards)}
+    groups = gap_list.grouped(items, lambda code: _ward_name(campaign, code), order)
+    page = _paginate(groups, GAP_WARDS_PER_PAGE)
     return render_template(
         "coordinator/gaps.html",
         version=record,
         campaign=campaign,
         page=page,
-        ward=ward,
-        rule=rule,
-        day=day,
-        rule_label=rule_label,
-        rule_labels=rule_labels(),
-        ward_name=lambda code: _ward_name(campaign, code),
-        slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
-        missing_total=sum(row.missing for row in rows),
+        filters=filters,
+        rule_labels=rules_known,
+        pool_labels=pools_known,
+        day_text=gap_list.day_text,
+        gap_count=len(items),
+        ward_count=len(groups),
+        missing_total=sum(item.row.missing for item in items),
     )
 
 
@@ -699,13 +859,14 @@ def people(version_id: int):
 @blueprint.get("/phien-ban/<int:version_id>/xa/<ward_code>")
 @role_required("coordinator")
 def ward(version_id: int, ward_code: str):
-    """One ward's roster by day and shift, with names and phone numbers, and its gaps.
+    """One ward's roster by day and shift, with names and phone numbers, its empty slots marked, and its gaps
+    by day with where each is fixed.
 
     The people whose slot an open event takes away (a cancellation, an absence) are struck through
     with "đã báo vắng", and the days they touch are counted again without them: a slot they leave
-    short is marked short.
+    short is marked short. On a phone the grid shows one day (``ngay``, else today or the first day).
     """
-    from web import live
+    from web import gap_list, live
 
     record = _version(version_id)
     campaign = _campaign_or_redirect()
@@ -723,18 +884,38 @@ def ward(version_id: int, ward_code: str):
     ] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
     roster = store.roster_of(record)
     missing = missing_by_ward_and_day(roster)
-    short: dict[tuple[date, str], int] = {}  # (day, column) -> people missing now, on the days events touch
+    gap_rows = store.gaps(version_id, ward_code)
+    short: dict[tuple[date, str], int] = {}  # (day, column) -> people missing
+    whole_day: dict[date, int] = defaultdict(int)  # day -> people missing over the whole day (telecom presence)
+    for gap in gap_rows:
+        key = gap.shift_id or (MOBILE_COLUMN if gap.mobile_point_id else None)
+        if key is None:
+            whole_day[gap.date] += gap.missing
+        else:
+            short[(gap.date, key)] = short.get((gap.date, key), 0) + gap.missing
     touched = {entry["date"] for entries in cells.values() for entry in entries if entry["cancelled"]}
     if touched:
         current = live.live_campaign() or campaign
         for day in touched:
             gaps = [g for g in live.day_shortfalls(current, roster, day, cancelled) if g.ward_code == ward_code]
             missing[(ward_code, day)] = sum(g.missing for g in gaps)
+            short = {key: count for key, count in short.items() if key[0] != day}
+            whole_day[day] = 0
             for gap in gaps:
                 key = gap.shift_id or (MOBILE_COLUMN if gap.mobile_point_id else None)
-                if key is not None:
+                if key is None:
+                    whole_day[day] += gap.missing
+                else:
                     short[(day, key)] = short.get((day, key), 0) + gap.missing
-    days = [(day, day_label(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
+    shown = _date_arg("ngay", campaign)
+    if shown is None:
+        shown = _today() if campaign.contains_date(_today()) else campaign.start_date
+    days = [(day, gap_list.day_text(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
+    places = gap_list.FixPlaces.of(record, store.latest_published())
+    items = gap_list.gap_items(
+        campaign, gap_rows, places, lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id), rule_label
+    )
+    gap_days = gap_list.grouped(items, lambda code: place.name, {}) if items else []
     return render_template(
         "coordinator/ward.html",
         version=record,
@@ -743,13 +924,15 @@ def ward(version_id: int, ward_code: str):
         cells=cells,
         columns=columns,
         days=days,
+        shown=shown,
         short=short,
+        whole_day=whole_day,
         cancelled_count=sum(1 for entries in cells.values() for entry in entries if entry["cancelled"]),
-        gaps=store.gaps(version_id, ward_code),
-        rule_label=rule_label,
+        gap_count=len(items),
+        gap_days=gap_days[0].days if gap_days else [],
         pool_labels=pool_labels(),
+        gap_pools={**pool_labels(), gap_list.ANY_POOL: _("Bất kỳ lực lượng nào")},
         pool_short=pool_short_labels(),
-        slot_name=lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
     )
 
 

@@ -1,0 +1,252 @@
+"""The gaps a coordinator acts on: a version's unfilled slots grouped by ward and day, filtered by rule, pool
+and date, each with what is missing, why (the explanation's cause), the suggested change and links to the
+pages where that change is made.
+
+The explanation and the suggestion are :mod:`scheduler.explain`'s sentences as stored with the version; the
+kind of change is read from the suggestion's first words, which :mod:`scheduler.explain` writes in one of five
+forms ("xếp …", "giao thêm …", "cho phép … trực thêm …", "nới giới hạn …", "thêm …"). The pool a gap needs is
+:func:`scheduler.candidates.seat_of`'s, the same one the repair's ranked list uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from scheduler.candidates import seat_of
+from scheduler.model import Campaign
+from web.models import RosterVersion, UnfilledRow
+
+# The pool filter's value for a gap any pool can fill (support staff of a shift).
+ANY_POOL = "any"
+
+FIX_PLACE = "place"  # a free person can take the slot
+FIX_WIDEN = "widen"  # a technician on duty nearby can answer for the ward too
+FIX_CAP = "cap"  # a person held back only by their weekly cap
+FIX_LIMIT = "limit"  # the night response limit is too short
+FIX_PEOPLE = "people"  # nobody can: more people are needed
+_FIX_PREFIXES = (
+    ("xếp ", FIX_PLACE),
+    ("giao thêm ", FIX_WIDEN),
+    ("cho phép ", FIX_CAP),
+    ("nới ", FIX_LIMIT),
+    ("thêm ", FIX_PEOPLE),
+)
+_CAPPED_PERSON = re.compile(r"\(([^()\s]+)\) trực thêm")
+
+
+@dataclass
+class GapItem:
+    """One unfilled slot as the list shows it."""
+
+    row: UnfilledRow
+    slot: str
+    rule: str
+    pool: str  # the pool it needs, or ANY_POOL
+    short_text: str  # "thiếu 1 nhân sự hỗ trợ"
+    cause: str  # why nobody is there, in words ("" when the explanation gives none)
+    suggestion: str
+    fix: str  # one of the FIX_* kinds, or ""
+    actions: list[tuple[str, str]] = field(default_factory=list)  # (label, url) where the fix is made
+
+
+@dataclass
+class DayGroup:
+    day: date
+    label: str
+    items: list[GapItem]
+
+    @property
+    def missing(self) -> int:
+        return sum(item.row.missing for item in self.items)
+
+
+@dataclass
+class WardGroup:
+    code: str
+    name: str
+    days: list[DayGroup]
+
+    @property
+    def count(self) -> int:
+        return sum(len(group.items) for group in self.days)
+
+    @property
+    def missing(self) -> int:
+        return sum(group.missing for group in self.days)
+
+
+@dataclass
+class Filters:
+    """The list's filters from the query string (an unknown value is ignored)."""
+
+    ward: str | None = None
+    rule: str | None = None
+    pool: str | None = None
+    day: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.ward, self.rule, self.pool, self.day))
+
+
+def day_text(day: date) -> str:
+    """The weekday and date in the reader's language: "Thứ Năm 24/07/2025", "Thursday 24/07/2025"."""
+    return format_date(day, "EEEE dd/MM/yyyy")
+
+
+def gap_pool(campaign: Campaign, row: UnfilledRow) -> str:
+    """The pool a gap needs (``student``, ``telecom``, ``technician``), or :data:`ANY_POOL`."""
+    from web.store import unfilled_of
+
+    gap = unfilled_of(row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need)
+    try:
+        _seat, pool = seat_of(campaign, gap)
+    except (KeyError, IndexError):
+        return ANY_POOL
+    return pool.value if pool is not None else ANY_POOL
+
+
+def fix_kind(suggestion: str) -> str:
+    """The kind of change a suggestion asks for (one of the ``FIX_*``), or "" when it is none of them."""
+    for prefix, kind in _FIX_PREFIXES:
+        if suggestion.startswith(prefix):
+            return kind
+    return ""
+
+
+def split_explanation(text: str) -> tuple[str, str]:
+    """(what is missing, why) of an explanation "<ward>, <day>, <slot>: thiếu 1 … — <why>"."""
+    head, _dash, cause = text.partition(" — ")
+    what = head.rsplit(": ", 1)[-1] if ": " in head else head
+    return _capitalised(what), _capitalised(cause)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass
+class FixPlaces:
+    """Where a version's fixes are made: a repair draft's empty seat, the repairs page, or a new solve."""
+
+    version_id: int
+    repair_draft: bool  # a draft of kind repair: its empty seats take a person from the ranked list
+    latest_published: bool  # the roster in force: repaired from "Sửa lịch"
+
+    @classmethod
+    def of(cls, record: RosterVersion, latest_published: RosterVersion | None) -> FixPlaces:
+        from web.models import db
+        from web.repairs import Repair
+
+        repair_draft = record.status == "draft" and db.session.get(Repair, record.id) is not None
+        latest = latest_published is not None and latest_published.id == record.id
+        return cls(record.id, repair_draft, latest)
+
+    def ward_day(self, row: UnfilledRow) -> tuple[str, str]:
+        day = row.date.isoformat()
+        return _("Xem ngày này ở xã, phường"), url_for(
+            "coordinator.ward", version_id=self.version_id, ward_code=row.ward_code, ngay=day, _anchor=f"d{day}"
+        )
+
+    def seat(self, row: UnfilledRow) -> tuple[str, str]:
+        """Where a person is put on the slot."""
+        if self.repair_draft:
+            from web.repairs import gap_key
+            from web.store import unfilled_of
+
+            gap = unfilled_of(
+                row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need
+            )
+            return _("Chọn người cho ô này"), url_for(
+                "coordinator.repair_seat", version_id=self.version_id, gap=gap_key(gap)
+            )
+        if self.latest_published:
+            return _("Sửa lịch đang áp dụng"), url_for("coordinator.repairs")
+        return _("Xếp lịch lại"), url_for("coordinator.generate")
+
+    def actions(self, item: GapItem) -> list[tuple[str, str]]:
+        """The links of one gap: its fix's page first, then the ward's day."""
+        row, found = item.row, []
+        if item.fix in (FIX_PLACE, FIX_WIDEN):
+            found.append(self.seat(row))
+        elif item.fix == FIX_CAP:
+            match = _CAPPED_PERSON.search(item.suggestion)
+            if match:
+                found.append((_("Xem người này"), url_for("coordinator.person", person_id=match.group(1))))
+            found.append(
+                (_("Đổi mức trần giờ của sinh viên"), url_for("coordinator.rules", _anchor="student_weekly_cap_hours"))
+            )
+        elif item.fix == FIX_LIMIT:
+            found.append(
+                (
+                    _("Đổi thời gian ứng cứu ban đêm"),
+                    url_for("coordinator.rules", _anchor="night_response_limit_minutes"),
+                )
+            )
+        elif item.fix == FIX_PEOPLE:
+            found.append((_("Nhập thêm người"), url_for("coordinator.import_data")))
+            if item.pool == "student":
+                found.append((_("Thành đoàn xếp sinh viên"), url_for("youth.students")))
+        found.append(self.ward_day(row))
+        return found
+
+
+def gap_items(
+    campaign: Campaign,
+    rows: Iterable[UnfilledRow],
+    places: FixPlaces,
+    slot_name: Callable[[UnfilledRow], str],
+    rule_label: Callable[[str], str],
+) -> list[GapItem]:
+    """Each stored gap as the list shows it, with its pool, words and links."""
+    items = []
+    for row in rows:
+        what, cause = split_explanation(row.explanation or "")
+        item = GapItem(
+            row=row,
+            slot=slot_name(row),
+            rule=rule_label(row.rule),
+            pool=gap_pool(campaign, row),
+            short_text=what,
+            cause=cause,
+            suggestion=_capitalised(row.suggestion or ""),
+            fix=fix_kind(row.suggestion or ""),
+        )
+        item.actions = places.actions(item)
+        items.append(item)
+    return items
+
+
+def filtered(items: list[GapItem], filters: Filters) -> list[GapItem]:
+    return [
+        item
+        for item in items
+        if (filters.ward is None or item.row.ward_code == filters.ward)
+        and (filters.rule is None or item.row.rule == filters.rule)
+        and (filters.pool is None or item.pool == filters.pool)
+        and (filters.day is None or item.row.date == filters.day)
+    ]
+
+
+def grouped(items: list[GapItem], ward_name: Callable[[str], str], order: dict[str, int]) -> list[WardGroup]:
+    """The gaps by ward (most people missing first, then the campaign's order), each ward's by day and slot."""
+    by_ward: dict[str, dict[date, list[GapItem]]] = {}
+    for item in items:
+        by_ward.setdefault(item.row.ward_code, {}).setdefault(item.row.date, []).append(item)
+    groups = [
+        WardGroup(
+            code,
+            ward_name(code),
+            [DayGroup(day, day_text(day), days[day]) for day in sorted(days)],
+        )
+        for code, days in by_ward.items()
+    ]
+    groups.sort(key=lambda group: (-group.missing, order.get(group.code, len(order)), group.code))
+    return groups
