@@ -1,0 +1,298 @@
+"""Every page of the coordinator's, the Youth Union's and the volunteer's journeys, and the public pages,
+walked in headless Chromium at a desk's 1366×768 and a phone's 390×844, checked by axe-core.
+
+Each page is visited once per size, as its user reaches it (signed in through the sign-in form; the
+volunteer through their signed link): axe-core (tests/browser/package.json, installed by ``npm ci``)
+must find no serious or critical violation, the page must not scroll sideways, and a full-page
+screenshot of it is saved to ``RAQUAN_ARTEFACTS_DIR`` (default ``artefacts/screenshots``).
+
+axe-core is added to each page by Playwright as an init script, which the page's Content Security
+Policy (``script-src 'self'``) does not apply to: the pages are checked exactly as they are served.
+Without axe-core the test is skipped, unless ``RAQUAN_REQUIRE_BROWSER`` is set (``.ci/run`` sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from scheduler.events import Event
+from tests.web.conftest import PASSWORD, ROOT, sign_in_page
+
+AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+ARTEFACTS = Path(os.environ.get("RAQUAN_ARTEFACTS_DIR") or ROOT / "artefacts" / "screenshots")
+SIZES = ((1366, 768), (390, 844))
+NOW = "2025-07-24T06:30"  # the tiny campaign's first morning, before its first shift
+SERIOUS = ("serious", "critical")
+SIDEWAYS = "sideways-scroll"  # this test's own finding: the page is wider than the window
+
+# Findings on pages whose templates are being reworked elsewhere, allowed here until those pages are
+# fixed: page name -> the axe rule ids (or SIDEWAYS) tolerated on it. Any other finding fails the test,
+# and an entry is removed as soon as its page is clean.
+ALLOWED: dict[str, set[str]] = {
+    # coordinator/version.html: the map's ward links sit inside an <svg role="img"> (an image may hold no links)
+    "version": {"nested-interactive"},
+    # coordinator/daily.html: the daily table is wider than a phone, outside any scrolling box
+    "daily": {SIDEWAYS},
+}
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """This walk runs on SQLite only: it checks pages, not the database."""
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    if not AXE.exists():
+        message = f"{AXE} not found: run `npm ci` in tests/browser (.ci/run does)"
+        if os.environ.get("RAQUAN_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE
+
+
+@dataclass
+class Finding:
+    page: str
+    size: str
+    rule: str
+    impact: str
+    help: str
+    targets: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.page} @ {self.size}: {self.rule} ({self.impact}) {self.help} — {', '.join(self.targets[:4])}"
+
+
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.map(v => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    targets: v.nodes.map(n => n.target.join(' ')),
+  }));
+}"""
+
+
+# The outermost elements that reach past the window's right edge (outside any scrolling box that fits).
+WIDE_ELEMENTS = """() => {
+  const width = window.innerWidth;
+  const fits = box => box.getBoundingClientRect().right <= width + 1;
+  const wide = [...document.querySelectorAll('body *')].filter(element => {
+    if (fits(element) || element.getBoundingClientRect().width === 0) return false;
+    for (let parent = element.parentElement; parent; parent = parent.parentElement) {
+      if (getComputedStyle(parent).overflowX !== 'visible' && fits(parent)) return false;
+    }
+    return true;
+  });
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + [...e.classList].map(c => '.' + c).join('');
+  return wide.filter(e => !wide.includes(e.parentElement)).slice(0, 4).map(name);
+}"""
+
+
+class Walk:
+    """One browser context per user and size; ``check`` runs axe-core and the width check on the page
+    shown, and saves its screenshot."""
+
+    def __init__(self, browser, base: str, axe: Path, width: int, height: int):
+        self.browser, self.base, self.axe = browser, base, axe
+        self.width, self.height = width, height
+        self.size = f"{width}x{height}"
+        self.findings: list[Finding] = []
+        self.checked: list[str] = []
+        self.seconds: dict[str, float] = {}
+        self.contexts = []
+
+    def page(self):
+        """A new page in a fresh context (no cookies): a new user."""
+        context = self.browser.new_context(viewport={"width": self.width, "height": self.height}, locale="vi-VN")
+        context.add_init_script(path=str(self.axe))
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    def visit(self, page, name: str, path: str, status: int = 200):
+        response = page.goto(self.base + path)
+        assert response is not None
+        if response.status != status:
+            self.findings.append(Finding(name, self.size, f"http-{response.status}", "critical", path))
+        self.check(page, name)
+        return page
+
+    def check(self, page, name: str) -> None:
+        started = time.perf_counter()
+        page.wait_for_load_state()
+        for violation in page.evaluate(RUN_AXE):
+            if violation["impact"] in SERIOUS:
+                self.findings.append(Finding(name, self.size, **violation))
+        scroll_width, window_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if scroll_width > window_width:
+            help_text = f"{scroll_width} px wide in a {window_width} px window"
+            wide = page.evaluate(WIDE_ELEMENTS)
+            self.findings.append(Finding(name, self.size, SIDEWAYS, "serious", help_text, wide))
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / f"{name}-{self.size}.png"), full_page=True)
+        self.checked.append(name)
+        self.seconds[name] = time.perf_counter() - started
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+# ------------------------------------------------------------------------------------------ set-up
+
+
+@dataclass
+class Campaign:
+    """What the walk needs to reach every page: ids made once, before the first size."""
+
+    published_id: int
+    person_id: str
+    link_path: str
+    ward_code: str
+    job_path: str = ""
+    draft_id: int = 0
+    repair_id: int = 0
+    seat_path: str = ""
+
+
+def _set_up(live_server) -> Campaign:
+    """The tiny campaign published, one student's cancellation recorded (so "Hôm nay", the events and
+    "Sửa lịch" have something to show)."""
+    from web import live, store
+    from web.codes import link_token
+
+    app = live_server.app
+    app.config.update(RAQUAN_NOW=NOW, RAQUAN_TODAY=NOW[:10], RAQUAN_REPAIR_SECONDS=5)
+    with app.app_context():
+        published = store.latest_published()
+        published_id = published.id
+        roster = store.roster_of(published)
+        campaign = store.campaign()
+        cancelled = next(a for a in roster.assignments if a.shift_id and a.date > campaign.start_date)
+        person_id = next(a.person_id for a in roster.assignments if a.person_id != cancelled.person_id)
+        live.record_event(
+            Event(
+                "cancellation",
+                datetime.fromisoformat(NOW),
+                "volunteer",
+                person_id=cancelled.person_id,
+                dates=(cancelled.date,),
+                slot_ids=(cancelled.shift_id,),
+                reason="Em bị sốt cao",
+            ),
+            "volunteer",
+            published_id,
+        )
+    token = link_token(app.config["SECRET_KEY"], person_id)
+    return Campaign(published_id, person_id, f"/ca-truc/l/{token}", cancelled.ward_code)
+
+
+# ------------------------------------------------------------------------------------------ the journeys
+
+
+def _public(walk: Walk) -> None:
+    page = walk.page()
+    walk.visit(page, "home", "/")
+    walk.visit(page, "sign-in", "/dang-nhap")
+    walk.visit(page, "not-found", "/khong-co-trang-nay", status=404)
+    walk.visit(page, "home-en", "/?lang=en")
+
+
+def _volunteer(walk: Walk, data: Campaign) -> None:
+    page = walk.page()
+    walk.visit(page, "volunteer-lookup", "/ca-truc/")
+    walk.visit(page, "volunteer-link", data.link_path)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/ca-truc/cua-toi"))
+    walk.check(page, "volunteer-shifts")
+    week = page.locator("a[data-week-view]")
+    if week.count():
+        week.first.click()
+        walk.check(page, "volunteer-week")
+
+
+def _youth(walk: Walk) -> None:
+    page = walk.page()
+    sign_in_page(page, walk.base, "thanhdoan")
+    walk.visit(page, "youth-students", "/thanh-doan/")
+    walk.visit(page, "youth-pins", "/thanh-doan/ghim")
+    walk.visit(page, "youth-counts", "/thanh-doan/so-luong")
+    walk.visit(page, "forbidden", "/dieu-phoi/", status=403)
+
+
+def _coordinator(walk: Walk, data: Campaign, first: bool) -> None:
+    page = walk.page()
+    sign_in_page(page, walk.base, "dieuphoi")
+    version = f"/dieu-phoi/phien-ban/{data.published_id}"
+    walk.visit(page, "dashboard", "/dieu-phoi/")
+    walk.visit(page, "import", "/dieu-phoi/nhap-du-lieu")
+    walk.visit(page, "rules", "/dieu-phoi/quy-tac")
+    walk.visit(page, "generate", "/dieu-phoi/xep-lich")
+    if first:  # "Xếp lịch": a short solve, its job page followed to the draft
+        page.fill("input[name=time_limit_seconds]", "3")
+        page.click("form.stack button[type=submit]")
+        page.wait_for_url(re.compile(r"/dieu-phoi/cong-viec/\d+"))
+        page.locator("a.button", has_text="#").wait_for(timeout=180_000)
+        data.job_path = page.url.removeprefix(walk.base)
+        data.draft_id = int(re.search(r"#(\d+)", page.locator("a.button", has_text="#").inner_text()).group(1))
+    walk.visit(page, "job", data.job_path)
+    walk.visit(page, "version", version)
+    walk.visit(page, "gaps", f"{version}/thieu")
+    walk.visit(page, "people", f"{version}/nguoi")
+    walk.visit(page, "ward", f"{version}/xa/{data.ward_code}")
+    walk.visit(page, "person", f"/dieu-phoi/nguoi/{data.person_id}")
+    walk.visit(page, "diff", f"/dieu-phoi/so-sanh?a={data.published_id}&b={data.draft_id}")
+    walk.visit(page, "daily", "/dieu-phoi/bao-cao-ngay")
+    walk.visit(page, "today", "/dieu-phoi/hom-nay")
+    walk.visit(page, "events", "/dieu-phoi/su-kien")
+    walk.visit(page, "repairs", "/dieu-phoi/sua-lich")
+    if first:  # a repair draft for the cancellation
+        page.locator("main form button[type=submit]", has_text="Tạo bản sửa lịch").click()
+        page.wait_for_url(re.compile(r"/dieu-phoi/sua-lich/\d+$"))
+        data.repair_id = int(re.search(r"/sua-lich/(\d+)$", page.url).group(1))
+    walk.visit(page, "repair", f"/dieu-phoi/sua-lich/{data.repair_id}")
+    if first:  # the optimiser's pick put back: the seat is empty again, and its ranked list is a page
+        page.locator("tr[data-change=added] button", has_text="Bỏ thay đổi").first.click()
+        page.wait_for_url(re.compile(r"/dieu-phoi/sua-lich/\d+$"))
+        data.repair_id = int(re.search(r"/sua-lich/(\d+)$", page.url).group(1))
+        page.locator("table.seats a", has_text="Chọn người").first.click()
+        page.wait_for_url(re.compile(r"/o-trong\?"))
+        data.seat_path = page.url.removeprefix(walk.base)
+    walk.visit(page, "repair-seat", data.seat_path)
+    walk.visit(page, "repair-publish", f"/dieu-phoi/sua-lich/{data.repair_id}/cong-bo")
+    walk.visit(page, "outbox", "/dieu-phoi/hop-thu-di")
+    walk.visit(page, "accounts", "/dieu-phoi/tai-khoan")
+
+
+def test_every_page_passes_axe_and_fits_at_both_sizes(live_server, browser, axe_script):
+    data = _set_up(live_server)
+    findings: list[Finding] = []
+    checked: dict[str, list[str]] = {}
+    for index, (width, height) in enumerate(SIZES):
+        walk = Walk(browser, live_server.url, axe_script, width, height)
+        try:
+            _public(walk)
+            _volunteer(walk, data)
+            _youth(walk)
+            _coordinator(walk, data, first=index == 0)
+        finally:
+            walk.close()
+        findings += walk.findings
+        checked[walk.size] = walk.checked
+        slowest = sorted(walk.seconds.items(), key=lambda item: -item[1])[:5]
+        print(walk.size, "checks took", ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest))
+
+    assert checked["1366x768"] == checked["390x844"]
+    assert len(checked["390x844"]) >= 25
+    new = [f for f in findings if f.rule not in ALLOWED.get(f.page, set())]
+    assert not new, "\n".join(map(str, new))
