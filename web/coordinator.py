@@ -13,9 +13,10 @@ import logging
 import math
 import re
 import tempfile
+import threading
 import tomllib
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from scheduler.loader import CAMPAIGN_FILE
 from scheduler.model import Campaign, Pool
 from scheduler.problems import CampaignLoadError
 from scheduler.report import (
+    PersonLoad,
     WardFigures,
     assignment_counts,
     daily_rows,
@@ -817,6 +819,45 @@ def gaps(version_id: int):
     )
 
 
+_loads_lock = threading.Lock()
+_loads_cache: OrderedDict = OrderedDict()
+LOADS_CACHE_ENTRIES = 4
+
+
+def _every_load(record: RosterVersion, campaign: Campaign, roster) -> list[PersonLoad]:
+    """Every person's load in a stored version, in the campaign's order.
+
+    Kept per process (the last :data:`LOADS_CACHE_ENTRIES`) by database, version, creation time and data
+    revision: a version's rows never change, and the caps and shifts change only with the revision.
+    """
+    key = (db.engine.url.render_as_string(hide_password=False), record.id, record.created_at, store.revision())
+    with _loads_lock:
+        if key in _loads_cache:
+            _loads_cache.move_to_end(key)
+            return _loads_cache[key]
+    loads = person_loads(campaign, roster, campaign.people)
+    with _loads_lock:
+        _loads_cache[key] = loads
+        while len(_loads_cache) > LOADS_CACHE_ENTRIES:
+            _loads_cache.popitem(last=False)
+    return loads
+
+
+def _load_spread_charts(loads: list[PersonLoad], pool: str | None) -> list:
+    """The people page's charts: per pool (or the one chosen), each person's hours in their busiest week."""
+    from web import charts
+
+    labels = pool_labels()
+    by_pool: dict[str, list[PersonLoad]] = defaultdict(list)
+    for load in loads:
+        by_pool[load.person.pool.value].append(load)
+    return [
+        charts.load_spread_chart(by_pool[value], label, f"loads-{value}")
+        for value, label in labels.items()
+        if by_pool.get(value) and (pool is None or pool == value)
+    ]
+
+
 @blueprint.get("/phien-ban/<int:version_id>/nguoi")
 @role_required("coordinator")
 def people(version_id: int):
@@ -840,13 +881,16 @@ def people(version_id: int):
     elif order == "least":
         chosen.sort(key=lambda p: (counts.get(p.id, 0), p.id))
     page = _paginate(chosen, PEOPLE_PER_PAGE)
-    loads = person_loads(campaign, roster, page.items)
+    every_load = _every_load(record, campaign, roster)
+    by_id = {load.person.id: load for load in every_load}
+    loads = [by_id[p.id] for p in page.items]
     return render_template(
         "coordinator/people.html",
         version=record,
         campaign=campaign,
         page=page,
         loads=loads,
+        spread_charts=_load_spread_charts(every_load, pool),
         pool=pool,
         q=request.args.get("q", ""),
         order=order,
