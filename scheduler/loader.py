@@ -3,7 +3,7 @@
 A campaign directory holds four files and an optional fifth (``docs/data-format.md``
 describes every column)::
 
-    campaign.toml                 name, province, calendar, [[shifts]], [rules], [weights], [solver]
+    campaign.toml                 name, province, calendar, [[shifts]], [rules], [weights], [solver], [volunteers]
     wards.csv | wards.xlsx        the campaign's wards and what each needs
     people.csv | people.xlsx      the three pools of people
     mobile_points.csv | .xlsx     the mobile service points
@@ -64,7 +64,7 @@ from scheduler.model import (
     WardDemand,
 )
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, number_vi
-from scheduler.settings import SolveSettings, settings_from_table
+from scheduler.settings import SolveSettings, VolunteerSettings, settings_from_table, volunteer_settings_from_table
 from scheduler.tables import (
     MOBILE_POINTS,
     PEOPLE,
@@ -103,7 +103,7 @@ RULE_KEYS: dict[str, tuple[str, str, int, int]] = {
     "auto_dispatch_urgent": ("auto_dispatch_urgent", "bool", 0, 1),
     "ward_staff_list_deadline": ("ward_staff_list_deadline_minute", "time", 0, 0),
 }
-TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights", "solver")
+TOP_KEYS = ("name", "province", "start_date", "days", "shifts", "rules", "weights", "solver", "volunteers")
 # campaign.toml [weights]: the fields of SoftWeights, whole numbers from 0 to MAX_WEIGHT.
 WEIGHT_KEYS = tuple(SoftWeights.__dataclass_fields__)
 MAX_WEIGHT = 1_000_000
@@ -223,6 +223,7 @@ class Settings:
     rules: CampaignRules | None = None
     weights: SoftWeights | None = None
     solver: SolveSettings = field(default_factory=SolveSettings)
+    volunteers: VolunteerSettings = field(default_factory=VolunteerSettings)
 
 
 def read_settings(path: Path | MemoryFile | None) -> tuple[Settings, list[Problem]]:
@@ -293,7 +294,37 @@ def read_settings(path: Path | MemoryFile | None) -> tuple[Settings, list[Proble
     settings.solver, solver_problems = settings_from_table(data.get("solver", {}))
     for key, message in solver_problems:
         problem(key, message)
+    settings.volunteers, volunteer_problems = volunteer_settings_from_table(
+        data.get("volunteers", {}), _ward_code_in(settings.province)
+    )
+    for key, message in volunteer_problems:
+        problem(key, message)
     return settings, problems
+
+
+def _ward_code_in(province: Province | None):
+    """A ward as written -> its code in ``province`` (ValueError with the reason); None without a province."""
+    if province is None:
+        return None
+
+    def ward_code(text: str) -> str:
+        try:
+            return cells.parse_ward(text, province.name).code
+        except CellError as error:
+            raise ValueError(str(error)) from None
+
+    return ward_code
+
+
+def read_volunteer_settings(path: Path | MemoryFile | None) -> VolunteerSettings:
+    """``[volunteers]`` of campaign.toml (on disk or in memory): the defaults where it says nothing.
+
+    As with :func:`read_solve_settings`, a campaign whose ``[volunteers]`` has a problem does not load, so
+    here a bad key simply keeps its default.
+    """
+    if path is None or (isinstance(path, Path) and not path.is_file()):
+        return VolunteerSettings()
+    return read_settings(path)[0].volunteers
 
 
 def read_solve_settings(path: Path | MemoryFile | None) -> SolveSettings:

@@ -35,7 +35,7 @@ from scheduler import events as domain
 from scheduler.cells import CellError, clean, format_date, format_time, parse_phone
 from scheduler.changes import roster_changes
 from scheduler.model import MINUTES_PER_DAY, Campaign, Shift
-from web import live, outbox, sessions, store
+from web import live, outbox, sessions, shift_card, store
 from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_from_feed_token, person_from_token
 from web.forms import ActionForm
 from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
@@ -183,7 +183,39 @@ def normalised_phone(text: str) -> str | None:
 
 
 def _render_lookup(error: str | None = None, status: int = 200, phone: str = ""):
-    return render_template("volunteer/lookup.html", error=error, phone=phone, code_digits=CODE_DIGITS), status
+    """The sign-in page; under "Quên mã?" the coordinators' hotline and, for the ward chosen (``?xa=``), its
+    contact, from ``[volunteers]`` of campaign.toml."""
+    settings = shift_card.volunteer_settings()
+    campaign = _campaign_or_none()
+    wards = []
+    if campaign is not None:
+        for code, contact in settings.wards:
+            ward = _maybe(campaign.ward, code)
+            if ward is not None and contact.phone:
+                wards.append((code, ward.name))
+        wards.sort(key=lambda pair: pair[1])
+    chosen = request.args.get("xa", "")[:10]
+    ward_contact = None
+    if chosen and any(code == chosen for code, _name in wards):
+        ward_contact = {"ward": dict(wards)[chosen], **shift_card.contacts(settings, chosen)[0]}
+    return render_template(
+        "volunteer/lookup.html",
+        error=error,
+        phone=phone,
+        code_digits=CODE_DIGITS,
+        hotline=shift_card.hotline_contact(settings),
+        contact_wards=wards,
+        chosen_ward=chosen,
+        ward_contact=ward_contact,
+    ), status
+
+
+def _campaign_or_none() -> Campaign | None:
+    """The stored campaign, or None when there is none or it does not load (the sign-in page still works)."""
+    try:
+        return store.campaign()
+    except Exception:  # CampaignLoadError: the coordinators' pages say why
+        return None
 
 
 def code_checks(phone_subject: str, address: str, known_device: bool = False) -> list[tuple[Limit, str]]:
@@ -466,10 +498,16 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
     rows = sorted(rows, key=lambda r: (r.date, _sort_minute(campaign, r)))
     reported = reported_slots(person_id)
     at = now()
+    settings = shift_card.volunteer_settings()
+    person = _maybe(campaign.person, person_id) if campaign else None
+    pool = person.pool.value if person else ""
     items = []
     for row in rows:
         ward = _maybe(campaign.ward, row.ward_code) if campaign else None
         times = _times(campaign, row.date, row.shift_id, row.mobile_point_id)
+        point = _maybe(campaign.mobile_point, row.mobile_point_id) if campaign and row.mobile_point_id else None
+        shift = _maybe(campaign.shift, row.shift_id) if campaign and row.shift_id else None
+        kind = "mobile_point" if row.mobile_point_id else (shift.kind.value if shift else "")
         start, end = _bounds(row.date, times)
         names = []
         for other in colleagues.get(_slot(row), ()):
@@ -488,12 +526,9 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
                 "ward": ward.name if ward else row.ward_code,
                 "covered": [getattr(_maybe(campaign.ward, c), "name", c) if campaign else c for c in covered],
                 "colleagues": names,
-                "geo": f"geo:{ward.lat},{ward.lon}" if ward else "",
-                "osm": (
-                    f"https://www.openstreetmap.org/?mlat={ward.lat}&mlon={ward.lon}#map=16/{ward.lat}/{ward.lon}"
-                    if ward
-                    else ""
-                ),
+                **shift_card.place(campaign, settings, row.ward_code, point),
+                "contacts": shift_card.contacts(settings, row.ward_code),
+                "bring": shift_card.bring(settings, pool, kind),
                 "upcoming": end > at,
                 "cancellable": start > at,
                 "today": row.date == at.date(),
@@ -991,4 +1026,32 @@ def calendar(token: str):
         body,
         mimetype="text/calendar",
         headers={"Content-Disposition": 'inline; filename="ra-quan.ics"', "Cache-Control": "no-cache, private"},
+    )
+
+
+# ------------------------------------------------------------------------------------------- the week
+
+
+@blueprint.get("/tuan")
+def my_week():
+    """The volunteer's week, Monday first (``?tuan=`` any ISO date of the week; this week by default): each day's
+    shifts with hours and place, today marked, the previous and next week; seven columns on a wide screen or
+    on paper, the days stacked on a phone."""
+    person_id = _signed_in_person_id()
+    if person_id is None:
+        return redirect(url_for("volunteer.lookup"))
+    campaign = store.campaign()
+    person = _maybe(campaign.person, person_id) if campaign else None
+    version = store.latest_published()
+    items = describe(campaign, version, person_id) if version else []
+    at = today()
+    start = shift_card.week_start(request.args.get("tuan", "")[:20], at, campaign, items)
+    return render_template(
+        "volunteer/week.html",
+        person=person,
+        greeting=first_name(person.name) if person else "",
+        version=version,
+        week=shift_card.week(items, start, at, campaign),
+        weekday_name=weekday_name,
+        published=format_date(_local_date(version.published_at)) if version else "",
     )
