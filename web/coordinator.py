@@ -55,7 +55,7 @@ from web.auth import current_user, role_required
 from web.edge import parse_id
 from web.forms import ActionForm, Form, WholeNumberField
 from web.jobs import JobBusy
-from web.models import AssignmentRow, CampaignFile, Job, PersonCredential, RosterVersion, db
+from web.models import AssignmentRow, CampaignFile, Job, PersonCredential, RosterVersion, UnfilledRow, db
 
 logger = logging.getLogger(__name__)
 
@@ -406,6 +406,15 @@ def ward_map(campaign: Campaign, figures: list[WardFigures]) -> dict | None:
         )
     unit = round(max(svg.width, svg.height) / 110, 3)
     return {"view_box": svg.view_box, "paths": paths, "width": svg.width, "height": svg.height, "unit": unit}
+
+
+@blueprint.context_processor
+def _chart_helpers():
+    """The charts the ward and gaps pages draw: ``ward_coverage_chart(version, place)``,
+    ``shortfall_chart(version)``."""
+    from web import charts
+
+    return {"ward_coverage_chart": charts.ward_coverage_chart, "shortfall_chart": charts.version_shortfall_chart}
 
 
 def _ward_labels(figures: list[WardFigures]) -> dict[str, dict]:
@@ -1149,14 +1158,19 @@ def _today() -> date:
 @blueprint.get("/bao-cao-ngay")
 @role_required("coordinator")
 def daily_report():
-    """Every ward's coverage on one day of the latest published roster (the 16:00 report), printable, and the
-    day's incidents: reported, resolved, minutes to arrival and resolution, late ones, wards left uncovered."""
+    """Every ward's coverage on one day of the latest published roster (the 16:00 report), short wards first
+    with their reasons, the totals, and the day's incidents: reported, resolved, minutes to arrival and
+    resolution, late ones, wards left uncovered. It prints as an administrative report of the body chosen in
+    ``don_vi`` (the Department, the public-administration service centre, or one ward, then of that ward only)."""
     campaign = _campaign_or_redirect()
     record = store.latest_published()
     day = _date_arg("date", campaign)
     if day is None:
         day = _today() if campaign.contains_date(_today()) else campaign.start_date
-    rows, cancelled_by_ward = [], Counter()
+    senders = report_senders(campaign)
+    sender = request.args.get("don_vi") if request.args.get("don_vi") in senders else DEFAULT_SENDER
+    sender_ward = sender if campaign.has("wards", sender) else None
+    rows, cancelled_by_ward, day_gaps = [], Counter(), []
     if record:
         from web import live
 
@@ -1165,24 +1179,120 @@ def daily_report():
         if cancelled or live.count_events("open"):
             # The day as it stands: the cancelled assignments off, the gaps recomputed by the checker's rules.
             current = live.live_campaign() or campaign
-            rows = daily_rows(current, live.day_roster(current, roster, day, cancelled), day)
+            standing = live.day_roster(current, roster, day, cancelled)
+            rows = daily_rows(current, standing, day)
             cancelled_by_ward = Counter(a.ward_code for a in roster.assignments if live.is_cancelled(cancelled, a))
+            day_gaps = list(standing.unfilled)
         else:
             rows = daily_rows(campaign, roster, day)
+            day_gaps = [gap for gap in roster.unfilled if gap.date == day]
+    if sender_ward:
+        rows = [row for row in rows if row.code == sender_ward]
+    order = {place.code: index for index, place in enumerate(campaign.wards)}
+    rows.sort(key=lambda row: (not row.missing, -row.missing, order.get(row.code, 0)))
+    reasons = _short_reasons(campaign, record.id if record else None, day, day_gaps, cancelled_by_ward)
     from web import desk, live, visit_plans
 
+    incidents = desk.day_incidents(live.live_campaign() or campaign, day, live.now())
+    visits = visit_plans.day_figures(day, campaign)
+    if sender_ward:
+        incidents.wards = [ward for ward in incidents.wards if ward["code"] == sender_ward]
+        visits = {**visits, "wards": [ward for ward in visits["wards"] if ward["code"] == sender_ward]}
     return render_template(
         "coordinator/daily.html",
-        visits=visit_plans.day_figures(day, campaign),
+        visits=visits,
         campaign=campaign,
         version=record,
-        incidents=desk.day_incidents(live.live_campaign() or campaign, day, live.now()),
+        incidents=incidents,
         day=day,
         day_text=day_label(day),
         rows=rows,
+        reasons=reasons,
+        totals=_daily_totals(rows, cancelled_by_ward),
         cancelled=cancelled_by_ward,
+        senders=senders,
+        sender=sender,
+        sender_ward=sender_ward,
+        agency=senders[sender],
         generated=datetime.now(TIMEZONE),
+        card_labels=css_string,
     )
+
+
+DEFAULT_SENDER = "so"
+
+
+def report_senders(campaign: Campaign) -> dict[str, tuple[str, str]]:
+    """The bodies that send the daily report: value -> (the body above it, the body itself), for the header."""
+    city = _("UBND %(province)s", province=_province_name(campaign)).upper()
+    senders = {
+        DEFAULT_SENDER: (city, _("Sở Khoa học và Công nghệ").upper()),
+        "trung_tam": (city, _("Trung tâm Phục vụ hành chính công").upper()),
+    }
+    for place in campaign.wards:
+        senders[place.code] = (city, _("UBND %(ward)s", ward=place.name).upper())
+    return senders
+
+
+def _province_name(campaign: Campaign) -> str:
+    """ "Thành phố Hà Nội" for the campaign's province (its code, when the places are not known)."""
+    try:
+        from geo.units import province_name
+
+        return province_name(campaign.province)
+    except Exception:  # the header still prints without the full name
+        return _("Thành phố Hà Nội") if campaign.province in ("01", "Hà Nội", "Ha Noi") else campaign.province
+
+
+def _short_reasons(
+    campaign: Campaign, version_id: int | None, day: date, day_gaps, cancelled_by_ward: Counter
+) -> dict[str, list[str]]:
+    """Each short ward's reasons on ``day``: the slot, who is missing, and why (the stored explanation's cause),
+    and how many people sent word they cannot come."""
+    from web import gap_list
+
+    causes: dict[tuple, str] = {}
+    if version_id is not None:
+        for row in db.session.scalars(
+            select(UnfilledRow).where(UnfilledRow.version_id == version_id, UnfilledRow.date == day)
+        ):
+            key = (row.rule, row.ward_code, row.shift_id, row.mobile_point_id, row.need or "")
+            causes[key] = gap_list.split_explanation(row.explanation or "")[1]
+    pools = pool_labels()
+    reasons: dict[str, list[str]] = defaultdict(list)
+    for gap in day_gaps:
+        who = pools[gap_list.gap_pool(campaign, gap)].lower() if gap_list.gap_pool(campaign, gap) in pools else None
+        text = _(
+            "%(slot)s: thiếu %(count)s %(who)s",
+            slot=_slot_name(campaign, gap.shift_id, gap.mobile_point_id),
+            count=number(gap.missing),
+            who=who or _("nhân sự hỗ trợ"),
+        )
+        cause = causes.get((gap.rule, gap.ward_code, gap.shift_id, gap.mobile_point_id, gap.need or ""))
+        reasons[gap.ward_code].append(f"{text} — {cause}" if cause else text)
+    for code, count in cancelled_by_ward.items():
+        reasons[code].append(_("%(count)s người báo vắng, chưa có người thay", count=number(count)))
+    return reasons
+
+
+def _daily_totals(rows, cancelled_by_ward: Counter) -> dict:
+    """The report's totals over its rows."""
+    return {
+        "wards": len(rows),
+        "short": sum(1 for row in rows if row.missing),
+        "assigned": sum(row.assigned for row in rows),
+        "missing": sum(row.missing for row in rows),
+        "telecom_present": sum(1 for row in rows if row.telecom_present),
+        "telecom_required": sum(1 for row in rows if row.telecom_required),
+        "oncall_covered_hours": sum(row.oncall_covered_hours for row in rows if row.oncall_required),
+        "oncall_asked_hours": sum(row.oncall_asked_hours for row in rows if row.oncall_required),
+        "cancelled": sum(cancelled_by_ward.get(row.code, 0) for row in rows),
+    }
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal, every character but letters, digits and spaces escaped."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(text)) + '"'
 
 
 # ------------------------------------------------------------------------------------------------ one person
