@@ -124,6 +124,9 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     for module in (public, coordinator, youth, volunteer, api, outbox, desk, ward, technician, visit_plans):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(visit_intake.blueprint)  # the ward's daily list of visits, under /xa-phuong/danh-sach
+    from web import swaps
+
+    app.register_blueprint(swaps.blueprint)  # volunteers' offers, swaps and busy days; the coordinator's approval
 
     app.extensions["raquan_ready"] = threading.Event()
     app.extensions["raquan_jobs"] = JobRunner(app, directory / "jobs", app.config["RAQUAN_SOLVE_WORKERS"])

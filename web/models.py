@@ -246,3 +246,39 @@ def _refuse_changes_to_published(mapper, connection, target) -> None:
 def _refuse_deleting_published(mapper, connection, target) -> None:
     if target.status == "published":
         raise PublishedVersionError(f"roster version {target.id} is published and cannot be deleted")
+
+
+SWAP_KINDS = ("offer", "swap")  # give a shift away, or exchange it for one of the colleague's
+SWAP_STATES = ("open", "accepted", "applying", "approved", "refused", "stale", "withdrawn", "declined")
+SWAP_WAITING = ("open", "accepted")
+
+
+class SwapRequest(db.Model):
+    """A volunteer's request to give one of their shifts to a colleague (``offer``) or to exchange it for one of a
+    named colleague's (``swap``), and where it stands.
+
+    ``give_key`` is the requester's assignment and ``take_key`` the colleague's in a swap, each as
+    :func:`web.repairs.change_key` writes it. ``to_person_id`` is empty while an offer is open to anyone who may
+    take it. States: ``open`` (waiting for the colleague), ``accepted`` (waiting for the coordinator),
+    ``applying`` (a new version is being made), ``approved`` (``applied_version_id``), ``refused`` (by the
+    coordinator), ``stale`` (the roster changed under it and the rules no longer allow it), ``withdrawn`` (by the
+    requester), ``declined`` (by the colleague). ``reasons`` is a JSON list of why it was refused or went stale.
+    Every change of state is one conditional UPDATE from the state seen (one click never applies twice).
+    """
+
+    __tablename__ = "swap_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(db.String(20))
+    state: Mapped[str] = mapped_column(db.String(20), default="open", index=True)
+    from_person_id: Mapped[str] = mapped_column(db.String(40), index=True)
+    give_key: Mapped[str] = mapped_column(db.String(200))
+    to_person_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True, index=True)
+    take_key: Mapped[str | None] = mapped_column(db.String(200), nullable=True)
+    note: Mapped[str] = mapped_column(db.Text, default="")
+    reasons: Mapped[str] = mapped_column(db.Text, default="")
+    version_id: Mapped[int | None] = mapped_column(nullable=True)  # the published version last checked against
+    applied_version_id: Mapped[int | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decided_by: Mapped[str] = mapped_column(db.String(80), default="")
