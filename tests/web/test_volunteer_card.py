@@ -323,6 +323,8 @@ def _no_sideways_scroll(page) -> None:
 
 
 def _tap_size(page, selector: str) -> None:
+    """Every visible match of ``selector`` is at least 44 × 44 px."""
+    selector += ":visible"
     boxes = [page.locator(selector).nth(i).bounding_box() for i in range(page.locator(selector).count())]
     assert boxes, selector
     for box in boxes:
