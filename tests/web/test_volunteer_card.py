@@ -235,7 +235,7 @@ def test_the_next_week_links_back_and_to_the_week_of_the_next_shift(card_app):
     page = client.get("/ca-truc/tuan?tuan=2025-07-30").get_data(as_text=True)
     assert _week_days(page)[0] == "2025-07-28"
     assert 'aria-current="date"' not in page
-    assert "Tuần này bạn không có ca nào." in page
+    assert "Bạn không có ca nào trong tuần này." in page
     assert 'href="/ca-truc/tuan?tuan=2025-07-21" rel="prev"' in page and "data-next-week" not in page
     assert 'href="/ca-truc/tuan?tuan=2025-07-21" data-next-shift-week' in page
 
