@@ -5,9 +5,13 @@
   (:mod:`web.limits`) before the code is checked and refused with 429 past :data:`ADDRESS_LIMIT`,
   :data:`PAIR_LIMIT` or :data:`PHONE_LIMIT`; if they cannot be counted the attempt is refused (503);
 - ``link`` / ``link_confirm``: a signed, expiring personal link (:func:`web.codes.link_token`) shows a
-  confirm button, and its POST signs the volunteer in;
-- ``my_shifts``: the volunteer's assignments in the latest published version, with the first names
-  of the others on the same shift at the same place (never their phone numbers) and map links;
+  confirm button, and its POST signs the volunteer in; under "Quên mã?" the sign-in page gives the
+  coordinators' hotline and, for a ward picked, its contact (``[volunteers]`` of campaign.toml);
+- ``my_shifts``: the volunteer's assignments in the latest published version, each card saying where (the
+  ward office's address or the mobile point's place, with a map link to that place), with whom (the first
+  names of the others on the same shift at the same place, never their phone numbers), whom to call and what
+  to bring (:mod:`web.shift_card`);
+- ``my_week``: the same shifts as a week, Monday to Sunday, today marked;
 - ``calendar``: the same assignments as an iCalendar feed, always from the latest published version;
 - ``cancel``: "Tôi không thể đến" for one of the volunteer's own upcoming assignments.
 
