@@ -1214,34 +1214,43 @@ def daily_report():
         sender=sender,
         sender_ward=sender_ward,
         agency=senders[sender],
+        recipients=_report_recipients(sender),
         generated=datetime.now(TIMEZONE),
-        card_labels=css_string,
+        card_labels_css=css_string,
     )
 
 
 DEFAULT_SENDER = "so"
 
 
-def report_senders(campaign: Campaign) -> dict[str, tuple[str, str]]:
-    """The bodies that send the daily report: value -> (the body above it, the body itself), for the header."""
-    city = _("UBND %(province)s", province=_province_name(campaign)).upper()
+def report_senders(campaign: Campaign) -> dict[str, tuple[str, str, str]]:
+    """The bodies that send the daily report: value -> (the body above it, the body itself, the place named
+    before the date), for the administrative header."""
+    city = _("UBND %(province)s", province=campaign.province).upper()
+    place = _short_place(campaign.province)
     senders = {
-        DEFAULT_SENDER: (city, _("Sở Khoa học và Công nghệ").upper()),
-        "trung_tam": (city, _("Trung tâm Phục vụ hành chính công").upper()),
+        DEFAULT_SENDER: (city, _("Sở Khoa học và Công nghệ").upper(), place),
+        "trung_tam": (city, _("Trung tâm Phục vụ hành chính công").upper(), place),
     }
-    for place in campaign.wards:
-        senders[place.code] = (city, _("UBND %(ward)s", ward=place.name).upper())
+    for ward in campaign.wards:
+        senders[ward.code] = (city, _("UBND %(ward)s", ward=ward.name).upper(), _short_place(ward.name))
     return senders
 
 
-def _province_name(campaign: Campaign) -> str:
-    """ "Thành phố Hà Nội" for the campaign's province (its code, when the places are not known)."""
-    try:
-        from geo.units import province_name
+def _report_recipients(sender: str) -> list[str]:
+    """Where the report goes ("Nơi nhận"): the city, the Department when another body sends it, the archive."""
+    recipients = [_("UBND Thành phố (để báo cáo);")]
+    if sender != DEFAULT_SENDER:
+        recipients.append(_("Sở Khoa học và Công nghệ (để tổng hợp);"))
+    return [*recipients, _("Lưu: VT.")]
 
-        return province_name(campaign.province)
-    except Exception:  # the header still prints without the full name
-        return _("Thành phố Hà Nội") if campaign.province in ("01", "Hà Nội", "Ha Noi") else campaign.province
+
+def _short_place(name: str) -> str:
+    """ "Thành phố Hà Nội" -> "Hà Nội", "Phường Định Công" -> "Định Công": the place before a document's date."""
+    for prefix in ("Thành phố ", "Tỉnh ", "Phường ", "Xã ", "Đặc khu "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
 
 
 def _short_reasons(
@@ -1250,6 +1259,7 @@ def _short_reasons(
     """Each short ward's reasons on ``day``: the slot, who is missing, and why (the stored explanation's cause),
     and how many people sent word they cannot come."""
     from web import gap_list
+    from web.numbers import number
 
     causes: dict[tuple, str] = {}
     if version_id is not None:
@@ -1257,16 +1267,17 @@ def _short_reasons(
             select(UnfilledRow).where(UnfilledRow.version_id == version_id, UnfilledRow.date == day)
         ):
             key = (row.rule, row.ward_code, row.shift_id, row.mobile_point_id, row.need or "")
-            causes[key] = gap_list.split_explanation(row.explanation or "")[1]
+            causes[key] = (row.explanation or "").partition(" — ")[2]
     pools = pool_labels()
     reasons: dict[str, list[str]] = defaultdict(list)
     for gap in day_gaps:
-        who = pools[gap_list.gap_pool(campaign, gap)].lower() if gap_list.gap_pool(campaign, gap) in pools else None
+        pool = gap_list.gap_pool(campaign, gap)
+        who = pools[pool].lower() if pool in pools else _("nhân sự hỗ trợ")
         text = _(
             "%(slot)s: thiếu %(count)s %(who)s",
             slot=_slot_name(campaign, gap.shift_id, gap.mobile_point_id),
             count=number(gap.missing),
-            who=who or _("nhân sự hỗ trợ"),
+            who=who,
         )
         cause = causes.get((gap.rule, gap.ward_code, gap.shift_id, gap.mobile_point_id, gap.need or ""))
         reasons[gap.ward_code].append(f"{text} — {cause}" if cause else text)
