@@ -1209,9 +1209,22 @@ def first_card() -> bool:
     return first
 
 
+def menu_label() -> str:
+    """The coordinators' menu entry: "Đổi ca", with the number of requests waiting for approval when there are some."""
+    from web.numbers import number
+
+    count = waiting_count()
+    return _("Đổi ca (%(count)s)", count=number(count)) if count else _("Đổi ca")
+
+
 @blueprint.app_context_processor
-def _card_helpers():
-    return {"swap_card_state": card_state, "swap_first_card": first_card, "swap_states": state_labels}
+def _template_helpers():
+    return {
+        "swap_card_state": card_state,
+        "swap_first_card": first_card,
+        "swap_states": state_labels,
+        "swap_menu_label": menu_label,
+    }
 
 
 # ------------------------------------------------------------------------------------------------ the coordinator's page
