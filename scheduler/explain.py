@@ -65,6 +65,120 @@ REASONS = (
 )
 
 
+LANGUAGES = ("vi", "en")
+
+# The explanations' words, one table per language; the data (names of wards, people, shifts) stays as given.
+WORDS = {
+    "vi": {
+        "whole_day": "cả ngày",
+        "point": "điểm lưu động {id} ({place}, {start}–{end})",
+        "missing": "{head}: thiếu {n} {need}",
+        "nobody": " — không có {need} nào sống trong bán kính {limit} phút",
+        "nearest_free": "; người gần nhất còn trống, {label}, cách {minutes} phút",
+        "only_one": "{text} — người duy nhất trong bán kính {limit} phút, {label}, {phrase}",
+        "all_of": "{text} — {count} người trong bán kính {limit} phút đều {phrase}",
+        "count_part": "{count} người {phrase}",
+        "mixed": "{text} — {count} người trong bán kính {limit} phút: {parts}",
+        "free": "còn trống nhưng chưa được xếp",
+        "unavailable": "đã đăng ký bận ngày hoặc ca này",
+        "night": "không được làm ban đêm",
+        "busy": "đang làm ở nơi khác cùng giờ",
+        "daily": "đã đủ {daily} giờ trong ngày",
+        "weekly_cap": "đã đủ mức trần giờ của mình tuần này",
+        "weekly_hours": "đã đủ {weekly} giờ tuần này",
+        "rest": "chưa đủ {rest} giờ nghỉ giữa hai ngày làm việc",
+        "weekly_rest": "sẽ mất {weekly_rest} giờ nghỉ liên tục trong tuần",
+        "other_ward": "là sinh viên đã hỗ trợ ở xã/phường khác",
+        "no_shift": "không có ca phục vụ nào của xã/phường để xếp vào",
+        "place": "xếp {name} ({abbreviation}, cách {minutes} phút) vào {where}",
+        "raise_cap": "cho phép {name} ({id}) trực thêm {hours} giờ tuần {week}",
+        "add_people": "thêm {n} {need} sống trong bán kính {limit} phút",
+        "support_staff": "nhân sự hỗ trợ",
+        "student": "sinh viên",
+        "telecom": "nhân sự viễn thông",
+        "technician": "kỹ thuật viên",
+        "with_skill": "{need} có kỹ năng {skill}",
+        "anyone_with_skill": "người có kỹ năng {skill}",
+        "shift_at": "{shift} {day} tại {ward}",
+        "service_shift_at": "một ca phục vụ ngày {day} tại {ward}",
+        "point_short": "điểm lưu động {id}",
+        "post_nearby": "; {label} đang trực tại {ward} (cách {minutes} phút) nhưng chưa được giao phụ trách xã/phường này",
+        "widen_post": "giao thêm {ward} cho {label} đang trực tại {post_ward}",
+        "widen_limit": "nới giới hạn phản hồi ban đêm của {ward} lên {minutes} phút",
+        "unknown_rule": "{head}: quy tắc '{rule}' chưa có lời giải thích",
+        "check_rule": "kiểm tra lại quy tắc này",
+    },
+    "en": {
+        "whole_day": "whole day",
+        "point": "mobile point {id} ({place}, {start}–{end})",
+        "missing": "{head}: {n} {need} missing",
+        "nobody": " — no {need} lives within {limit} minutes",
+        "nearest_free": "; the nearest free one, {label}, is {minutes} minutes away",
+        "only_one": "{text} — the only one within {limit} minutes, {label}, {phrase}",
+        "all_of": "{text} — all {count} people within {limit} minutes: {phrase}",
+        "count_part": "{count} {phrase}",
+        "mixed": "{text} — {count} people within {limit} minutes: {parts}",
+        "free": "free but not placed",
+        "unavailable": "declared busy that day or shift",
+        "night": "not allowed to work at night",
+        "busy": "working elsewhere at the same time",
+        "daily": "already at {daily} hours that day",
+        "weekly_cap": "already at their own weekly cap",
+        "weekly_hours": "already at {weekly} hours this week",
+        "rest": "short of {rest} hours' rest between two working days",
+        "weekly_rest": "would lose the {weekly_rest}-hour weekly rest",
+        "other_ward": "a student already supporting another ward",
+        "no_shift": "no service shift of the ward to place them in",
+        "place": "place {name} ({abbreviation}, {minutes} minutes away) in {where}",
+        "raise_cap": "allow {name} ({id}) {hours} more hours in week {week}",
+        "add_people": "add {n} {need} living within {limit} minutes",
+        "support_staff": "support staff",
+        "student": "student",
+        "telecom": "telecom staff",
+        "technician": "technician",
+        "with_skill": "{need} with the skill {skill}",
+        "anyone_with_skill": "person with the skill {skill}",
+        "shift_at": "{shift} {day} at {ward}",
+        "service_shift_at": "a service shift on {day} at {ward}",
+        "point_short": "mobile point {id}",
+        "post_nearby": "; {label} is on call at {ward} ({minutes} minutes away) but not yet responsible for this ward",
+        "widen_post": "give {ward} to {label}, on call at {post_ward}",
+        "widen_limit": "widen the night response limit of {ward} to {minutes} minutes",
+        "unknown_rule": "{head}: the rule '{rule}' has no explanation yet",
+        "check_rule": "check this rule",
+    },
+}
+
+
+def words(lang: str, key: str, **values) -> str:
+    """The explanation phrase ``key`` in ``lang`` with ``values`` filled in."""
+    return WORDS[lang][key].format(**values)
+
+
+def counted(lang: str, count: int, need: str) -> str:
+    """``need`` (a singular phrase) for ``count`` people: English adds its plural, Vietnamese has none."""
+    if lang != "en" or count == 1:
+        return need
+    head, skill, rest = need.partition(" with the skill ")
+    if head == "person":
+        head = "people"
+    elif not head.endswith("staff"):
+        head += "s"
+    return head + skill + rest
+
+
+class _Text(NamedTuple):
+    """One phrase in every language of :data:`LANGUAGES`."""
+
+    vi: str
+    en: str
+
+    @classmethod
+    def of(cls, make) -> _Text:
+        """``make(lang)`` for each language."""
+        return cls(*(make(lang) for lang in LANGUAGES))
+
+
 @dataclass(frozen=True)
 class Explanation:
     """An unfilled slot explained.
@@ -77,6 +191,8 @@ class Explanation:
         What is missing and why, in one sentence.
     suggestion_vi : str
         The smallest change that would fill it.
+    text_en, suggestion_en : str
+        The same in English, for the app's English pages (empty for an explanation made without them).
     fix : Fix or None
         That change as data, when the software can make it alone (place a free person,
         widen a post's duty); None when it needs the coordinator (more people, a limit).
@@ -86,6 +202,8 @@ class Explanation:
     text_vi: str
     suggestion_vi: str
     fix: Fix | None = None
+    text_en: str = ""
+    suggestion_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,18 +348,17 @@ class _Explainer:
             return self.oncall(slot)
         if slot.rule in ("min_support_staff", "oncall_24_7"):
             return self.service(slot)
-        return Explanation(
-            slot, f"{self.head(slot)}: quy tắc '{slot.rule}' chưa có lời giải thích", "kiểm tra lại quy tắc này"
-        )
+        head = self.head(slot)
+        text = _Text.of(lambda lang: words(lang, "unknown_rule", head=getattr(head, lang), rule=slot.rule))
+        return _explanation(slot, text, _Text.of(lambda lang: words(lang, "check_rule")))
 
-    def head(self, slot: Unfilled, what: str | None = None) -> str:
-        day = f"{slot.date.day:02d}/{slot.date.month:02d}"
-        where = f"{ward_name(self.campaign, slot.ward_code)}, {day}"
+    def head(self, slot: Unfilled, what: _Text | None = None) -> _Text:
+        where = f"{ward_name(self.campaign, slot.ward_code)}, {_day(slot.date)}"
         if what:
-            where += f", {what}"
-        elif slot.shift_id is not None:
+            return _Text.of(lambda lang: f"{where}, {getattr(what, lang)}")
+        if slot.shift_id is not None:
             where += f", {_lower_first(self.campaign.shift(slot.shift_id).name)}"
-        return where
+        return _Text(where, where)
 
     def classify(self, ward_code: str, slots: list[_Slot], limit: int, wanted, exclude: set[str]):
         """Candidates within ``limit`` minutes: (minutes, person, reasons, slot), the slot with the fewest reasons."""
@@ -269,56 +386,68 @@ class _Explainer:
                 return minutes, person
         return None
 
-    def sentence(self, slot: Unfilled, head: str, need_vi: str, candidates, limit: int, far) -> str:
-        text = f"{head}: thiếu {slot.missing} {need_vi}"
+    def sentence(self, slot: Unfilled, head: _Text, need: _Text, candidates, limit: int, far) -> _Text:
+        return _Text.of(
+            lambda lang: self._sentence(lang, slot, getattr(head, lang), getattr(need, lang), candidates, limit, far)
+        )
+
+    def _sentence(self, lang: str, slot: Unfilled, head: str, need: str, candidates, limit: int, far) -> str:
+        text = words(lang, "missing", head=head, n=slot.missing, need=counted(lang, slot.missing, need))
         if not candidates:
-            text += f" — không có {need_vi} nào sống trong bán kính {limit} phút"
+            text += words(lang, "nobody", need=need, limit=limit)
             if far is not None:
-                text += f"; người gần nhất còn trống, {_label(far[1])}, cách {far[0]} phút"
+                text += words(lang, "nearest_free", label=_label(far[1]), minutes=far[0])
             return text
         groups = Counter(reasons[0] if reasons else "free" for _, _, reasons, _ in candidates)
         if len(groups) == 1:
             ((reason, count),) = groups.items()
             if count == 1:
-                return (
-                    f"{text} — người duy nhất trong bán kính {limit} phút, {_label(candidates[0][1])}, "
-                    f"{self.phrase(reason)}"
+                return words(
+                    lang,
+                    "only_one",
+                    text=text,
+                    limit=limit,
+                    label=_label(candidates[0][1]),
+                    phrase=self.phrase(lang, reason),
                 )
-            return f"{text} — {count} người trong bán kính {limit} phút đều {self.phrase(reason)}"
+            return words(lang, "all_of", text=text, count=count, limit=limit, phrase=self.phrase(lang, reason))
         order = {reason: index for index, reason in enumerate(("free",) + REASONS)}
         parts = [
-            f"{count} người {self.phrase(reason)}"
+            words(lang, "count_part", count=count, phrase=self.phrase(lang, reason))
             for reason, count in sorted(groups.items(), key=lambda item: (-item[1], order[item[0]]))
         ]
-        return f"{text} — {len(candidates)} người trong bán kính {limit} phút: {', '.join(parts)}"
+        return words(lang, "mixed", text=text, count=len(candidates), limit=limit, parts=", ".join(parts))
 
-    def phrase(self, reason: str) -> str:
+    def phrase(self, lang: str, reason: str) -> str:
         rules = self.rules
-        return {
-            "free": "còn trống nhưng chưa được xếp",
-            "unavailable": "đã đăng ký bận ngày hoặc ca này",
-            "night": "không được làm ban đêm",
-            "busy": "đang làm ở nơi khác cùng giờ",
-            "daily": f"đã đủ {rules.max_work_hours_per_day} giờ trong ngày",
-            "weekly_cap": "đã đủ mức trần giờ của mình tuần này",
-            "weekly_hours": f"đã đủ {rules.max_work_hours_per_week} giờ tuần này",
-            "rest": f"chưa đủ {rules.min_rest_between_shifts_hours} giờ nghỉ giữa hai ngày làm việc",
-            "weekly_rest": f"sẽ mất {rules.min_weekly_rest_hours} giờ nghỉ liên tục trong tuần",
-            "other_ward": "là sinh viên đã hỗ trợ ở xã/phường khác",
-            "no_shift": "không có ca phục vụ nào của xã/phường để xếp vào",
-        }[reason]
+        return words(
+            lang,
+            reason,
+            daily=rules.max_work_hours_per_day,
+            weekly=rules.max_work_hours_per_week,
+            rest=rules.min_rest_between_shifts_hours,
+            weekly_rest=rules.min_weekly_rest_hours,
+        )
 
-    def place_free(self, candidates, where_vi: str) -> tuple[str, Fix] | None:
+    def place_free(self, candidates, where: _Text) -> tuple[_Text, Fix] | None:
         """Place the nearest free candidate, when there is one: the words and the fix."""
-        for minutes, person, reasons, fitted in candidates:
-            if not reasons:
-                return (
-                    f"xếp {person.name} ({POOL_ABBREVIATIONS[person.pool]}, cách {minutes} phút) vào {where_vi}",
-                    Fix(fitted.assignment(person.id)),
-                )
-        return None
+        free = next(((minutes, person, fitted) for minutes, person, reasons, fitted in candidates if not reasons), None)
+        if free is None:
+            return None
+        minutes, person, fitted = free
+        text = _Text.of(
+            lambda lang: words(
+                lang,
+                "place",
+                name=person.name,
+                abbreviation=POOL_ABBREVIATIONS[person.pool],
+                minutes=minutes,
+                where=getattr(where, lang),
+            )
+        )
+        return text, Fix(fitted.assignment(person.id))
 
-    def raise_cap(self, candidates) -> str | None:
+    def raise_cap(self, candidates) -> _Text | None:
         """Raise the weekly cap of the candidate held back by it alone who needs the fewest extra hours."""
         capped = []
         for minutes, person, reasons, fitted in candidates:
@@ -333,10 +462,21 @@ class _Explainer:
         if not capped:
             return None
         hours, _, _, person, week = min(capped, key=lambda item: item[:3])
-        return f"cho phép {person.name} ({person.id}) trực thêm {hours} giờ tuần {week + 1}"
+        return _Text.of(
+            lambda lang: words(lang, "raise_cap", name=person.name, id=person.id, hours=hours, week=week + 1)
+        )
 
-    def add_people(self, slot: Unfilled, need_vi: str, limit: int) -> str:
-        return f"thêm {slot.missing} {need_vi} sống trong bán kính {limit} phút"
+    def add_people(self, slot: Unfilled, need: _Text, limit: int) -> _Text:
+        return _Text.of(
+            lambda lang: words(
+                lang, "add_people", n=slot.missing, need=counted(lang, slot.missing, getattr(need, lang)), limit=limit
+            )
+        )
+
+    def shift_at(self, shift_id: str, day: date, ward_code: str) -> _Text:
+        shift = _lower_first(self.campaign.shift(shift_id).name)
+        ward = ward_name(self.campaign, ward_code)
+        return _Text.of(lambda lang: words(lang, "shift_at", shift=shift, day=_day(day), ward=ward))
 
     # --- the rules ---
 
@@ -344,22 +484,13 @@ class _Explainer:
         assert slot.shift_id is not None  # support staff and on-site technicians are asked per shift
         limit = self.rules.mobile_point_travel_limit_minutes
         if slot.rule == "oncall_24_7":
-            need_vi, wanted = Pool.TECHNICIAN.label_vi, _pool(Pool.TECHNICIAN)
+            need, wanted = _pool_words(Pool.TECHNICIAN), _pool(Pool.TECHNICIAN)
         else:
-            need_vi, wanted = "nhân sự hỗ trợ", _anyone
+            need, wanted = _Text.of(lambda lang: words(lang, "support_staff")), _anyone
         slots = [self.shift_slot(slot.date, slot.shift_id, slot.ward_code)]
         exclude = self.on_shift.get((slot.ward_code, slot.date, slot.shift_id), set())
-        return self.finish(
-            slot,
-            self.head(slot),
-            need_vi,
-            slots,
-            limit,
-            wanted,
-            exclude,
-            f"{_lower_first(self.campaign.shift(slot.shift_id).name)} {_day(slot.date)} tại "
-            f"{ward_name(self.campaign, slot.ward_code)}",
-        )
+        where = self.shift_at(slot.shift_id, slot.date, slot.ward_code)
+        return self.finish(slot, self.head(slot), need, slots, limit, wanted, exclude, where)
 
     def telecom(self, slot: Unfilled) -> Explanation:
         limit = self.rules.mobile_point_travel_limit_minutes
@@ -367,17 +498,10 @@ class _Explainer:
         shift_ids = demand.service_shift_ids if demand else ()
         slots = [self.shift_slot(slot.date, shift_id, slot.ward_code) for shift_id in shift_ids]
         exclude = self.in_ward.get((slot.ward_code, slot.date), set())
-        where_vi = f"một ca phục vụ ngày {_day(slot.date)} tại {ward_name(self.campaign, slot.ward_code)}"
-        return self.finish(
-            slot,
-            self.head(slot, "cả ngày"),
-            Pool.TELECOM.label_vi,
-            slots,
-            limit,
-            _pool(Pool.TELECOM),
-            exclude,
-            where_vi,
-        )
+        ward = ward_name(self.campaign, slot.ward_code)
+        where = _Text.of(lambda lang: words(lang, "service_shift_at", day=_day(slot.date), ward=ward))
+        head = self.head(slot, _Text.of(lambda lang: words(lang, "whole_day")))
+        return self.finish(slot, head, _pool_words(Pool.TELECOM), slots, limit, _pool(Pool.TELECOM), exclude, where)
 
     def mobile_point(self, slot: Unfilled) -> Explanation:
         assert slot.mobile_point_id is not None
@@ -385,29 +509,35 @@ class _Explainer:
         index = next((i for i, need in enumerate(point.staff_needed) if need_label(need) == slot.need), 0)
         need = point.staff_needed[index]
         limit = self.rules.mobile_point_travel_limit_minutes
-        what = (
-            f"điểm lưu động {point.id} ({point.place}, {format_time(point.start_minute)}–"
-            f"{format_time(point.end_minute)})"
+        what = _Text.of(
+            lambda lang: words(
+                lang,
+                "point",
+                id=point.id,
+                place=point.place,
+                start=format_time(point.start_minute),
+                end=format_time(point.end_minute),
+            )
         )
         return self.finish(
             slot,
             self.head(slot, what),
-            _need_vi(need),
+            _need_words(need),
             [self.point_slot(point, index)],
             limit,
             lambda person: need_matches(need, person),
             self.on_need.get((point.id, index), set()),
-            f"điểm lưu động {point.id}",
+            _Text.of(lambda lang: words(lang, "point_short", id=point.id)),
         )
 
-    def finish(self, slot, head, need_vi, slots, limit, wanted, exclude, where_vi) -> Explanation:
+    def finish(self, slot, head: _Text, need: _Text, slots, limit, wanted, exclude, where: _Text) -> Explanation:
         candidates = self.classify(slot.ward_code, slots, limit, wanted, exclude)
         far = None if candidates else self.nearest_free_beyond(slot.ward_code, slots, limit, wanted)
-        text = self.sentence(slot, head, need_vi, candidates, limit, far)
-        placed = self.place_free(candidates, where_vi)
+        text = self.sentence(slot, head, need, candidates, limit, far)
+        placed = self.place_free(candidates, where)
         if placed:
-            return Explanation(slot, text, placed[0], placed[1])
-        return Explanation(slot, text, self.raise_cap(candidates) or self.add_people(slot, need_vi, limit))
+            return _explanation(slot, text, placed[0], placed[1])
+        return _explanation(slot, text, self.raise_cap(candidates) or self.add_people(slot, need, limit))
 
     def oncall(self, slot: Unfilled) -> Explanation:
         assert slot.shift_id is not None
@@ -415,41 +545,41 @@ class _Explainer:
         ward = ward_name(campaign, slot.ward_code)
         demand = next((d for d in campaign.demands if d.ward_code == slot.ward_code), None)
         limit = demand.night_response_limit_minutes if demand else self.rules.night_response_limit_minutes
-        need_vi, wanted = Pool.TECHNICIAN.label_vi, _pool(Pool.TECHNICIAN)
+        need, wanted = _pool_words(Pool.TECHNICIAN), _pool(Pool.TECHNICIAN)
         slots = [self.shift_slot(slot.date, slot.shift_id, slot.ward_code)]
-        where_vi = f"{_lower_first(campaign.shift(slot.shift_id).name)} {_day(slot.date)} tại {ward}"
+        where = self.shift_at(slot.shift_id, slot.date, slot.ward_code)
         candidates = self.classify(slot.ward_code, slots, limit, wanted, set())
         far = self.nearest_free_beyond(slot.ward_code, slots, limit, wanted)
-        text = self.sentence(slot, self.head(slot), need_vi, candidates, limit, far if not candidates else None)
+        text = self.sentence(slot, self.head(slot), need, candidates, limit, far if not candidates else None)
         posts = posts_by_distance(campaign, self.posts.get((slot.date, slot.shift_id), ()), slot.ward_code, self.travel)
         near_posts = [(minutes, a) for minutes, a in posts if minutes <= limit]
         far_posts = [(minutes, a) for minutes, a in posts if minutes > limit]
-        if near_posts:
-            minutes, post = near_posts[0]
-            person = campaign.person(post.person_id)
-            text += (
-                f"; {_label(person)} đang trực tại {ward_name(campaign, post.ward_code)} (cách {minutes} "
-                "phút) nhưng chưa được giao phụ trách xã/phường này"
-            )
         if near_posts:  # the smallest change: widen an existing post's duty
             minutes, post = near_posts[0]
-            widened = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes, slot.ward_code})))
-            return Explanation(
-                slot,
-                text,
-                f"giao thêm {ward} cho {_label(campaign.person(post.person_id))} đang "
-                f"trực tại {ward_name(campaign, post.ward_code)}",
-                Fix(widened, post),
+            label = _label(campaign.person(post.person_id))
+            post_ward = ward_name(campaign, post.ward_code)
+            said = text
+            text = _Text.of(
+                lambda lang: (
+                    getattr(said, lang) + words(lang, "post_nearby", label=label, ward=post_ward, minutes=minutes)
+                )
             )
-        placed = self.place_free(candidates, where_vi)
+            widened = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes, slot.ward_code})))
+            widen = _Text.of(lambda lang: words(lang, "widen_post", ward=ward, label=label, post_ward=post_ward))
+            return _explanation(slot, text, widen, Fix(widened, post))
+        placed = self.place_free(candidates, where)
         if placed:
-            return Explanation(slot, text, placed[0], placed[1])
+            return _explanation(slot, text, placed[0], placed[1])
         suggestion = self.raise_cap(candidates)
         if suggestion is None:
             widths = [minutes for minutes, _ in far_posts[:1]] + ([far[0]] if far else [])
             if widths:
-                suggestion = f"nới giới hạn phản hồi ban đêm của {ward} lên {min(widths)} phút"
-        return Explanation(slot, text, suggestion or self.add_people(slot, need_vi, limit))
+                suggestion = _Text.of(lambda lang: words(lang, "widen_limit", ward=ward, minutes=min(widths)))
+        return _explanation(slot, text, suggestion or self.add_people(slot, need, limit))
+
+
+def _explanation(slot: Unfilled, text: _Text, suggestion: _Text, fix: Fix | None = None) -> Explanation:
+    return Explanation(slot, text.vi, suggestion.vi, fix, text.en, suggestion.en)
 
 
 def posts_by_distance(
@@ -474,12 +604,17 @@ def _pool(pool: Pool):
     return lambda person: person.pool is pool
 
 
-def _need_vi(need) -> str:
+def _pool_words(pool: Pool) -> _Text:
+    return _Text.of(lambda lang: words(lang, pool.value))
+
+
+def _need_words(need) -> _Text:
     if need.skill is None:
-        return need.pool.label_vi
+        return _pool_words(need.pool)
     if need.pool is None:
-        return f"người có kỹ năng {need.skill}"
-    return f"{need.pool.label_vi} có kỹ năng {need.skill}"
+        return _Text.of(lambda lang: words(lang, "anyone_with_skill", skill=need.skill))
+    pool = _pool_words(need.pool)
+    return _Text.of(lambda lang: words(lang, "with_skill", need=getattr(pool, lang), skill=need.skill))
 
 
 def _label(person: Person) -> str:

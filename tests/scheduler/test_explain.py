@@ -36,6 +36,11 @@ def test_a_telecom_gap_caused_by_the_legal_weekly_hours(rk):
         "bán kính 60 phút đều đã đủ 48 giờ tuần này"
     )
     assert explanation.suggestion_vi == "thêm 1 nhân sự viễn thông sống trong bán kính 60 phút"
+    assert explanation.text_en == (
+        "Phường Định Công, 27/07, whole day: 1 telecom staff missing — all 2 people within 60 minutes: "
+        "already at 48 hours this week"
+    )
+    assert explanation.suggestion_en == "add 1 telecom staff living within 60 minutes"
 
 
 def test_a_gap_closed_by_raising_a_students_weekly_cap(rk):
@@ -66,6 +71,7 @@ def test_a_gap_with_no_candidate_in_range_says_so(rk):
         "người gần nhất còn trống, Người SV3 (SV), cách 30 phút"
     )
     assert explanation.suggestion_vi == "thêm 2 sinh viên sống trong bán kính 25 phút"
+    assert explanation.suggestion_en == "add 2 students living within 25 minutes"
 
 
 def test_a_support_gap_with_a_free_candidate_suggests_placing_them(rk):
@@ -95,6 +101,11 @@ def test_a_night_gap_beyond_the_response_limit_suggests_widening_it(rk):
         "bán kính 15 phút, Người KT1 (KTV), đã đăng ký bận ngày hoặc ca này"
     )
     assert explanation.suggestion_vi == "nới giới hạn phản hồi ban đêm của Phường Định Công lên 20 phút"
+    assert explanation.text_en == (
+        "Phường Định Công, 21/07, trực đêm: 1 technician missing — the only one within 15 minutes, "
+        "Người KT1 (KTV), declared busy that day or shift"
+    )
+    assert explanation.suggestion_en == "widen the night response limit of Phường Định Công to 20 minutes"
 
 
 def test_a_night_gap_next_to_a_post_suggests_extending_its_duty(rk):
@@ -111,6 +122,8 @@ def test_a_night_gap_next_to_a_post_suggests_extending_its_duty(rk):
         in explanation.text_vi
     )
     assert explanation.suggestion_vi == "giao thêm Phường Định Công cho Người KT2 (KTV) đang trực tại Phường Hoàng Mai"
+    assert "Người KT2 (KTV) is on call at Phường Hoàng Mai (20 minutes away)" in explanation.text_en
+    assert explanation.suggestion_en == "give Phường Định Công to Người KT2 (KTV), on call at Phường Hoàng Mai"
 
 
 def test_explanations_keep_the_order_of_the_gaps(rk):
