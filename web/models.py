@@ -137,7 +137,7 @@ class AssignmentRow(db.Model):
 
 
 class UnfilledRow(db.Model):
-    """A gap of a roster version with its explanation in Vietnamese."""
+    """A gap of a roster version with its explanation and suggestion in Vietnamese and English."""
 
     __tablename__ = "unfilled"
     __table_args__ = (db.Index("ix_unfilled_version_ward", "version_id", "ward_code"),)
@@ -150,8 +150,18 @@ class UnfilledRow(db.Model):
     mobile_point_id: Mapped[str | None] = mapped_column(db.String(40), nullable=True)
     missing: Mapped[int] = mapped_column(default=1)
     need: Mapped[str] = mapped_column(db.String(60), default="")
-    explanation: Mapped[str] = mapped_column(db.Text, default="")
+    explanation: Mapped[str] = mapped_column(db.Text, default="")  # Vietnamese
     suggestion: Mapped[str] = mapped_column(db.Text, default="")
+    explanation_en: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    suggestion_en: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+
+    def explanation_in(self, lang: str) -> str:
+        """The explanation in ``lang`` ("vi" or "en"); the Vietnamese one for a gap stored without English."""
+        return (self.explanation_en if lang == "en" else "") or self.explanation or ""
+
+    def suggestion_in(self, lang: str) -> str:
+        """The suggestion in ``lang``; the Vietnamese one for a gap stored without English."""
+        return (self.suggestion_en if lang == "en" else "") or self.suggestion or ""
 
 
 class Job(db.Model):
