@@ -140,6 +140,8 @@ def _gap(row) -> dict:
         "need": row.need,
         "explanation": row.explanation,
         "suggestion": row.suggestion,
+        "explanation_en": row.explanation_in("en"),
+        "suggestion_en": row.suggestion_in("en"),
     }
 
 

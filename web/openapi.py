@@ -127,6 +127,8 @@ SCHEMAS = {
             "need": {"type": "string"},
             "explanation": {"type": "string", "description": "In Vietnamese."},
             "suggestion": {"type": "string", "description": "The smallest change that closes the gap, in Vietnamese."},
+            "explanation_en": {"type": "string", "description": "The explanation in English."},
+            "suggestion_en": {"type": "string", "description": "The suggestion in English."},
         },
     },
     "Version": {

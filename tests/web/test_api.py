@@ -182,6 +182,9 @@ def test_version_ward_roster_for_a_coordinator_has_names_phones_and_gaps(client,
             assert listed["shift_name"] == campaign.shift(listed["shift_id"]).name
     gaps = [row for row in _rows(loaded_app, UnfilledRow, version) if row.ward_code == "00337"]
     assert sum(g["missing"] for g in body["unfilled"]) == sum(row.missing for row in gaps)
+    for gap in body["unfilled"]:  # each gap in both languages, from the explainer's own phrases
+        assert gap["explanation"] and gap["explanation_en"] and gap["suggestion_en"]
+        assert " thiếu " in gap["explanation"] and " missing" in gap["explanation_en"]
 
 
 def test_my_shifts_needs_a_volunteer_session(client, loaded_app):
