@@ -20,9 +20,11 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -32,12 +34,13 @@ from sqlalchemy import delete, func, select
 from geo.travel import travel_minutes
 from geo.units import fold
 from scheduler.calendar import Calendar
-from scheduler.model import Assignment, Campaign, Person, Pool, ShiftKind, Unfilled
+from scheduler.model import Assignment, Campaign, Person, Pool, Roster, ShiftKind, Unfilled
+from scheduler.report import missing_by_ward_and_day
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import shortfall_min_support_staff, shortfall_mobile_point_staffing
-from web import incidents, live, store
+from web import live, store
 from web.auth import current_user, role_required
-from web.models import AssignmentRow, Pin, Team, db, utcnow
+from web.models import AssignmentRow, Pin, RosterVersion, Team, db, utcnow
 from web.numbers import number
 from web.volunteer import day_label, shift_hours
 
@@ -144,16 +147,33 @@ def find_students(campaign: Campaign, text: str) -> list[Person]:
 # ------------------------------------------------------------------------------------------- the wards' needs
 
 
-def student_seats(campaign: Campaign, assignments: Iterable[Assignment]) -> list[Unfilled]:
-    """The seats a student can take that ``assignments`` leave empty, by the checker's own shortfall rules.
+def is_student_seat(slot: Unfilled) -> bool:
+    """Whether a student can take an empty seat: a support seat of a service shift (``min_support_staff``, any
+    pool) or a mobile point's place for a student (``mobile_point_staffing`` with the student pool)."""
+    return slot.rule == "min_support_staff" or (
+        slot.rule == "mobile_point_staffing" and slot.need == Pool.STUDENT.value
+    )
 
-    These are the support staff of every service shift (``min_support_staff``, any pool) and the mobile
-    points' places for students (``mobile_point_staffing`` with the student pool). Given no assignments,
-    every such seat the rules ask for.
+
+def asked_student_seats(campaign: Campaign) -> list[Unfilled]:
+    """Every seat a student can take that the rules ask for: the checker's shortfalls of an empty roster.
+
+    Kept per process for the last campaign object asked about (:func:`web.live.live_campaign` and
+    :func:`web.store.campaign` hand out the same object until the data or the events change).
     """
-    assignments = list(assignments)
-    mobile = [u for u in shortfall_mobile_point_staffing(campaign, assignments) if u.need == Pool.STUDENT.value]
-    return shortfall_min_support_staff(campaign, assignments) + mobile
+    with _asked_lock:
+        kept = _asked_cache.get("last")
+        if kept is not None and kept[0]() is campaign:
+            return kept[1]
+    asked = shortfall_min_support_staff(campaign, ()) + shortfall_mobile_point_staffing(campaign, ())
+    seats = [slot for slot in asked if is_student_seat(slot)]
+    with _asked_lock:
+        _asked_cache["last"] = (weakref.ref(campaign), seats)
+    return seats
+
+
+_asked_lock = threading.Lock()
+_asked_cache: dict[str, tuple] = {}
 
 
 @dataclass(frozen=True)
@@ -183,14 +203,20 @@ class WardNeed:
 
 
 def ward_needs(
-    campaign: Campaign, assignments: list[Assignment] | None, teams: dict[str, Team], today: date
+    campaign: Campaign, roster: Roster | None, cancelled: set, teams: dict[str, Team], today: date
 ) -> dict[str, WardNeed]:
-    """Per ward code, in the campaign's order: its :class:`WardNeed` (``assignments`` None: nothing published)."""
+    """Per ward code, in the campaign's order: its :class:`WardNeed`.
+
+    ``roster`` is the published version's (None: nothing published), ``cancelled`` the slots open events take
+    away from it (:func:`web.live.cancelled_slots`). The empty seats are the roster's gaps as the checker
+    stored them, as the coordinator's figures count them, except on the days with a slot taken away, which
+    the checker's rules count again without it (:func:`web.live.day_shortfalls`).
+    """
     students = {p.id for p in _students(campaign)}
     asked: Counter = Counter()
     support: Counter = Counter()
     mobile: Counter = Counter()
-    for seat in student_seats(campaign, ()):
+    for seat in asked_student_seats(campaign):
         asked[(seat.ward_code, seat.date)] += seat.missing
         if seat.rule == "min_support_staff":
             support[(seat.ward_code, seat.date)] += seat.missing
@@ -199,11 +225,14 @@ def ward_needs(
     missing: Counter = Counter()
     working: dict[str, set[str]] = defaultdict(set)
     shifts: Counter = Counter()
-    if assignments is not None:
-        for seat in student_seats(campaign, assignments):
-            missing[(seat.ward_code, seat.date)] += seat.missing
-        for a in assignments:
-            if a.person_id in students:
+    if roster is not None:
+        touched = {day for _person, day, _slot in cancelled}
+        gaps = [slot for slot in roster.unfilled if slot.date not in touched]
+        for day in sorted(touched):
+            gaps.extend(live.day_shortfalls(campaign, roster, day, cancelled))
+        missing = Counter(missing_by_ward_and_day(replace(roster, unfilled=tuple(filter(is_student_seat, gaps)))))
+        for a in roster.assignments:
+            if a.person_id in students and not (cancelled and live.is_cancelled(cancelled, a)):
                 working[a.ward_code].add(a.person_id)
                 shifts[a.ward_code] += 1
     placed = Counter(team.ward_code for pid, team in teams.items() if pid in students)
@@ -212,20 +241,19 @@ def ward_needs(
         if pin.person_id in students:
             pinned[pin.ward_code].add(pin.person_id)
     needs = {}
+    published = roster is not None
+    dates = campaign.dates
+    ahead = [day for day in dates if day >= today]
     for ward in campaign.wards:
-        by_day = {
-            day: (asked[(ward.code, day)], None if assignments is None else missing[(ward.code, day)])
-            for day in campaign.dates
-        }
-        ahead = [day for day in campaign.dates if day >= today]
+        by_day = {day: (asked[(ward.code, day)], missing[(ward.code, day)] if published else None) for day in dates}
         needs[ward.code] = WardNeed(
             code=ward.code,
             name=ward.name,
-            per_day=max((support[(ward.code, day)] for day in campaign.dates), default=0),
+            per_day=max((support[(ward.code, day)] for day in dates), default=0),
             asked=sum(value for value, _missing in by_day.values()),
             mobile=mobile[ward.code],
-            missing=None if assignments is None else sum(missing[(ward.code, day)] for day in campaign.dates),
-            missing_ahead=None if assignments is None else sum(missing[(ward.code, day)] for day in ahead),
+            missing=sum(missing[(ward.code, day)] for day in dates) if published else None,
+            missing_ahead=sum(missing[(ward.code, day)] for day in ahead) if published else None,
             short_days_ahead=sum(1 for day in ahead if missing[(ward.code, day)]),
             students=len(working[ward.code]),
             student_shifts=shifts[ward.code],
@@ -234,6 +262,36 @@ def ward_needs(
             by_day=by_day,
         )
     return needs
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The roster in force: the latest published version's roster on the live campaign, less the slots open
+    events take away (``cancelled``); ``version`` and ``roster`` are None when nothing is published."""
+
+    campaign: Campaign
+    version: RosterVersion | None
+    roster: Roster | None
+    cancelled: set
+
+    @classmethod
+    def now(cls, campaign: Campaign) -> InForce:
+        version = store.latest_published()
+        if version is None:
+            return cls(campaign, None, None, set())
+        live_campaign = live.live_campaign() or campaign
+        return cls(live_campaign, version, store.roster_of(version), live.cancelled_slots(version.id))
+
+    def needs(self, teams: dict[str, Team]) -> dict[str, WardNeed]:
+        return ward_needs(self.campaign, self.roster, self.cancelled, teams, live.today())
+
+    def working_wards(self) -> dict[str, Counter]:
+        """Per person: their assignments per ward."""
+        wards: dict[str, Counter] = defaultdict(Counter)
+        for a in self.roster.assignments if self.roster is not None else ():
+            if not (self.cancelled and live.is_cancelled(self.cancelled, a)):
+                wards[a.person_id][a.ward_code] += 1
+        return wards
 
 
 def need_option(ward, need: WardNeed | None) -> str:
@@ -247,6 +305,8 @@ def need_option(ward, need: WardNeed | None) -> str:
             asked=number(need.asked),
             placed=number(need.placed),
         )
+    if not need.missing_ahead:
+        return _("%(ward)s — đủ người, đã xếp %(placed)s", ward=ward.name, placed=number(need.placed))
     return _(
         "%(ward)s — thiếu %(missing)s lượt, đã xếp %(placed)s",
         ward=ward.name,
@@ -282,23 +342,6 @@ def _filtered(students, teams: dict[str, Team], filters: dict[str, str]) -> list
     return chosen
 
 
-def _in_force() -> tuple[list[Assignment] | None, object]:
-    """The assignments of the roster in force (None when nothing is published) and its version."""
-    version = store.latest_published()
-    if version is None:
-        return None, None
-    _live, assignments = incidents.roster_in_force()
-    return assignments, version
-
-
-def _working_wards(assignments: list[Assignment] | None) -> dict[str, Counter]:
-    """Per person: their assignments per ward in the roster in force."""
-    wards: dict[str, Counter] = defaultdict(Counter)
-    for a in assignments or ():
-        wards[a.person_id][a.ward_code] += 1
-    return wards
-
-
 def _render_students(
     campaign: Campaign | None, errors: list[str] | None = None, status: int = 200, form: dict | None = None
 ):
@@ -323,10 +366,9 @@ def _render_students(
     except ValueError:
         page = 1
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    assignments, version = _in_force()
-    live_campaign = live.live_campaign() if assignments is not None else campaign
-    needs = ward_needs(live_campaign or campaign, assignments, teams, live.today())
-    working = _working_wards(assignments)
+    in_force = InForce.now(campaign)
+    needs = in_force.needs(teams)
+    working = in_force.working_wards()
     selected = form.get("selected")
     if selected is None:
         selected = {p.id for p in shown} if request.args.get("chon") == "all" else set()
@@ -358,7 +400,7 @@ def _render_students(
         student_count=len(students),
         placed_count=sum(1 for p in students if p.id in teams),
         short_wards=sum(1 for need in needs.values() if need.short),
-        version=version,
+        version=in_force.version,
         schools=schools,
         wards=wards,
         ward_options=[(w.code, need_option(w, needs.get(w.code))) for w in wards],
@@ -548,31 +590,31 @@ def needs():
     if campaign is None:
         return render_template("youth/needs.html", campaign=None)
     teams = _teams()
-    assignments, version = _in_force()
-    live_campaign = (live.live_campaign() if assignments is not None else None) or campaign
+    in_force = InForce.now(campaign)
     today = live.today()
-    figures = ward_needs(live_campaign, assignments, teams, today)
+    by_ward = in_force.needs(teams)
+    version = in_force.version
     only_short = request.args.get("thieu") == "1"
     shown = sorted(
-        (need for need in figures.values() if need.short or not only_short),
+        (need for need in by_ward.values() if need.short or not only_short),
         key=lambda n: (-(n.missing_ahead or 0), -(n.missing or 0), fold(n.name)),
     )
-    chosen = figures.get(request.args.get("ward", ""))
+    chosen = by_ward.get(request.args.get("ward", ""))
     days = []
     if chosen is not None:
         days = [(day_label(day), asked, missing, day < today) for day, (asked, missing) in chosen.by_day.items()]
     totals = {
-        "asked": sum(n.asked for n in figures.values()),
-        "missing_ahead": None if assignments is None else sum(n.missing_ahead or 0 for n in figures.values()),
-        "placed": sum(n.placed for n in figures.values()),
-        "short": sum(1 for n in figures.values() if n.short),
+        "asked": sum(n.asked for n in by_ward.values()),
+        "missing_ahead": None if version is None else sum(n.missing_ahead or 0 for n in by_ward.values()),
+        "placed": sum(n.placed for n in by_ward.values()),
+        "short": sum(1 for n in by_ward.values() if n.short),
     }
     return render_template(
         "youth/needs.html",
         campaign=campaign,
         version=version,
         needs=shown,
-        ward_count=len(figures),
+        ward_count=len(by_ward),
         only_short=only_short,
         chosen=chosen,
         days=days,
@@ -710,9 +752,7 @@ def _render_pins(
                 "home": ward_names.get(person.home_ward_code, person.home_ward_code),
                 "team_ward": ward_names.get(team.ward_code, "") if team else "",
             }
-        assignments, _version = _in_force()
-        live_campaign = (live.live_campaign() if assignments is not None else None) or campaign
-        needs = ward_needs(live_campaign, assignments, teams, live.today())
+        needs = InForce.now(campaign).needs(teams)
         ward_options = [(w.code, need_option(w, needs.get(w.code))) for w in wards]
     return render_template(
         "youth/pins.html",
