@@ -29,7 +29,7 @@ from scheduler.report import PersonLoad
 from web.numbers import number, percent
 
 WIDTH = 400
-FONT_SIZE = 11
+FONT_SIZE = 13
 INK = "#1d2733"
 MUTED = "#5b6b7c"
 GRID = "#d5dde6"
@@ -181,7 +181,7 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
     """A histogram of each person's hours in their busiest week (4-hour bins; 0 is "no shift yet"), with a line
     at the pool's weekly cap (the most common one; people with their own cap are counted against theirs).
 
-    Bars past the cap are hatched.
+    The people over their own cap are the hatched top of their bar.
     """
     chosen = list(loads)
     chart_id = _next_id("ls")
@@ -191,11 +191,14 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
     idle = sum(1 for load in chosen if load.max_week_hours == 0)
     top_hours = max([cap, *(load.max_week_hours for load in chosen)], default=0)
     bins = max(1, math.ceil(top_hours / HOURS_PER_BIN)) + 1  # bin 0 holds exactly 0 hours
-    counts = Counter(
-        0 if load.max_week_hours == 0 else math.ceil(load.max_week_hours / HOURS_PER_BIN) for load in chosen
-    )
+
+    def bin_of(load: PersonLoad) -> int:
+        return 0 if load.max_week_hours == 0 else math.ceil(load.max_week_hours / HOURS_PER_BIN)
+
+    counts = Counter(bin_of(load) for load in chosen)
+    over_counts = Counter(bin_of(load) for load in chosen if load.over_cap)
     tallest = max(counts.values(), default=0)
-    left, right, top, bottom, plot_height = 40, 8, 16, 30, 100
+    left, right, top, bottom, plot_height = 40, 8, 22, 30, 100
     height = top + plot_height + bottom
     plot_width = WIDTH - left - right
     step = plot_width / bins
@@ -217,16 +220,26 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
         else:
             span = _("trên %(low)s đến %(high)s giờ") % {"low": number(low), "high": number(high)}
         x = left + index * step
-        bar_height = plot_height * count / tallest if tallest else 0
-        past_cap = index > 0 and low >= cap
-        fill = f"url(#{chart_id}-h)" if past_cap else FILLED
+        beyond = over_counts.get(index, 0)
         tip = _("%(span)s: %(count)s người") % {"span": span, "count": number(count)}
-        parts.append(
-            f'<g data-bin="{index}" data-count="{count}"><title>{escape(tip)}</title>'
-            f'<rect x="{_n(x + 1)}" y="{_n(top + plot_height - bar_height)}" width="{_n(max(1.0, step - 2))}" '
-            f'height="{_n(bar_height)}" fill="{fill}"{" stroke=" + chr(34) + MISSING + chr(34) if past_cap else ""}/>'
-            "</g>"
-        )
+        if beyond:
+            tip += " " + _("(%(over)s người vượt giới hạn của mình)") % {"over": number(beyond)}
+        within_height = plot_height * (count - beyond) / tallest if tallest else 0
+        beyond_height = plot_height * beyond / tallest if tallest else 0
+        base = top + plot_height
+        body = f'<g data-bin="{index}" data-count="{count}" data-over="{beyond}"><title>{escape(tip)}</title>'
+        if count - beyond:
+            body += (
+                f'<rect x="{_n(x + 1)}" y="{_n(base - within_height)}" width="{_n(max(1.0, step - 2))}" '
+                f'height="{_n(within_height)}" fill="{FILLED}"/>'
+            )
+        if beyond:
+            body += (
+                f'<rect class="over" x="{_n(x + 1)}" y="{_n(base - within_height - beyond_height)}" '
+                f'width="{_n(max(1.0, step - 2))}" height="{_n(max(1.5, beyond_height))}" '
+                f'fill="url(#{chart_id}-h)" stroke="{MISSING}"/>'
+            )
+        parts.append(body + "</g>")
     tick_hours = 8 if top_hours <= 48 else 12
     for hours in range(0, int(bins * HOURS_PER_BIN) + 1, tick_hours):
         if hours and (hours / HOURS_PER_BIN) >= bins:
@@ -242,9 +255,9 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
     if cap:
         cap_x = x_of(cap)
         parts.append(
-            f'<g class="cap" data-cap="{cap}"><line x1="{_n(cap_x)}" x2="{_n(cap_x)}" y1="{top - 6}" '
+            f'<g class="cap" data-cap="{cap}"><line x1="{_n(cap_x)}" x2="{_n(cap_x)}" y1="{top - 4}" '
             f'y2="{top + plot_height}" stroke="{INK}" stroke-width="1.5" stroke-dasharray="4 3"/>'
-            f'<text x="{_n(min(cap_x, WIDTH - right - 4))}" y="{top - 8 + FONT_SIZE - 2}" '
+            f'<text x="{_n(min(cap_x, WIDTH - right - 4))}" y="{top - 8}" '
             f'text-anchor="{"end" if cap_x > WIDTH / 2 else "start"}" dx="{-4 if cap_x > WIDTH / 2 else 4}" '
             f'fill="{INK}">{escape(_("giới hạn %(hours)s giờ", hours=number(cap)))}</text></g>'
         )
@@ -286,7 +299,7 @@ def shortfall_chart(
     rules = list(dict.fromkeys([*asked_by_rule, *missing_by_rule]))
     rules = [rule for rule in rules if asked_by_rule.get(rule) or missing_by_rule.get(rule)]
     largest = max(missing_by_rule.values(), default=0)
-    row, left, right = 38, 4, 100
+    row, left, right = 44, 4, 180
     height = max(1, len(rules)) * row + 4
     bar_room = WIDTH - left - right
     parts = []
@@ -294,7 +307,7 @@ def shortfall_chart(
     for index, rule in enumerate(rules):
         missing = missing_by_rule.get(rule, 0)
         asked = asked_by_rule.get(rule, 0)
-        y = index * row + 4
+        y = index * row + 2
         width = bar_room * missing / largest if largest else 0
         share = percent(100.0 * missing / asked) if asked else "—"
         figure = _("thiếu %(missing)s/%(asked)s (%(share)s)") % {
@@ -305,10 +318,10 @@ def shortfall_chart(
         parts.append(
             f'<g data-rule="{escape(rule)}" data-missing="{missing}"><title>{escape(label_of(rule))}: '
             f"{escape(figure)}</title>"
-            f'<text x="{left}" y="{y + 11}" fill="{INK}">{escape(label_of(rule))}</text>'
-            f'<rect x="{left}" y="{y + 16}" width="{_n(max(width, 1.5 if missing else 0))}" height="14" '
+            f'<text x="{left}" y="{y + 13}" fill="{INK}">{escape(label_of(rule))}</text>'
+            f'<rect x="{left}" y="{y + 19}" width="{_n(max(width, 1.5 if missing else 0))}" height="16" '
             f'fill="url(#{chart_id}-h)" stroke="{MISSING}"/>'
-            f'<text x="{_n(left + width + 5)}" y="{y + 27}" fill="{INK}">{escape(figure)}</text></g>'
+            f'<text x="{_n(left + width + 6)}" y="{y + 32}" fill="{INK}">{escape(figure)}</text></g>'
         )
     desc = (
         _("Thiếu %(total)s người-ca: ") % {"total": number(total)}
@@ -316,7 +329,8 @@ def shortfall_chart(
         + "."
     )
     svg = _svg(chart_id, height, _("Thiếu người theo quy tắc"), desc, "".join(parts), _hatch(f"{chart_id}-h", MISSING))
-    return _figure("rules", svg, escape(desc), "rules")
+    caption = _("Tổng cộng thiếu %(total)s người-ca.") % {"total": number(total)}
+    return _figure("rules", svg, escape(caption), "rules")
 
 
 # ------------------------------------------------------------------------------------------------ map levels
