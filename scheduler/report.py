@@ -94,12 +94,17 @@ class WardFigures:
         return 100.0 * max(0, self.asked - self.missing) / self.asked
 
 
-def ward_figures(campaign: Campaign, roster: Roster) -> list[WardFigures]:
-    """Per ward of the campaign, in the campaign's order: asked, missing and assigned over every day."""
+def ward_figures(campaign: Campaign, roster: Roster, assigned: dict[str, int] | None = None) -> list[WardFigures]:
+    """Per ward of the campaign, in the campaign's order: asked, missing and assigned over every day.
+
+    ``assigned``: the assignments per ward when they are counted elsewhere (a database counts a stored
+    roster's), else counted over ``roster.assignments``.
+    """
     asked_total: Counter = Counter()
     for (code, _day), value in asked_by_ward_and_day(campaign).items():
         asked_total[code] += value
-    assigned, missing = ward_totals(roster)
+    counted, missing = ward_totals(roster)
+    assigned = counted if assigned is None else assigned
     return [
         WardFigures(w.code, w.name, asked_total[w.code], missing.get(w.code, 0), assigned.get(w.code, 0))
         for w in campaign.wards

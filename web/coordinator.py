@@ -33,7 +33,6 @@ from wtforms import BooleanField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange
 
 from scheduler.cells import format_time
-from scheduler.changes import roster_changes
 from scheduler.loader import CAMPAIGN_FILE
 from scheduler.model import Campaign, Pool
 from scheduler.problems import CampaignLoadError
@@ -759,8 +758,9 @@ def version(version_id: int):
     """A version's figures, its coverage map and the ward × day grid."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    roster = store.roster_of(record)
-    figures = ward_figures(campaign, roster)
+    # The gaps and the database's counts give every figure; a day's or a shift's map counts the assignments.
+    roster = store.gap_roster(record)
+    figures = ward_figures(campaign, roster, store.assigned_per_ward(record))
     missing = missing_by_ward_and_day(roster)
     asked = sum(f.asked for f in figures)
     grid = [(f, [missing.get((f.code, day), 0) for day in campaign.dates]) for f in figures]
@@ -771,7 +771,11 @@ def version(version_id: int):
         campaign=campaign,
         figures=figures,
         grid=grid,
-        **_map_block(campaign, roster, figures),
+        **_map_block(
+            campaign,
+            store.roster_of(record) if request.args.get("date") or request.args.get("shift") else roster,
+            figures,
+        ),
         missing_class=missing_class,
         by_rule=missing_by_rule(roster),
         terms=store.terms_of(record),
@@ -1041,23 +1045,9 @@ def publish(version_id: int):
 
 
 def people_to_tell(record: RosterVersion, published: RosterVersion | None) -> int:
-    """How many people publishing ``record`` tells: everyone on it, or those whose shifts change against ``published``."""
-    if published is None:
-        return len({a.person_id for a in store.roster_of(record).assignments})
-    return len(roster_changes(store.roster_of(published).assignments, store.roster_of(record).assignments).people)
-
-
-def _assignment_keys(version: RosterVersion) -> set[tuple]:
-    """(person, ward, date, shift, mobile point, need) of each assignment of the version."""
-    return {
-        (a.person_id, a.ward_code, a.date, a.shift_id, a.mobile_point_id, a.need_index)
-        for a in store.roster_of(version).assignments
-    }
-
-
-def _sort_key(key: tuple) -> tuple:
-    person_id, ward_code, day, shift_id, point_id, need_index = key
-    return day, ward_code, shift_id or "", point_id or "", person_id
+    """How many people publishing ``record`` tells: everyone on it, or those whose shifts change against ``published``
+    (counted by the database, as :func:`scheduler.changes.roster_changes` finds them)."""
+    return store.people_changed(published.id if published else None, record.id)
 
 
 @blueprint.get("/so-sanh")
@@ -1072,19 +1062,17 @@ def diff():
     result = None
     if first is not None and second is not None:
         old, new = _version(first), _version(second)
-        old_keys, new_keys = _assignment_keys(old), _assignment_keys(new)
-        added = sorted(new_keys - old_keys, key=_sort_key)
-        removed = sorted(old_keys - new_keys, key=_sort_key)
-        wards_changed = Counter(key[1] for key in added) + Counter(key[1] for key in removed)
+        found = store.differences(old.id, new.id, DIFF_ROWS_SHOWN)  # compared by the database, not in Python
+        wards_changed = sorted(found.wards.items(), key=lambda item: (-item[1], _ward_name(campaign, item[0])))
         result = {
             "old": old,
             "new": new,
-            "added": [_diff_row(campaign, k) for k in added[:DIFF_ROWS_SHOWN]],
-            "removed": [_diff_row(campaign, k) for k in removed[:DIFF_ROWS_SHOWN]],
-            "added_count": len(added),
-            "removed_count": len(removed),
-            "kept_count": len(new_keys & old_keys),
-            "wards_changed": [(_ward_name(campaign, code), count) for code, count in wards_changed.most_common(20)],
+            "added": [_diff_row(campaign, k) for k in found.added],
+            "removed": [_diff_row(campaign, k) for k in found.removed],
+            "added_count": found.added_count,
+            "removed_count": found.removed_count,
+            "kept_count": found.kept_count,
+            "wards_changed": [(_ward_name(campaign, code), count) for code, count in wards_changed[:20]],
         }
     return render_template(
         "coordinator/diff.html", versions=versions, first=first, second=second, result=result, shown=DIFF_ROWS_SHOWN
@@ -1261,13 +1249,14 @@ def _short_reasons(
     from web import gap_list
     from web.numbers import number
 
+    lang = gap_list.reader_language()
     causes: dict[tuple, str] = {}
     if version_id is not None:
         for row in db.session.scalars(
             select(UnfilledRow).where(UnfilledRow.version_id == version_id, UnfilledRow.date == day)
         ):
             key = (row.rule, row.ward_code, row.shift_id, row.mobile_point_id, row.need or "")
-            causes[key] = (row.explanation or "").partition(" — ")[2]
+            causes[key] = row.explanation_in(lang).partition(" — ")[2]
     pools = pool_labels()
     reasons: dict[str, list[str]] = defaultdict(list)
     for gap in day_gaps:

@@ -14,19 +14,38 @@ pins and team wards live in their own tables and are applied to the loaded campa
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import logging
+import os
+import pickle
+import tempfile
 import threading
 from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Integer, String, Text, cast, column, delete, insert, select, table, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    cast,
+    column,
+    delete,
+    except_,
+    func,
+    insert,
+    select,
+    table,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from scheduler import report as figures
-from scheduler.loader import CAMPAIGN_FILE, check_campaign_files, load_campaign_files, read_solve_settings
+from scheduler.loader import CAMPAIGN_FILE, load_campaign_files, read_solve_settings
 from scheduler.model import Assignment, Campaign, Pool, Roster, Unfilled
 from scheduler.problems import CampaignLoadError, CheckReport, Problem, bounded, problem_count
 from scheduler.roster_io import roster_json
@@ -300,7 +319,7 @@ def _stored() -> _Stored | None:
             cached = _cache.get(key)
         if cached is not None:
             return cached
-        loaded, report = load_campaign_files(files())
+        loaded, report = _loaded(files())
         if loaded is not None:
             loaded = apply_youth_union(
                 loaded, list(db.session.scalars(select(Team))), list(db.session.scalars(select(Pin)))
@@ -310,6 +329,108 @@ def _stored() -> _Stored | None:
             _cache.clear()
             _cache[key] = stored
         return stored
+
+
+# ------------------------------------------------------------------------- the loaded data set, kept on disk
+#
+# Loading the Hà Nội data set takes seconds (every cell parsed and checked), so each data set is loaded once
+# for every server process: the import that stores it keeps the loaded campaign in the data directory, keyed by
+# the SHA-256 of the stored files and of the code that loads them, signed with the app's secret key (a file
+# that does not match its signature is ignored and loaded again).
+
+LOADED_DIR = "cache"
+LOADED_KEPT = 3
+_code_digest: str | None = None
+
+
+def _files_digest(contents: dict[str, bytes]) -> str:
+    """The key of a data set: its files' names and bytes, and the campaign code that loads them."""
+    digest = hashlib.sha256(_loader_code_digest().encode())
+    for name in sorted(contents):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(contents[name]).digest())
+    return digest.hexdigest()
+
+
+def _loader_code_digest() -> str:
+    """SHA-256 of the scheduler package's source: a loaded campaign is kept only for the code that made it."""
+    global _code_digest
+    if _code_digest is None:
+        digest = hashlib.sha256()
+        package = Path(figures.__file__).parent
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+        _code_digest = digest.hexdigest()
+    return _code_digest
+
+
+def _loaded_path(key: str) -> Path:
+    return Path(current_app.config["RAQUAN_DATA_DIR"]) / LOADED_DIR / f"campaign-{key}.pickle"
+
+
+def _signature(body: bytes) -> bytes:
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), body, hashlib.sha256).digest()
+
+
+def _keep_loaded(key: str, loaded: Campaign | None, report: CheckReport) -> None:
+    """Keep a loaded data set (campaign and check report) on disk for every server process; a failure is logged."""
+    try:
+        path = _loaded_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = pickle.dumps((loaded, report), protocol=pickle.HIGHEST_PROTOCOL)
+        handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".campaign-")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(_signature(body) + body)
+        os.replace(scratch, path)
+        kept = sorted(path.parent.glob("campaign-*.pickle"), key=_modified, reverse=True)
+        for old in kept[LOADED_KEPT:]:  # the newest few: the data set in use and any being imported
+            old.unlink(missing_ok=True)
+    except Exception:
+        logger.exception("could not keep the loaded data set")
+
+
+def _modified(path: Path) -> float:
+    """A file's modification time; 0 for one another process has just removed."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _read_loaded(key: str) -> tuple[Campaign | None, CheckReport] | None:
+    """The data set kept by :func:`_keep_loaded`, or None (none kept, or a file that fails its signature)."""
+    try:
+        data = _loaded_path(key).read_bytes()
+    except OSError:
+        return None
+    mac, body = data[:32], data[32:]
+    if not hmac.compare_digest(mac, _signature(body)):
+        logger.warning("ignoring a kept data set whose signature does not match")
+        return None
+    try:
+        return pickle.loads(body)
+    except Exception:
+        logger.exception("could not read the kept data set")
+        return None
+
+
+def check_campaign_files(contents: dict[str, bytes]) -> CheckReport:
+    """The loader's check of a data set held in memory; a data set without errors is kept as loaded (by the
+    SHA-256 of its files), so the server processes read it when it is stored instead of loading it again."""
+    loaded, report = load_campaign_files(contents)
+    if not report.errors:
+        _keep_loaded(_files_digest(contents), loaded, report)
+    return report
+
+
+def _loaded(contents: dict[str, bytes]) -> tuple[Campaign | None, CheckReport]:
+    """The data set of ``contents`` loaded: read from the data directory, or loaded and kept there."""
+    key = _files_digest(contents)
+    kept = _read_loaded(key)
+    if kept is not None:
+        return kept
+    loaded, report = load_campaign_files(contents)
+    _keep_loaded(key, loaded, report)
+    return loaded, report
 
 
 def campaign() -> Campaign | None:
@@ -443,6 +564,8 @@ def store_roster(
                     need=u.need,
                     explanation=explained.text_vi if explained else "",
                     suggestion=explained.suggestion_vi if explained else "",
+                    explanation_en=explained.text_en if explained else "",
+                    suggestion_en=explained.suggestion_en if explained else "",
                 )
             )
         if gaps:
@@ -805,3 +928,121 @@ def cached_for_published(version: RosterVersion, key: tuple, compute):
 def ward_totals(version: RosterVersion) -> tuple[dict[str, int], dict[str, int]]:
     """People assigned and people missing per ward over the whole campaign (cached when published)."""
     return cached_for_published(version, ("ward_totals",), lambda: figures.ward_totals(roster_of(version)))
+
+
+# ------------------------------------------------------------------------------ figures counted by the database
+#
+# The pages that review a version read its figures without mapping its 30,000 assignments: the gaps are a
+# thousand rows, and what the assignments give (how many per ward, who changes between two versions) the
+# database counts.
+
+# An assignment's identity between two versions (what scheduler.changes compares, and the comparison page shows).
+DIFF_COLUMNS = (
+    AssignmentRow.person_id,
+    AssignmentRow.ward_code,
+    AssignmentRow.date,
+    AssignmentRow.shift_id,
+    AssignmentRow.mobile_point_id,
+    AssignmentRow.need_index,
+)
+
+
+def gap_roster(version: RosterVersion) -> Roster:
+    """The version's roster with its gaps and figures but no assignments: enough for every figure of the gaps
+    (:func:`scheduler.report.missing_by_ward_and_day`, ``missing_by_rule``, coverage by day), read from a
+    thousand rows instead of thirty thousand. The full roster is :func:`roster_of`'s."""
+    key = _roster_key(version)
+    with _roster_lock:
+        full = _roster_cache.get(key)
+    unfilled = (
+        full.unfilled
+        if full is not None
+        else tuple(
+            unfilled_of(*row)
+            for row in db.session.execute(
+                select(*UNFILLED_COLUMNS).where(UnfilledRow.version_id == version.id).order_by(UnfilledRow.id)
+            )
+        )
+    )
+    return Roster(
+        campaign_name=version.campaign_name or "",
+        status=version.solve_status,
+        assignments=(),
+        unfilled=unfilled,
+        objective=version.objective,
+        best_bound=version.best_bound,
+        wall_seconds=version.wall_seconds,
+    )
+
+
+def assigned_per_ward(version: RosterVersion) -> dict[str, int]:
+    """Assignments posted in each ward over the whole campaign (as :func:`scheduler.report.ward_totals`
+    counts them), counted by the database; only wards with some."""
+
+    def count() -> dict[str, int]:
+        rows = db.session.execute(
+            select(AssignmentRow.ward_code, func.count())
+            .where(AssignmentRow.version_id == version.id)
+            .group_by(AssignmentRow.ward_code)
+        )
+        return {code: int(n) for code, n in rows}
+
+    return cached_for_published(version, ("assigned_per_ward",), count)
+
+
+def _identities(version_id: int):
+    return select(*DIFF_COLUMNS).where(AssignmentRow.version_id == version_id)
+
+
+def people_changed(old_id: int | None, new_id: int) -> int:
+    """How many people have an assignment that one version has and the other has not (everyone on ``new_id``
+    when ``old_id`` is None): the people :func:`scheduler.changes.roster_changes` touches, counted by the
+    database."""
+    if old_id is None:
+        return int(
+            db.session.scalar(
+                select(func.count(func.distinct(AssignmentRow.person_id))).where(AssignmentRow.version_id == new_id)
+            )
+        )
+    added = except_(_identities(new_id), _identities(old_id))
+    removed = except_(_identities(old_id), _identities(new_id))
+    both = union_all(select(added.subquery().c.person_id), select(removed.subquery().c.person_id)).subquery()
+    return int(db.session.scalar(select(func.count(func.distinct(both.c.person_id)))))
+
+
+@dataclasses.dataclass(frozen=True)
+class Differences:
+    """Assignments one version adds to another and removes from it, as identities (:data:`DIFF_COLUMNS`).
+
+    ``added`` and ``removed`` hold the first ``limit`` of each in date, ward, slot and person order;
+    the counts are of all of them, and ``wards`` counts both per ward.
+    """
+
+    added: list[tuple]
+    removed: list[tuple]
+    added_count: int
+    removed_count: int
+    kept_count: int
+    wards: dict[str, int]
+
+
+def differences(old_id: int, new_id: int, limit: int) -> Differences:
+    """The assignments ``new_id`` adds to ``old_id`` and removes from it, compared by the database."""
+    added = except_(_identities(new_id), _identities(old_id)).subquery()
+    removed = except_(_identities(old_id), _identities(new_id)).subquery()
+
+    def first(rows) -> list[tuple]:
+        order = [rows.c.date, rows.c.ward_code, func.coalesce(rows.c.shift_id, ""), rows.c.person_id]
+        order.insert(3, func.coalesce(rows.c.mobile_point_id, ""))
+        if db.engine.dialect.name == "postgresql":  # byte order, as Python sorts strings
+            order = [order[0], *(part.collate("C") for part in order[1:])]
+        return [tuple(row) for row in db.session.execute(select(rows).order_by(*order).limit(limit))]
+
+    added_count = int(db.session.scalar(select(func.count()).select_from(added)))
+    removed_count = int(db.session.scalar(select(func.count()).select_from(removed)))
+    new_count = int(db.session.scalar(select(func.count()).select_from(_identities(new_id).distinct().subquery())))
+    wards: dict[str, int] = {}
+    for rows in (added, removed):
+        for code, n in db.session.execute(select(rows.c.ward_code, func.count()).group_by(rows.c.ward_code)):
+            wards[code] = wards.get(code, 0) + int(n)
+    return Differences(first(added), first(removed), added_count, removed_count, new_count - added_count, wards)
