@@ -133,7 +133,9 @@ def test_the_gaps_page_charts_the_shortfall_by_rule(client, loaded_app):
     login(client, "dieuphoi")
     chart = figure(text(client.get(f"{PREFIX}/phien-ban/{version_id}/thieu")), "rules")
     check_accessible_svg(chart)
-    shown = {rule: int(value) for rule, value in re.findall(r'<g data-rule="([a-z0-9_]+)" data-missing="(\d+)">', chart)}
+    shown = {
+        rule: int(value) for rule, value in re.findall(r'<g data-rule="([a-z0-9_]+)" data-missing="(\d+)">', chart)
+    }
     asked = asked_person_slots(campaign)
     assert shown == {rule: by_rule.get(rule, 0) for rule in asked if asked[rule] or by_rule.get(rule)}
     assert sum(shown.values()) == sum(by_rule.values()) > 0
@@ -146,9 +148,7 @@ def test_the_people_page_charts_each_pools_busiest_week_against_its_cap(client, 
     version_id = loaded_app.config["TEST_VERSION_ID"]
     with loaded_app.app_context():
         campaign = store.campaign()
-        working = set(
-            db.session.scalars(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id))
-        )
+        working = set(db.session.scalars(select(AssignmentRow.person_id).where(AssignmentRow.version_id == version_id)))
     login(client, "dieuphoi")
     page = text(client.get(f"{PREFIX}/phien-ban/{version_id}/nguoi"))
     for pool, cap in (("student", 20), ("telecom", 48), ("technician", 48)):
