@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 
@@ -50,7 +52,7 @@ from sqlalchemy import or_, select, update
 
 from scheduler.calendar import Calendar
 from scheduler.candidates import candidates
-from scheduler.changes import roster_changes
+from scheduler.changes import RosterChanges
 from scheduler.clock import is_history
 from scheduler.events import Event, days_between
 from scheduler.model import Assignment, Campaign
@@ -100,21 +102,32 @@ class InForce:
     campaign: Campaign
     version: RosterVersion
     assignments: list[Assignment]
+    _keys: set | None = None
 
     def of(self, person_ids) -> list[Assignment]:
         wanted = set(person_ids)
         return [a for a in self.assignments if a.person_id in wanted]
 
+    def has(self, assignment: Assignment) -> bool:
+        if self._keys is None:
+            self._keys = set(self.assignments)
+        return assignment in self._keys
+
 
 def in_force() -> InForce | None:
-    """The roster in force now (None while nothing is published)."""
-    campaign, assignments = incidents.roster_in_force()
+    """The roster in force now (None while nothing is published): as :func:`web.incidents.roster_in_force` makes it,
+    with the call-outs; only the assignments of people with open events are looked up among the cancelled slots."""
+    campaign = live.live_campaign()
     version = store.latest_published()
     if campaign is None or version is None:
         return None
+    roster = store.roster_of(version)
+    cancelled = live.cancelled_slots(version.id)
+    people = {person_id for person_id, _day, _slot in cancelled}
+    assignments = [a for a in roster.assignments if a.person_id not in people or not live.is_cancelled(cancelled, a)]
     have = set(assignments)
     extra = [a for a in incidents.callout_assignments() if a not in have]
-    return InForce(campaign, version, list(assignments) + extra)
+    return InForce(campaign, version, assignments + extra, have | set(extra))
 
 
 def now() -> datetime:
@@ -168,8 +181,7 @@ def check_change(state: InForce, remove, add, at: datetime, travel) -> list[Prob
             return [Problem("gone", a.person_id)]
         if started:
             return [Problem("started", a.person_id, a.ward_code, a.date.isoformat())]
-    have = set(state.assignments)
-    gone = [a for a in remove if a not in have]
+    gone = [a for a in remove if not state.has(a)]
     if gone:
         return [Problem("gone", a.person_id, a.ward_code, a.date.isoformat()) for a in gone]
     people = {a.person_id for a in (*remove, *add)}
@@ -513,7 +525,7 @@ def _publish_exchange(row: SwapRequest, by: str) -> tuple[RosterVersion | None, 
     report = repairs.edited_report(campaign, ordered, violations, gaps, travel)
     edited = replace(base, assignments=ordered, unfilled=tuple(gaps), objective=report.objective)
     explanations = repairs._reused_explanations(campaign, published, edited, report.unfilled, travel)
-    changes = roster_changes(base.assignments, ordered)
+    changes = RosterChanges(tuple(add), tuple(remove))  # the exchange is all that differs from the published roster
     summary = repairs.summary_of(changes, base.unfilled, report.unfilled)
     version = store.store_roster(
         edited,
@@ -913,11 +925,11 @@ def _colleagues(state: InForce, give: Assignment, at: datetime) -> list[dict]:
     """People of the giver's pool with upcoming shifts in force: those working in the same ward first."""
     campaign = state.campaign
     pool = campaign.person(give.person_id).pool
+    same_pool = {p.id for p in campaign.people if p.pool is pool and p.id != give.person_id}
+    today = at.date()
     wards: dict[str, set[str]] = {}
     for a in state.assignments:
-        if a.person_id == give.person_id or not campaign.has("people", a.person_id):
-            continue
-        if campaign.person(a.person_id).pool is not pool or is_history(campaign, a, at):
+        if a.person_id not in same_pool or a.date < today or (a.date == today and is_history(campaign, a, at)):
             continue
         wards.setdefault(a.person_id, set()).add(a.ward_code)
     found = [
@@ -926,6 +938,34 @@ def _colleagues(state: InForce, give: Assignment, at: datetime) -> list[dict]:
     ]
     found.sort(key=lambda c: (not c["same_ward"], c["name"], c["id"]))
     return found[:COLLEAGUES_SHOWN]
+
+
+_calendar_lock = threading.Lock()
+_pool_calendars: OrderedDict = OrderedDict()
+POOL_CALENDARS = 3  # the calendars of one pool's work in force, kept per process for the ranked lists
+
+
+def pool_calendar(state: InForce, pool, travel) -> Calendar:
+    """The calendar of the pool's work in force (for :func:`scheduler.candidates.candidates`), kept per process by
+    database, published version, the campaign's data and events, and pool; treat it as read-only."""
+    key = (
+        db.engine.url.render_as_string(hide_password=False),
+        state.version.id,
+        state.version.created_at,
+        repairs.campaign_state(),
+        pool,
+    )
+    with _calendar_lock:
+        calendar = _pool_calendars.get(key)
+    if calendar is None:
+        campaign = state.campaign
+        people = {p.id for p in campaign.people if p.pool is pool}
+        calendar = Calendar(campaign, [a for a in state.assignments if a.person_id in people], travel)
+        with _calendar_lock:
+            _pool_calendars[key] = calendar
+            while len(_pool_calendars) > POOL_CALENDARS:
+                _pool_calendars.popitem(last=False)
+    return calendar
 
 
 def _swap_options(state: InForce, give: Assignment, colleague: str, at: datetime) -> list[dict]:
@@ -974,10 +1014,10 @@ def shift(assignment_id: int):
     pool = campaign.person(person_id).pool
     ranked = []
     if not problems and waiting is None:
-        mine = [a for a in state.assignments if campaign.has("people", a.person_id)]
-        mine = [a for a in mine if campaign.person(a.person_id).pool is pool]
+        travel = repairs.travel_of(campaign)
         seat = replace(give, person_id="")
-        ranked = candidates(campaign, mine, seat, at, repairs.travel_of(campaign), limit=CANDIDATES_SHOWN, pool=pool)
+        calendar = pool_calendar(state, pool, travel)
+        ranked = candidates(campaign, (), seat, at, travel, limit=CANDIDATES_SHOWN, pool=pool, calendar=calendar)
     colleague = (request.args.get("voi") or "").strip()[:40]
     options = []
     if colleague and not problems and waiting is None:
