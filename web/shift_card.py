@@ -10,7 +10,8 @@
 - what to bring: :meth:`scheduler.settings.VolunteerSettings.bring_for` of the person's pool and the slot's kind;
 - the week: Monday to Sunday of one's own shifts (:func:`week`).
 
-The settings are read from the stored campaign.toml once per data revision and process.
+The settings are read from the stored campaign.toml once per stored campaign and process; a page's cards are
+worked out once per ward, point, pool and kind of slot (:class:`CardFacts`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from scheduler.loader import CAMPAIGN_FILE, read_volunteer_settings
 from scheduler.model import Campaign, MobilePoint
 from scheduler.settings import DEFAULT_BRING, VolunteerSettings
 from scheduler.tables import MemoryFile
-from web import store
 from web.models import CampaignFile, db
 
 logger = logging.getLogger(__name__)
@@ -53,27 +53,53 @@ DEFAULT_BRING_WORDS = (
 _DEFAULT_ITEMS = frozenset(item for items in DEFAULT_BRING.values() for item in items)
 
 _lock = threading.Lock()
-_settings: dict[tuple[str, int], VolunteerSettings] = {}
+# id(campaign) -> (the campaign, its settings): a stored campaign object stands for one data revision (see
+# web.store.campaign), and holding it keeps its id from being reused.
+_settings: dict[int, tuple[Campaign, VolunteerSettings]] = {}
 
 
-def volunteer_settings() -> VolunteerSettings:
-    """``[volunteers]`` of the stored campaign.toml (the defaults without one), cached per data revision."""
-    key = (db.engine.url.render_as_string(hide_password=False), store.revision())
+def volunteer_settings(campaign: Campaign | None) -> VolunteerSettings:
+    """``[volunteers]`` of the stored campaign.toml that ``campaign`` was loaded from (the defaults without a
+    campaign), read once per stored campaign and process."""
+    if campaign is None:
+        return VolunteerSettings()
     with _lock:
-        found = _settings.get(key)
-    if found is not None:
-        return found
+        found = _settings.get(id(campaign))
+    if found is not None and found[0] is campaign:
+        return found[1]
     record = db.session.get(CampaignFile, CAMPAIGN_FILE)
     try:
-        found = read_volunteer_settings(None if record is None else MemoryFile(CAMPAIGN_FILE, record.content))
+        settings = read_volunteer_settings(None if record is None else MemoryFile(CAMPAIGN_FILE, record.content))
     except Exception:  # a stored file that no longer reads: the pages still show the roster
         logger.exception("reading [volunteers] of the stored %s", CAMPAIGN_FILE)
-        found = VolunteerSettings()
+        settings = VolunteerSettings()
     with _lock:
-        if len(_settings) > 16:
+        if len(_settings) >= 8:
             _settings.clear()
-        _settings[key] = found
-    return found
+        _settings[id(campaign)] = (campaign, settings)
+    return settings
+
+
+class CardFacts:
+    """Where, whom to call and what to bring for the cards of one page, each ward's, point's and pool's once."""
+
+    def __init__(self, campaign: Campaign | None):
+        self.campaign = campaign
+        self.settings = volunteer_settings(campaign)
+        self._known: dict[tuple, dict] = {}
+
+    def of(self, ward_code: str, point: MobilePoint | None, pool: str, kind: str) -> dict:
+        """``address``, ``approximate``, ``geo``, ``osm`` (:func:`place`), ``contacts`` and ``bring`` of a slot."""
+        key = (ward_code, point.id if point is not None else None, pool, kind)
+        found = self._known.get(key)
+        if found is None:
+            found = {
+                **place(self.campaign, self.settings, ward_code, point),
+                "contacts": contacts(self.settings, ward_code),
+                "bring": bring(self.settings, pool, kind),
+            }
+            self._known[key] = found
+        return found
 
 
 # ------------------------------------------------------------------------------------------- where

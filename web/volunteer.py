@@ -189,8 +189,8 @@ def normalised_phone(text: str) -> str | None:
 def _render_lookup(error: str | None = None, status: int = 200, phone: str = ""):
     """The sign-in page; under "Quên mã?" the coordinators' hotline and, for the ward chosen (``?xa=``), its
     contact, from ``[volunteers]`` of campaign.toml."""
-    settings = shift_card.volunteer_settings()
     campaign = _campaign_or_none()
+    settings = shift_card.volunteer_settings(campaign)
     wards = []
     if campaign is not None:
         for code, contact in settings.wards:
@@ -502,7 +502,7 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
     rows = sorted(rows, key=lambda r: (r.date, _sort_minute(campaign, r)))
     reported = reported_slots(person_id)
     at = now()
-    settings = shift_card.volunteer_settings()
+    facts = shift_card.CardFacts(campaign)
     person = _maybe(campaign.person, person_id) if campaign else None
     pool = person.pool.value if person else ""
     items = []
@@ -530,9 +530,7 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
                 "ward": ward.name if ward else row.ward_code,
                 "covered": [getattr(_maybe(campaign.ward, c), "name", c) if campaign else c for c in covered],
                 "colleagues": names,
-                **shift_card.place(campaign, settings, row.ward_code, point),
-                "contacts": shift_card.contacts(settings, row.ward_code),
-                "bring": shift_card.bring(settings, pool, kind),
+                **facts.of(row.ward_code, point, pool, kind),
                 "upcoming": end > at,
                 "cancellable": start > at,
                 "today": row.date == at.date(),
