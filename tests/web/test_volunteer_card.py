@@ -379,3 +379,16 @@ def test_card_and_week_in_chromium(card_server, open_page, width, height):
     page.goto(english)
     assert page.locator("html").get_attribute("lang") == "en"
     _no_sideways_scroll(page)
+
+
+def test_a_new_campaign_toml_changes_the_contacts_at_once(card_app):
+    from web import store
+
+    client = card_app.test_client()
+    assert f'href="{HOTLINE_TEL}"' in client.get("/ca-truc/").get_data(as_text=True)
+    with card_app.app_context():
+        toml = store.files()["campaign.toml"].decode("utf-8").replace("024 3825 6789", "1900 1234")
+        report = store.import_files({"campaign.toml": toml.encode("utf-8")}, username="test")
+        assert not report.errors, report.errors
+    page = client.get("/ca-truc/").get_data(as_text=True)
+    assert 'href="tel:19001234"' in page and HOTLINE_TEL not in page
