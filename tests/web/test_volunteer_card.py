@@ -254,7 +254,7 @@ def test_the_week_needs_a_signed_in_volunteer_and_the_list_links_it(card_app):
     response = client.get("/ca-truc/tuan")
     assert response.status_code == 302 and response.headers["Location"].endswith("/ca-truc/")
     _sign_in(client, card_app, "SV0001")
-    assert 'href="/ca-truc/tuan" data-week-link' in client.get("/ca-truc/cua-toi").get_data(as_text=True)
+    assert 'href="/ca-truc/tuan" data-week-link data-week-view' in client.get("/ca-truc/cua-toi").get_data(as_text=True)
 
 
 def test_a_shift_called_off_is_marked_and_left_out_of_the_weeks_hours(card_app):
