@@ -437,13 +437,17 @@ def people_rule_words() -> dict[str, str]:
     }
 
 
-def placement_problems(campaign: Campaign, ward_code: str, person_ids: Iterable[str]) -> dict[str, list[str]]:
+def placement_problems(
+    campaign: Campaign, ward_code: str, person_ids: Iterable[str], today: date | None = None
+) -> dict[str, list[str]]:
     """Why each student cannot be placed in the ward, for those who cannot (empty when all can).
 
     A placement makes the ward the student's preferred ward, so it must leave them at least one of the
-    ward's service shifts that the people rules allow, asked of the calendar with their pins: not pinned in
-    another ward (``one_ward_per_student``), not busy every day, registered for one of the ward's shifts.
+    ward's service shifts from ``today`` on (every day once the campaign is over) that the people rules
+    allow, asked of the calendar with their pins: not pinned in another ward (``one_ward_per_student``),
+    not busy every remaining day, registered for one of the ward's shifts.
     """
+    days = [day for day in campaign.dates if today is None or day >= today] or list(campaign.dates)
     ward = campaign.ward(ward_code)
     demand = _maybe(campaign.demand, ward_code)
     shift_ids = demand.service_shift_ids if demand is not None else ()
@@ -476,7 +480,7 @@ def placement_problems(campaign: Campaign, ward_code: str, person_ids: Iterable[
             continue
         broken: Counter = Counter()
         fits = False
-        for day in campaign.dates:
+        for day in days:
             for shift_id in shift_ids:
                 labels = calendar.breaks(Assignment(pid, ward_code, day, shift_id=shift_id))
                 if not labels:
@@ -487,8 +491,8 @@ def placement_problems(campaign: Campaign, ward_code: str, person_ids: Iterable[
                 break
         if fits:
             continue
-        if all(day in person.unavailable_dates for day in campaign.dates):
-            reason = _("%(name)s (%(id)s) đã đăng ký bận mọi ngày của chiến dịch.", name=person.name, id=pid)
+        if all(day in person.unavailable_dates for day in days):
+            reason = _("%(name)s (%(id)s) bận mọi ngày còn lại của chiến dịch.", name=person.name, id=pid)
         elif person.available_shift_ids and not person.available_shift_ids & set(shift_ids):
             registered = ", ".join(
                 sorted(getattr(_maybe(campaign.shift, sid), "name", sid) for sid in person.available_shift_ids)
@@ -540,7 +544,8 @@ def place():
         if len(team_name) > TEAM_NAME_MAX_CHARS:
             errors.append(_("Tên đội dài quá %(n)d ký tự.", n=TEAM_NAME_MAX_CHARS))
     if not errors and not clearing:
-        problems = placement_problems(campaign, ward_code, person_ids)
+        # the people rules as they stand now: the events (an absence, someone who left) taken into account
+        problems = placement_problems(live.live_campaign() or campaign, ward_code, person_ids, live.today())
         if problems:
             form["problems"] = problems
             errors.append(

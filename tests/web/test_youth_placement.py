@@ -269,12 +269,31 @@ def test_placing_refuses_students_busy_every_day_or_without_a_shift_of_the_ward(
     page = text(response)
     assert "Chưa xếp ai: 2 trong 3 sinh viên đã chọn không xếp được vào Phường Hoàng Liệt." in page
     assert "Lê Minh Châu (SV0003) chỉ đăng ký Ca sáng; Phường Hoàng Liệt không có ca đó." in page
-    assert "Trần Thị Bình (SV0002) đã đăng ký bận mọi ngày của chiến dịch." in page
+    assert "Trần Thị Bình (SV0002) bận mọi ngày còn lại của chiến dịch." in page
     errors = re.search(r'<ul class="errors">(.*?)</ul>', page, re.S).group(1)
     assert "SV0004" not in errors  # Phạm Thu Dung could be placed: no reason is given for her
     assert _teams(loaded_app) == {} and _revision(loaded_app) == before
     # Lê Minh Châu fits Định Công's morning shift
     assert client.post("/thanh-doan/xep", data={"person_id": ["SV0003"], "ward_code": DINH_CONG}).status_code == 302
+
+
+def test_placing_asks_the_rules_of_the_days_ahead_with_the_events_taken_into_account(loaded_app, client):
+    from scheduler.events import Event
+    from web import live
+
+    # Trần Thị Bình (SV0002) registered 25/07 as busy; now she also marks 26/07, on the morning of 25/07.
+    loaded_app.config["RAQUAN_NOW"] = NOW
+    with loaded_app.app_context():
+        event = Event("unavailable", datetime(2025, 7, 25, 8, 0), "SV0002", person_id="SV0002", dates=(D26,))
+        live.record_event(event, "volunteer")
+    login(client, "thanhdoan")
+    response = client.post("/thanh-doan/xep", data={"person_id": ["SV0002"], "ward_code": DINH_CONG})
+    assert response.status_code == 400
+    assert "Trần Thị Bình (SV0002) bận mọi ngày còn lại của chiến dịch." in text(response)
+    assert _teams(loaded_app) == {}
+    # the evening before the campaign, 24/07 is still ahead: she can be placed
+    loaded_app.config["RAQUAN_NOW"] = "2025-07-23T20:00"
+    assert client.post("/thanh-doan/xep", data={"person_id": ["SV0002"], "ward_code": DINH_CONG}).status_code == 302
 
 
 def test_a_whole_page_can_be_ticked_and_students_nearest_the_ward_come_first(client):
