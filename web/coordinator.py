@@ -17,7 +17,7 @@ import threading
 import tomllib
 import unicodedata
 from collections import Counter, OrderedDict, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -944,12 +944,14 @@ def ward(version_id: int, ward_code: str):
     gap_rows = store.gaps(version_id, ward_code)
     short: dict[tuple[date, str], int] = {}  # (day, column) -> people missing
     whole_day: dict[date, int] = defaultdict(int)  # day -> people missing over the whole day (telecom presence)
+    first_gap: dict[tuple[date, str], int] = {}  # (day, column) -> the first stored gap there, listed below
     for gap in gap_rows:
         key = gap.shift_id or (MOBILE_COLUMN if gap.mobile_point_id else None)
         if key is None:
             whole_day[gap.date] += gap.missing
         else:
             short[(gap.date, key)] = short.get((gap.date, key), 0) + gap.missing
+            first_gap.setdefault((gap.date, key), gap.id)
     touched = {entry["date"] for entries in cells.values() for entry in entries if entry["cancelled"]}
     if touched:
         current = live.live_campaign() or campaign
@@ -983,6 +985,7 @@ def ward(version_id: int, ward_code: str):
         days=days,
         shown=shown,
         short=short,
+        first_gap=first_gap,
         whole_day=whole_day,
         cancelled_count=sum(1 for entries in cells.values() for entry in entries if entry["cancelled"]),
         gap_count=len(items),
@@ -1047,7 +1050,7 @@ def publish(version_id: int):
 def people_to_tell(record: RosterVersion, published: RosterVersion | None) -> int:
     """How many people publishing ``record`` tells: everyone on it, or those whose shifts change against ``published``
     (counted by the database, as :func:`scheduler.changes.roster_changes` finds them)."""
-    return store.people_changed(published.id if published else None, record.id)
+    return store.people_changed(published, record)
 
 
 @blueprint.get("/so-sanh")
@@ -1062,7 +1065,7 @@ def diff():
     result = None
     if first is not None and second is not None:
         old, new = _version(first), _version(second)
-        found = store.differences(old.id, new.id, DIFF_ROWS_SHOWN)  # compared by the database, not in Python
+        found = store.differences(old, new, DIFF_ROWS_SHOWN)  # compared by the database
         wards_changed = sorted(found.wards.items(), key=lambda item: (-item[1], _ward_name(campaign, item[0])))
         result = {
             "old": old,
@@ -1109,10 +1112,17 @@ def export_city(version_id: int):
     """The whole city's roster as a printable workbook (a summary sheet and one sheet per ward)."""
     record = _version(version_id)
     campaign = _campaign_or_redirect()
-    roster = store.roster_of(record)
-    report = _loaded_report(campaign, roster, record)
-    return _xlsx_response(
-        lambda path: write_roster_xlsx(campaign, roster, path, report), f"lich-truc-phien-ban-{version_id}.xlsx"
+
+    def build(path: Path) -> None:
+        roster = store.roster_of(record)
+        write_roster_xlsx(campaign, roster, path, _loaded_report(campaign, roster, record))
+
+    content = store.kept_export(record, "city", build)  # made once per version and data revision
+    return send_file(
+        io.BytesIO(content),
+        mimetype=XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=f"lich-truc-phien-ban-{version_id}.xlsx",
     )
 
 
@@ -1123,9 +1133,7 @@ def export_ward(version_id: int, ward_code: str):
     record = _version(version_id)
     campaign = _campaign_or_redirect()
     place = _ward_or_404(campaign, ward_code)
-    roster = store.roster_of(record)
-    mine = tuple(a for a in roster.assignments if a.ward_code == ward_code or ward_code in a.covered_ward_codes)
-    roster = replace(roster, assignments=mine, unfilled=tuple(u for u in roster.unfilled if u.ward_code == ward_code))
+    roster = store.ward_roster(record, ward_code)  # the ward's rows only
     gaps = store.explained_gaps(version_id, ward_code)
     return _xlsx_response(
         lambda path: write_ward_xlsx(campaign, roster, ward_code, path, gaps),

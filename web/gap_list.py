@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from scheduler.candidates import seat_of
@@ -96,6 +96,11 @@ class Filters:
         return any((self.ward, self.rule, self.pool, self.day))
 
 
+def reader_language() -> str:
+    """ "vi" or "en": the language the page is read in."""
+    return "en" if str(get_locale() or "vi").startswith("en") else "vi"
+
+
 def day_text(day: date) -> str:
     """The weekday and date in the reader's language: "Thứ Năm 24/07/2025", "Thursday 24/07/2025"."""
     return format_date(day, "EEEE dd/MM/yyyy")
@@ -114,7 +119,7 @@ def gap_pool(campaign: Campaign, row: UnfilledRow) -> str:
 
 
 def fix_kind(suggestion: str) -> str:
-    """The kind of change a suggestion asks for (one of the ``FIX_*``), or "" when it is none of them."""
+    """The kind of change a (Vietnamese) suggestion asks for (one of the ``FIX_*``), or "" when it is none."""
     for prefix, kind in _FIX_PREFIXES:
         if suggestion.startswith(prefix):
             return kind
@@ -122,7 +127,7 @@ def fix_kind(suggestion: str) -> str:
 
 
 def split_explanation(text: str) -> tuple[str, str]:
-    """(what is missing, why) of an explanation "<ward>, <day>, <slot>: thiếu 1 … — <why>"."""
+    """(what is missing, why) of an explanation "<ward>, <day>, <slot>: thiếu 1 … — <why>" (or in English)."""
     head, _dash, cause = text.partition(" — ")
     what = head.rsplit(": ", 1)[-1] if ": " in head else head
     return _capitalised(what), _capitalised(cause)
@@ -205,10 +210,11 @@ def gap_items(
     slot_name: Callable[[UnfilledRow], str],
     rule_label: Callable[[str], str],
 ) -> list[GapItem]:
-    """Each stored gap as the list shows it, with its pool, words and links."""
+    """Each stored gap as the list shows it, with its pool, words (in the reader's language) and links."""
+    lang = reader_language()
     items = []
     for row in rows:
-        what, cause = split_explanation(row.explanation or "")
+        what, cause = split_explanation(row.explanation_in(lang))
         item = GapItem(
             row=row,
             slot=slot_name(row),
@@ -216,7 +222,7 @@ def gap_items(
             pool=gap_pool(campaign, row),
             short_text=what,
             cause=cause,
-            suggestion=_capitalised(row.suggestion or ""),
+            suggestion=_capitalised(row.suggestion_in(lang)),
             fix=fix_kind(row.suggestion or ""),
         )
         item.actions = places.actions(item)
