@@ -687,7 +687,7 @@ def request_view(row: SwapRequest, campaign: Campaign | None) -> dict:
     take = repairs.assignment_of_key(row.take_key) if row.take_key else None
     return {
         "row": row,
-        "kind": _("Đổi ca") if row.kind == "swap" else _("Nhường ca"),
+        "kind": _("Đổi ca cho nhau") if row.kind == "swap" else _("Nhường ca"),
         "from": _name(campaign, row.from_person_id),
         "to": _name(campaign, row.to_person_id) if row.to_person_id else _("bất kỳ ai phù hợp"),
         "give": slot_view(campaign, give),
@@ -1254,7 +1254,7 @@ def menu_label() -> str:
     from web.numbers import number
 
     count = waiting_count()
-    return _("Đổi ca (%(count)s)", count=number(count)) if count else _("Đổi ca")
+    return _("Nhường, đổi ca (%(count)s)", count=number(count)) if count else _("Nhường, đổi ca")
 
 
 @blueprint.app_context_processor

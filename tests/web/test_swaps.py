@@ -214,7 +214,7 @@ def test_accept_then_approve_publishes_the_exchange_and_tells_both(app):
     coordinator = app.test_client()
     login(coordinator, "dieuphoi")
     review = coordinator.get("/dieu-phoi/doi-ca").get_data(as_text=True)
-    assert f'data-swap="{request_id}"' in review and "Chờ duyệt (1)" in review and "Đổi ca (1)" in review
+    assert f'data-swap="{request_id}"' in review and "Chờ duyệt (1)" in review and "Nhường, đổi ca (1)" in review
     coordinator.post(f"/dieu-phoi/doi-ca/{request_id}", data={"decision": "approve"})
     after_id, after = published_assignments(app)
     assert after_id != before_id

@@ -68,7 +68,7 @@ def test_offer_accept_approve_on_a_phone(live_server, open_page):
     desk = open_page(*PHONE)
     sign_in_page(desk, base, "dieuphoi")
     desk.goto(base + "/dieu-phoi/doi-ca")
-    assert desk.locator("nav.subnav a[aria-current=page]").inner_text() == "Đổi ca (1)"  # one waiting
+    assert desk.locator("nav.subnav a[aria-current=page]").inner_text() == "Nhường, đổi ca (1)"  # one waiting
     fits(desk)
     waiting = desk.locator("[data-state=accepted]")
     assert waiting.count() == 1
