@@ -37,9 +37,9 @@ from sqlalchemy import (
     except_,
     func,
     insert,
+    or_,
     select,
     table,
-    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -994,20 +994,44 @@ def _identities(version_id: int):
     return select(*DIFF_COLUMNS).where(AssignmentRow.version_id == version_id)
 
 
-def people_changed(old_id: int | None, new_id: int) -> int:
-    """How many people have an assignment that one version has and the other has not (everyone on ``new_id``
-    when ``old_id`` is None): the people :func:`scheduler.changes.roster_changes` touches, counted by the
+def _only_in(version_id: int, other_id: int) -> list[tuple]:
+    """The identities of the assignments ``version_id`` has and ``other_id`` has not (one EXCEPT of the database)."""
+    return [tuple(row) for row in db.session.execute(except_(_identities(version_id), _identities(other_id)))]
+
+
+_pairs_lock = threading.Lock()
+_pairs_cache: OrderedDict = OrderedDict()
+PAIRS_CACHE_ENTRIES = 16
+
+
+def _changes_between(old: RosterVersion, new: RosterVersion) -> tuple[list[tuple], list[tuple]]:
+    """(identities only ``new`` has, identities only ``old`` has). A version's rows never change, so the pair's
+    answer is kept per process, keyed by database, ids and creation times (as :func:`roster_of` keys a roster)."""
+    key = (*_roster_key(old), *_roster_key(new)[1:])
+    with _pairs_lock:
+        if key in _pairs_cache:
+            _pairs_cache.move_to_end(key)
+            return _pairs_cache[key]
+    found = (_only_in(new.id, old.id), _only_in(old.id, new.id))
+    with _pairs_lock:
+        _pairs_cache[key] = found
+        while len(_pairs_cache) > PAIRS_CACHE_ENTRIES:
+            _pairs_cache.popitem(last=False)
+    return found
+
+
+def people_changed(old: RosterVersion | None, new: RosterVersion) -> int:
+    """How many people have an assignment that one version has and the other has not (everyone on ``new``
+    when ``old`` is None): the people :func:`scheduler.changes.roster_changes` touches, compared by the
     database."""
-    if old_id is None:
+    if old is None:
         return int(
             db.session.scalar(
-                select(func.count(func.distinct(AssignmentRow.person_id))).where(AssignmentRow.version_id == new_id)
+                select(func.count(func.distinct(AssignmentRow.person_id))).where(AssignmentRow.version_id == new.id)
             )
         )
-    added = except_(_identities(new_id), _identities(old_id))
-    removed = except_(_identities(old_id), _identities(new_id))
-    both = union_all(select(added.subquery().c.person_id), select(removed.subquery().c.person_id)).subquery()
-    return int(db.session.scalar(select(func.count(func.distinct(both.c.person_id)))))
+    added, removed = _changes_between(old, new)
+    return len({row[0] for row in added} | {row[0] for row in removed})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1026,23 +1050,93 @@ class Differences:
     wards: dict[str, int]
 
 
-def differences(old_id: int, new_id: int, limit: int) -> Differences:
-    """The assignments ``new_id`` adds to ``old_id`` and removes from it, compared by the database."""
-    added = except_(_identities(new_id), _identities(old_id)).subquery()
-    removed = except_(_identities(old_id), _identities(new_id)).subquery()
+def _difference_order(identity: tuple) -> tuple:
+    person_id, ward_code, day, shift_id, point_id, _need_index = identity
+    return day, ward_code, shift_id or "", point_id or "", person_id
 
-    def first(rows) -> list[tuple]:
-        order = [rows.c.date, rows.c.ward_code, func.coalesce(rows.c.shift_id, ""), rows.c.person_id]
-        order.insert(3, func.coalesce(rows.c.mobile_point_id, ""))
-        if db.engine.dialect.name == "postgresql":  # byte order, as Python sorts strings
-            order = [order[0], *(part.collate("C") for part in order[1:])]
-        return [tuple(row) for row in db.session.execute(select(rows).order_by(*order).limit(limit))]
 
-    added_count = int(db.session.scalar(select(func.count()).select_from(added)))
-    removed_count = int(db.session.scalar(select(func.count()).select_from(removed)))
-    new_count = int(db.session.scalar(select(func.count()).select_from(_identities(new_id).distinct().subquery())))
+def differences(old: RosterVersion, new: RosterVersion, limit: int) -> Differences:
+    """The assignments ``new`` adds to ``old`` and removes from it, compared by the database."""
+    added, removed = _changes_between(old, new)
+    distinct = select(func.count()).select_from(_identities(new.id).distinct().subquery())
     wards: dict[str, int] = {}
-    for rows in (added, removed):
-        for code, n in db.session.execute(select(rows.c.ward_code, func.count()).group_by(rows.c.ward_code)):
-            wards[code] = wards.get(code, 0) + int(n)
-    return Differences(first(added), first(removed), added_count, removed_count, new_count - added_count, wards)
+    for identity in (*added, *removed):
+        wards[identity[1]] = wards.get(identity[1], 0) + 1
+    return Differences(
+        added=sorted(added, key=_difference_order)[:limit],
+        removed=sorted(removed, key=_difference_order)[:limit],
+        added_count=len(added),
+        removed_count=len(removed),
+        kept_count=int(db.session.scalar(distinct)) - len(added),
+        wards=wards,
+    )
+
+
+def ward_roster(version: RosterVersion, ward_code: str) -> Roster:
+    """The part of a version's roster that one ward's workbook shows: the assignments posted at the ward or
+    covering it on call, and the ward's gaps, in the order stored; read from the ward's rows only."""
+    rows = db.session.execute(
+        select(*ASSIGNMENT_COLUMNS)
+        .where(
+            AssignmentRow.version_id == version.id,
+            or_(AssignmentRow.ward_code == ward_code, AssignmentRow.covered_ward_codes.like(f"%{ward_code}%")),
+        )
+        .order_by(AssignmentRow.id)
+    )
+    assignments = tuple(
+        a
+        for a in (assignment_of(*row) for row in rows)
+        if a.ward_code == ward_code or ward_code in a.covered_ward_codes
+    )
+    unfilled = tuple(
+        unfilled_of(*row)
+        for row in db.session.execute(
+            select(*UNFILLED_COLUMNS)
+            .where(UnfilledRow.version_id == version.id, UnfilledRow.ward_code == ward_code)
+            .order_by(UnfilledRow.id)
+        )
+    )
+    return Roster(
+        campaign_name=version.campaign_name or "",
+        status=version.solve_status,
+        assignments=assignments,
+        unfilled=unfilled,
+        objective=version.objective,
+        best_bound=version.best_bound,
+        wall_seconds=version.wall_seconds,
+    )
+
+
+# ------------------------------------------------------------------------------ workbooks kept
+
+EXPORTS_DIR = "exports"
+EXPORTS_KEPT = 8  # workbooks kept in the data directory, the newest ones
+
+
+def kept_export(version: RosterVersion, name: str, build) -> bytes:
+    """The bytes of a version's workbook ``name``: read from the data directory, or made by ``build(path)`` and kept.
+
+    A workbook is kept for the version (its id and creation time: a deleted draft's id may come back) and the data
+    revision (the workbook names the wards and people of the data set), so every server process of the data
+    directory sends the same file and makes it once.
+    """
+    stamp = version.created_at.strftime("%Y%m%d%H%M%S%f") if version.created_at else "0"
+    folder = Path(current_app.config["RAQUAN_DATA_DIR"]) / EXPORTS_DIR
+    path = folder / f"{name}-v{version.id}-{stamp}-r{revision()}.xlsx"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(dir=folder, prefix=".export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        build(Path(scratch))
+        content = Path(scratch).read_bytes()
+        os.replace(scratch, path)
+    finally:
+        Path(scratch).unlink(missing_ok=True)
+    kept = sorted(folder.glob("*.xlsx"), key=_modified, reverse=True)
+    for old in kept[EXPORTS_KEPT:]:
+        old.unlink(missing_ok=True)
+    return content
