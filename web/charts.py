@@ -249,17 +249,17 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
             f'<text x="{_n(x)}" y="{top + plot_height + 14}" text-anchor="middle" fill="{MUTED}">'
             f"{escape(number(hours))}</text>"
         )
-    parts.append(
-        f'<text x="{WIDTH - right}" y="{height - 2}" text-anchor="end" fill="{MUTED}">{escape(_("giờ/tuần"))}</text>'
-    )
+    unit = _("giờ/tuần")
+    parts.append(f'<text x="{WIDTH - right}" y="{height - 2}" text-anchor="end" fill="{MUTED}">{escape(unit)}</text>')
     if cap:
         cap_x = x_of(cap)
+        cap_words = _("giới hạn %(hours)s giờ", hours=number(cap))
         parts.append(
             f'<g class="cap" data-cap="{cap}"><line x1="{_n(cap_x)}" x2="{_n(cap_x)}" y1="{top - 4}" '
             f'y2="{top + plot_height}" stroke="{INK}" stroke-width="1.5" stroke-dasharray="4 3"/>'
             f'<text x="{_n(min(cap_x, WIDTH - right - 4))}" y="{top - 8}" '
             f'text-anchor="{"end" if cap_x > WIDTH / 2 else "start"}" dx="{-4 if cap_x > WIDTH / 2 else 4}" '
-            f'fill="{INK}">{escape(_("giới hạn %(hours)s giờ", hours=number(cap)))}</text></g>'
+            f'fill="{INK}">{escape(cap_words)}</text></g>'
         )
     busiest = [load.max_week_hours for load in chosen if load.max_week_hours]
     facts = {
@@ -324,7 +324,8 @@ def shortfall_chart(
             f'<text x="{_n(left + width + 6)}" y="{y + 32}" fill="{INK}">{escape(figure)}</text></g>'
         )
     desc = (
-        _("Thiếu %(total)s người-ca: ") % {"total": number(total)}
+        _("Thiếu %(total)s người-ca:") % {"total": number(total)}
+        + " "
         + "; ".join(f"{label_of(rule)} {number(missing_by_rule.get(rule, 0))}" for rule in rules)
         + "."
     )
@@ -368,8 +369,7 @@ def level_defs(levels: Iterable[tuple[str, str]], prefix: str, unit: float) -> M
 def level_swatch(key: str) -> Markup:
     """A legend swatch of a coverage level, filled with the level's pattern ``sw-<key>`` (see :func:`level_defs`)."""
     return Markup(
-        f'<svg class="swatch" aria-hidden="true" focusable="false"><rect width="24" height="16" '
-        f'fill="url(#sw-{escape(key)})" stroke="{MUTED}" stroke-width=".5"/></svg>'
+        f'<svg class="swatch" aria-hidden="true"><rect width="24" height="16" fill="url(#sw-{escape(key)})"/></svg>'
     )
 
 

@@ -353,9 +353,9 @@ def coverage_legend() -> list[dict]:
     ranges = [
         percent(100, 0),
         f"{number(95)} – {percent(99.9)}",
-        f"{number(80)} – {_('dưới')} {percent(95, 0)}",
-        f"{number(50)} – {_('dưới')} {percent(80, 0)}",
-        f"{_('dưới')} {percent(50, 0)}",
+        _("%(low)s – dưới %(high)s", low=number(80), high=percent(95, 0)),
+        _("%(low)s – dưới %(high)s", low=number(50), high=percent(80, 0)),
+        _("dưới %(high)s", high=percent(50, 0)),
         "",
     ]
     levels = [(level, colour) for _floor, colour, level in COVERAGE_SCALE] + [(NO_DEMAND_LEVEL, NO_DEMAND_COLOUR)]
