@@ -11,10 +11,10 @@ raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N
 raquan verify DIR ROSTER                   re-check a roster without the solver
 raquan repair DIR ROSTER.json --event KIND,key=value,... [--events FILE.json] [--now ISO] --out NEW.json
                                            repair a published roster after events, with minimal change
-raquan demo [--port P] [--time-limit S] [--no-browser] [--start YYYY-MM-DD]
+raquan demo [--port P] [--time-limit S] [--no-browser] [--start YYYY-MM-DD] [--workers N]
                                            the main job: load Hanoi into a fresh data directory,
                                            solve, publish and serve the web app
-raquan serve [--port P]                    serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
+raquan serve [--port P] [--workers N]      serve the web app (RAQUAN_DATA_DIR, RAQUAN_DATABASE_URL)
 raquan outbox [--once] [--poll-seconds S]  send the notices (e-mail, SMS, reminders) from their own process
 raquan user NAME --role ROLE [--ward CODE]   add a web account (coordinator, youth_union, dispatcher, ward, group)
 raquan visits plan [--day YYYY-MM-DD] [--seconds S]
@@ -322,6 +322,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         host=args.host,
         data_dir=args.data_dir,
         start=start,
+        workers=args.workers,
+        threads=args.threads,
     )
     return 0
 
@@ -330,7 +332,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app over RAQUAN_DATA_DIR / RAQUAN_DATABASE_URL."""
     from web.server import serve
 
-    serve(host=args.host, port=args.port, threads=args.threads)
+    if args.workers < 1 or args.threads < 1:
+        print("raquan serve: --workers and --threads must be at least 1", file=sys.stderr)
+        return 2
+    if args.server == "waitress" and args.workers != 1:
+        print("raquan serve: waitress serves from one process; use --server gunicorn", file=sys.stderr)
+        return 2
+    serve(host=args.host, port=args.port, threads=args.threads, workers=args.workers, server=args.server)
     return 0
 
 
@@ -574,12 +582,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--start",
         help="the campaign's first day, YYYY-MM-DD (default: today, so upcoming shifts show; 2025-07-24 replays 2025)",
     )
+    demo.add_argument(
+        "--workers", type=int, default=1, help="server processes (default 1: waitress; more: gunicorn workers)"
+    )
+    demo.add_argument("--threads", type=int, default=8, help="threads per server process (default 8)")
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="serve the web app (waitress) over RAQUAN_DATA_DIR or RAQUAN_DATABASE_URL")
-    serve.add_argument("--port", type=int, default=8080)
+    serve = sub.add_parser(
+        "serve", help="serve the web app (waitress, or gunicorn workers) over RAQUAN_DATA_DIR or RAQUAN_DATABASE_URL"
+    )
+    serve.add_argument("--port", type=int, default=8080, help="port (0: a free one, printed)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1; more: gunicorn workers)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per server process (default 8)")
+    serve.add_argument(
+        "--server",
+        choices=("waitress", "gunicorn"),
+        default=None,
+        help="waitress (one process, the default for one worker) or gunicorn (the default for more)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     outbox = sub.add_parser("outbox", help="send the outbox's notices from a process of their own")

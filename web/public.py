@@ -28,10 +28,13 @@ def home():
 def healthz():
     """Readiness: 200 when serving; 503 with a JSON reason while starting or when the stored data set does not load.
 
+    Each server process answers for itself (it has started and warmed its caches); a demo's processes also
+    wait for its roster to be published (:func:`_prepared`).
+
     The data set is checked through :func:`web.store.campaign`, which remembers per data revision
     whether it loads, so a probe costs two small queries once the revision has been loaded.
     """
-    if not current_app.extensions["raquan_ready"].is_set():
+    if not current_app.extensions["raquan_ready"].is_set() or not _prepared():
         return jsonify(status="starting"), 503
     try:
         store.campaign()
@@ -45,6 +48,17 @@ def healthz():
             errors=error.count,
         ), 503
     return jsonify(status="ok")
+
+
+def _prepared() -> bool:
+    """Whether the settings row that ``RAQUAN_READY_SETTING`` names (if any) is stored: the demo's processes
+    wait for its roster, which another process publishes."""
+    key = current_app.config.get("RAQUAN_READY_SETTING")
+    if not key:
+        return True
+    from web.models import Setting, db
+
+    return db.session.get(Setting, key) is not None
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -1,8 +1,27 @@
-"""Running the app: ``raquan serve`` and ``raquan demo`` on waitress (a production WSGI server)."""
+"""Running the app: ``raquan serve`` and ``raquan demo``, in one process on waitress or in several on gunicorn.
+
+One process (the default) is waitress with ``threads`` threads. ``workers`` > 1 is gunicorn with that many
+worker processes (``gthread``: ``threads`` threads each), so pages use every core. The arbiter migrates the
+schema once before it forks; each worker then builds its own app (its own database pool, job runner and
+sender thread), ends the jobs of servers that are gone, warms its caches and answers ``/healthz``.
+
+Nothing a page depends on lives only in one process. What is shared goes through the database: server-side
+sessions and revocations (:mod:`web.sessions`), rate counters (:mod:`web.limits`), the one active solve per
+data set, its progress, its heartbeat and a stop asked through another process (:mod:`web.jobs`), the
+outbox's leases (any number of senders, one sends each message). What each process keeps is keyed by what
+the database says, so a change made through another process is seen at the next request: the campaign by
+data revision (:func:`web.store.campaign`), the live campaign by revision and events, a published version's
+rows and per-person data by version (they never change, :func:`web.store.cached_for_published`), drafts by
+id and creation time. Per process on purpose: ``/healthz``'s readiness (this process has started and warmed;
+the demo's workers also wait for the demo's roster, a row in the database), the argon2 slots (one hash at a
+time per process), and the rate limits' memory of a key already over its limit (it only refuses, for a few
+seconds).
+"""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import secrets
 import tempfile
@@ -20,16 +39,93 @@ from web.auth import create_user
 logger = logging.getLogger(__name__)
 
 DEMO_USERS = (("dieuphoi", "coordinator", "Điều phối viên Sở KH&CN"), ("thanhdoan", "youth_union", "Cán bộ Thành đoàn"))
+DEMO_READY_SETTING = "demo_prepared"  # written when the demo's roster is published (or its solve failed)
+WORKER_TIMEOUT_SECONDS = 120  # gunicorn restarts a worker silent this long (its threads may be busy meanwhile)
+KEEPALIVE_SECONDS = 5
 
 
-def serve(host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> None:
-    """Serve the app over the configured data directory and database until interrupted."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    threads: int = 8,
+    workers: int = 1,
+    server: str | None = None,
+) -> None:
+    """Serve the app over the configured data directory and database until interrupted.
+
+    ``workers`` processes of ``threads`` threads each; ``server`` is ``"waitress"`` (one process) or
+    ``"gunicorn"`` (default: waitress for one worker, gunicorn for more).
+    """
+    server = server or ("waitress" if workers == 1 else "gunicorn")
+    if server == "gunicorn":
+        run_gunicorn(worker_app, host=host, port=port, workers=workers, threads=threads)
+        return
+    if workers != 1:
+        raise ValueError("waitress serves from one process; use gunicorn for more")
     app = create_app()
     warm(app)
     mark_ready(app)
-    server = create_server(app, host=host, port=port, threads=threads)
-    print(f"Ra Quân: http://{host}:{server.effective_port}/ (dữ liệu: {app.config['RAQUAN_DATA_DIR']})", flush=True)
-    server.run()
+    waitress = create_server(app, host=host, port=port, threads=threads)
+    print(f"Ra Quân: http://{host}:{waitress.effective_port}/ (dữ liệu: {app.config['RAQUAN_DATA_DIR']})", flush=True)
+    waitress.run()
+
+
+def migrate(overrides: dict | None = None, data_dir: Path | None = None) -> Path:
+    """Bring the schema up to date and end the jobs of servers that are gone, in this process, before workers
+    fork (no thread started, every database connection closed). Returns the data directory."""
+    from web.models import db
+
+    app = create_app({**(overrides or {}), "RAQUAN_OUTBOX_WORKER": "0"}, data_dir=data_dir)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return Path(app.config["RAQUAN_DATA_DIR"])
+
+
+def worker_app(overrides: dict | None = None, data_dir: Path | None = None):
+    """The app of one gunicorn worker: built after the fork, the schema already migrated by the arbiter."""
+    app = create_app(overrides, data_dir=data_dir, migrate_db=False)
+    with app.app_context():
+        app.extensions["raquan_jobs"].recover()
+    warm(app)
+    mark_ready(app)
+    return app
+
+
+def run_gunicorn(factory, host: str, port: int, workers: int, threads: int, overrides=None, data_dir=None) -> None:
+    """Migrate once, then run gunicorn's arbiter here with ``workers`` processes, each serving ``factory(overrides,
+    data_dir)``; prints the address once listening (``port`` 0: a free one). Returns when the arbiter stops."""
+    from gunicorn.app.base import BaseApplication
+
+    directory = migrate(overrides, data_dir)
+
+    def when_ready(arbiter) -> None:
+        bound_host, bound_port = arbiter.LISTENERS[0].sock.getsockname()[:2]
+        print(
+            f"Ra Quân: http://{bound_host}:{bound_port}/ (dữ liệu: {directory}; {workers} tiến trình × {threads} luồng)",
+            flush=True,
+        )
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": [f"{host}:{port}"],
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "timeout": WORKER_TIMEOUT_SECONDS,
+                "keepalive": KEEPALIVE_SECONDS,
+                "control_socket_disable": True,  # no socket in the home directory, shared by every server
+                "when_ready": when_ready,
+                "proc_name": "raquan",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return factory(overrides, directory)
+
+    Server().run()
 
 
 def warm(app) -> None:
@@ -109,24 +205,49 @@ def demo(
     host: str = "127.0.0.1",
     data_dir: str | None = None,
     start: date | None = None,
+    workers: int = 1,
+    threads: int = 8,
 ) -> None:
     """Load the Hanoi scenario into a fresh data directory, solve, publish and serve.
 
-    ``start``: the campaign's first day (default: today in Hanoi's time).
+    ``start``: the campaign's first day (default: today in Hanoi's time). ``workers`` > 1 serves from that
+    many gunicorn processes while a process of its own solves and publishes; ``/healthz`` answers 200 in
+    every worker once the roster is published.
     """
     directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="raquan-demo-"))
     # The demo serves plain HTTP on loopback, so its cookie cannot be HTTPS-only unless asked for.
     overrides = {} if os.environ.get("RAQUAN_SECURE_COOKIES") else {"SESSION_COOKIE_SECURE": False}
-    app = create_app(overrides, data_dir=directory)
+    app = create_app({**overrides, "RAQUAN_OUTBOX_WORKER": "0"} if workers > 1 else overrides, data_dir=directory)
     start = start or demo_start(app)
     passwords = load_demo(app, seed, start)
-    server = create_server(app, host=host, port=port, threads=8)
+    if workers > 1:
+        url = f"http://{host}:{port}/"
+        _print_demo(url, directory, start, passwords, time_limit_seconds)
+        from web.models import db
+
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()  # the workers fork from this process: no connection may cross
+        preparing = multiprocessing.get_context("spawn").Process(
+            target=prepare_demo,
+            args=(directory, overrides, time_limit_seconds, seed, url if open_browser else None),
+            name="raquan-demo-prepare",
+            daemon=True,
+        )
+        preparing.start()
+        run_gunicorn(
+            worker_app,
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads,
+            overrides={**overrides, "RAQUAN_READY_SETTING": DEMO_READY_SETTING},
+            data_dir=directory,
+        )
+        return
+    server = create_server(app, host=host, port=port, threads=threads)
     url = f"http://{host}:{server.effective_port}/"
-    print(f"Ra Quân (demo): {url}  — dữ liệu: {directory}", flush=True)
-    print(f"  chiến dịch bắt đầu ngày {start:%d/%m/%Y}", flush=True)
-    for username, password in passwords.items():
-        print(f"  tài khoản {username} / mật khẩu {password}", flush=True)
-    print(f"Đang xếp lịch ({time_limit_seconds:.0f} s); /healthz trả lời 200 khi sẵn sàng.", flush=True)
+    _print_demo(url, directory, start, passwords, time_limit_seconds)
 
     def prepare():
         solve_and_publish(app, time_limit_seconds)
@@ -137,6 +258,46 @@ def demo(
 
     threading.Thread(target=prepare, name="raquan-demo-prepare", daemon=True).start()
     server.run()
+
+
+def _print_demo(url: str, directory: Path, start: date, passwords: dict[str, str], time_limit_seconds: float) -> None:
+    print(f"Ra Quân (demo): {url}  — dữ liệu: {directory}", flush=True)
+    print(f"  chiến dịch bắt đầu ngày {start:%d/%m/%Y}", flush=True)
+    for username, password in passwords.items():
+        print(f"  tài khoản {username} / mật khẩu {password}", flush=True)
+    print(f"Đang xếp lịch ({time_limit_seconds:.0f} s); /healthz trả lời 200 khi sẵn sàng.", flush=True)
+
+
+def prepare_demo(directory: Path, overrides: dict, time_limit_seconds: float, seed: int, url: str | None) -> None:
+    """The body of the demo's preparing process (beside the gunicorn workers): solve, publish, mark the demo
+    ready in the database, then the sample volunteer and the day's visits. It ends with the demo."""
+    import signal
+
+    from web.jobs import _set_death_signal
+
+    _set_death_signal(signal.SIGTERM)
+    app = create_app({**overrides, "RAQUAN_OUTBOX_WORKER": "0"}, data_dir=directory, migrate_db=False)
+    try:
+        solve_and_publish(app, time_limit_seconds)
+    finally:
+        mark_prepared(app, DEMO_READY_SETTING)
+    _print_sample_volunteer(app)
+    seed_demo_visits(app, seed, min(time_limit_seconds, 30.0))
+    if url:
+        webbrowser.open(url)
+
+
+def mark_prepared(app, key: str) -> None:
+    """Store the settings row ``key``: every process's ``/healthz`` that waits for it answers 200 from now on."""
+    from web.models import Setting, db
+
+    with app.app_context():
+        try:
+            db.session.merge(Setting(key=key, value="1"))
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("marking %s", key)
 
 
 def seed_demo_visits(app, seed: int, seconds: float) -> None:
