@@ -2,7 +2,8 @@
 
 An attempt raises the counter of its key in the current fixed window with one statement
 (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, on SQLite and PostgreSQL alike) in a transaction of
-its own, *before* the attempt is checked. Simultaneous requests therefore each see a distinct count,
+its own (a quick write, :mod:`web.writes`: a power failure may lose the last counts, a crash does not),
+*before* the attempt is checked. Simultaneous requests therefore each see a distinct count,
 and no burst gets more attempts through than the limit. If the counter cannot be written (a locked
 database, a full disk) :func:`take` raises :class:`LimitUnavailable` and the caller refuses the
 attempt: a security counter never fails open.
@@ -27,6 +28,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from web.models import RateCounter, db, utcnow
+from web.writes import quick_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def take(limit: Limit, subject: str, now: datetime | None = None) -> bool:
     if until is not None and time.monotonic() < until:
         return False
     try:
-        with db.engine.begin() as connection:
+        with quick_transaction() as connection:
             hits = connection.execute(_UPSERT, {"key": key, "window_start": limit.window_start(now)}).scalar_one()
             if random.random() < 0.02:  # now and then, forget old windows
                 connection.execute(delete(RateCounter).where(RateCounter.window_start < now - KEEP_COUNTERS))
@@ -156,7 +158,7 @@ def give_back(checks: list[tuple[Limit, str]], attempt: Attempt) -> None:
     The counts come off the windows the attempt was counted in, even if a window has ended since.
     The counters then count failures (and attempts still in flight), which is what the limits bound.
     """
-    with db.engine.begin() as connection:
+    with quick_transaction() as connection:
         for limit, subject in checks:
             connection.execute(
                 update(RateCounter)

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,6 +44,7 @@ from web.codes import CODE_DIGITS, codes_match, feed_token, link_token, person_f
 from web.forms import ActionForm
 from web.limits import Limit, LimitUnavailable, client_address, give_back, take_all
 from web.models import AssignmentRow, PersonCredential, RosterVersion, db, utcnow
+from web.writes import quick_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -306,9 +307,10 @@ def link_confirm(token: str):
     if not form.validate_on_submit():
         abort(400)
     person_id = _linked_person(token)
+    identity = _device_identity(person_id)  # read before the sign-in's commit, so once
     sessions.start(person_id=person_id)
     response = redirect(url_for("volunteer.my_shifts"), 303)
-    sessions.remember_device(response, _device_identity(person_id))
+    sessions.remember_device(response, identity)
     return response
 
 
@@ -543,22 +545,26 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
 # ------------------------------------------------------------------------------------------- changes
 
 
+_UPSERT_VIEW = text(
+    "INSERT INTO shift_views (person_id, version_id, at) VALUES (:person_id, :version_id, :at) "
+    "ON CONFLICT (person_id) DO UPDATE SET version_id = excluded.version_id, at = excluded.at "
+    "WHERE shift_views.version_id <> excluded.version_id"
+).bindparams(bindparam("at", type_=db.DateTime()))
+
+
 def _upsert_view(person_id: str, version_id: int) -> None:
-    """Remember that the person has seen ``version_id`` (the newest wins; a second writer at once is harmless)."""
-    try:
-        record = db.session.get(ShiftView, person_id)
-        if record is None:
-            db.session.add(ShiftView(person_id=person_id, version_id=version_id, at=utcnow()))
-        elif record.version_id != version_id:
-            record.version_id, record.at = version_id, utcnow()
-        else:
-            return
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-    except Exception:
-        db.session.rollback()
-        raise
+    """Remember that the person has seen ``version_id`` (the newest wins; a second writer at once is harmless).
+
+    Nothing is written when the stored view is already ``version_id``; otherwise one upsert as a quick write
+    (:func:`web.writes.quick_transaction`: a power failure may show the changes once more).
+    """
+    record = db.session.get(ShiftView, person_id)
+    if record is not None and record.version_id == version_id:
+        return
+    with quick_transaction() as connection:
+        connection.execute(_UPSERT_VIEW, {"person_id": person_id, "version_id": version_id, "at": utcnow()})
+    if record is not None:
+        db.session.expire(record)  # read again if asked: the row was written outside the session
 
 
 def baseline_version(person_id: str, latest: RosterVersion) -> RosterVersion | None:
