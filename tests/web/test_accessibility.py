@@ -28,7 +28,7 @@ from tests.web.conftest import PASSWORD, ROOT, sign_in_page
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 ARTEFACTS = Path(os.environ.get("RAQUAN_ARTEFACTS_DIR") or ROOT / "artefacts" / "screenshots")
 SIZES = ((1366, 768), (390, 844))
-NOW = "2025-07-24T06:30"  # the tiny campaign's first morning, before its first shift
+NOW = "2025-07-24T08:00"  # the tiny campaign's first morning, its first shifts under way
 WARD = "00316"  # Phường Định Công
 SERIOUS = ("serious", "critical")
 SIDEWAYS = "sideways-scroll"  # this test's own finding: the page is wider than the window
@@ -252,9 +252,9 @@ def _set_up_the_field(app, data: Campaign) -> None:
         row = incidents.report(WARD, "network", True, "Mất mạng ở bộ phận một cửa", by="dinhcong", at=now)
         data.incident_id = row.id
         candidates = incidents.candidates_for(row, at=now)
-        if candidates:
-            incidents.assign(row, candidates[0], "dieuphoi", at=now)
-            data.technician_path = incidents.tech_path(row.id, candidates[0].person_id)
+        assert candidates, "no technician can be sent at " + NOW
+        assert incidents.assign(row, candidates[0], "dieuphoi", at=now)
+        data.technician_path = incidents.tech_path(row.id, candidates[0].person_id)
         for n in range(4):
             request = VisitRequest(
                 id="0",
@@ -274,10 +274,10 @@ def _set_up_the_field(app, data: Campaign) -> None:
         plan_row = visit_plans.plan_day(WARD, now.date(), "dinhcong", now)
         assert plan_row is not None
         _row, plan = visit_plans.current_plan(WARD, now.date())
-        routes = [r for r in plan.plan.routes if r.visits]
-        if routes:
-            data.team_id = routes[0].vehicle_id
-            data.team_path = visit_plans.team_path(WARD, now.date(), data.team_id)
+        route = max(plan.plan.routes, key=lambda r: len(r.visits))
+        assert route.visits, "no visit is planned"
+        data.team_id = route.vehicle_id
+        data.team_path = visit_plans.team_path(WARD, now.date(), data.team_id)
 
 
 # ------------------------------------------------------------------------------------------ the journeys
@@ -386,8 +386,7 @@ def _field(walk: Walk, data: Campaign) -> None:
     walk.visit(page, "ward-incident", f"/xa-phuong/su-co/{data.incident_id}")
     walk.visit(page, "visit-list", "/xa-phuong/danh-sach/")
     walk.visit(page, "visit-plan", "/xa-phuong/lo-trinh")
-    if data.team_id:
-        walk.visit(page, "visit-sheet", f"/xa-phuong/lo-trinh/{data.team_id}/in?ngay={NOW[:10]}")
+    walk.visit(page, "visit-sheet", f"/xa-phuong/lo-trinh/{data.team_id}/in?ngay={NOW[:10]}")
     desk = walk.page()
     sign_in_page(desk, walk.base, "dieuphoi")
     walk.visit(desk, "desk-board", "/dieu-do/")
@@ -401,11 +400,9 @@ def _field(walk: Walk, data: Campaign) -> None:
     walk.visit(desk, "incident-log", "/dieu-phoi/su-co")
     walk.visit(desk, "ward-choose", "/xa-phuong/")
     phone = walk.page()
-    if data.technician_path:
-        walk.visit(phone, "technician", data.technician_path)
+    walk.visit(phone, "technician", data.technician_path)
     walk.visit(phone, "technician-refused", "/su-co/khong-hop-le", status=404)
-    if data.team_path:
-        walk.visit(phone, "visit-team", data.team_path)
+    walk.visit(phone, "visit-team", data.team_path)
 
 
 def test_every_page_passes_axe_and_fits_at_both_sizes(live_server, browser, axe_script):
