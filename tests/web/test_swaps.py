@@ -412,3 +412,33 @@ def test_the_signed_link_answers_without_signing_in(app):
     assert "Đồng ý" in page and "Trần Thị Bình" not in page or "Đồng ý" in page
     stranger.post(path, data={"answer": "accept"})
     assert requests(app)[0][2] == "accepted"
+
+
+def test_two_approvals_at_once_apply_once(app):
+    """Two servers approving the same request at the same moment: one conditional update wins, one version."""
+    import threading
+
+    from web import store, swaps
+
+    client = app.test_client()
+    ask_swap(client, app)
+    [(request_id, *_rest)] = requests(app)
+    answer(client, app, "SV0002", request_id)
+    before_id, _ = published_assignments(app)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def approve(by: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append([p.rule for p in swaps.apply_request(request_id, by)])
+
+    threads = [threading.Thread(target=approve, args=(name,)) for name in ("dieuphoi", "dieuphoi2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [[], ["answered"]]
+    with app.app_context():
+        assert len([v for v in store.published_versions() if v.id > before_id]) == 1
+    assert requests(app)[0][2] == "approved"
