@@ -264,8 +264,15 @@ def test_the_gap_list_answers_in_english(client, loaded_app):
     version_id = loaded_app.config["TEST_VERSION_ID"]
     login(client, "dieuphoi")
     page = text(client.get(gaps_url(version_id) + "?lang=en"))
+    gaps = stored_gaps(loaded_app, version_id)
     assert '<html lang="en">' in page
-    assert len(shown_gaps(page)) == len(stored_gaps(loaded_app, version_id))
+    assert len(shown_gaps(page)) == len(gaps)
+    for gap in gaps:  # the cause and the suggestion in English, where the version keeps them in English
+        cause = gap.explanation_in("en").split(" — ", 1)[1]
+        suggestion = gap.suggestion_in("en")
+        assert (cause[:1].upper() + cause[1:]).replace("'", "&#39;") in page
+        assert (suggestion[:1].upper() + suggestion[1:]).replace("'", "&#39;") in page
+    assert all(gap.explanation_en and gap.suggestion_en for gap in gaps)  # stored in both languages
 
 
 # ------------------------------------------------------------------------------------------------ the ward page
