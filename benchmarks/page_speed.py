@@ -35,13 +35,14 @@ import json
 import logging
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -348,7 +349,9 @@ def stop_jobs(app, client) -> None:
 
 
 def first_view(state_path: Path, name: str, profile_to: Path | None, warm: bool) -> tuple[float, float]:
-    """The first view of one page, in a fresh process (this script with ``--child``)."""
+    """The first view of one page, in a fresh process (this script with ``--child``), with no workbook kept."""
+    state = json.loads(state_path.read_text(encoding="utf-8"))
+    shutil.rmtree(Path(state["data_dir"]) / "exports", ignore_errors=True)  # web.store.EXPORTS_DIR
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(state_path), name]
     if warm:
         command.append("--warm-start")
@@ -444,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="first views after the start-up of raquan serve (the data set and the published roster loaded)",
     )
+    parser.add_argument("--page-target-ms", type=float, help=f"a page's target (default {PAGE_TARGET_MS:.0f})")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--child", nargs=2, metavar=("STATE", "PAGE"), help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
@@ -480,6 +484,8 @@ def measure(args, state: dict, state_path: Path, uptime: str) -> int:
         if unknown:
             raise SystemExit(f"unknown pages: {', '.join(sorted(unknown))}")
         chosen = [p for p in chosen if p.name in names]
+    if args.page_target_ms is not None:
+        chosen = [replace(p, target_ms=args.page_target_ms) if p.target_ms == PAGE_TARGET_MS else p for p in chosen]
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
 
