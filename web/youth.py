@@ -285,11 +285,11 @@ class InForce:
     def needs(self, teams: dict[str, Team]) -> dict[str, WardNeed]:
         return ward_needs(self.campaign, self.roster, self.cancelled, teams, live.today())
 
-    def working_wards(self) -> dict[str, Counter]:
-        """Per person: their assignments per ward."""
+    def working_wards(self, person_ids: set[str]) -> dict[str, Counter]:
+        """Per person of ``person_ids``: their assignments per ward."""
         wards: dict[str, Counter] = defaultdict(Counter)
         for a in self.roster.assignments if self.roster is not None else ():
-            if not (self.cancelled and live.is_cancelled(self.cancelled, a)):
+            if a.person_id in person_ids and not (self.cancelled and live.is_cancelled(self.cancelled, a)):
                 wards[a.person_id][a.ward_code] += 1
         return wards
 
@@ -368,7 +368,7 @@ def _render_students(
     shown = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     in_force = InForce.now(campaign)
     needs = in_force.needs(teams)
-    working = in_force.working_wards()
+    working = in_force.working_wards({p.id for p in shown})
     selected = form.get("selected")
     if selected is None:
         selected = {p.id for p in shown} if request.args.get("chon") == "all" else set()
@@ -408,7 +408,6 @@ def _render_students(
         target=target if target in ward_names else "",
         unplaced=UNPLACED,
         show_phones=_shows_phones(),
-        is_youth_union=getattr(current_user(), "role", "") == "youth_union",
         errors=errors or [],
         form=form,
         team_max=TEAM_NAME_MAX_CHARS,
