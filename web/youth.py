@@ -93,6 +93,28 @@ def _wards_by_name(campaign: Campaign):
 # ------------------------------------------------------------------------------------------- search
 
 
+_kept_lock = threading.Lock()
+_kept_values: dict[str, tuple] = {}
+
+
+def _kept(kind: str, campaign: Campaign, compute):
+    """``compute()``, kept per process for the last campaign object of each ``kind``: :func:`web.store.campaign`
+    and :func:`web.live.live_campaign` hand out the same object until the data or the events change."""
+    with _kept_lock:
+        kept = _kept_values.get(kind)
+        if kept is not None and kept[0]() is campaign:
+            return kept[1]
+    value = compute()
+    with _kept_lock:
+        _kept_values[kind] = (weakref.ref(campaign), value)
+    return value
+
+
+def folded_names(campaign: Campaign) -> dict[str, str]:
+    """Each person's name folded for the search (no accents, lower case), by id."""
+    return _kept("folded names", campaign, lambda: {p.id: fold(p.name) for p in campaign.people})
+
+
 def _phone_digits(text: str) -> str:
     """The digits of a phone number in the national form (``+84 912…`` → ``0912…``)."""
     digits = re.sub(r"\D", "", text)
@@ -123,10 +145,11 @@ class StudentQuery:
     def __bool__(self) -> bool:
         return bool(self.phrase)
 
-    def matches(self, person: Person) -> bool:
+    def matches(self, person: Person, folded_name: str | None = None) -> bool:
+        """Whether the person is found (``folded_name``: their name already folded)."""
         if not self.phrase:
             return True
-        name = fold(person.name)
+        name = fold(person.name) if folded_name is None else folded_name
         if self.phrase in name or self.phrase in person.id.lower():
             return True
         if self.digits and self.digits in _phone_digits(person.phone):
@@ -140,8 +163,9 @@ def find_students(campaign: Campaign, text: str) -> list[Person]:
     query = StudentQuery.of(text)
     if not query:
         return []
-    found = [p for p in _students(campaign) if query.matches(p)]
-    return sorted(found, key=lambda p: (query.phrase not in fold(p.name), fold(p.name), p.id))
+    names = folded_names(campaign)
+    found = [p for p in _students(campaign) if query.matches(p, names[p.id])]
+    return sorted(found, key=lambda p: (query.phrase not in names[p.id], names[p.id], p.id))
 
 
 # ------------------------------------------------------------------------------------------- the wards' needs
@@ -156,24 +180,14 @@ def is_student_seat(slot: Unfilled) -> bool:
 
 
 def asked_student_seats(campaign: Campaign) -> list[Unfilled]:
-    """Every seat a student can take that the rules ask for: the checker's shortfalls of an empty roster.
+    """Every seat a student can take that the rules ask for: the checker's shortfalls of an empty roster
+    (kept per campaign object, see :func:`_kept`)."""
 
-    Kept per process for the last campaign object asked about (:func:`web.live.live_campaign` and
-    :func:`web.store.campaign` hand out the same object until the data or the events change).
-    """
-    with _asked_lock:
-        kept = _asked_cache.get("last")
-        if kept is not None and kept[0]() is campaign:
-            return kept[1]
-    asked = shortfall_min_support_staff(campaign, ()) + shortfall_mobile_point_staffing(campaign, ())
-    seats = [slot for slot in asked if is_student_seat(slot)]
-    with _asked_lock:
-        _asked_cache["last"] = (weakref.ref(campaign), seats)
-    return seats
+    def compute() -> list[Unfilled]:
+        asked = shortfall_min_support_staff(campaign, ()) + shortfall_mobile_point_staffing(campaign, ())
+        return [slot for slot in asked if is_student_seat(slot)]
 
-
-_asked_lock = threading.Lock()
-_asked_cache: dict[str, tuple] = {}
+    return _kept("asked seats", campaign, compute)
 
 
 @dataclass(frozen=True)
@@ -323,10 +337,11 @@ def _filters() -> dict[str, str]:
     return {name: request.values.get(name, "").strip() for name in ("q", "school", "ward", "home", "dat")}
 
 
-def _filtered(students, teams: dict[str, Team], filters: dict[str, str]) -> list[Person]:
+def _filtered(campaign: Campaign, teams: dict[str, Team], filters: dict[str, str]) -> list[Person]:
     query = StudentQuery.of(filters["q"])
+    names = folded_names(campaign) if query else {}
     chosen = []
-    for person in students:
+    for person in _students(campaign):
         team = teams.get(person.id)
         if filters["school"] and person.organisation != filters["school"]:
             continue
@@ -336,7 +351,7 @@ def _filtered(students, teams: dict[str, Team], filters: dict[str, str]) -> list
             continue
         if filters["ward"] and filters["ward"] != UNPLACED and (team is None or team.ward_code != filters["ward"]):
             continue
-        if not query.matches(person):
+        if query and not query.matches(person, names[person.id]):
             continue
         chosen.append(person)
     return chosen
@@ -355,7 +370,7 @@ def _render_students(
         filters["dat"] = ""
     target = filters["dat"] or form.get("ward_code", "")
     students = _students(campaign)
-    chosen = _filtered(students, teams, filters)
+    chosen = _filtered(campaign, teams, filters)
     travel = {}
     if filters["dat"]:
         travel = {p.id: travel_minutes(p.home_ward_code, filters["dat"]) for p in chosen}
