@@ -38,6 +38,7 @@ from scheduler.events import (
     DEMAND_FIELDS,
     KINDS,
     PERSON_KINDS,
+    SLOT_KINDS,
     Event,
     EventError,
     apply_events,
@@ -345,14 +346,14 @@ def _slot_id(assignment) -> str:
 def cancelled_slots(version_id: int) -> set[tuple[str, date, str]]:
     """(person, date, shift or mobile point) of the version's assignments that open events take away.
 
-    An open cancellation or decline takes the slots it names (every slot of its dates when it names
-    none); an absence or new unavailability every slot of its dates; leaving the campaign every slot
+    An open cancellation, decline or unavailability takes the slots it names (every slot of its dates when
+    it names none: a busy half-day names its shifts); an absence every slot of its dates; leaving the campaign every slot
     from its first date on.
     """
     wanted: dict[str, list[tuple[date, date, frozenset[str]]]] = defaultdict(list)
     for row in db.session.scalars(select(EventRow).where(EventRow.state == "open", EventRow.kind.in_(PERSON_KINDS))):
         event = row.event
-        slots = frozenset(event.slot_ids) if event.kind in ("cancellation", "decline") else frozenset()
+        slots = frozenset(event.slot_ids) if event.kind in SLOT_KINDS else frozenset()
         if event.kind == "left":
             wanted[event.person_id].append((min(event.dates), date.max, slots))
         else:

@@ -602,3 +602,21 @@ def test_the_today_and_events_pages_fit_a_phone(live_server, open_page):
     page.emulate_media(media="print")
     assert page.locator("nav.subnav").is_hidden()  # the print stylesheet leaves the navigation out
     assert page.locator("li.is-short s").count() == 1
+
+
+def test_a_half_day_unavailability_takes_away_only_the_shifts_it_names(loaded_app):
+    """A busy half-day (an unavailable event naming shifts) leaves the person's other shifts of that day."""
+    from web import live, store
+
+    roster = _roster(loaded_app)
+    a = next(a for a in roster.assignments if a.shift_id == "chieu")
+    with loaded_app.app_context():
+        version_id = store.latest_published().id
+        live.record_event(
+            _event("unavailable", person_id=a.person_id, dates=(a.date,), slot_ids=("sang",)), "volunteer"
+        )
+        assert (a.person_id, a.date, "chieu") not in live.cancelled_slots(version_id)
+        live.record_event(
+            _event("unavailable", person_id=a.person_id, dates=(a.date,), slot_ids=("chieu",)), "volunteer"
+        )
+        assert (a.person_id, a.date, "chieu") in live.cancelled_slots(version_id)
