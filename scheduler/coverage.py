@@ -1,4 +1,5 @@
-"""Coverage of a roster by day and by shift: what the coverage map's chooser and the coverage charts read.
+"""Coverage of a roster by day and by shift, and the spread of people's weekly hours: what the coverage map's
+chooser and the charts read.
 
 Person-slots asked are split as :func:`scheduler.report.asked_by_ward_and_day` counts them (and so as
 :func:`scheduler.verify.asked_person_slots` does): a service shift asks its support staff and, with the 24/7
@@ -13,8 +14,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from scheduler.model import Campaign, Roster, ShiftKind, WardDemand
-from scheduler.report import WardFigures, asked_by_ward_and_day, missing_by_ward_and_day, ward_figures
+from scheduler.calendar import weekly_limit_minutes
+from scheduler.model import Campaign, Pool, Roster, ShiftKind, WardDemand
+from scheduler.report import (
+    MINUTES_PER_HOUR,
+    WardFigures,
+    asked_by_ward_and_day,
+    missing_by_ward_and_day,
+    slot_minutes,
+    ward_figures,
+)
 
 
 @dataclass(frozen=True)
@@ -92,4 +101,52 @@ def ward_coverage(
     return [
         WardFigures(w.code, w.name, asked.get(w.code, 0), missing.get(w.code, 0), assigned.get(w.code, 0))
         for w in campaign.wards
+    ]
+
+
+@dataclass(frozen=True)
+class WeekLoad:
+    """One person's hours in their busiest 7-day block of the campaign, and their weekly limit in hours."""
+
+    person_id: str
+    pool: Pool
+    hours: float
+    cap_hours: int
+
+    @property
+    def over_cap(self) -> bool:
+        """Whether the busiest week passes the person's weekly limit."""
+        return self.hours > self.cap_hours
+
+
+def busiest_weeks(campaign: Campaign, roster: Roster) -> list[WeekLoad]:
+    """Every person of the campaign, in its order: hours in their busiest week and their weekly limit.
+
+    The hours are :func:`scheduler.report.person_loads`' ``max_week_hours`` and the limit its ``cap_hours``
+    (the calendar's :func:`~scheduler.calendar.weekly_limit_minutes`), for everyone at once: each slot's
+    minutes are looked up once, not once per assignment.
+    """
+    minutes_of: dict[tuple, int] = {}
+    week_of = {day: campaign.week_index(day) for day in campaign.dates}
+    totals: Counter = Counter()
+    for a in roster.assignments:
+        key = (a.shift_id, a.mobile_point_id)
+        if key not in minutes_of:
+            span = slot_minutes(campaign, *key)
+            minutes_of[key] = 0 if span is None else span[1] - span[0]
+        if minutes_of[key]:
+            week = week_of[a.date] if a.date in week_of else campaign.week_index(a.date)
+            totals[(a.person_id, week)] += minutes_of[key]
+    busiest: dict[str, int] = {}
+    for (person_id, _week), minutes in totals.items():
+        if minutes > busiest.get(person_id, 0):
+            busiest[person_id] = minutes
+    return [
+        WeekLoad(
+            person.id,
+            person.pool,
+            busiest.get(person.id, 0) / MINUTES_PER_HOUR,
+            weekly_limit_minutes(campaign, person) // MINUTES_PER_HOUR,
+        )
+        for person in campaign.people
     ]

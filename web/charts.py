@@ -24,8 +24,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from scheduler.coverage import DayCoverage, coverage_by_day
-from scheduler.report import PersonLoad
+from scheduler.coverage import DayCoverage, WeekLoad, coverage_by_day
 from web.numbers import number, percent
 
 WIDTH = 400
@@ -177,7 +176,7 @@ def day_coverage_chart(days: list[DayCoverage], title: str, key: str = "days") -
 # ------------------------------------------------------------------------------------------------ people's loads
 
 
-def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) -> Markup:
+def load_spread_chart(loads: Iterable[WeekLoad], pool_label: str, key: str) -> Markup:
     """A histogram of each person's hours in their busiest week (4-hour bins; 0 is "no shift yet"), with a line
     at the pool's weekly cap (the most common one; people with their own cap are counted against theirs).
 
@@ -188,12 +187,12 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
     caps = Counter(load.cap_hours for load in chosen)
     cap = caps.most_common(1)[0][0] if caps else 0
     over = sum(1 for load in chosen if load.over_cap)
-    idle = sum(1 for load in chosen if load.max_week_hours == 0)
-    top_hours = max([cap, *(load.max_week_hours for load in chosen)], default=0)
+    idle = sum(1 for load in chosen if load.hours == 0)
+    top_hours = max([cap, *(load.hours for load in chosen)], default=0)
     bins = max(1, math.ceil(top_hours / HOURS_PER_BIN)) + 1  # bin 0 holds exactly 0 hours
 
-    def bin_of(load: PersonLoad) -> int:
-        return 0 if load.max_week_hours == 0 else math.ceil(load.max_week_hours / HOURS_PER_BIN)
+    def bin_of(load: WeekLoad) -> int:
+        return 0 if load.hours == 0 else math.ceil(load.hours / HOURS_PER_BIN)
 
     counts = Counter(bin_of(load) for load in chosen)
     over_counts = Counter(bin_of(load) for load in chosen if load.over_cap)
@@ -261,7 +260,7 @@ def load_spread_chart(loads: Iterable[PersonLoad], pool_label: str, key: str) ->
             f'text-anchor="{"end" if cap_x > WIDTH / 2 else "start"}" dx="{-4 if cap_x > WIDTH / 2 else 4}" '
             f'fill="{INK}">{escape(cap_words)}</text></g>'
         )
-    busiest = [load.max_week_hours for load in chosen if load.max_week_hours]
+    busiest = [load.hours for load in chosen if load.hours]
     facts = {
         "people": number(len(chosen)),
         "idle": number(idle),

@@ -13,10 +13,9 @@ import logging
 import math
 import re
 import tempfile
-import threading
 import tomllib
 import unicodedata
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -37,7 +36,6 @@ from scheduler.loader import CAMPAIGN_FILE
 from scheduler.model import Campaign, Pool
 from scheduler.problems import CampaignLoadError
 from scheduler.report import (
-    PersonLoad,
     WardFigures,
     assignment_counts,
     daily_rows,
@@ -62,7 +60,7 @@ blueprint = Blueprint("coordinator", __name__, url_prefix="/dieu-phoi")
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-GAP_WARDS_PER_PAGE = 15  # the gap list pages by whole wards
+GAP_WARDS_PER_PAGE = 10  # the gap list pages by whole wards
 PEOPLE_PER_PAGE = 50
 DIFF_ROWS_SHOWN = 500
 RECENT_JOBS = 8
@@ -805,11 +803,9 @@ def gaps(version_id: int):
         pool=request.args.get("pool") if request.args.get("pool") in pools_known else None,
         day=_date_arg("date", campaign),
     )
-    places = gap_list.FixPlaces.of(record, store.latest_published())
     items = gap_list.gap_items(
         campaign,
         store.gaps(version_id, filters.ward),
-        places,
         lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id),
         rule_label,
     )
@@ -817,6 +813,8 @@ def gaps(version_id: int):
     order = {place.code: index for index, place in enumerate(campaign.wards)}
     groups = gap_list.grouped(items, lambda code: _ward_name(campaign, code), order)
     page = _paginate(groups, GAP_WARDS_PER_PAGE)
+    places = gap_list.FixPlaces.of(record, store.latest_published())
+    places.attach(item for group in page.items for day in group.days for item in day.items)
     return render_template(
         "coordinator/gaps.html",
         version=record,
@@ -826,44 +824,22 @@ def gaps(version_id: int):
         rule_labels=rules_known,
         pool_labels=pools_known,
         day_text=gap_list.day_text,
+        words=gap_list.item_words(),
         gap_count=len(items),
         ward_count=len(groups),
         missing_total=sum(item.row.missing for item in items),
     )
 
 
-_loads_lock = threading.Lock()
-_loads_cache: OrderedDict = OrderedDict()
-LOADS_CACHE_ENTRIES = 4
-
-
-def _every_load(record: RosterVersion, campaign: Campaign, roster) -> list[PersonLoad]:
-    """Every person's load in a stored version, in the campaign's order.
-
-    Kept per process (the last :data:`LOADS_CACHE_ENTRIES`) by database, version, creation time and data
-    revision: a version's rows never change, and the caps and shifts change only with the revision.
-    """
-    key = (db.engine.url.render_as_string(hide_password=False), record.id, record.created_at, store.revision())
-    with _loads_lock:
-        if key in _loads_cache:
-            _loads_cache.move_to_end(key)
-            return _loads_cache[key]
-    loads = person_loads(campaign, roster, campaign.people)
-    with _loads_lock:
-        _loads_cache[key] = loads
-        while len(_loads_cache) > LOADS_CACHE_ENTRIES:
-            _loads_cache.popitem(last=False)
-    return loads
-
-
-def _load_spread_charts(loads: list[PersonLoad], pool: str | None) -> list:
+def _load_spread_charts(campaign: Campaign, roster, pool: str | None) -> list:
     """The people page's charts: per pool (or the one chosen), each person's hours in their busiest week."""
+    from scheduler.coverage import busiest_weeks
     from web import charts
 
     labels = pool_labels()
-    by_pool: dict[str, list[PersonLoad]] = defaultdict(list)
-    for load in loads:
-        by_pool[load.person.pool.value].append(load)
+    by_pool: dict[str, list] = defaultdict(list)
+    for load in busiest_weeks(campaign, roster):
+        by_pool[load.pool.value].append(load)
     return [
         charts.load_spread_chart(by_pool[value], label, f"loads-{value}")
         for value, label in labels.items()
@@ -894,16 +870,14 @@ def people(version_id: int):
     elif order == "least":
         chosen.sort(key=lambda p: (counts.get(p.id, 0), p.id))
     page = _paginate(chosen, PEOPLE_PER_PAGE)
-    every_load = _every_load(record, campaign, roster)
-    by_id = {load.person.id: load for load in every_load}
-    loads = [by_id[p.id] for p in page.items]
+    loads = person_loads(campaign, roster, page.items)
     return render_template(
         "coordinator/people.html",
         version=record,
         campaign=campaign,
         page=page,
         loads=loads,
-        spread_charts=_load_spread_charts(every_load, pool),
+        spread_charts=_load_spread_charts(campaign, roster, pool),
         pool=pool,
         q=request.args.get("q", ""),
         order=order,
@@ -970,10 +944,10 @@ def ward(version_id: int, ward_code: str):
     if shown is None:
         shown = _today() if campaign.contains_date(_today()) else campaign.start_date
     days = [(day, gap_list.day_text(day), missing.get((ward_code, day), 0)) for day in campaign.dates]
-    places = gap_list.FixPlaces.of(record, store.latest_published())
     items = gap_list.gap_items(
-        campaign, gap_rows, places, lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id), rule_label
+        campaign, gap_rows, lambda row: _slot_name(campaign, row.shift_id, row.mobile_point_id), rule_label
     )
+    gap_list.FixPlaces.of(record, store.latest_published()).attach(items)
     gap_days = gap_list.grouped(items, lambda code: place.name, {}) if items else []
     return render_template(
         "coordinator/ward.html",
@@ -990,6 +964,7 @@ def ward(version_id: int, ward_code: str):
         cancelled_count=sum(1 for entries in cells.values() for entry in entries if entry["cancelled"]),
         gap_count=len(items),
         gap_days=gap_days[0].days if gap_days else [],
+        words=gap_list.item_words(),
         pool_labels=pool_labels(),
         gap_pools={**pool_labels(), gap_list.ANY_POOL: _("Bất kỳ lực lượng nào")},
         pool_short=pool_short_labels(),

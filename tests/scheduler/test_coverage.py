@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.coverage import DayCoverage, coverage_by_day, shift_asked_per_day, ward_coverage
+from scheduler.coverage import DayCoverage, busiest_weeks, coverage_by_day, shift_asked_per_day, ward_coverage
 from scheduler.model import Roster, Unfilled
 from scheduler.report import asked_by_ward_and_day, ward_figures
 from scheduler.scenarios import tiny_scenario
@@ -69,3 +69,28 @@ def test_coverage_by_day_and_by_ward_day_and_shift(campaign):
     every_day = {f.code: f for f in ward_coverage(campaign, roster, None, "truc_dem")}
     assert (every_day[code].asked, every_day[code].missing) == (campaign.days, 1)
     assert ward_coverage(campaign, roster) == ward_figures(campaign, roster)
+
+
+def test_busiest_weeks_by_hand_and_as_person_loads_has_them(campaign):
+    from scheduler.model import Assignment
+    from scheduler.report import person_loads
+
+    code = campaign.wards[0].code
+    first, second = campaign.dates[0], campaign.dates[1]
+    roster = Roster(
+        campaign.name,
+        "FEASIBLE",
+        (
+            Assignment("SV0001", code, first, "sang"),  # 4 h
+            Assignment("SV0001", code, second, "chieu"),  # 4 h
+            Assignment("KT0001", code, first, "truc_dem", covered_ward_codes=(code,)),  # 8 h
+            Assignment("KT0001", code, second, "no-such-shift"),  # counts no hours
+        ),
+    )
+    weeks = {load.person_id: load for load in busiest_weeks(campaign, roster)}
+    assert [load.person_id for load in busiest_weeks(campaign, roster)] == [p.id for p in campaign.people]
+    assert weeks["SV0001"].hours == 8.0 and weeks["KT0001"].hours == 8.0 and weeks["VT0001"].hours == 0.0
+    assert weeks["SV0001"].cap_hours == 16 and weeks["KT0001"].cap_hours == 48  # her own cap; the legal hours
+    assert not any(load.over_cap for load in weeks.values())
+    for load in person_loads(campaign, roster, campaign.people):
+        assert (weeks[load.person.id].hours, weeks[load.person.id].cap_hours) == (load.max_week_hours, load.cap_hours)

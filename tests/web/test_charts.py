@@ -285,7 +285,7 @@ def test_the_map_and_people_pages_fit_a_phone_and_a_tap_names_the_ward(live_serv
     version_id = live_server.version_id
     page = open_page(390, 844)
     sign_in_page(page, live_server.url, "dieuphoi")
-    page.goto(f"{live_server.url}{PREFIX}/phien-ban/{version_id}")
+    page.goto(f"{live_server.url}{PREFIX}/phien-ban/{version_id}", timeout=60_000)  # the first view loads the map
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "charts-version-390.png"), full_page=True)
