@@ -776,12 +776,11 @@ def roster_of(version: RosterVersion) -> Roster:
         if key in _roster_cache:
             _roster_cache.move_to_end(key)
             return _roster_cache[key]
-    assignments = tuple(
-        assignment_of(*row)
-        for row in db.session.execute(
-            select(*ASSIGNMENT_COLUMNS).where(AssignmentRow.version_id == version.id).order_by(AssignmentRow.id)
-        )
-    )
+    rows = db.session.execute(
+        select(*ASSIGNMENT_COLUMNS).where(AssignmentRow.version_id == version.id).order_by(AssignmentRow.id)
+    ).all()
+    known = _known_assignments(key[0])
+    assignments = tuple(known.get(tuple(row)) or assignment_of(*row) for row in rows)
     unfilled = tuple(
         unfilled_of(*row)
         for row in db.session.execute(
@@ -799,6 +798,28 @@ def roster_of(version: RosterVersion) -> Roster:
     )
     _cache_roster(key, roster)
     return roster
+
+
+def _known_assignments(database: str) -> dict[tuple, Assignment]:
+    """The assignments of the newest roster kept for ``database``, by their stored columns: a version made from
+    another (a repair draft, a re-solve from the published roster) shares nearly all of them, and an equal
+    immutable assignment is taken over instead of made again."""
+    with _roster_lock:
+        newest = next((roster for (url, *_rest), roster in reversed(_roster_cache.items()) if url == database), None)
+    if newest is None:
+        return {}
+    return {
+        (
+            a.person_id,
+            a.ward_code,
+            a.date,
+            a.shift_id,
+            a.mobile_point_id,
+            a.need_index,
+            ",".join(a.covered_ward_codes),
+        ): a
+        for a in newest.assignments
+    }
 
 
 def _roster_key(version: RosterVersion) -> tuple:
