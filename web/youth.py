@@ -97,16 +97,19 @@ _kept_lock = threading.Lock()
 _kept_values: dict[str, tuple] = {}
 
 
-def _kept(kind: str, campaign: Campaign, compute):
-    """``compute()``, kept per process for the last campaign object of each ``kind``: :func:`web.store.campaign`
-    and :func:`web.live.live_campaign` hand out the same object until the data or the events change."""
+def _kept(kind: str, campaign: Campaign, compute, key: tuple = ()):
+    """``compute()``, kept per process for the last campaign object and ``key`` of each ``kind``.
+
+    :func:`web.store.campaign` and :func:`web.live.live_campaign` hand out the same object until the data
+    revision (every placement and pin raises it) or the events change.
+    """
     with _kept_lock:
         kept = _kept_values.get(kind)
-        if kept is not None and kept[0]() is campaign:
-            return kept[1]
+        if kept is not None and kept[0]() is campaign and kept[1] == key:
+            return kept[2]
     value = compute()
     with _kept_lock:
-        _kept_values[kind] = (weakref.ref(campaign), value)
+        _kept_values[kind] = (weakref.ref(campaign), key, value)
     return value
 
 
@@ -224,7 +227,7 @@ def ward_needs(
     ``roster`` is the published version's (None: nothing published), ``cancelled`` the slots open events take
     away from it (:func:`web.live.cancelled_slots`). The empty seats are the roster's gaps as the checker
     stored them, as the coordinator's figures count them, except on the days with a slot taken away, which
-    the checker's rules count again without it (:func:`web.live.day_shortfalls`).
+    the checker's shortfall rules count again without it (as :func:`web.live.day_shortfalls` does).
     """
     students = {p.id for p in _students(campaign)}
     asked: Counter = Counter()
@@ -242,8 +245,14 @@ def ward_needs(
     if roster is not None:
         touched = {day for _person, day, _slot in cancelled}
         gaps = [slot for slot in roster.unfilled if slot.date not in touched]
+        kept: dict[date, list[Assignment]] = defaultdict(list)
+        for a in roster.assignments:
+            if a.date in touched and not live.is_cancelled(cancelled, a):
+                kept[a.date].append(a)
         for day in sorted(touched):
-            gaps.extend(live.day_shortfalls(campaign, roster, day, cancelled))
+            one_day = live.day_campaign(campaign, day)
+            gaps.extend(shortfall_min_support_staff(one_day, kept[day]))
+            gaps.extend(shortfall_mobile_point_staffing(one_day, kept[day]))
         missing = Counter(missing_by_ward_and_day(replace(roster, unfilled=tuple(filter(is_student_seat, gaps)))))
         for a in roster.assignments:
             if a.person_id in students and not (cancelled and live.is_cancelled(cancelled, a)):
@@ -297,7 +306,16 @@ class InForce:
         return cls(live_campaign, version, store.roster_of(version), live.cancelled_slots(version.id))
 
     def needs(self, teams: dict[str, Team]) -> dict[str, WardNeed]:
-        return ward_needs(self.campaign, self.roster, self.cancelled, teams, live.today())
+        """:func:`ward_needs` of the roster in force, kept for the campaign object (``teams`` are part of its data
+        revision), the version, the slots taken away and the day."""
+        today = live.today()
+        key = (self.version.id if self.version else None, frozenset(self.cancelled), today)
+        return _kept(
+            "ward needs",
+            self.campaign,
+            lambda: ward_needs(self.campaign, self.roster, self.cancelled, teams, today),
+            key,
+        )
 
     def working_wards(self, person_ids: set[str]) -> dict[str, Counter]:
         """Per person of ``person_ids``: their assignments per ward."""
