@@ -373,6 +373,9 @@ def test_card_and_week_in_chromium(card_server, open_page, width, height):
     lefts = {round(days.nth(i).bounding_box()["x"]) for i in range(7)}
     assert len(lefts) == 7
     assert not page.locator("nav.weeks").is_visible()
+    pdf = page.pdf(prefer_css_page_size=True)  # (while print media is emulated: a screen emulation would hold)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # the week on one sheet
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 841\.\d+ 59[45]\.\d+", pdf)  # A4 landscape
     page.emulate_media(media="screen")
 
     english = base + "/ca-truc/tuan?lang=en"
