@@ -128,15 +128,17 @@ def busiest_weeks(campaign: Campaign, roster: Roster) -> list[WeekLoad]:
     """
     minutes_of: dict[tuple, int] = {}
     week_of = {day: campaign.week_index(day) for day in campaign.dates}
-    totals: Counter = Counter()
+    totals: dict[tuple[str, int], int] = {}
     for a in roster.assignments:
-        key = (a.shift_id, a.mobile_point_id)
-        if key not in minutes_of:
-            span = slot_minutes(campaign, *key)
-            minutes_of[key] = 0 if span is None else span[1] - span[0]
-        if minutes_of[key]:
-            week = week_of[a.date] if a.date in week_of else campaign.week_index(a.date)
-            totals[(a.person_id, week)] += minutes_of[key]
+        slot = (a.shift_id, a.mobile_point_id)
+        minutes = minutes_of.get(slot)
+        if minutes is None:
+            span = slot_minutes(campaign, *slot)
+            minutes = minutes_of[slot] = 0 if span is None else span[1] - span[0]
+        if minutes:
+            week = week_of.get(a.date)
+            key = (a.person_id, campaign.week_index(a.date) if week is None else week)
+            totals[key] = totals.get(key, 0) + minutes
     busiest: dict[str, int] = {}
     for (person_id, _week), minutes in totals.items():
         if minutes > busiest.get(person_id, 0):
