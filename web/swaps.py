@@ -32,7 +32,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -462,6 +462,44 @@ def refresh(rows) -> None:
     db.session.expire_all()
 
 
+APPLYING_TIMEOUT = timedelta(minutes=5)  # longer than any approval takes: its process is gone
+
+
+def recover_applying(older_than: timedelta = APPLYING_TIMEOUT) -> int:
+    """Requests left ``applying`` by a process that died while applying them: ``approved`` when the published
+    roster holds their exchange (the version was published before the process died), else back to ``accepted``
+    for the coordinator to approve again. Returns how many were recovered."""
+    cutoff = utcnow() - older_than
+    stuck = list(
+        db.session.scalars(
+            select(SwapRequest).where(
+                SwapRequest.state == "applying",
+                (SwapRequest.decided_at.is_(None)) | (SwapRequest.decided_at < cutoff),
+            )
+        )
+    )
+    if not stuck:
+        return 0
+    published = store.latest_published()
+    held = set(store.roster_of(published).assignments) if published is not None else set()
+    recovered = 0
+    for row in stuck:
+        try:
+            remove, add = change_of(row)
+        except (KeyError, ValueError):
+            remove, add = [], [None]
+        done = published is not None and all(a in held for a in add) and not any(a in held for a in remove)
+        if done:
+            moved = _set_state(row.id, ("applying",), state="approved", applied_version_id=published.id)
+        else:
+            moved = _set_state(row.id, ("applying",), state="accepted", decided_at=None)
+        if moved:
+            logger.warning("swap request %s was left applying; now %s", row.id, "approved" if done else "accepted")
+            recovered += 1
+    db.session.expire_all()
+    return recovered
+
+
 def _violation_key(v) -> tuple:
     return (v.rule, v.person_id, v.ward_code, v.date, v.shift_id, v.mobile_point_id)
 
@@ -470,7 +508,7 @@ def apply_request(request_id: int, by: str) -> list[Problem]:
     """Apply an accepted request: a new published version with the exchange, its two people told; the problems
     when the rules no longer allow it (the request then goes stale). A request that is not ``accepted`` any more
     (applied, refused, or being applied by another click) is left alone: ``[Problem("answered")]``."""
-    if not _set_state(request_id, ("accepted",), state="applying"):
+    if not _set_state(request_id, ("accepted",), state="applying", decided_at=utcnow()):
         return [Problem("answered")]
     row = get(request_id)
     try:
@@ -1281,6 +1319,7 @@ def waiting_count() -> int:
 @role_required("coordinator")
 def review():
     """The requests waiting for approval first (each checked against the roster in force), then the others."""
+    recover_applying()
     campaign = live.live_campaign()
     waiting = list(
         db.session.scalars(select(SwapRequest).where(SwapRequest.state.in_(SWAP_WAITING)).order_by(SwapRequest.id))

@@ -442,3 +442,44 @@ def test_two_approvals_at_once_apply_once(app):
     with app.app_context():
         assert len([v for v in store.published_versions() if v.id > before_id]) == 1
     assert requests(app)[0][2] == "approved"
+
+
+def test_a_request_left_applying_by_a_dead_process_is_recovered(app):
+    """A process killed between "applying" and the end: after the timeout the request is accepted again (nothing
+    published) or approved (its version was published), never stuck."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from tests.web.conftest import login
+    from web import swaps
+    from web.models import SwapRequest, db, utcnow
+
+    client = app.test_client()
+    ask_swap(client, app)
+    [(request_id, *_rest)] = requests(app)
+    answer(client, app, "SV0002", request_id)
+    long_ago = utcnow() - timedelta(minutes=10)
+    with app.app_context():  # the approving process died before publishing
+        db.session.execute(
+            sa.update(SwapRequest).where(SwapRequest.id == request_id).values(state="applying", decided_at=long_ago)
+        )
+        db.session.commit()
+        assert swaps.recover_applying(timedelta(minutes=30)) == 0  # not yet timed out: maybe still applying
+    coordinator = app.test_client()
+    login(coordinator, "dieuphoi")
+    assert "Chờ duyệt (1)" in coordinator.get("/dieu-phoi/doi-ca").get_data(as_text=True)
+    assert requests(app)[0][2] == "accepted"
+
+    coordinator.post(f"/dieu-phoi/doi-ca/{request_id}", data={"decision": "approve"})
+    after_id, _ = published_assignments(app)
+    with app.app_context():  # died after publishing, before marking it approved
+        db.session.execute(
+            sa.update(SwapRequest)
+            .where(SwapRequest.id == request_id)
+            .values(state="applying", applied_version_id=None, decided_at=long_ago)
+        )
+        db.session.commit()
+        assert swaps.recover_applying() == 1
+    [(_id, _kind, state, _giver, _taker, _reasons, applied)] = requests(app)
+    assert (state, applied) == ("approved", after_id)
