@@ -487,6 +487,7 @@ def _map_block(campaign: Campaign, roster, figures: list[WardFigures]) -> dict:
         "map_order": order,
         "map_short": short_only,
         "map_rows": rows,
+        "map_listed": {f.code for f in rows},
         "map_labels": labels,
         "ward_url": lambda code: url_for(
             "coordinator.ward", version_id=request.view_args["version_id"], ward_code=code, _anchor=anchor

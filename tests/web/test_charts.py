@@ -38,6 +38,11 @@ def stored_missing(version_id: int, day: date | None = None, shift_id: str | Non
     return Counter({(ward, on, rule): int(total) for ward, on, rule, total in rows})
 
 
+def stored_missing_in(app, version_id: int, day: date, shift_id: str) -> Counter:
+    with app.app_context():
+        return stored_missing(version_id, day, shift_id)
+
+
 def figure(page: str, key: str) -> str:
     """The markup of the chart named ``key`` (its ``data-chart``)."""
     match = re.search(rf'<figure class="chart [a-z]+" data-chart="{key}">(.*?)</figure>', page, re.S)
@@ -249,8 +254,28 @@ def test_the_day_and_shift_chooser_filters_the_map_and_the_list(client, loaded_a
             assert f'<option value="{shift.id}" selected>' in page
     assert seen_difference, "some day's gaps lie outside one shift"
     # Short wards only; a bad day or shift is the whole campaign.
-    short = map_rows(text(client.get(f"{PREFIX}/phien-ban/{version_id}?short=1")))
+    short_page = text(client.get(f"{PREFIX}/phien-ban/{version_id}?short=1"))
+    short = map_rows(short_page)
     assert short and all(missing > 0 for missing, _l, _t in short.values())
+    for place in campaign.wards:
+        assert f'<a href="#w-{place.code}" class="lv-' in short_page
+    # A ward left out of the list links from the map straight to its page (at the chosen day).
+    day, shift = next(
+        (day, shift.id)
+        for day in campaign.dates
+        for shift in campaign.shifts
+        if 0
+        < len({w for (w, on, _r), v in stored_missing_in(loaded_app, version_id, day, shift.id).items() if v})
+        < len(campaign.wards)
+    )
+    query = f"date={day.isoformat()}&shift={shift}&short=1"
+    partial_page = text(client.get(f"{PREFIX}/phien-ban/{version_id}?{query}"))
+    partial = map_rows(partial_page)
+    assert 0 < len(partial) < len(campaign.wards)
+    for place in campaign.wards:
+        page_link = f"{PREFIX}/phien-ban/{version_id}/xa/{place.code}#d{day.isoformat()}"
+        target = f"#w-{place.code}" if place.code in partial else page_link
+        assert f'<a href="{target}" class="lv-' in partial_page
     assert len(short) == len({ward for (ward, _d, _r), value in every.items() if value})
     bad = text(client.get(f"{PREFIX}/phien-ban/{version_id}?date=1999-01-01&shift=nope&order=x"))
     assert map_rows(bad) == map_rows(text(client.get(f"{PREFIX}/phien-ban/{version_id}")))
