@@ -49,10 +49,10 @@ class GapItem:
     slot: str
     rule: str
     pool: str  # the pool it needs, or ANY_POOL
-    short_text: str  # "thiếu 1 nhân sự hỗ trợ"
-    cause: str  # why nobody is there, in words ("" when the explanation gives none)
-    suggestion: str
-    fix: str  # one of the FIX_* kinds, or ""
+    short_text: str = ""  # "thiếu 1 nhân sự hỗ trợ", in the reader's language
+    cause: str = ""  # why nobody is there, in words ("" when the explanation gives none)
+    suggestion: str = ""
+    fix: str = ""  # one of the FIX_* kinds, or ""
     actions: list[tuple[str, str]] = field(default_factory=list)  # (label, url) where the fix is made
 
 
@@ -137,13 +137,34 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-@dataclass
 class FixPlaces:
-    """Where a version's fixes are made: a repair draft's empty seat, the repairs page, or a new solve."""
+    """Where a version's fixes are made: a repair draft's empty seat, the repairs page, or a new solve.
 
-    version_id: int
-    repair_draft: bool  # a draft of kind repair: its empty seats take a person from the ranked list
-    latest_published: bool  # the roster in force: repaired from "Sửa lịch"
+    The links every gap of a kind shares are made once; a page's gaps get theirs from :meth:`attach`.
+    """
+
+    def __init__(self, version_id: int, repair_draft: bool, latest_published: bool):
+        self.version_id = version_id
+        self.repair_draft = repair_draft  # a draft of kind repair: its empty seats take a person from the ranked list
+        self.latest_published = latest_published  # the roster in force: repaired from "Sửa lịch"
+        if latest_published:
+            self.place = (_("Sửa lịch đang áp dụng"), url_for("coordinator.repairs"))
+        else:
+            self.place = (_("Xếp lịch lại"), url_for("coordinator.generate"))
+        self.cap = (
+            _("Đổi mức trần giờ của sinh viên"),
+            url_for("coordinator.rules", _anchor="student_weekly_cap_hours"),
+        )
+        self.limit = (
+            _("Đổi thời gian ứng cứu ban đêm"),
+            url_for("coordinator.rules", _anchor="night_response_limit_minutes"),
+        )
+        self.people = (_("Nhập thêm người"), url_for("coordinator.import_data"))
+        self.students = (_("Thành đoàn xếp sinh viên"), url_for("youth.students"))
+        self.ward_day_label = _("Xem ngày này ở xã, phường")
+        self.seat_label = _("Chọn người cho ô này")
+        self.person_label = _("Xem người này")
+        self._ward_urls: dict[str, str] = {}
 
     @classmethod
     def of(cls, record: RosterVersion, latest_published: RosterVersion | None) -> FixPlaces:
@@ -155,26 +176,23 @@ class FixPlaces:
         return cls(record.id, repair_draft, latest)
 
     def ward_day(self, row: UnfilledRow) -> tuple[str, str]:
+        """The ward's page at the gap's day."""
+        if row.ward_code not in self._ward_urls:
+            self._ward_urls[row.ward_code] = url_for(
+                "coordinator.ward", version_id=self.version_id, ward_code=row.ward_code
+            )
         day = row.date.isoformat()
-        return _("Xem ngày này ở xã, phường"), url_for(
-            "coordinator.ward", version_id=self.version_id, ward_code=row.ward_code, ngay=day, _anchor=f"d{day}"
-        )
+        return self.ward_day_label, f"{self._ward_urls[row.ward_code]}?ngay={day}#d{day}"
 
     def seat(self, row: UnfilledRow) -> tuple[str, str]:
         """Where a person is put on the slot."""
-        if self.repair_draft:
-            from web.repairs import gap_key
-            from web.store import unfilled_of
+        if not self.repair_draft:
+            return self.place
+        from web.repairs import gap_key
+        from web.store import unfilled_of
 
-            gap = unfilled_of(
-                row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need
-            )
-            return _("Chọn người cho ô này"), url_for(
-                "coordinator.repair_seat", version_id=self.version_id, gap=gap_key(gap)
-            )
-        if self.latest_published:
-            return _("Sửa lịch đang áp dụng"), url_for("coordinator.repairs")
-        return _("Xếp lịch lại"), url_for("coordinator.generate")
+        gap = unfilled_of(row.rule, row.ward_code, row.date, row.shift_id, row.missing, row.mobile_point_id, row.need)
+        return self.seat_label, url_for("coordinator.repair_seat", version_id=self.version_id, gap=gap_key(gap))
 
     def actions(self, item: GapItem) -> list[tuple[str, str]]:
         """The links of one gap: its fix's page first, then the ward's day."""
@@ -182,52 +200,65 @@ class FixPlaces:
         if item.fix in (FIX_PLACE, FIX_WIDEN):
             found.append(self.seat(row))
         elif item.fix == FIX_CAP:
-            match = _CAPPED_PERSON.search(item.suggestion)
+            match = _CAPPED_PERSON.search(row.suggestion or "")
             if match:
-                found.append((_("Xem người này"), url_for("coordinator.person", person_id=match.group(1))))
-            found.append(
-                (_("Đổi mức trần giờ của sinh viên"), url_for("coordinator.rules", _anchor="student_weekly_cap_hours"))
-            )
+                found.append((self.person_label, url_for("coordinator.person", person_id=match.group(1))))
+            found.append(self.cap)
         elif item.fix == FIX_LIMIT:
-            found.append(
-                (
-                    _("Đổi thời gian ứng cứu ban đêm"),
-                    url_for("coordinator.rules", _anchor="night_response_limit_minutes"),
-                )
-            )
+            found.append(self.limit)
         elif item.fix == FIX_PEOPLE:
-            found.append((_("Nhập thêm người"), url_for("coordinator.import_data")))
+            found.append(self.people)
             if item.pool == "student":
-                found.append((_("Thành đoàn xếp sinh viên"), url_for("youth.students")))
+                found.append(self.students)
         found.append(self.ward_day(row))
         return found
+
+    def attach(self, items: Iterable[GapItem]) -> None:
+        """Give each gap its words in the reader's language, the kind of its fix and its links (only the gaps
+        a page shows need them)."""
+        lang = reader_language()
+        for item in items:
+            row = item.row
+            item.short_text, item.cause = split_explanation(row.explanation_in(lang))
+            item.suggestion = _capitalised(row.suggestion_in(lang))
+            item.fix = fix_kind(row.suggestion or "")
+            item.actions = self.actions(item)
 
 
 def gap_items(
     campaign: Campaign,
     rows: Iterable[UnfilledRow],
-    places: FixPlaces,
     slot_name: Callable[[UnfilledRow], str],
     rule_label: Callable[[str], str],
 ) -> list[GapItem]:
-    """Each stored gap as the list shows it, with its pool, words (in the reader's language) and links."""
-    lang = reader_language()
+    """Each stored gap with its slot, rule and pool, to filter and group; the words and links of the gaps a page
+    shows come from :meth:`FixPlaces.attach`."""
+    rules: dict[str, str] = {}
+    slots: dict[tuple, str] = {}
+    pools: dict[tuple, str] = {}  # the pool depends on the slot, and for telecom presence on the ward's shifts
     items = []
     for row in rows:
-        what, cause = split_explanation(row.explanation_in(lang))
-        item = GapItem(
-            row=row,
-            slot=slot_name(row),
-            rule=rule_label(row.rule),
-            pool=gap_pool(campaign, row),
-            short_text=what,
-            cause=cause,
-            suggestion=_capitalised(row.suggestion_in(lang)),
-            fix=fix_kind(row.suggestion or ""),
+        if row.rule not in rules:
+            rules[row.rule] = rule_label(row.rule)
+        slot_key = (row.shift_id, row.mobile_point_id)
+        if slot_key not in slots:
+            slots[slot_key] = slot_name(row)
+        pool_key = (
+            row.rule,
+            row.shift_id,
+            row.mobile_point_id,
+            row.need,
+            row.ward_code if row.shift_id is None else "",
         )
-        item.actions = places.actions(item)
-        items.append(item)
+        if pool_key not in pools:
+            pools[pool_key] = gap_pool(campaign, row)
+        items.append(GapItem(row=row, slot=slots[slot_key], rule=rules[row.rule], pool=pools[pool_key]))
     return items
+
+
+def item_words() -> dict[str, str]:
+    """The words each listed gap repeats, translated once per page."""
+    return {"open": _("Còn trống"), "why": _("Vì sao:"), "fix": _("Đề xuất:")}
 
 
 def filtered(items: list[GapItem], filters: Filters) -> list[GapItem]:
