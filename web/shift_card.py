@@ -74,7 +74,7 @@ def volunteer_settings(campaign: Campaign | None) -> VolunteerSettings:
         logger.exception("reading [volunteers] of the stored %s", CAMPAIGN_FILE)
         settings = VolunteerSettings()
     with _lock:
-        if len(_settings) >= 8:
+        if len(_settings) >= 2:  # an old campaign is not kept alive for long
             _settings.clear()
         _settings[id(campaign)] = (campaign, settings)
     return settings
