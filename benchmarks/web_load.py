@@ -1,12 +1,16 @@
-"""Simulated volunteers against the web app: latency per route and throughput, bounded in time.
+"""Simulated volunteers against the web app: latency per route and throughput, one server process beside two.
 
-    python benchmarks/web_load.py [--volunteers 50] [--seconds 20] [--time-limit 20]
+    python benchmarks/web_load.py [--processes 1,2] [--volunteers 50] [--seconds 20] [--think-seconds 1]
+    python benchmarks/web_load.py --data-dir DIR --processes 1,2      # a data directory prepared before
     python benchmarks/web_load.py --url http://127.0.0.1:8080 --data-dir ~/.local/share/raquan
 
-Without ``--url`` the app runs in this process on waitress on a free loopback port, over a fresh data
-directory with the Hanoi scenario loaded and one roster solved (``--time-limit`` seconds) and
-published. With ``--url`` it targets a running server; ``--data-dir`` must then be that server's
-data directory (for its secret key and its published roster, to sign the volunteers' links).
+Without ``--url``, for each number of processes in ``--processes`` the script starts ``raquan serve --workers N``
+(gunicorn, ``--server`` to choose; ``--threads`` per process) as a process of its own on a free loopback port,
+runs the load against it and stops it. The data directory is ``--data-dir`` when it already holds a published
+roster, else a fresh one (kept at ``--data-dir`` when given) with the Hanoi scenario loaded and one roster
+solved (``--time-limit`` seconds) and published. With ``--url`` it targets a running server; ``--data-dir``
+must then be that server's data directory (for its secret key and its published roster, to sign the
+volunteers' links).
 
 Each volunteer is a thread with one keep-alive HTTP connection. It opens its signed link
 (``/ca-truc/l/<token>``: a confirm page, then its POST signs it in and redirects; timed together as
@@ -14,8 +18,9 @@ Each volunteer is a thread with one keep-alive HTTP connection. It opens its sig
 page the link redirected to ("Ca trực của tôi") and, one time in ``--wards-every``, ``/api/wards``,
 pausing ``--think-seconds`` on average between requests (0 sends them back to back: a saturation test);
 with a pause, the volunteers' arrivals are spread over the first pause.
-Prints requests, errors (non-2xx after following redirects, or exceptions) and p50/p95/p99 latency
-per route, and the throughput. Exits 1 if any request failed.
+Prints, per setting, requests, errors (non-2xx after following redirects, or exceptions) and p50/p95/p99
+latency per route, the throughput and the load average before and after; then the settings side by side.
+Exits 1 if any request failed.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import logging
+import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -167,8 +174,8 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
-def report(volunteers: list[Volunteer], elapsed_seconds: float) -> int:
-    """Print the table; returns the number of errors."""
+def report(volunteers: list[Volunteer], elapsed_seconds: float) -> dict:
+    """Print the table; returns the figures: errors, requests per second, and per route (requests, p50, p95, p99)."""
     timings: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     samples: dict[str, str] = {}
@@ -181,13 +188,12 @@ def report(volunteers: list[Volunteer], elapsed_seconds: float) -> int:
             samples.setdefault(route, sample)
     print(f"{'route':<14}{'requests':>10}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
     total = 0
+    routes = {}
     for route in sorted(timings):
         values = timings[route]
         total += len(values)
-        print(
-            f"{route:<14}{len(values):>10}{errors[route]:>8}{percentile(values, 0.50) * 1000:>10.1f}"
-            f"{percentile(values, 0.95) * 1000:>10.1f}{percentile(values, 0.99) * 1000:>10.1f}"
-        )
+        routes[route] = (len(values), *(percentile(values, q) * 1000 for q in (0.50, 0.95, 0.99)))
+        print(f"{route:<14}{len(values):>10}{errors[route]:>8}" + "".join(f"{v:>10.1f}" for v in routes[route][1:]))
     error_total = sum(errors.values())
     print(
         f"{len(volunteers)} volunteers, {elapsed_seconds:.1f} s: {total} requests, {error_total} errors, "
@@ -195,30 +201,76 @@ def report(volunteers: list[Volunteer], elapsed_seconds: float) -> int:
     )
     for route, sample in sorted(samples.items()):
         print(f"  first error on {route}: {sample}")
-    return error_total
+    return {"errors": error_total, "throughput": total / elapsed_seconds, "routes": routes}
 
 
-def prepare_in_process(time_limit_seconds: float, threads: int):
-    """A fresh data directory with the Hanoi scenario and a published roster, served by waitress.
-
-    Returns (base URL, app, waitress server, the data directory's TemporaryDirectory).
-    """
-    from waitress import create_server
-
-    from web import create_app
+def prepare_data_dir(directory: Path, time_limit_seconds: float):
+    """The app over ``directory``, with the Hanoi scenario loaded and a roster solved and published unless one is
+    published there already. Returns the app (for the secret key and the roster)."""
+    from web import create_app, store
     from web.server import load_demo, solve_and_publish
 
-    holder = tempfile.TemporaryDirectory(prefix="raquan-load-")
-    app = create_app(data_dir=Path(holder.name))
-    print(f"loading the Hanoi scenario into {holder.name} ...", flush=True)
+    app = create_app({"RAQUAN_OUTBOX_WORKER": "0"}, data_dir=directory)
+    with app.app_context():
+        published = store.latest_published() is not None
+    if published:
+        print(f"using the published roster in {directory}", flush=True)
+        return app
+    print(f"loading the Hanoi scenario into {directory} ...", flush=True)
     load_demo(app)
     print(f"solving ({time_limit_seconds:.0f} s) and publishing ...", flush=True)
-    version_id = solve_and_publish(app, time_limit_seconds)
-    if version_id is None:
+    if solve_and_publish(app, time_limit_seconds) is None:
         raise SystemExit("the solve did not give a roster to publish")
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-    threading.Thread(target=server.run, name="waitress", daemon=True).start()
-    return f"http://127.0.0.1:{server.effective_port}", app, server, holder
+    return app
+
+
+class ServerProcess:
+    """``raquan serve --workers N`` over a data directory, in a process of its own on a free loopback port."""
+
+    def __init__(self, directory: Path, workers: int, threads: int, server: str):
+        env = {**os.environ, "RAQUAN_DATA_DIR": str(directory), "RAQUAN_SECURE_COOKIES": "0"}
+        env["RAQUAN_OUTBOX_WORKER"] = "0"  # the pages only: no notices sent meanwhile
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+        self.log = tempfile.TemporaryFile(mode="w+")
+        command = [sys.executable, "-m", "raquan", "serve", "--port", "0", "--workers", str(workers)]
+        command += ["--threads", str(threads), "--server", server]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
+        self.url = None
+        for line in self.process.stdout:
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+            if found:
+                self.url = found.group(1)
+                break
+        if self.url is None:
+            self.log.seek(0)
+            raise SystemExit(f"the server did not start:\n{self.log.read()[-3000:]}")
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        self._wait_ready(workers)
+
+    def _wait_ready(self, workers: int, timeout_seconds: float = 300) -> None:
+        """Until ``/healthz`` has answered 200 on enough fresh connections to have met every worker, likely."""
+        parts = urlsplit(self.url)
+        deadline, answered = time.monotonic() + timeout_seconds, 0
+        while answered < 4 * workers:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise SystemExit("the server did not become ready")
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            try:
+                connection.request("GET", "/healthz")
+                answered = answered + 1 if connection.getresponse().status == 200 else 0
+            except OSError:
+                answered = 0
+            finally:
+                connection.close()
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def volunteer_tokens(app, count: int, seed: int) -> list[str]:
@@ -242,6 +294,49 @@ def volunteer_tokens(app, count: int, seed: int) -> list[str]:
     return [link_token(app.config["SECRET_KEY"], person_id) for person_id in chosen]
 
 
+def run_load(base_url: str, tokens: list[str], args) -> dict:
+    """The volunteers against ``base_url``; prints the table and returns its figures."""
+    print(
+        f"{args.volunteers} volunteers on {base_url} for {args.seconds:.0f} s, "
+        f"{args.think_seconds:g} s mean pause between requests; load average {_load_average()}",
+        flush=True,
+    )
+    start = time.perf_counter()
+    deadline = start + args.seconds
+    volunteers = [
+        Volunteer(base_url, token, deadline, args.wards_every, args.seed + i, args.think_seconds)
+        for i, token in enumerate(tokens)
+    ]
+    for volunteer in volunteers:
+        volunteer.start()
+    for volunteer in volunteers:
+        volunteer.join(args.seconds + 60)
+    figures = report(volunteers, time.perf_counter() - start)
+    figures["load"] = _load_average()
+    print(f"load average after: {figures['load']}", flush=True)
+    return figures
+
+
+def _load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def side_by_side(results: dict[int, dict]) -> None:
+    """The settings' figures in one table: per route p50 / p95 / p99, then throughput and errors."""
+    routes = sorted({route for figures in results.values() for route in figures["routes"]})
+    print(
+        "\nprocesses"
+        + "".join(f"{route + ' p50/p95/p99 ms':>36}" for route in routes)
+        + f"{'requests/s':>12}{'errors':>8}"
+    )
+    for processes, figures in results.items():
+        cells = []
+        for route in routes:
+            found = figures["routes"].get(route)
+            cells.append(f"{'/'.join(f'{v:.1f}' for v in found[1:]) if found else '-':>36}")
+        print(f"{processes:<9}" + "".join(cells) + f"{figures['throughput']:>12.1f}{figures['errors']:>8}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--volunteers", type=int, default=50)
@@ -254,50 +349,56 @@ def main() -> int:
         help="mean pause of each volunteer between requests (0: back-to-back, a saturation test)",
     )
     parser.add_argument("--wards-every", type=int, default=10, help="one request in N is /api/wards (0: never)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (in-process server)")
-    parser.add_argument("--url", help="a running server instead of an in-process one")
-    parser.add_argument("--data-dir", help="the running server's data directory (with --url)")
+    parser.add_argument("--processes", default="1,2", help="server processes to compare, e.g. 1,2 (default)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process")
+    parser.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn", help="waitress: one process")
+    parser.add_argument("--url", help="a running server instead of starting one per setting")
+    parser.add_argument("--data-dir", help="the data directory (with --url: the running server's)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.volunteers < 1 or args.seconds <= 0:
         parser.error("--volunteers and --seconds must be positive")
+    try:
+        settings = [int(part) for part in args.processes.split(",") if part.strip()]
+    except ValueError:
+        parser.error("--processes is a list of numbers, e.g. 1,2")
+    if not settings or min(settings) < 1 or (args.server == "waitress" and settings != [1]):
+        parser.error("--processes must list numbers of at least 1 (waitress: only 1)")
     logging.basicConfig(level=logging.WARNING)
 
-    server = holder = None
     if args.url:
         if not args.data_dir:
             parser.error("--url needs --data-dir (the server's secret key and roster sign the links)")
         from web import create_app
 
         app = create_app(data_dir=Path(args.data_dir).expanduser(), migrate_db=False)
-        base_url = args.url.rstrip("/")
-    else:
-        base_url, app, server, holder = prepare_in_process(args.time_limit, args.threads)
+        figures = run_load(args.url.rstrip("/"), volunteer_tokens(app, args.volunteers, args.seed), args)
+        return 1 if figures["errors"] else 0
+
+    holder = None if args.data_dir else tempfile.TemporaryDirectory(prefix="raquan-load-")
+    directory = Path(args.data_dir).expanduser() if args.data_dir else Path(holder.name)
+    results: dict[int, dict] = {}
     try:
+        app = prepare_data_dir(directory, args.time_limit)
         tokens = volunteer_tokens(app, args.volunteers, args.seed)
-        print(
-            f"{args.volunteers} volunteers on {base_url} for {args.seconds:.0f} s, "
-            f"{args.think_seconds:g} s mean pause between requests",
-            flush=True,
-        )
-        start = time.perf_counter()
-        deadline = start + args.seconds
-        volunteers = [
-            Volunteer(base_url, token, deadline, args.wards_every, args.seed + i, args.think_seconds)
-            for i, token in enumerate(tokens)
-        ]
-        for volunteer in volunteers:
-            volunteer.start()
-        for volunteer in volunteers:
-            volunteer.join(args.seconds + 60)
-        elapsed = time.perf_counter() - start
-        errors = report(volunteers, elapsed)
+        from web.models import db
+
+        with app.app_context():
+            db.engine.dispose()
+        for processes in settings:
+            print(
+                f"\n== {processes} process{'es' if processes > 1 else ''} ({args.server}, {args.threads} threads each)"
+            )
+            server = ServerProcess(directory, processes, args.threads, args.server)
+            try:
+                results[processes] = run_load(server.url, tokens, args)
+            finally:
+                server.stop()
     finally:
-        if server is not None:
-            server.close()
         if holder is not None:
             holder.cleanup()
-    return 1 if errors else 0
+    side_by_side(results)
+    return 1 if any(figures["errors"] for figures in results.values()) else 0
 
 
 if __name__ == "__main__":
