@@ -61,6 +61,7 @@ blueprint = Blueprint("coordinator", __name__, url_prefix="/dieu-phoi")
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAP_WARDS_PER_PAGE = 10  # the gap list pages by whole wards
+GAP_ITEMS_OPEN = 30  # a page of the gap list with more gaps shows its wards folded
 PEOPLE_PER_PAGE = 50
 DIFF_ROWS_SHOWN = 500
 RECENT_JOBS = 8
@@ -826,6 +827,7 @@ def gaps(version_id: int):
         pool_labels=pools_known,
         day_text=gap_list.day_text,
         words=gap_list.item_words(),
+        open_limit=GAP_ITEMS_OPEN,
         gap_count=len(items),
         ward_count=len(groups),
         missing_total=sum(item.row.missing for item in items),

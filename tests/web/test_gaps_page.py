@@ -95,7 +95,7 @@ def test_the_gap_list_groups_by_ward_and_day_worst_ward_first(client, loaded_app
     for code in order:  # each ward once, its days in order, its heading counting its gaps and people
         days = [day for ward, day, _rule in shown if ward == code]
         assert days == sorted(days)
-        heading = re.search(rf'data-gap-ward="{code}">\s*<h2>(.*?)</h2>', page, re.S).group(1)
+        heading = re.search(rf'data-gap-ward="{code}"[^>]*>\s*<summary><h2>(.*?)</h2>', page, re.S).group(1)
         count = sum(1 for g in gaps if g.ward_code == code)
         assert f"{count} ô thiếu, {missing[code]} người" in heading
     summary = re.search(r"<p data-gap-summary>(.*?)</p>", page).group(1)
@@ -492,3 +492,17 @@ def test_the_daily_report_and_the_ward_page_print_on_a4(live_server, open_page, 
     rows = page.locator("table.roster tbody tr")
     assert all(rows.nth(i).is_visible() for i in range(rows.count()))  # no day folded away
     assert page.locator("details.ward-gaps li[data-gap]").first.is_visible()  # nor the gaps' reasons
+
+
+def test_a_long_page_of_gaps_shows_its_wards_folded(client, loaded_app, monkeypatch):
+    import web.coordinator
+
+    version_id = loaded_app.config["TEST_VERSION_ID"]
+    login(client, "dieuphoi")
+    short = text(client.get(gaps_url(version_id)))
+    assert len(re.findall(r'<details class="gap-ward"[^>]* open>', short)) == 3  # 18 gaps: every ward open
+    monkeypatch.setattr(web.coordinator, "GAP_ITEMS_OPEN", 5)
+    long = text(client.get(gaps_url(version_id)))
+    assert len(re.findall(r'<details class="gap-ward"[^>]*>', long)) == 3
+    assert not re.findall(r'<details class="gap-ward"[^>]* open>', long)
+    assert len(shown_gaps(long)) == len(stored_gaps(loaded_app, version_id))  # folded, not left out
