@@ -359,7 +359,8 @@ def first_view(state_path: Path, name: str, profile_to: Path | None, warm: bool)
         command += ["--profile-to", str(profile_to)]
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
-        raise RuntimeError(f"first view of {name} failed:\n{done.stderr[-3000:]}")
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError(f"first view of {name} failed: {last}\n{done.stderr[-3000:]}")
     found = json.loads(done.stdout.strip().splitlines()[-1])
     return float(found["ms"]), float(found["cpu_ms"])
 
@@ -407,6 +408,10 @@ def report(results: dict[str, dict], timed_pages: list[Page], state: dict, uptim
     for page in timed_pages:
         result = results.get(page.name)
         if result is None:
+            continue
+        if result["error"]:
+            met = False
+            print(f"{page.name:<22} failed: {result['error'].splitlines()[0][:80]}")
             continue
         first, repeat = [wall for wall, _cpu in result["first"]], [wall for wall, _cpu in result["repeat"]]
         every = result["first"] + result["repeat"]
@@ -494,24 +499,34 @@ def measure(args, state: dict, state_path: Path, uptime: str) -> int:
             return None
         return args.profile / (re.sub(r"\W+", "_", page.name) + f"-{what}.prof")
 
-    results = {page.name: {"first": [], "repeat": []} for page in chosen}
+    results = {page.name: {"first": [], "repeat": [], "error": None} for page in chosen}
     for page in chosen:
-        for run in range(args.first_views):
-            results[page.name]["first"].append(
-                first_view(state_path, page.name, profile_file(page, f"first{run}"), args.warm_start)
-            )
+        try:
+            for run in range(args.first_views):
+                results[page.name]["first"].append(
+                    first_view(state_path, page.name, profile_file(page, f"first{run}"), args.warm_start)
+                )
+        except RuntimeError as error:  # the page failed: reported in the table, the others still timed
+            results[page.name]["error"] = str(error)
+            logging.error("%s", error)
         if args.first_views:
             print(f"  {page.name}: first views {results[page.name]['first']}", flush=True)
     if args.repeat:
         app = make_app(state)
         clients: dict = {}
         for page in chosen:
-            timed(app, clients, page)  # the process's first view of the page: not a repeat view
-            for run in range(args.repeat):
-                last = run == args.repeat - 1
-                results[page.name]["repeat"].append(
-                    timed(app, clients, page, profile_file(page, "repeat") if last else None)
-                )
+            if results[page.name]["error"]:
+                continue
+            try:
+                timed(app, clients, page)  # the process's first view of the page: not a repeat view
+                for run in range(args.repeat):
+                    last = run == args.repeat - 1
+                    results[page.name]["repeat"].append(
+                        timed(app, clients, page, profile_file(page, "repeat") if last else None)
+                    )
+            except RuntimeError as error:
+                results[page.name]["error"] = str(error)
+                logging.error("%s", error)
         missing = untimed_pages(app, chosen) if not args.pages else []
         dispose(app)
         if missing:
