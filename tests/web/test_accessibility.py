@@ -442,7 +442,7 @@ def _in_english(walk: Walk, data: Campaign) -> None:
     walk.visit(phone, "visit-team-en", data.team_path)
 
 
-def test_every_page_passes_axe_and_fits_at_both_sizes(live_server, browser, axe_script):
+def test_every_page_passes_axe_and_fits_at_both_sizes(axe_script, browser, live_server):
     started = time.perf_counter()
     data = _set_up(live_server)
     print(f"set-up {time.perf_counter() - started:.1f} s")
