@@ -356,14 +356,22 @@ def test_the_map_has_one_path_per_ward_coloured_by_coverage(client, loaded_app):
     )
     codes = tiny_codes(loaded_app)
     assert sorted(code for _d, _fill, code, _title in paths) == sorted(codes.values())
+    from scheduler.report import ward_figures
+    from web import store
+
     with loaded_app.app_context():
+        record = store.latest_published()
+        figures = ward_figures(store.campaign(), store.roster_of(record))
         missing = missing_by_ward_and_day(version_id)
     for d, fill, code, title in paths:
         assert d.startswith("M") and d.endswith("Z")
         name = next(n for n, c in codes.items() if c == code)
         lost = sum(value for (ward, _day), value in missing.items() if ward == code)
         assert title.startswith(name) and f"{lost}/" in title
-        percent = float(re.search(r"phủ ([0-9.]+)", title).group(1))
+        shown = re.search(r"phủ ([0-9.,]+)%", title).group(1)  # Vietnamese: 1.234,5
+        percent = float(shown.replace(".", "").replace(",", "."))
+        figure = next(f for f in figures if f.code == code)
+        assert percent == round(figure.percent, 1)
         assert fill == coverage_colour(percent)
 
 
