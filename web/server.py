@@ -231,19 +231,22 @@ def demo(
         preparing = multiprocessing.get_context("spawn").Process(
             target=prepare_demo,
             args=(directory, overrides, time_limit_seconds, seed, url if open_browser else None),
-            name="raquan-demo-prepare",
-            daemon=True,
+            name="raquan-demo-prepare",  # not a daemon: it starts the solve's process
         )
         preparing.start()
-        run_gunicorn(
-            worker_app,
-            host=host,
-            port=port,
-            workers=workers,
-            threads=threads,
-            overrides={**overrides, "RAQUAN_READY_SETTING": DEMO_READY_SETTING},
-            data_dir=directory,
-        )
+        try:
+            run_gunicorn(
+                worker_app,
+                host=host,
+                port=port,
+                workers=workers,
+                threads=threads,
+                overrides={**overrides, "RAQUAN_READY_SETTING": DEMO_READY_SETTING},
+                data_dir=directory,
+            )
+        finally:
+            preparing.terminate()  # its solve ends with it
+            preparing.join(10)
         return
     server = create_server(app, host=host, port=port, threads=threads)
     url = f"http://{host}:{server.effective_port}/"
