@@ -391,6 +391,7 @@ def test_the_shift_card_links_to_offer_or_swap(app):
     sign_in(client, app, "SV0004")
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
     assert f'data-swap-shift="{row_id(app, SWAP_GIVE)}"' in page
+    assert 'href="/ca-truc/doi-ca" data-swaps-link' in page  # busy days and requests, even with no shift ahead
     ask_swap(client, app)
     sign_in(client, app, "SV0002")
     mine = client.get("/ca-truc/cua-toi").get_data(as_text=True)

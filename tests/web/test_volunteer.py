@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -339,9 +340,13 @@ def test_calendar_follows_the_latest_published_version_and_night_shifts_end_next
 
 def test_the_shifts_page_links_the_feed(client, loaded_app):
     _sign_in(client, loaded_app, "SV0001")
+    from web.codes import person_from_feed_token
+
     page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
-    token = _feed(loaded_app, "SV0001")
-    assert f"/ca-truc/lich/{token}.ics" in page and f"webcal://localhost/ca-truc/lich/{token}.ics" in page
+    # the token carries the second it was made: read it from the page rather than make it again
+    token = re.search(r'href="https?://localhost/ca-truc/lich/([^"/]+)\.ics"', page).group(1)
+    assert person_from_feed_token(loaded_app.config["SECRET_KEY"], token, 3600) == ("SV0001", 0)
+    assert f"webcal://localhost/ca-truc/lich/{token}.ics" in page
 
 
 # ------------------------------------------------------------------------------------------- cancellations
