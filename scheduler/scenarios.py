@@ -449,6 +449,30 @@ def _peak_dates(dates: tuple[date, ...]) -> frozenset[date]:
     return frozenset(d for i, d in enumerate(dates) if i < 7 or d.weekday() == 0)
 
 
+def demo_volunteers_toml(campaign: Campaign, seed: int = 1) -> str:
+    """A ``[volunteers]`` table for a generated campaign: the coordinators' hotline and, for each ward, its
+    office (``Trụ sở UBND …``) and a contact with an invented mobile number, drawn from ``seed``.
+
+    The scenario's people and numbers are made up; this gives the demo's shift cards someone to call."""
+    factory = _PeopleFactory(random.Random(f"volunteers-{seed}"))
+    factory.phones.update(person.phone for person in campaign.people)
+    lines = [
+        "[volunteers]",
+        'hotline_name = "Tổ điều phối chiến dịch (số minh hoạ)"',
+        f'hotline_phone = "{factory.phone()}"',
+    ]
+    for ward in campaign.wards:
+        lines += [
+            "",
+            "[[volunteers.wards]]",
+            f'ward = "{ward.code}"',
+            f'office = "Trụ sở UBND {ward.name}"',
+            f'contact = "{factory.name()}, Văn phòng UBND"',
+            f'phone = "{factory.phone()}"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def moved_to(campaign: Campaign, start: date) -> Campaign:
     """The same campaign starting on ``start``: every date in it shifted by the same number of days.
 

@@ -157,11 +157,15 @@ def load_demo(app, seed: int = 1, start: date | None = None) -> dict[str, str]:
     show; ``date(2025, 7, 24)`` replays the directive's own dates).
     """
     from scheduler.io import export_campaign
-    from scheduler.scenarios import hanoi_scenario
+    from scheduler.loader import CAMPAIGN_FILE
+    from scheduler.scenarios import demo_volunteers_toml, hanoi_scenario
 
     directory = Path(app.config["RAQUAN_DATA_DIR"]) / "scenario"
     start = start or demo_start(app)
-    export_campaign(hanoi_scenario(seed, start=start), directory, table_format="csv")
+    campaign = hanoi_scenario(seed, start=start)
+    export_campaign(campaign, directory, table_format="csv")
+    with open(directory / CAMPAIGN_FILE, "a", encoding="utf-8") as toml:  # whom the volunteers' cards call
+        toml.write("\n" + demo_volunteers_toml(campaign, seed))
     passwords = {}
     with app.app_context():
         store.import_directory(directory, username="demo")

@@ -127,3 +127,20 @@ def test_contact_phones_of_every_usual_kind(text, digits):
 def test_contact_phones_refused(text):
     with pytest.raises(ValueError):
         parse_contact_phone(text)
+
+
+def test_the_demo_gives_a_hotline_and_every_ward_an_office_and_a_contact(tmp_path):
+    from scheduler.scenarios import demo_volunteers_toml
+
+    campaign = load_campaign(TINY)
+    directory = _campaign(tmp_path, "\n" + demo_volunteers_toml(campaign, seed=3))
+    assert _errors(directory) == []
+    settings = read_volunteer_settings(directory / "campaign.toml")
+    assert settings.hotline_phone and settings.hotline_name
+    phones = {settings.hotline_phone} | {person.phone for person in campaign.people}
+    for ward in campaign.wards:
+        contact = settings.ward(ward.code)
+        assert contact is not None and contact.office == f"Trụ sở UBND {ward.name}"
+        assert contact.phone not in phones  # an invented number, none of the people's
+        phones.add(contact.phone)
+    assert demo_volunteers_toml(campaign, seed=3) == demo_volunteers_toml(campaign, seed=3)
