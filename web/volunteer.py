@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone
-from sqlalchemy import bindparam, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, load_only, mapped_column
 
@@ -165,15 +165,16 @@ def _link_max_age_seconds() -> float:
     return float(current_app.config["RAQUAN_LINK_MAX_AGE_DAYS"]) * 86400
 
 
+_VERSION_COLUMNS = (RosterVersion.id, RosterVersion.status, RosterVersion.created_at, RosterVersion.published_at)
+
+
 def _latest_published() -> RosterVersion | None:
     """:func:`web.store.latest_published` reading only the columns the volunteer's pages use (the others load
     when asked). On SQLite a column stored after the version's roster JSON (megabytes, in overflow pages) costs
     a walk of those pages: 2 ms and more a page view."""
     return db.session.scalars(
         select(RosterVersion)
-        .options(
-            load_only(RosterVersion.id, RosterVersion.status, RosterVersion.created_at, RosterVersion.published_at)
-        )
+        .options(load_only(*_VERSION_COLUMNS))
         .where(RosterVersion.status == "published")
         .order_by(RosterVersion.published_at.desc(), RosterVersion.id.desc())
     ).first()
@@ -582,13 +583,31 @@ def _upsert_view(person_id: str, version_id: int) -> None:
 
 
 def baseline_version(person_id: str, latest: RosterVersion) -> RosterVersion | None:
-    """The version the person's changes are shown against: the last one they saw, else the one published before."""
+    """The version the person's changes are shown against: the last one they saw, else the one published before.
+
+    Each read takes a version's few columns (:data:`_VERSION_COLUMNS`), so a first visit costs one small query
+    however many versions were published (see :func:`_latest_published`).
+    """
     record = db.session.get(ShiftView, person_id)
     if record is not None:
-        seen = db.session.get(RosterVersion, record.version_id)
+        seen = db.session.get(RosterVersion, record.version_id, options=[load_only(*_VERSION_COLUMNS)])
         if seen is not None and seen.status == "published":
             return seen
-    return store.published_before(latest)
+    if latest.status != "published":
+        return _latest_published()
+    return db.session.scalars(
+        select(RosterVersion)
+        .options(load_only(*_VERSION_COLUMNS))
+        .where(
+            RosterVersion.status == "published",
+            RosterVersion.id != latest.id,
+            or_(
+                RosterVersion.published_at < latest.published_at,
+                and_(RosterVersion.published_at == latest.published_at, RosterVersion.id < latest.id),
+            ),
+        )
+        .order_by(RosterVersion.published_at.desc(), RosterVersion.id.desc())
+    ).first()
 
 
 def _assignments(version_id: int, person_id: str) -> list:
@@ -974,9 +993,12 @@ def _calendar_event(
         event.add("dtend", midnight + timedelta(minutes=times["end_minute"]))
     title = f"{times['title']} — {ward_name}"
     event.add("summary", _("Đã huỷ: %(title)s", title=title) if cancelled else title)
-    event.add("location", f"{times['place']}, {ward_name}" if times["place"] else ward_name)
-    if ward is not None:
-        event.add("geo", (ward.lat, ward.lon))
+    point = _maybe(campaign.mobile_point, point_id) if campaign and point_id else None
+    where = shift_card.place(campaign, shift_card.volunteer_settings(campaign), ward_code, point)
+    address = where["address"]
+    event.add("location", address if ward_name in address else f"{address}, {ward_name}")
+    if where["lat"] is not None:
+        event.add("geo", (where["lat"], where["lon"]))  # the office or the point, not the ward's centre
     if not cancelled:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
