@@ -201,7 +201,7 @@ def report(volunteers: list[Volunteer], elapsed_seconds: float) -> dict:
     )
     for route, sample in sorted(samples.items()):
         print(f"  first error on {route}: {sample}")
-    return {"errors": error_total, "throughput": total / elapsed_seconds, "routes": routes}
+    return {"errors": error_total, "throughput": total / elapsed_seconds, "routes": routes, "requests": total}
 
 
 def prepare_data_dir(directory: Path, time_limit_seconds: float):
@@ -264,6 +264,25 @@ class ServerProcess:
                 connection.close()
             time.sleep(0.05)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) used so far by the server's processes: the arbiter and its live workers."""
+        pids = [self.process.pid]
+        try:
+            pids += [
+                int(pid)
+                for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            ]
+        except OSError:
+            pass
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime and stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -322,19 +341,25 @@ def _load_average() -> str:
 
 
 def side_by_side(results: dict[int, dict]) -> None:
-    """The settings' figures in one table: per route p50 / p95 / p99, then throughput and errors."""
+    """The settings' figures in one table: per route p50 / p95 / p99, then throughput, errors and the server's CPU
+    time per request (what the server needs of a core: on an otherwise idle machine, the cores it has to spare
+    decide its latencies; on a shared one, the other work does)."""
     routes = sorted({route for figures in results.values() for route in figures["routes"]})
     print(
         "\nprocesses"
         + "".join(f"{route + ' p50/p95/p99 ms':>36}" for route in routes)
-        + f"{'requests/s':>12}{'errors':>8}"
+        + f"{'requests/s':>12}{'errors':>8}{'CPU ms/req':>12}"
     )
     for processes, figures in results.items():
         cells = []
         for route in routes:
             found = figures["routes"].get(route)
             cells.append(f"{'/'.join(f'{v:.1f}' for v in found[1:]) if found else '-':>36}")
-        print(f"{processes:<9}" + "".join(cells) + f"{figures['throughput']:>12.1f}{figures['errors']:>8}")
+        print(
+            f"{processes:<9}"
+            + "".join(cells)
+            + f"{figures['throughput']:>12.1f}{figures['errors']:>8}{figures.get('cpu_ms', float('nan')):>12.1f}"
+        )
 
 
 def main() -> int:
@@ -391,7 +416,11 @@ def main() -> int:
             )
             server = ServerProcess(directory, processes, args.threads, args.server)
             try:
-                results[processes] = run_load(server.url, tokens, args)
+                before = server.cpu_seconds()
+                figures = run_load(server.url, tokens, args)
+                figures["cpu_ms"] = (server.cpu_seconds() - before) * 1000 / max(1, figures["requests"])
+                print(f"server CPU: {figures['cpu_ms']:.1f} ms a request (all its processes, user and system)")
+                results[processes] = figures
             finally:
                 server.stop()
     finally:
