@@ -131,8 +131,8 @@ def map_links(lat: float, lon: float, query: str) -> dict[str, str]:
 
 
 def place(campaign: Campaign | None, settings: VolunteerSettings, ward_code: str, point: MobilePoint | None) -> dict:
-    """Where a slot is: ``address`` to read, ``geo`` and ``osm`` links to that place (empty when the ward is not
-    known), and ``approximate`` when the point is placed from its text."""
+    """Where a slot is: ``address`` to read, ``lat``/``lon`` and the ``geo`` and ``osm`` links to that place (None
+    and empty when the ward is not known), and ``approximate`` when the point is placed from its text."""
     ward = None
     if campaign is not None:
         try:
@@ -159,7 +159,13 @@ def place(campaign: Campaign | None, settings: VolunteerSettings, ward_code: str
         spot = (ward.lat, ward.lon)
     query = ", ".join(part for part in ((address if point is not None else query_head), province) if part)
     links = map_links(spot[0], spot[1], query) if spot is not None else {"geo": "", "osm": ""}
-    return {"address": address, "approximate": approximate and spot is not None, **links}
+    return {
+        "address": address,
+        "approximate": approximate and spot is not None,
+        "lat": spot[0] if spot is not None else None,
+        "lon": spot[1] if spot is not None else None,
+        **links,
+    }
 
 
 # ------------------------------------------------------------------------------------------- whom to call

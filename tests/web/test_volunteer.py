@@ -283,6 +283,18 @@ def test_calendar_feed_has_the_timezone_and_one_event_per_assignment(client, loa
         assert event.decoded("DTSTART").utcoffset() == timedelta(hours=7)
         assert "DTSTAMP" in event and "SUMMARY" in event and str(event["LOCATION"])
     assert any("Nhà văn hóa thôn 3" in str(e["LOCATION"]) for e in events)
+    from geo.addresses import approximate_location, office_location
+    from web.volunteer import event_uid
+
+    by_uid = {str(e["UID"]): e for e in events}
+    for _id, _pid, ward, day, shift_id, point_id, _need in rows:
+        event = by_uid[event_uid(person_id, day, shift_id or point_id)]
+        if point_id:  # the point's own place, as the shift card gives it
+            spot = approximate_location(ward, campaign.mobile_point(point_id).place)
+        else:  # the ward office, not the ward's centre
+            spot = office_location(ward)
+        geo = event.decoded("GEO")
+        assert (round(geo[0], 5), round(geo[1], 5)) == (round(spot[0], 5), round(spot[1], 5))
     # no phone numbers in the feed either
     text = client.get(f"/ca-truc/lich/{_feed(loaded_app, person_id)}.ics").get_data(as_text=True)
     assert not any(p.phone in text for p in campaign.people)
