@@ -38,13 +38,11 @@ SMALL = "tap-target-44"  # this test's own finding: a control on a phone is smal
 # fixed: page name -> the axe rule ids (or SIDEWAYS) tolerated on it. Any other finding fails the test,
 # and an entry is removed as soon as its page is clean.
 ALLOWED: dict[str, set[str]] = {
-    # coordinator/version.html: the map's ward links sit inside an <svg role="img"> (an image holds no
-    # links), and its small wards are tap targets of 13×18 px on a phone
-    "version": {"nested-interactive", SMALL},
-    # coordinator/daily.html: the daily table is wider than a phone; its "In" button is 36 px wide
-    "daily": {SIDEWAYS, SMALL},
-    # youth/students.html: the "Ghim" links in the table are 23 px tall
-    "youth-students": {SMALL},
+    # coordinator/version.html (the map): on a phone the map's small wards (a.lv-some, 13×18 and 20×15 px)
+    # and a ward's name link (72×39 px) are smaller than 44×44 px
+    "version": {SMALL},
+    # coordinator/daily.html: its "In" (print) button is 36 px wide
+    "daily": {SMALL},
 }
 
 
@@ -474,4 +472,5 @@ def test_every_page_passes_axe_and_fits_at_both_sizes(axe_script, browser, live_
     assert len(checked["1366x768"]) >= 45 and len(in_english) >= 15
     print("moderate and minor findings:", *minor, sep="\n")
     new = [f for f in findings if f.rule not in ALLOWED.get(f.page.removesuffix("-en"), set())]
+    print("allowed until their pages are fixed:", *[f for f in findings if f not in new], sep="\n")
     assert not new, "\n".join(map(str, new))
