@@ -424,9 +424,11 @@ def test_on_a_phone_nothing_scrolls_sideways_and_the_ward_page_shows_one_day(liv
     ):
         page.goto(base + url)
         small = page.evaluate(
-            """() => [...document.querySelectorAll('main a, main button, main select')]
+            """() => [...document.querySelectorAll('main a, main button, main select, main summary')]
                  .filter(e => e.offsetParent !== null)
-                 .filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 80))"""
+                 .filter(e => e.tagName !== 'A' || getComputedStyle(e).display !== 'inline' || e.closest('nav'))
+                 .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+                 .map(e => e.outerHTML.slice(0, 80))"""
         )
         assert small == [], url
     # The daily report: a card per ward, each figure named.
