@@ -210,7 +210,7 @@ def _set_up(live_server) -> Campaign:
     from web.codes import link_token
 
     app = live_server.app
-    app.config.update(RAQUAN_NOW=NOW, RAQUAN_TODAY=NOW[:10], RAQUAN_REPAIR_SECONDS=5)
+    app.config.update(RAQUAN_NOW=NOW, RAQUAN_TODAY=NOW[:10], RAQUAN_REPAIR_SECONDS=3)
     with app.app_context():
         published = store.latest_published()
         published_id = published.id
@@ -341,7 +341,7 @@ def _coordinator(walk: Walk, data: Campaign, first: bool) -> None:
     walk.visit(page, "rules", "/dieu-phoi/quy-tac")
     walk.visit(page, "generate", "/dieu-phoi/xep-lich")
     if first:  # "Xếp lịch": a short solve, its job page followed to the draft
-        page.fill("input[name=time_limit_seconds]", "3")
+        page.fill("input[name=time_limit_seconds]", "1")
         page.click("form.stack button[type=submit]")
         page.wait_for_url(re.compile(r"/dieu-phoi/cong-viec/\d+"))
         page.locator("a.button", has_text="#").wait_for(timeout=180_000)
