@@ -31,19 +31,33 @@ def asked_by_ward_and_day(campaign: Campaign) -> dict[tuple[str, date], int]:
 
     Per day: each service shift's support staff, the telecom staff of the day, with the 24/7 rule one
     technician per service shift and per on-call shift, and the staff of the ward's mobile points that day.
+    The figures of the campaign last asked about are kept (a page asks several times); a new dict each call.
     """
+    kept = _asked_kept
+    if kept is not None and kept[0] is campaign:
+        return dict(kept[1])
     oncall_shifts = sum(1 for shift in campaign.shifts if shift.kind is ShiftKind.ONCALL)
     points: Counter = Counter()
     for point in campaign.mobile_points:
         points[(point.ward_code, point.date)] += point.total_staff
     asked = {}
+    dates = campaign.dates
     for demand in campaign.demands:
         per_day = len(demand.service_shift_ids) * demand.min_support_staff + demand.min_telecom_staff_per_day
         if demand.oncall_24_7:
             per_day += len(demand.service_shift_ids) + oncall_shifts
-        for day in campaign.dates:
+        for day in dates:
             asked[(demand.ward_code, day)] = per_day + points[(demand.ward_code, day)]
-    return asked
+    _keep_asked(campaign, asked)
+    return dict(asked)
+
+
+_asked_kept: tuple[Campaign, dict] | None = None  # (the campaign, its figures): campaigns are immutable
+
+
+def _keep_asked(campaign: Campaign, asked: dict) -> None:
+    global _asked_kept
+    _asked_kept = (campaign, asked)
 
 
 def assigned_by_ward_and_day(roster: Roster) -> dict[tuple[str, date], int]:
