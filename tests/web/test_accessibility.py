@@ -41,8 +41,6 @@ ALLOWED: dict[str, set[str]] = {
     # coordinator/version.html (the map): on a phone the map's small wards (a.lv-some, 13×18 and 20×15 px)
     # and a ward's name link (72×39 px) are smaller than 44×44 px
     "version": {SMALL},
-    # coordinator/daily.html: its "In" (print) button is 36 px wide
-    "daily": {SMALL},
 }
 
 
