@@ -1,10 +1,14 @@
-"""Every page of the coordinator's, the Youth Union's and the volunteer's journeys, and the public pages,
-walked in headless Chromium at a desk's 1366×768 and a phone's 390×844, checked by axe-core.
+"""Every page of the coordinator's, the Youth Union's and the volunteer's journeys, the ward official's,
+the duty desk's, the technician's and the visiting team's pages, and the public pages, walked in headless
+Chromium at a desk's 1366×768 and a phone's 390×844 (and the main ones again in English on the phone),
+checked by axe-core.
 
 Each page is visited once per size, as its user reaches it (signed in through the sign-in form; the
-volunteer through their signed link): axe-core (tests/browser/package.json, installed by ``npm ci``)
-must find no serious or critical violation, the page must not scroll sideways, and a full-page
-screenshot of it is saved to ``RAQUAN_ARTEFACTS_DIR`` (default ``artefacts/screenshots``).
+volunteer through their signed link; the technician and the team through theirs): axe-core
+(tests/browser/package.json, installed by ``npm ci``) must find no serious or critical violation, the
+page must not scroll sideways, on the phone no control may be under 44×44 px, and a full-page screenshot
+of it is saved to ``RAQUAN_ARTEFACTS_DIR`` (default ``artefacts/screenshots``). The keyboard is tried on
+the home page (the skip link, the focus ring) and ``?lang=en`` must set the page's language.
 
 axe-core is added to each page by Playwright as an init script, which the page's Content Security
 Policy (``script-src 'self'``) does not apply to: the pages are checked exactly as they are served.
