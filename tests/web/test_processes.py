@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -206,8 +207,8 @@ class Connection:
         self.http.close()
 
 
-def connection_to(server: Gunicorn, pid: int) -> Connection:
-    """A connection that the worker ``pid`` accepted (new connections until one lands there)."""
+def connection_to(server, pid: int) -> Connection:
+    """A connection to ``server.port`` that the worker ``pid`` accepted (new connections until one lands there)."""
     for _ in range(200):
         connection = Connection(server.port)
         status, _ = connection.get("/healthz")
@@ -403,3 +404,50 @@ def test_the_arbiter_migrates_once_and_names_its_address(database_url, tmp_path)
     finally:
         server.stop()
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.slow
+def test_the_demo_serves_from_two_workers_ready_once_its_roster_is_published(tmp_path):
+    """``raquan demo --workers 2``: both workers answer 503 while the demo's own process solves, then 200 with the
+    published roster, and the roster is seen through both."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAQUAN_OUTBOX_WORKER": "0"}
+    command = [sys.executable, "-m", "raquan", "demo", "--workers", "2", "--port", "0", "--no-browser"]
+    command += ["--time-limit", "10", "--data-dir", str(tmp_path / "demo")]
+    log = open(tmp_path / "demo.log", "w")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 240
+        port = None
+        while port is None and time.monotonic() < deadline and process.poll() is None:
+            found = [re.search(r"Ra Quân: http://127\.0\.0\.1:(\d+)/", line) for line in list(lines)]
+            port = next((int(match.group(1)) for match in found if match), None)
+            time.sleep(0.1)
+        assert port, f"the demo did not serve: {lines}"
+        statuses = []
+        while time.monotonic() < deadline:
+            connection = Connection(port)
+            try:
+                status, body = connection.get("/healthz")
+                statuses.append((status, connection.worker()))
+            except (OSError, http.client.HTTPException):
+                status = None
+            finally:
+                connection.close()
+            published = any("Đã công bố phiên bản" in line for line in list(lines))
+            if status == 200:
+                assert published, "ready before the roster was published"
+                ready = {pid for code, pid in statuses[-20:] if code == 200}
+                if len(ready) == 2:
+                    break
+            time.sleep(0.2)
+        assert 503 in [code for code, _ in statuses], "never told that it was starting"
+        assert len({pid for code, pid in statuses if code == 200}) == 2, statuses[-10:]
+        for pid in {pid for code, pid in statuses if code == 200}:
+            status, body = connection_to(SimpleNamespace(port=port), pid).get("/api/wards")
+            assert status == 200 and len(json.loads(body)["wards"]) == 126
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()
