@@ -916,13 +916,13 @@ def ward(version_id: int, ward_code: str):
         (shift.id, f"{shift.name} ({format_time(shift.start_minute)}–{format_time(shift.end_minute)})")
         for shift in campaign.shifts
     ] + [(MOBILE_COLUMN, _("Điểm lưu động"))]
-    roster = store.roster_of(record)
-    missing = missing_by_ward_and_day(roster)
     gap_rows = store.gaps(version_id, ward_code)
+    missing: dict[tuple[str, date], int] = defaultdict(int)  # (ward, day) -> people missing: the stored gaps
     short: dict[tuple[date, str], int] = {}  # (day, column) -> people missing
     whole_day: dict[date, int] = defaultdict(int)  # day -> people missing over the whole day (telecom presence)
     first_gap: dict[tuple[date, str], int] = {}  # (day, column) -> the first stored gap there, listed below
     for gap in gap_rows:
+        missing[(ward_code, gap.date)] += gap.missing
         key = gap.shift_id or (MOBILE_COLUMN if gap.mobile_point_id else None)
         if key is None:
             whole_day[gap.date] += gap.missing
@@ -930,8 +930,9 @@ def ward(version_id: int, ward_code: str):
             short[(gap.date, key)] = short.get((gap.date, key), 0) + gap.missing
             first_gap.setdefault((gap.date, key), gap.id)
     touched = {entry["date"] for entries in cells.values() for entry in entries if entry["cancelled"]}
-    if touched:
+    if touched:  # the days as they stand, from the whole roster (a person's other work counts)
         current = live.live_campaign() or campaign
+        roster = store.roster_of(record)
         for day in touched:
             gaps = [g for g in live.day_shortfalls(current, roster, day, cancelled) if g.ward_code == ward_code]
             missing[(ward_code, day)] = sum(g.missing for g in gaps)
