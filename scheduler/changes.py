@@ -73,13 +73,13 @@ class RosterChanges:
         return {"added": gained, "moved": moved, "removed": lost}
 
     def summary_vi(self, unfilled: int | None = None) -> str:
-        """For example "12 người thêm ca, 3 người đổi ca, 1 người bớt ca, còn 0 ô thiếu"."""
+        """For example "12 người thêm ca, 3 người đổi ca, 1 người bớt ca, còn 0 ca thiếu người"."""
         counts = self.counts()
         parts = [f"{counts['added']} người thêm ca", f"{counts['moved']} người đổi ca"]
         if counts["removed"]:
             parts.append(f"{counts['removed']} người bớt ca")
         if unfilled is not None:
-            parts.append(f"còn {unfilled} ô thiếu")
+            parts.append(f"còn {unfilled} ca thiếu người")
         return ", ".join(parts)
 
     def by_ward_and_date(self) -> dict[tuple[str, date], tuple[list[Assignment], list[Assignment]]]:

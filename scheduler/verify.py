@@ -812,7 +812,7 @@ def check_unfilled_mismatch(declared: Iterable[Unfilled], recomputed: Iterable[U
     ):
         for slot, count in sorted(extra.items(), key=lambda item: unfilled_sort_key(item[0])):
             where = f"{slot.ward_code}, {format_date(slot.date)}, {slot.shift_id or slot.mobile_point_id or 'cả ngày'}"
-            message = f"ô thiếu {slot.missing} người ({slot.rule}, {where}): {wording} (×{count})"
+            message = f"ca thiếu {slot.missing} người ({slot.rule}, {where}): {wording} (×{count})"
             violations.append(
                 Violation(
                     UNFILLED_MISMATCH, None, slot.ward_code, slot.date, slot.shift_id, slot.mobile_point_id, message

@@ -269,7 +269,7 @@ def new_gaps(before, after) -> list[Unfilled]:
 
 
 def summary_of(changes: RosterChanges, parent_unfilled, unfilled) -> str:
-    """The plain summary: "2 người thêm ca, 1 người đổi ca, còn 0 ô thiếu" (the gaps the parent did not have)."""
+    """The plain summary: "2 người thêm ca, 1 người đổi ca, còn 0 ca thiếu người" (the gaps the parent did not have)."""
     return changes.summary_vi(unfilled=len(new_gaps(parent_unfilled, unfilled)))
 
 

@@ -145,7 +145,7 @@ def test_roster_changes_count_moves_and_people():
     assert changes.changed == 3 and changes.people == {"P1", "P3"}
     assert changes.moves() == [(a, b)]
     assert changes.counts() == {"added": 1, "moved": 1, "removed": 0}
-    assert changes.summary_vi(0) == "1 người thêm ca, 1 người đổi ca, còn 0 ô thiếu"
+    assert changes.summary_vi(0) == "1 người thêm ca, 1 người đổi ca, còn 0 ca thiếu người"
     assert roster_changes([a, c], [c, a]).changed == 0
 
 

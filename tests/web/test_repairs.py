@@ -97,7 +97,7 @@ def test_a_repair_draft_restores_coverage_after_a_cancellation(client, loaded_ap
         assert store.db.session.get(store.RosterVersion, draft_id).status == "draft"
     assert lineage.kind == "repair" and lineage.parent_id == published_id
     assert lineage.change_summary.startswith("1 người thêm ca, 0 người đổi ca")
-    assert lineage.change_summary.endswith("còn 0 ô thiếu")
+    assert lineage.change_summary.endswith("còn 0 ca thiếu người")
 
 
 def test_the_draft_page_lists_the_changes_by_ward_and_date(client, loaded_app):
