@@ -295,24 +295,24 @@ def check():
     return response
 
 
-def _linked_person(token: str) -> str:
-    """The person of a valid, unexpired, unrevoked link token; 404 otherwise."""
+def _linked_person(token: str):
+    """The person of a valid, unexpired, unrevoked link token; 404 otherwise. A token that does not verify is
+    refused before any database read."""
     found = person_from_token(_secret(), token, _link_max_age_seconds())
+    if found is None:
+        abort(404)
     campaign = store.campaign()
-    if found is None or campaign is None or _maybe(campaign.person, found[0]) is None:
-        abort(404)
     person_id, token_generation = found
-    if token_generation != generation(person_id):
+    person = _maybe(campaign.person, person_id) if campaign is not None else None
+    if person is None or token_generation != generation(person_id):
         abort(404)
-    return person_id
+    return person
 
 
 @blueprint.get("/l/<token>")
 def link(token: str):
     """A personal link shows a confirm button: a plain GET (a link preview, a scanner) signs no one in."""
-    person_id = _linked_person(token)
-    campaign = store.campaign()
-    person = campaign.person(person_id)
+    person = _linked_person(token)
     return render_template("volunteer/link.html", token=token, greeting=first_name(person.name))
 
 
@@ -321,7 +321,7 @@ def link_confirm(token: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    person_id = _linked_person(token)
+    person_id = _linked_person(token).id
     identity = _device_identity(person_id)  # read before the sign-in's commit, so once
     sessions.start(person_id=person_id)
     response = redirect(url_for("volunteer.my_shifts"), 303)
