@@ -67,6 +67,10 @@ REASONS = (
 
 LANGUAGES = ("vi", "en")
 
+# What a suggestion asks for: place a free person, widen a nearby post's duty to the ward, raise a person's
+# weekly cap, widen the ward's night response limit, find more people; "" for a rule without explanation.
+SUGGESTION_KINDS = ("place", "widen", "cap", "limit", "people", "")
+
 # The explanations' words, one table per language; the data (names of wards, people, shifts) stays as given.
 WORDS = {
     "vi": {
@@ -168,10 +172,12 @@ def counted(lang: str, count: int, need: str) -> str:
 
 
 class _Text(NamedTuple):
-    """One phrase in every language of :data:`LANGUAGES`."""
+    """One phrase in every language of :data:`LANGUAGES`; a suggestion's also says what kind of change it is."""
 
     vi: str
     en: str
+    kind: str = ""  # a suggestion's kind, one of SUGGESTION_KINDS
+    person_id: str = ""  # the person a "cap" suggestion names
 
     @classmethod
     def of(cls, make) -> _Text:
@@ -193,6 +199,10 @@ class Explanation:
         The smallest change that would fill it.
     text_en, suggestion_en : str
         The same in English, for the app's English pages (empty for an explanation made without them).
+    kind : str
+        What the suggestion asks for, one of :data:`SUGGESTION_KINDS`.
+    person_id : str
+        The person whose weekly cap a ``"cap"`` suggestion raises ("" otherwise).
     fix : Fix or None
         That change as data, when the software can make it alone (place a free person,
         widen a post's duty); None when it needs the coordinator (more people, a limit).
@@ -204,6 +214,8 @@ class Explanation:
     fix: Fix | None = None
     text_en: str = ""
     suggestion_en: str = ""
+    kind: str = ""
+    person_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -445,7 +457,7 @@ class _Explainer:
                 where=getattr(where, lang),
             )
         )
-        return text, Fix(fitted.assignment(person.id))
+        return text._replace(kind="place"), Fix(fitted.assignment(person.id))
 
     def raise_cap(self, candidates) -> _Text | None:
         """Raise the weekly cap of the candidate held back by it alone who needs the fewest extra hours."""
@@ -462,16 +474,18 @@ class _Explainer:
         if not capped:
             return None
         hours, _, _, person, week = min(capped, key=lambda item: item[:3])
-        return _Text.of(
+        raise_it = _Text.of(
             lambda lang: words(lang, "raise_cap", name=person.name, id=person.id, hours=hours, week=week + 1)
         )
+        return raise_it._replace(kind="cap", person_id=person.id)
 
     def add_people(self, slot: Unfilled, need: _Text, limit: int) -> _Text:
-        return _Text.of(
+        more = _Text.of(
             lambda lang: words(
                 lang, "add_people", n=slot.missing, need=counted(lang, slot.missing, getattr(need, lang)), limit=limit
             )
         )
+        return more._replace(kind="people")
 
     def shift_at(self, shift_id: str, day: date, ward_code: str) -> _Text:
         shift = _lower_first(self.campaign.shift(shift_id).name)
@@ -566,6 +580,7 @@ class _Explainer:
             )
             widened = replace(post, covered_ward_codes=tuple(sorted({*post.covered_ward_codes, slot.ward_code})))
             widen = _Text.of(lambda lang: words(lang, "widen_post", ward=ward, label=label, post_ward=post_ward))
+            widen = widen._replace(kind="widen")
             return _explanation(slot, text, widen, Fix(widened, post))
         placed = self.place_free(candidates, where)
         if placed:
@@ -575,11 +590,12 @@ class _Explainer:
             widths = [minutes for minutes, _ in far_posts[:1]] + ([far[0]] if far else [])
             if widths:
                 suggestion = _Text.of(lambda lang: words(lang, "widen_limit", ward=ward, minutes=min(widths)))
+                suggestion = suggestion._replace(kind="limit")
         return _explanation(slot, text, suggestion or self.add_people(slot, need, limit))
 
 
 def _explanation(slot: Unfilled, text: _Text, suggestion: _Text, fix: Fix | None = None) -> Explanation:
-    return Explanation(slot, text.vi, suggestion.vi, fix, text.en, suggestion.en)
+    return Explanation(slot, text.vi, suggestion.vi, fix, text.en, suggestion.en, suggestion.kind, suggestion.person_id)
 
 
 def posts_by_distance(

@@ -119,7 +119,8 @@ def gap_pool(campaign: Campaign, row: UnfilledRow) -> str:
 
 
 def fix_kind(suggestion: str) -> str:
-    """The kind of change a (Vietnamese) suggestion asks for (one of the ``FIX_*``), or "" when it is none."""
+    """The kind of change a (Vietnamese) suggestion asks for (one of the ``FIX_*``), or "" when it is none: for
+    gaps stored before the explainer gave its kind (``UnfilledRow.suggestion_kind``)."""
     for prefix, kind in _FIX_PREFIXES:
         if suggestion.startswith(prefix):
             return kind
@@ -201,8 +202,9 @@ class FixPlaces:
             found.append(self.seat(row))
         elif item.fix == FIX_CAP:
             match = _CAPPED_PERSON.search(row.suggestion or "")
-            if match:
-                found.append((self.person_label, url_for("coordinator.person", person_id=match.group(1))))
+            person_id = row.suggestion_person_id or (match.group(1) if match else "")
+            if person_id:
+                found.append((self.person_label, url_for("coordinator.person", person_id=person_id)))
             found.append(self.cap)
         elif item.fix == FIX_LIMIT:
             found.append(self.limit)
@@ -221,7 +223,7 @@ class FixPlaces:
             row = item.row
             item.short_text, item.cause = split_explanation(row.explanation_in(lang))
             item.suggestion = _capitalised(row.suggestion_in(lang))
-            item.fix = fix_kind(row.suggestion or "")
+            item.fix = row.suggestion_kind or fix_kind(row.suggestion or "")  # the words for gaps stored before
             item.actions = self.actions(item)
 
 

@@ -154,6 +154,8 @@ class UnfilledRow(db.Model):
     suggestion: Mapped[str] = mapped_column(db.Text, default="")
     explanation_en: Mapped[str] = mapped_column(db.Text, default="", server_default="")
     suggestion_en: Mapped[str] = mapped_column(db.Text, default="", server_default="")
+    suggestion_kind: Mapped[str] = mapped_column(db.String(20), default="", server_default="")  # SUGGESTION_KINDS
+    suggestion_person_id: Mapped[str] = mapped_column(db.String(40), default="", server_default="")
 
     def explanation_in(self, lang: str) -> str:
         """The explanation in ``lang`` ("vi" or "en"); the Vietnamese one for a gap stored without English."""

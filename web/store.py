@@ -566,6 +566,8 @@ def store_roster(
                     suggestion=explained.suggestion_vi if explained else "",
                     explanation_en=explained.text_en if explained else "",
                     suggestion_en=explained.suggestion_en if explained else "",
+                    suggestion_kind=explained.kind if explained else "",
+                    suggestion_person_id=explained.person_id if explained else "",
                 )
             )
         if gaps:

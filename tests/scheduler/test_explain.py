@@ -41,6 +41,7 @@ def test_a_telecom_gap_caused_by_the_legal_weekly_hours(rk):
         "already at 48 hours this week"
     )
     assert explanation.suggestion_en == "add 1 telecom staff living within 60 minutes"
+    assert (explanation.kind, explanation.person_id) == ("people", "")
 
 
 def test_a_gap_closed_by_raising_a_students_weekly_cap(rk):
@@ -58,6 +59,7 @@ def test_a_gap_closed_by_raising_a_students_weekly_cap(rk):
         "1 người đã đủ mức trần giờ của mình tuần này"
     )
     assert explanation.suggestion_vi == "cho phép Người SV1 (SV1) trực thêm 3 giờ tuần 1"
+    assert (explanation.kind, explanation.person_id) == ("cap", "SV1")
 
 
 def test_a_gap_with_no_candidate_in_range_says_so(rk):
@@ -85,6 +87,7 @@ def test_a_support_gap_with_a_free_candidate_suggests_placing_them(rk):
     assert "1 người đang làm ở nơi khác cùng giờ" in explanation.text_vi  # SV1, in B
     assert "1 người đã đăng ký bận ngày hoặc ca này" in explanation.text_vi  # SV3, mornings only
     assert explanation.suggestion_vi == "xếp Người KT1 (KTV, cách 0 phút) vào ca chiều 21/07 tại Phường Định Công"
+    assert explanation.kind == "place" and explanation.fix is not None
 
 
 def test_a_night_gap_beyond_the_response_limit_suggests_widening_it(rk):
@@ -106,6 +109,7 @@ def test_a_night_gap_beyond_the_response_limit_suggests_widening_it(rk):
         "Người KT1 (KTV), declared busy that day or shift"
     )
     assert explanation.suggestion_en == "widen the night response limit of Phường Định Công to 20 minutes"
+    assert explanation.kind == "limit"
 
 
 def test_a_night_gap_next_to_a_post_suggests_extending_its_duty(rk):
@@ -124,6 +128,7 @@ def test_a_night_gap_next_to_a_post_suggests_extending_its_duty(rk):
     assert explanation.suggestion_vi == "giao thêm Phường Định Công cho Người KT2 (KTV) đang trực tại Phường Hoàng Mai"
     assert "Người KT2 (KTV) is on call at Phường Hoàng Mai (20 minutes away)" in explanation.text_en
     assert explanation.suggestion_en == "give Phường Định Công to Người KT2 (KTV), on call at Phường Hoàng Mai"
+    assert explanation.kind == "widen"
 
 
 def test_explanations_keep_the_order_of_the_gaps(rk):

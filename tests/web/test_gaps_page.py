@@ -246,6 +246,26 @@ def test_a_weekly_cap_suggestion_links_to_the_person_and_the_cap(client, loaded_
         assert client.get(link).status_code == 200
 
 
+def test_the_stored_kind_of_each_fix_agrees_with_its_words_and_is_used_before_them(client, loaded_app):
+    """Each gap keeps the explainer's kind of fix; the links come from it, not from the Vietnamese words."""
+    import sqlalchemy as sa
+
+    from web import gap_list
+    from web.models import UnfilledRow, db
+
+    version_id = loaded_app.config["TEST_VERSION_ID"]
+    with loaded_app.app_context():
+        rows = list(db.session.scalars(sa.select(UnfilledRow).where(UnfilledRow.version_id == version_id)))
+        assert rows and all(row.suggestion_kind for row in rows)
+        assert all(row.suggestion_kind == gap_list.fix_kind(row.suggestion) for row in rows)
+        db.session.execute(sa.update(UnfilledRow).where(UnfilledRow.version_id == version_id).values(suggestion="?"))
+        db.session.commit()
+    login(client, "dieuphoi")
+    page = text(client.get(gaps_url(version_id)))
+    hrefs = re.findall(r'<a class="action" href="([^"]+)" data-fix-link>', page)
+    assert f"{PREFIX}/quy-tac#night_response_limit_minutes" in hrefs and f"{PREFIX}/nhap-du-lieu" in hrefs
+
+
 def test_fix_kinds_follow_the_explainers_words():
     from web.gap_list import FIX_CAP, FIX_LIMIT, FIX_PEOPLE, FIX_PLACE, FIX_WIDEN, fix_kind, split_explanation
 
