@@ -163,7 +163,7 @@ class FixPlaces:
         self.people = (_("Nhập thêm người"), url_for("coordinator.import_data"))
         self.students = (_("Thành đoàn xếp sinh viên"), url_for("youth.students"))
         self.ward_day_label = _("Xem ngày này ở xã, phường")
-        self.seat_label = _("Chọn người cho ô này")
+        self.seat_label = _("Chọn người cho chỗ này")
         self.person_label = _("Xem người này")
         self._ward_urls: dict[str, str] = {}
 

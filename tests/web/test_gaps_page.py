@@ -97,9 +97,9 @@ def test_the_gap_list_groups_by_ward_and_day_worst_ward_first(client, loaded_app
         assert days == sorted(days)
         heading = re.search(rf'data-gap-ward="{code}"[^>]*>\s*<summary><h2>(.*?)</h2>', page, re.S).group(1)
         count = sum(1 for g in gaps if g.ward_code == code)
-        assert f"{count} ô thiếu, {missing[code]} người" in heading
+        assert f"{count} ca thiếu người, {missing[code]} người" in heading
     summary = re.search(r"<p data-gap-summary>(.*?)</p>", page).group(1)
-    assert summary == f"{len(gaps)} ô thiếu ở {len(missing)} xã, phường, tổng cộng {sum(missing.values())} người."
+    assert summary == f"{len(gaps)} ca thiếu người ở {len(missing)} xã, phường, tổng cộng {sum(missing.values())} người."
     # The explanation's cause and the suggestion are in words.
     first = gaps[0]
     cause = first.explanation.split(" — ", 1)[1]
@@ -205,7 +205,7 @@ def test_a_free_person_is_placed_from_the_repair_drafts_empty_seat(client, loade
     login(client, "dieuphoi")
     page = text(client.get(gaps_url(repair_id, ward=DINH_CONG, rule="min_support_staff")))
     assert "Đề xuất:</span> Xếp " in page
-    seat = re.search(r'<a class="action" href="([^"]+)" data-fix-link>Chọn người cho ô này</a>', page).group(1)
+    seat = re.search(r'<a class="action" href="([^"]+)" data-fix-link>Chọn người cho chỗ này</a>', page).group(1)
     seat = seat.replace("&amp;", "&")
     assert urlsplit(seat).path == f"{PREFIX}/sua-lich/{repair_id}/o-trong"
     seat_page = text(client.get(seat))
