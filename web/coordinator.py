@@ -44,7 +44,7 @@ from scheduler.report import (
     person_loads,
     ward_figures,
 )
-from scheduler.roster_io import MOBILE_COLUMN, day_label, write_roster_xlsx, write_ward_xlsx
+from scheduler.roster_io import MOBILE_COLUMN, write_roster_xlsx, write_ward_xlsx
 from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import VerifyReport, asked_person_slots
 from web import store
@@ -1123,6 +1123,13 @@ def export_ward(version_id: int, ward_code: str):
 # ------------------------------------------------------------------------------------------------ daily report
 
 
+def _day_text(day: date) -> str:
+    """The weekday and date in the reader's language."""
+    from web.gap_list import day_text
+
+    return day_text(day)
+
+
 def _today() -> date:
     """Today by the campaign's clock (``RAQUAN_NOW`` fixes it)."""
     from web import live
@@ -1180,7 +1187,7 @@ def daily_report():
         version=record,
         incidents=incidents,
         day=day,
-        day_text=day_label(day),
+        day_text=_day_text(day),
         rows=rows,
         reasons=reasons,
         totals=_daily_totals(rows, cancelled_by_ward),
