@@ -197,6 +197,24 @@ def _live_start(campaign, now, fresh: bool):
     return campaign, with_callouts(store.roster_of(version))
 
 
+class _Starting:
+    """A job's process while its watcher thread starts it: alive, with no pid yet."""
+
+    pid = None
+    exitcode = None
+
+    def is_alive(self) -> bool:
+        return True
+
+
+def _terminate(process) -> None:
+    """Stop a solve's whole process group (just the process while it does not lead its group yet)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # still starting: it leads no group yet and has started nothing
+        process.terminate()
+
+
 def _reason(error: BaseException) -> str:
     """An error in one short line, the database driver's own message when there is one."""
     cause = getattr(error, "orig", None) or error
@@ -332,11 +350,24 @@ class JobRunner:
                 self._stopping.add(job_id)
         if process is None:
             return self._end(job_id, "stopped", STOPPED)
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:  # still starting: it leads no group yet and has started nothing
-            process.terminate()
+        if process.pid is None:  # its watcher is still starting it: the watcher stops it once it has a pid
+            return True
+        _terminate(process)
         return True
+
+    def process(self, job_id: int, timeout: float = 60.0):
+        """The job's solver process once its watcher has started it (None if the job is not watched here or did not
+        start within ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        with self._finished:
+            while True:
+                process = self._processes.get(job_id)
+                if process is None or process.pid is not None:
+                    return process
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._finished.wait(remaining)
 
     def wait(self, job_id: int, timeout: float | None = None) -> bool:
         """Block until the job's watcher has recorded its end; returns whether it did in time."""
@@ -385,35 +416,42 @@ class JobRunner:
     # -------------------------------------------------------------------------------- start and watch
 
     def _start(self, job_id: int, campaign, settings, folder: Path, published=None, now=None):
-        """Start the job's process from its watcher thread (the death signal follows that thread)."""
-        ready = threading.Event()
-        started: dict = {"published": published, "now": now}
+        """Start the job's process from its watcher thread (the death signal follows that thread), without waiting
+        for it: a new process reads the campaign and roster for a second or two, and the page that pressed
+        "Xếp lịch" answers at once (the job page shows "đang khởi động" until the process runs)."""
         threading.Thread(
             target=self._watch,
-            args=(job_id, campaign, settings, folder, started, ready),
+            args=(job_id, campaign, settings, folder, published, now),
             daemon=True,
             name=f"raquan-watch-{job_id}",
         ).start()
-        ready.wait()
-        if "error" in started:
-            raise started["error"]
-        return started["process"]
+        return _Starting()
 
-    def _watch(self, job_id: int, campaign, settings, folder: Path, started: dict, ready: threading.Event) -> None:
+    def _watch(self, job_id: int, campaign, settings, folder: Path, published, now) -> None:
         context = multiprocessing.get_context("spawn")
         process = context.Process(
             target=run_solve,
             name=f"raquan-solve-{job_id}",
-            args=(campaign, settings, str(folder), os.getpid(), started.pop("published"), started.pop("now")),
+            args=(campaign, settings, str(folder), os.getpid(), published, now),
         )
         try:
             process.start()
         except BaseException as error:
-            started["error"] = error
-            ready.set()
+            logger.exception("starting solve job %s", job_id)
+            with self.app.app_context():
+                self._end(job_id, "failed", f"không khởi động được tiến trình giải: {_reason(error)}")
+                db.session.remove()
+            with self._finished:
+                self._processes.pop(job_id, None)
+                self._stopping.discard(job_id)
+                self._finished.notify_all()
             return
-        started["process"] = process
-        ready.set()
+        with self._finished:
+            self._processes[job_id] = process
+            stopping = job_id in self._stopping
+            self._finished.notify_all()
+        if stopping:  # stopped while it started
+            _terminate(process)
         with self.app.app_context():
             try:
                 active = self._renew(

@@ -166,7 +166,7 @@ def test_a_killed_solve_fails_the_job_and_the_app_keeps_serving(loaded_app):
     runner = loaded_app.extensions["raquan_jobs"]
     with loaded_app.app_context():
         job_id = runner.submit(60)
-    process = runner._processes[job_id]
+    process = runner.process(job_id)
     time.sleep(1.0)
     os.kill(process.pid, signal.SIGKILL)
     assert runner.wait(job_id, timeout=60)

@@ -383,11 +383,31 @@ def test_a_job_stopped_while_its_process_starts_is_killed_not_run_to_its_end(cli
     runner = loaded_app.extensions["raquan_jobs"]
     login(client, "dieuphoi")
     job_id = client.post("/api/jobs", json={"time_limit_seconds": 30}).get_json()["id"]
-    process = runner._processes[job_id]  # the job's process, to read its exit code
+    process = runner.process(job_id)  # started, still reading its campaign: to read its exit code
+    assert process is not None and process.pid is not None
     assert client.post(f"/api/jobs/{job_id}/stop").status_code == 200
     assert runner.wait(job_id, timeout=60)
     assert process.exitcode in (-signal.SIGTERM, -signal.SIGKILL)
     assert client.get(f"/api/jobs/{job_id}").get_json()["status"] == "stopped"
+
+
+def test_the_press_answers_before_the_solve_process_runs_and_a_stop_then_still_stops_it(client, loaded_app):
+    """Pressing "Xếp lịch" does not wait for the new process to read its data; a stop at once is kept."""
+    runner = loaded_app.extensions["raquan_jobs"]
+    login(client, "dieuphoi")
+    job_id = client.post("/api/jobs", json={"time_limit_seconds": 30}).get_json()["id"]
+    job = client.get(f"/api/jobs/{job_id}").get_json()
+    assert job["status"] == "running"
+    assert client.post(f"/api/jobs/{job_id}/stop").status_code == 200
+    assert runner.wait(job_id, timeout=60)
+    assert client.get(f"/api/jobs/{job_id}").get_json()["status"] == "stopped"
+    with loaded_app.app_context():
+        from web.models import Job, db
+
+        pid = db.session.get(Job, job_id).solver_pid
+    if pid:  # the watcher had started it: it is gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 # ------------------------------------------------------------------------------------ ends that fail
