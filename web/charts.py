@@ -382,7 +382,7 @@ def ward_coverage_chart(version, place) -> Markup:
     campaign = store.campaign()
     if campaign is None:
         return Markup("")
-    days = coverage_by_day(campaign, store.roster_of(version), place.code)
+    days = coverage_by_day(campaign, store.gap_roster(version), place.code)  # gaps only
     return day_coverage_chart(days, _("Độ phủ theo ngày — %(ward)s", ward=place.name), "ward-days")
 
 
@@ -396,5 +396,5 @@ def version_shortfall_chart(version) -> Markup:
     campaign = store.campaign()
     if campaign is None:
         return Markup("")
-    by_rule = missing_by_rule(store.roster_of(version))
+    by_rule = missing_by_rule(store.gap_roster(version))  # gaps only
     return shortfall_chart(by_rule, asked_person_slots(campaign), rule_label)
