@@ -129,18 +129,44 @@ def run_gunicorn(factory, host: str, port: int, workers: int, threads: int, over
 
 
 def warm(app) -> None:
-    """Load the stored campaign and the latest published roster's per-person data before the first request."""
+    """Before the first request: compile the templates, load the locales' data, load the stored campaign, its
+    map's shapes and the latest published roster's per-person data, so that no user's first view pays for them."""
     from web.volunteer import warm_cache
 
+    _compile_templates(app)
     with app.app_context():
         try:
-            store.campaign()
+            campaign = store.campaign()
         except CampaignLoadError as error:  # the app still serves its other pages
             logger.error("the stored campaign does not load: %s", error)
             return
+        if campaign is not None:
+            _load_map_shapes(campaign.province)
         version = store.latest_published()
         if version is not None:
             logger.info("cached the shifts of %d people", warm_cache(version))
+
+
+def _compile_templates(app) -> None:
+    """Every template compiled and each language's dates and numbers loaded (Babel reads its locale data once)."""
+    from babel import Locale
+    from babel.dates import format_date
+
+    from web import LANGUAGES
+
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        app.jinja_env.get_template(name)
+    for lang in LANGUAGES:
+        format_date(date(2025, 7, 24), "EEEE dd/MM/yyyy", locale=Locale.parse(lang))
+
+
+def _load_map_shapes(province: str) -> None:
+    from geo.svgmap import province_shapes
+
+    try:
+        province_shapes(province)
+    except Exception:  # a map is a nicety: its page says so
+        logger.exception("no map shapes for %s", province)
 
 
 def demo_start(app) -> date:

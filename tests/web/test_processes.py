@@ -451,3 +451,17 @@ def test_the_demo_serves_from_two_workers_ready_once_its_roster_is_published(tmp
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         log.close()
+
+
+def test_warming_compiles_every_template_and_loads_the_map_before_the_first_request(loaded_app):
+    """A worker's first user pays for none of this: the templates, the locales' data and the map's shapes."""
+    from geo import svgmap
+    from web.server import warm
+
+    svgmap._cache.clear()
+    loaded_app.jinja_env.cache.clear()
+    warm(loaded_app)
+    compiled = {key[1] for key in loaded_app.jinja_env.cache.keys()}  # noqa: SIM118 (an LRUCache)
+    assert {"coordinator/version.html", "volunteer/shifts.html", "youth/students.html"} <= compiled
+    assert len(compiled) == len(loaded_app.jinja_env.list_templates(extensions=("html",)))
+    assert svgmap._cache, "the province's shapes are loaded"
