@@ -473,10 +473,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             state = set_up(args, directory)
             state_path.write_text(json.dumps(state), encoding="utf-8")
-        os.environ["RAQUAN_NOW"] = state["now"]
+        before = os.environ.get("RAQUAN_NOW")
+        os.environ["RAQUAN_NOW"] = state["now"]  # for this process's pages and the first views' processes
         try:
             return measure(args, state, state_path, uptime)
         finally:
+            if before is None:  # a caller in the same process (a test) keeps its own clock
+                os.environ.pop("RAQUAN_NOW", None)
+            else:
+                os.environ["RAQUAN_NOW"] = before
             if state["database_name"] and args.state is None:
                 drop_database(args.database_url, state["database_name"])
 
