@@ -99,7 +99,9 @@ def test_the_gap_list_groups_by_ward_and_day_worst_ward_first(client, loaded_app
         count = sum(1 for g in gaps if g.ward_code == code)
         assert f"{count} ca thiếu người, {missing[code]} người" in heading
     summary = re.search(r"<p data-gap-summary>(.*?)</p>", page).group(1)
-    assert summary == f"{len(gaps)} ca thiếu người ở {len(missing)} xã, phường, tổng cộng {sum(missing.values())} người."
+    assert (
+        summary == f"{len(gaps)} ca thiếu người ở {len(missing)} xã, phường, tổng cộng {sum(missing.values())} người."
+    )
     # The explanation's cause and the suggestion are in words.
     first = gaps[0]
     cause = first.explanation.split(" — ", 1)[1]
