@@ -104,6 +104,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         edge,
         incidents,  # noqa: F401 (the incidents' tables)
         live,  # noqa: F401 (the events table and the live pages, on the coordinator blueprint)
+        numbers,
         outbox,
         public,
         repairs,  # noqa: F401 (the repair drafts, “Sửa lịch”, on the coordinator blueprint)
@@ -112,11 +113,10 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         visit_plans,
         volunteer,
         ward,
+        words,
         youth,
     )
     from web.jobs import JobRunner
-
-    from web import numbers, words
 
     numbers.install(app)
     words.install(app)
@@ -134,6 +134,8 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
     @app.context_processor
     def inject():
         return {"current_user": edge.safe_current_user(), "lang": select_locale(), "languages": LANGUAGES}
+
+    app.context_processor(page_gettext)
 
     @app.before_request
     def remember_language():
@@ -161,6 +163,37 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
             app.extensions["raquan_jobs"].recover()
     outbox.start_worker(app)  # the notices' sender thread (RAQUAN_OUTBOX_WORKER; off in tests)
     return app
+
+
+def page_gettext() -> dict:
+    """The templates' ``_``/``gettext`` and ``ngettext`` bound to the request's catalogue once per page.
+
+    Flask-Babel's callables look the catalogue up on every string (a page of shift cards says some 300); these
+    do what Jinja's new-style gettext does (mark safe when autoescaping, then fill in the variables) with the
+    catalogue found once. Templates imported without context fall back to Flask-Babel's.
+    """
+    from flask_babel import get_translations
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context, string: str, **variables):
+        text = translations.ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, count: int, **variables):
+        text = translations.ungettext(singular, plural, count)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        variables.setdefault("num", count)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def _sqlite_pragmas(app: Flask) -> None:
