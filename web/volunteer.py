@@ -551,6 +551,7 @@ def describe(campaign: Campaign | None, version: RosterVersion, person_id: str) 
                 "upcoming": end > at,
                 "cancellable": start > at,
                 "today": row.date == at.date(),
+                "far": row.date > at.date() + FULL_CARD_DAYS,
                 "reported": (row.date, slot_id(row)) in reported or (row.date, None) in reported,
             }
         )
@@ -675,6 +676,11 @@ def person_changes(campaign: Campaign | None, latest: RosterVersion, person_id: 
     if not (added or removed or moved):
         return None
     return {"since": baseline, "added": added, "removed": removed, "moved": moved}
+
+
+# Shifts more than this far ahead are listed in short (when, what, where, the actions), each linking to its week
+# for the place, the colleagues, whom to call and what to bring: a page of forty shifts stays quick to serve.
+FULL_CARD_DAYS = timedelta(days=7)
 
 
 def _next_items(upcoming: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:

@@ -395,3 +395,30 @@ def test_a_new_campaign_toml_changes_the_contacts_at_once(card_app):
         assert not report.errors, report.errors
     page = client.get("/ca-truc/").get_data(as_text=True)
     assert 'href="tel:19001234"' in page and HOTLINE_TEL not in page
+
+
+def test_shifts_more_than_a_week_ahead_are_listed_in_short_with_their_week(plain_app):
+    """The next shift is a full card; later ones beyond seven days are short, linking to their week; within a
+    week every card is full."""
+    rows = _rows(plain_app, "SV0001")
+    assert len(rows) >= 2
+    client = plain_app.test_client()
+    _sign_in(client, plain_app, "SV0001")
+    plain_app.config["RAQUAN_TODAY"] = "2025-07-15"  # nine days before the campaign
+    page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
+    cards = {row.id: _card(page, row.id) for row in rows}
+    full = [row_id for row_id, card in cards.items() if "data-short" not in card]
+    first = min(page.index(f'id="ca-{row.id}"') for row in rows)
+    assert len(full) == 1 and page.index(f'id="ca-{full[0]}"') == first  # the next shift, in full
+    assert "data-bring" in cards[full[0]]
+    for row in rows:
+        if row.id == full[0]:
+            continue
+        card = cards[row.id]
+        assert "data-bring" not in card and "data-address" in card
+        week = re.search(r'href="([^"]+)" data-week-of="' + row.date.isoformat(), card).group(1)
+        shown = client.get(week.replace("&amp;", "&")).get_data(as_text=True)
+        assert row.date.strftime("%d/%m") in shown
+    plain_app.config["RAQUAN_TODAY"] = "2025-07-20"  # within a week of every shift
+    page = client.get("/ca-truc/cua-toi").get_data(as_text=True)
+    assert all("data-short" not in _card(page, row.id) for row in rows)
