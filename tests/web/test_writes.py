@@ -26,7 +26,9 @@ def test_a_quick_write_is_committed_and_the_connection_keeps_its_durability(app)
             assert cursor.fetchone()[0] == 2  # FULL again for every other commit on this connection
         else:
             cursor.execute("SHOW synchronous_commit")
-            assert cursor.fetchone()[0] == "on"  # SET LOCAL ended with the transaction
+            after = cursor.fetchone()[0]
+            cursor.execute("SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit'")
+            assert after == cursor.fetchone()[0]  # SET LOCAL ended with the transaction: the server's own again
         cursor.close()
 
 
