@@ -257,6 +257,7 @@ def test_a_solve_that_finished_as_its_server_died_is_stored_or_discarded_on_rest
     server = servers(database_url, data_dir)
     server.said()
     job_id = server.said()["job"]
+    solver_of(app, job_id)  # the press answers before the solve process starts: wait until it has
     os.kill(server.pid, signal.SIGSTOP)  # the server stops watching; its solve goes on
     result = data_dir / "jobs" / f"job-{job_id}" / "result.pickle"
     until(result.exists, 60, "the solve writes its result")
