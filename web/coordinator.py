@@ -229,6 +229,11 @@ def rule_label(label: str) -> str:
     return RULES_BY_LABEL[label].name_vi if label in RULES_BY_LABEL else label
 
 
+def rule_words(label: str) -> str:
+    """A rule's name in the reader's language (:func:`rule_label`, the registry's name translated)."""
+    return _(rule_label(label))
+
+
 def _person_of(campaign: Campaign, person_id: str):
     try:
         return campaign.person(person_id)

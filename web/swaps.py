@@ -59,7 +59,7 @@ from scheduler.model import Assignment, Campaign
 from scheduler.verify import unfilled_slots, valid_assignments
 from web import incidents, live, notices, outbox, repairs, store, volunteer
 from web.auth import role_required
-from web.coordinator import _person_of, _username, _ward_name, rule_label, rule_labels
+from web.coordinator import _person_of, _username, _ward_name, rule_labels, rule_words
 from web.forms import ActionForm
 from web.models import (
     SWAP_WAITING,
@@ -210,11 +210,6 @@ def check_request(state: InForce, row: SwapRequest, at: datetime, taker: str | N
     """:func:`check_change` of a request (an offer still open to anyone: only the giving side)."""
     remove, add = change_of(row, taker)
     return check_change(state, remove, add, at, repairs.travel_of(state.campaign))
-
-
-def rule_words(label: str) -> str:
-    """A rule's name in the reader's language (:func:`web.coordinator.rule_label`, the registry's name translated)."""
-    return _(rule_label(label))
 
 
 def _name(campaign: Campaign | None, person_id: str) -> str:

@@ -40,6 +40,7 @@ from scheduler.rules import RULES_BY_LABEL
 from scheduler.verify import shortfall_min_support_staff, shortfall_mobile_point_staffing
 from web import live, store
 from web.auth import current_user, role_required
+from web.coordinator import rule_words
 from web.models import AssignmentRow, Pin, RosterVersion, Team, db, utcnow
 from web.numbers import number
 from web.volunteer import day_label, shift_hours
@@ -453,22 +454,6 @@ def students():
     return _render_students(_campaign_or_none())
 
 
-def people_rule_words() -> dict[str, str]:
-    """The people rules in a few words of the page's language, for the reasons a placement is refused."""
-    return {
-        "availability": _("ngày và ca đã đăng ký"),
-        "eligibility": _("đúng nhóm và kỹ năng"),
-        "night_eligibility": _("trực đêm chỉ người được phép"),
-        "one_place_at_a_time": _("không ở hai nơi cùng lúc"),
-        "max_daily_hours": _("giờ làm tối đa mỗi ngày"),
-        "max_weekly_hours": _("giờ làm tối đa mỗi tuần"),
-        "min_rest_between_shifts": _("nghỉ giữa hai ngày làm việc"),
-        "min_weekly_rest": _("nghỉ liên tục mỗi tuần"),
-        "one_ward_per_student": _("mỗi sinh viên chỉ hỗ trợ một xã/phường"),
-        "pinned": _("giữ nguyên phân công đã ghim"),
-    }
-
-
 def placement_problems(
     campaign: Campaign, ward_code: str, person_ids: Iterable[str], today: date | None = None
 ) -> dict[str, list[str]]:
@@ -488,7 +473,6 @@ def placement_problems(
     for pin in campaign.pins:
         pins_of[pin.person_id].append(pin)
     calendar = Calendar(campaign, [pin for pid in person_ids for pin in pins_of.get(pid, ())])
-    words = people_rule_words()
     problems: dict[str, list[str]] = {}
     for pid in person_ids:
         person = campaign.person(pid)
@@ -537,7 +521,7 @@ def placement_problems(
                 ward=ward.name,
             )
         else:
-            rules = ", ".join(words.get(label, label) for label, _count in broken.most_common())
+            rules = ", ".join(rule_words(label) for label, _count in broken.most_common())
             reason = _(
                 "%(name)s (%(id)s) không nhận được ca nào của %(ward)s: %(rules)s.",
                 name=person.name,
