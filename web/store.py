@@ -765,6 +765,19 @@ _roster_lock = threading.Lock()
 _roster_cache: OrderedDict = OrderedDict()
 
 
+def _version_roster(version: RosterVersion, assignments, unfilled) -> Roster:
+    """A Roster of the stored version's figures with these assignments and gaps."""
+    return Roster(
+        campaign_name=version.campaign_name or "",
+        status=version.solve_status,
+        assignments=assignments,
+        unfilled=unfilled,
+        objective=version.objective,
+        best_bound=version.best_bound,
+        wall_seconds=version.wall_seconds,
+    )
+
+
 def roster_of(version: RosterVersion) -> Roster:
     """The roster of a stored version, read from its rows: assignments and gaps in the order stored, and the
     version's status, objective, bound and wall seconds.
@@ -789,15 +802,7 @@ def roster_of(version: RosterVersion) -> Roster:
             select(*UNFILLED_COLUMNS).where(UnfilledRow.version_id == version.id).order_by(UnfilledRow.id)
         )
     )
-    roster = Roster(
-        campaign_name=version.campaign_name or "",
-        status=version.solve_status,
-        assignments=assignments,
-        unfilled=unfilled,
-        objective=version.objective,
-        best_bound=version.best_bound,
-        wall_seconds=version.wall_seconds,
-    )
+    roster = _version_roster(version, assignments, unfilled)
     _cache_roster(key, roster)
     return roster
 
@@ -840,15 +845,7 @@ def _remember_roster(version: RosterVersion, assignments, unfilled) -> None:
     """Keep the roster just stored as :func:`roster_of` would read it back, so its first page does not read
     30,000 rows again. The stored values are the given ones, in the same order."""
     stored_unfilled = tuple(dataclasses.replace(u, need=u.need or "") for u in unfilled)
-    roster = Roster(
-        campaign_name=version.campaign_name or "",
-        status=version.solve_status,
-        assignments=tuple(assignments),
-        unfilled=stored_unfilled,
-        objective=version.objective,
-        best_bound=version.best_bound,
-        wall_seconds=version.wall_seconds,
-    )
+    roster = _version_roster(version, tuple(assignments), stored_unfilled)
     _cache_roster(_roster_key(version), roster)
 
 
@@ -987,15 +984,7 @@ def gap_roster(version: RosterVersion) -> Roster:
             )
         )
     )
-    return Roster(
-        campaign_name=version.campaign_name or "",
-        status=version.solve_status,
-        assignments=(),
-        unfilled=unfilled,
-        objective=version.objective,
-        best_bound=version.best_bound,
-        wall_seconds=version.wall_seconds,
-    )
+    return _version_roster(version, (), unfilled)
 
 
 def assigned_per_ward(version: RosterVersion) -> dict[str, int]:
@@ -1119,15 +1108,7 @@ def ward_roster(version: RosterVersion, ward_code: str) -> Roster:
             .order_by(UnfilledRow.id)
         )
     )
-    return Roster(
-        campaign_name=version.campaign_name or "",
-        status=version.solve_status,
-        assignments=assignments,
-        unfilled=unfilled,
-        objective=version.objective,
-        best_bound=version.best_bound,
-        wall_seconds=version.wall_seconds,
-    )
+    return _version_roster(version, assignments, unfilled)
 
 
 # ------------------------------------------------------------------------------ workbooks kept
