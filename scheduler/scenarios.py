@@ -13,9 +13,11 @@ exporter writes the same bytes).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -87,7 +89,8 @@ SCHOOLS = (
 )
 
 TELECOM_COMPANIES = (("VNPT", 90), ("Viettel", 100), ("MobiFone", 60), ("FPT Telecom", 50))
-SERVICE_CENTRE = "Trung tâm Phục vụ hành chính công Thành phố Hà Nội"
+SERVICE_CENTRE_PREFIX = "Trung tâm Phục vụ hành chính công"
+SERVICE_CENTRE = f"{SERVICE_CENTRE_PREFIX} Thành phố Hà Nội"
 
 # Far outer communes where the scenario keeps supply deliberately tight: nobody
 # lives there and mobile points are more frequent.
@@ -295,25 +298,52 @@ def _near(rng: random.Random, origin: Ward, wards: list[Ward], spread_km: float)
     return rng.choices(wards, weights=weights)[0]
 
 
-def school_wards() -> dict[str, Ward]:
+def school_wards(schools: tuple[School, ...] = SCHOOLS) -> dict[str, Ward]:
     """Each school's 2025 ward, converted offline from its pre-2025 address."""
-    return {school.name: _ward(units.convert_legacy_address(school.legacy_address)) for school in SCHOOLS}
+    return {school.name: _ward(units.convert_legacy_address(school.legacy_address)) for school in schools}
 
 
-def _students(
-    factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...], schools: dict[str, Ward], scale: float
-) -> list[Person]:
+@dataclass(frozen=True)
+class _StudentGroup:
+    """Students who volunteer together: a school's, or the province's by the rule of :func:`province_scenario`.
+
+    ``home`` draws where one student sets out from; ``preferred`` is the ward a student may ask for,
+    given that home.
+    """
+
+    organisation: str
+    count: int
+    weekly_cap_hours: int
+    exam_dates: tuple[date, ...]
+    home: Callable[[], Ward]
+    preferred: Callable[[Ward], str]
+
+
+def _school_group(rng: random.Random, school: School, school_ward: Ward, homes: list[Ward], scale: float):
+    """A school's students: most set out from the school's ward, some from home near it."""
+
+    def home() -> Ward:
+        return school_ward if rng.random() < 0.7 else _near(rng, school_ward, homes, 6.0)
+
+    return _StudentGroup(
+        school.name,
+        round(school.students * scale),
+        school.weekly_cap_hours,
+        school.exam_dates,
+        home,
+        lambda _home: school_ward.code,
+    )
+
+
+def _students(factory: _PeopleFactory, dates: tuple[date, ...], groups: list[_StudentGroup]) -> list[Person]:
     rng = factory.rng
     people = []
-    homes = [w for w in wards if w.code not in TIGHT_COMMUNES]
-    for school in SCHOOLS:
-        school_ward = schools[school.name]
-        for _ in range(round(school.students * scale)):
-            # Most students set out from their school; some from home near it.
-            home = school_ward if rng.random() < 0.7 else _near(rng, school_ward, homes, 6.0)
+    for group in groups:
+        for _ in range(group.count):
+            home = group.home()
             unavailable = factory.holes(dates, rng.randint(1, 4))
-            if school.exam_dates and rng.random() < 0.8:
-                unavailable.update(school.exam_dates)
+            if group.exam_dates and rng.random() < 0.8:
+                unavailable.update(group.exam_dates)
             if rng.random() < 0.25:  # weekends with the family
                 unavailable.update(d for d in dates if d.weekday() == 6)
             shifts: frozenset[str] = frozenset()
@@ -324,61 +354,64 @@ def _students(
                     id=factory.next_id("SV"),
                     name=factory.name(),
                     pool=Pool.STUDENT,
-                    organisation=school.name,
+                    organisation=group.organisation,
                     home_ward_code=home.code,
                     phone=factory.phone(),
                     skills=factory.skills(Pool.STUDENT, 1, 3),
                     unavailable_dates=frozenset(unavailable),
                     available_shift_ids=shifts,
-                    weekly_cap_hours=school.weekly_cap_hours,
+                    weekly_cap_hours=group.weekly_cap_hours,
                     night_eligible=False,
-                    preferred_ward_codes=(school_ward.code,) if rng.random() < 0.4 else (),
+                    preferred_ward_codes=(group.preferred(home),) if rng.random() < 0.4 else (),
                 )
             )
     return people
 
 
-def _telecom(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...], scale: float) -> list[Person]:
+def _telecom(
+    factory: _PeopleFactory,
+    dates: tuple[date, ...],
+    companies: tuple[tuple[str, int], ...],
+    home: Callable[[], Ward],
+) -> list[Person]:
     rng = factory.rng
-    homes = [w for w in wards if w.code not in TIGHT_COMMUNES]
-    # Staff live across the city, a little more often in the denser phường.
-    weights = [2.0 if w.kind == "Phường" else 1.0 for w in homes]
     people = []
-    for company, count in TELECOM_COMPANIES:
-        for _ in range(round(count * scale)):
-            home = rng.choices(homes, weights=weights)[0]
+    for company, count in companies:
+        for _ in range(count):
+            ward = home()
             people.append(
                 Person(
                     id=factory.next_id("VT"),
                     name=factory.name(),
                     pool=Pool.TELECOM,
                     organisation=company,
-                    home_ward_code=home.code,
+                    home_ward_code=ward.code,
                     phone=factory.phone(),
                     skills=factory.skills(Pool.TELECOM, 2, 4),
                     unavailable_dates=frozenset(factory.holes(dates, rng.randint(2, 6))),
                     available_shift_ids=frozenset(),
                     weekly_cap_hours=None,
                     night_eligible=rng.random() < 0.2,
-                    preferred_ward_codes=(home.code,) if rng.random() < 0.5 else (),
+                    preferred_ward_codes=(ward.code,) if rng.random() < 0.5 else (),
                 )
             )
     return people
 
 
-def _technicians(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, ...], count: int) -> list[Person]:
+def _technicians(
+    factory: _PeopleFactory, dates: tuple[date, ...], count: int, home: Callable[[], Ward], centre: str
+) -> list[Person]:
     rng = factory.rng
-    homes = [w for w in wards if w.code not in TIGHT_COMMUNES]
     people = []
     for _ in range(count):
-        home = rng.choice(homes)
+        ward = home()
         people.append(
             Person(
                 id=factory.next_id("KT"),
                 name=factory.name(),
                 pool=Pool.TECHNICIAN,
-                organisation=SERVICE_CENTRE,
-                home_ward_code=home.code,
+                organisation=centre,
+                home_ward_code=ward.code,
                 phone=factory.phone(),
                 skills=factory.skills(Pool.TECHNICIAN, 2, 4),
                 unavailable_dates=frozenset(factory.holes(dates, rng.randint(0, 3))),
@@ -391,9 +424,10 @@ def _technicians(factory: _PeopleFactory, wards: list[Ward], dates: tuple[date, 
     return people
 
 
-def _mobile_points(rng: random.Random, wards: list[Ward], dates: tuple[date, ...], count: int) -> list[MobilePoint]:
-    # Outer communes (xã) get three times the weight of phường, the tight ones five times.
-    weights = [5.0 if w.code in TIGHT_COMMUNES else 3.0 if w.kind == "Xã" else 1.0 for w in wards]
+def _mobile_points(
+    rng: random.Random, wards: list[Ward], dates: tuple[date, ...], count: int, weights: list[float]
+) -> list[MobilePoint]:
+    """``count`` mobile points over ``dates``, each in a ward drawn by ``weights``, ids ``LD0001``… by date."""
     groups = (
         PriorityGroup.ELDERLY,
         PriorityGroup.DISABLED,
@@ -502,6 +536,72 @@ def moved_to(campaign: Campaign, start: date) -> Campaign:
     return replace(campaign, start_date=start, people=people, demands=demands, mobile_points=points, pins=pins)
 
 
+def _campaign_dates(days: int) -> tuple[date, ...]:
+    return tuple(CAMPAIGN_START + timedelta(days=i) for i in range(days))
+
+
+def _demands(wards: list[Ward], rules: CampaignRules, dates: tuple[date, ...]) -> tuple[WardDemand, ...]:
+    """Every ward's demand: the directive's minimum, a night response limit of 30 minutes in a phường
+    and 45 elsewhere, one more student on the peak dates."""
+    peaks = _peak_dates(dates)
+    return tuple(
+        WardDemand(
+            ward_code=w.code,
+            service_shift_ids=("sang", "chieu"),
+            min_support_staff=rules.min_support_staff_per_shift,
+            min_telecom_staff_per_day=rules.min_telecom_staff_per_day,
+            oncall_24_7=rules.oncall_24_7,
+            night_response_limit_minutes=rules.night_response_limit_minutes if w.kind == "Phường" else 45,
+            peak_dates=peaks,
+            extra_students_on_peak=1,
+        )
+        for w in wards
+    )
+
+
+def _campaign_name(days: int, short_name: str) -> str:
+    return f"{days} ngày đêm ra quân hỗ trợ chuyển đổi số tại các xã, phường — {short_name} 2025"
+
+
+def _hanoi(seed: int, scale: float, technicians: int, mobile_points: int, days: int) -> Campaign:
+    """The Hanoi campaign over ``days`` days from the directive's start (see :func:`hanoi_scenario`)."""
+    rng = random.Random(seed)
+    factory = _PeopleFactory(rng)
+    rules = CampaignRules()
+    wards = [_ward(u) for u in units.communes(PROVINCE)]
+    dates = _campaign_dates(days)
+    homes = [w for w in wards if w.code not in TIGHT_COMMUNES]
+    schools = school_wards()
+    groups = [_school_group(rng, school, schools[school.name], homes, scale) for school in SCHOOLS]
+    # Staff live across the city, a little more often in the denser phường.
+    telecom_weights = [2.0 if w.kind == "Phường" else 1.0 for w in homes]
+    companies = tuple((company, round(count * scale)) for company, count in TELECOM_COMPANIES)
+    people = (
+        _students(factory, dates, groups)
+        + _telecom(factory, dates, companies, lambda: rng.choices(homes, weights=telecom_weights)[0])
+        + _technicians(factory, dates, technicians, lambda: rng.choice(homes), SERVICE_CENTRE)
+    )
+    # Outer communes (xã) get three times the weight of phường, the tight ones five times.
+    point_weights = [5.0 if w.code in TIGHT_COMMUNES else 3.0 if w.kind == "Xã" else 1.0 for w in wards]
+    points = _mobile_points(rng, wards, dates, mobile_points, point_weights)
+    campaign = Campaign(
+        name=_campaign_name(days, "Hà Nội"),
+        province=PROVINCE,
+        start_date=CAMPAIGN_START,
+        days=days,
+        shifts=hanoi_shifts(),
+        rules=rules,
+        wards=tuple(wards),
+        demands=_demands(wards, rules, dates),
+        people=tuple(people),
+        mobile_points=tuple(points),
+    )
+    logger.info(
+        "Hanoi scenario seed %d: %d wards, %d people, %d mobile points", seed, len(wards), len(people), len(points)
+    )
+    return campaign
+
+
 def hanoi_scenario(
     seed: int = 1, scale: float = 1.0, technicians: int = 250, mobile_points: int = 400, start: date | None = None
 ) -> Campaign:
@@ -520,48 +620,7 @@ def hanoi_scenario(
     start
         Move the campaign to start on this date (:func:`moved_to`); None keeps the 2025 dates.
     """
-    rng = random.Random(seed)
-    factory = _PeopleFactory(rng)
-    rules = CampaignRules()
-    shifts = hanoi_shifts()
-    wards = [_ward(u) for u in units.communes(PROVINCE)]
-    dates = tuple(CAMPAIGN_START + timedelta(days=i) for i in range(CAMPAIGN_DAYS))
-    peaks = _peak_dates(dates)
-    demands = tuple(
-        WardDemand(
-            ward_code=w.code,
-            service_shift_ids=("sang", "chieu"),
-            min_support_staff=rules.min_support_staff_per_shift,
-            min_telecom_staff_per_day=rules.min_telecom_staff_per_day,
-            oncall_24_7=rules.oncall_24_7,
-            night_response_limit_minutes=rules.night_response_limit_minutes if w.kind == "Phường" else 45,
-            peak_dates=peaks,
-            extra_students_on_peak=1,
-        )
-        for w in wards
-    )
-    schools = school_wards()
-    people = (
-        _students(factory, wards, dates, schools, scale)
-        + _telecom(factory, wards, dates, scale)
-        + _technicians(factory, wards, dates, technicians)
-    )
-    points = _mobile_points(rng, wards, dates, mobile_points)
-    campaign = Campaign(
-        name="45 ngày đêm ra quân hỗ trợ chuyển đổi số tại các xã, phường — Hà Nội 2025",
-        province=PROVINCE,
-        start_date=CAMPAIGN_START,
-        days=CAMPAIGN_DAYS,
-        shifts=shifts,
-        rules=rules,
-        wards=tuple(wards),
-        demands=demands,
-        people=tuple(people),
-        mobile_points=tuple(points),
-    )
-    logger.info(
-        "Hanoi scenario seed %d: %d wards, %d people, %d mobile points", seed, len(wards), len(people), len(points)
-    )
+    campaign = _hanoi(seed, scale, technicians, mobile_points, CAMPAIGN_DAYS)
     return campaign if start is None else moved_to(campaign, start)
 
 
@@ -722,6 +781,298 @@ def tiny_scenario(start: date | None = None) -> Campaign:
         mobile_points=points,
     )
     return campaign if start is None else moved_to(campaign, start)
+
+
+# --- Any province, and the country -------------------------------------------------------------------
+
+# Universities with IT programmes outside Hà Nội, by province code, each at its pre-2025 address as the
+# school publishes it (on its website, named in the comment), converted offline to its 2025 commune
+# like the Hanoi SCHOOLS. How many students volunteer is invented, as for Hanoi.
+PROVINCE_SCHOOLS: dict[str, tuple[School, ...]] = {
+    "31": (
+        # 484 Lạch Tray, Phường Kênh Dương, Quận Lê Chân (vimaru.edu.vn)
+        School("Trường Đại học Hàng hải Việt Nam", "Phường Kênh Dương, Quận Lê Chân, Hải Phòng", 300, 20),
+    ),
+    "33": (
+        # Xã Dân Tiến, Huyện Khoái Châu (utehy.edu.vn)
+        School("Trường Đại học Sư phạm Kỹ thuật Hưng Yên", "Xã Dân Tiến, Huyện Khoái Châu, Hưng Yên", 300, 20),
+    ),
+    "19": (
+        # Đường Z115, Xã Quyết Thắng, Thành phố Thái Nguyên (ictu.edu.vn)
+        School(
+            "Trường Đại học Công nghệ Thông tin và Truyền thông – Đại học Thái Nguyên",
+            "Xã Quyết Thắng, Thành phố Thái Nguyên, Thái Nguyên",
+            350,
+            20,
+        ),
+    ),
+    "40": (
+        # 182 Lê Duẩn, Phường Bến Thủy, Thành phố Vinh (vinhuni.edu.vn)
+        School("Trường Đại học Vinh", "Phường Bến Thủy, Thành phố Vinh, Nghệ An", 300, 20),
+    ),
+    "46": (
+        # 77 Nguyễn Huệ, Phường Phú Nhuận, Thành phố Huế (husc.edu.vn)
+        School("Trường Đại học Khoa học – Đại học Huế", "Phường Phú Nhuận, Thành phố Huế, Thừa Thiên Huế", 250, 20),
+    ),
+    "48": (
+        # 54 Nguyễn Lương Bằng, Phường Hòa Khánh Bắc, Quận Liên Chiểu (dut.udn.vn)
+        School("Trường Đại học Bách khoa – Đại học Đà Nẵng", "Phường Hòa Khánh Bắc, Quận Liên Chiểu, Đà Nẵng", 350, 20),
+        # 254 Nguyễn Văn Linh, Phường Thạc Gián, Quận Thanh Khê (duytan.edu.vn)
+        School("Trường Đại học Duy Tân", "Phường Thạc Gián, Quận Thanh Khê, Đà Nẵng", 300, 24),
+        # 470 Trần Đại Nghĩa, Phường Hòa Quý, Quận Ngũ Hành Sơn (vku.udn.vn)
+        School(
+            "Trường Đại học Công nghệ Thông tin và Truyền thông Việt – Hàn",
+            "Phường Hòa Quý, Quận Ngũ Hành Sơn, Đà Nẵng",
+            300,
+            20,
+        ),
+    ),
+    "79": (
+        # 268 Lý Thường Kiệt, Phường 14, Quận 10 (hcmut.edu.vn)
+        School("Trường Đại học Bách khoa – ĐHQG-HCM", "Phường 14, Quận 10, Thành phố Hồ Chí Minh", 450, 20),
+        # 227 Nguyễn Văn Cừ, Phường 4, Quận 5 (hcmus.edu.vn)
+        School("Trường Đại học Khoa học Tự nhiên – ĐHQG-HCM", "Phường 4, Quận 5, Thành phố Hồ Chí Minh", 350, 20),
+        # Khu phố 6, Phường Linh Trung, Thành phố Thủ Đức (uit.edu.vn)
+        School(
+            "Trường Đại học Công nghệ Thông tin – ĐHQG-HCM",
+            "Phường Linh Trung, Thành phố Thủ Đức, Thành phố Hồ Chí Minh",
+            400,
+            20,
+        ),
+        # 1 Võ Văn Ngân, Phường Linh Chiểu, Thành phố Thủ Đức (hcmute.edu.vn)
+        School(
+            "Trường Đại học Sư phạm Kỹ thuật Thành phố Hồ Chí Minh",
+            "Phường Linh Chiểu, Thành phố Thủ Đức, Thành phố Hồ Chí Minh",
+            350,
+            24,
+        ),
+    ),
+    "92": (
+        # Khu II, đường 3/2, Phường Xuân Khánh, Quận Ninh Kiều (en.ctu.edu.vn/introduction/campuses-of-ctu.html)
+        School("Trường Đại học Cần Thơ", "Phường Xuân Khánh, Quận Ninh Kiều, Cần Thơ", 400, 20),
+    ),
+}
+
+# The rates every province is sized by, all derived from Hà Nội's pools (see _rates).
+HANOI_CODE = "01"
+REFERENCE_AREA_KM2 = 25.0  # about the median commune of Hà Nội (24.7 km²)
+STAFF_KIND_WEIGHT = {"Phường": 1.0, "Xã": 1.2, "Đặc khu": 1.5}  # rural communes: more hamlets, longer trips
+POINT_KIND_WEIGHT = {"Phường": 1.0, "Xã": 3.0, "Đặc khu": 3.0}  # as Hà Nội's mobile points: xã three times
+URBAN_STUDENT_SHARE = 0.3  # students of the province's own colleges, from its most urban phường
+MIN_TECHNICIANS_PER_CLUSTER = 5  # 24 h a day for one commune at 8 h a day and 48 h a week, with days off
+SERVICE_HOURS_PER_WARD_DAY = 8  # a technician on each of the two four-hour service shifts
+ONCALL_HOURS_PER_CLUSTER_DAY = 16  # the three on-call shifts of a cluster
+
+
+def _area_factor(area_km2: float | None, exponent: float, low: float, high: float) -> float:
+    area = area_km2 if area_km2 else REFERENCE_AREA_KM2
+    return min(high, max(low, (area / REFERENCE_AREA_KM2) ** exponent))
+
+
+def staff_weight(ward: Ward | units.AdminUnit) -> float:
+    """How many students and telecom staff a commune draws, relative to a Hà Nội commune of median size:
+    its type's weight times (area / 25 km²)^0.25, the area factor kept within 0.6–2."""
+    return STAFF_KIND_WEIGHT.get(ward.kind, 1.2) * _area_factor(ward.area_km2, 0.25, 0.6, 2.0)
+
+
+def point_weight(ward: Ward | units.AdminUnit) -> float:
+    """How many mobile points a commune gets: its type's weight (xã and đặc khu three times a phường)
+    times (area / 25 km²)^0.5, the area factor kept within 0.5–3."""
+    return POINT_KIND_WEIGHT.get(ward.kind, 3.0) * _area_factor(ward.area_km2, 0.5, 0.5, 3.0)
+
+
+def oncall_clusters(wards: list[Ward], rules: CampaignRules | None = None) -> list[tuple[str, ...]]:
+    """The on-call clusters the solver will make of ``wards`` (its default cluster size and the
+    scenario's night response limits: the campaign's in a phường, 45 minutes elsewhere)."""
+    from geo.travel import province_travel
+    from scheduler.settings import SolveSettings
+    from scheduler.solver.clusters import build_clusters
+
+    rules = rules or CampaignRules()
+    if not wards:
+        return []
+    travel = province_travel(wards[0].province)
+    limits = {w.code: rules.night_response_limit_minutes if w.kind == "Phường" else 45 for w in wards}
+    clusters = build_clusters([w.code for w in wards], limits, travel, SolveSettings().max_cluster_size)
+    return [cluster.wards for cluster in clusters]
+
+
+def _technician_hours(clusters: list[tuple[str, ...]]) -> list[int]:
+    return [SERVICE_HOURS_PER_WARD_DAY * len(c) + ONCALL_HOURS_PER_CLUSTER_DAY for c in clusters]
+
+
+@dataclass(frozen=True)
+class ProvinceRates:
+    """Pools per unit of weight, derived from the Hà Nội scenario's pools over Hà Nội's communes."""
+
+    students_per_staff_weight: float
+    telecom_per_staff_weight: float
+    points_per_point_weight: float  # over 45 days
+    technicians_per_hour: float  # per hour a day of technician demand (service + on-call)
+
+
+@functools.lru_cache(maxsize=1)
+def province_rates() -> ProvinceRates:
+    """The rates of :func:`province_scenario`: Hà Nội's ~2,500 students, 300 telecom staff, 400 mobile
+    points and 250 technicians over its communes' weights and its technician demand hours."""
+    wards = [_ward(u) for u in units.communes(HANOI_CODE)]
+    staff = sum(staff_weight(w) for w in wards)
+    points = sum(point_weight(w) for w in wards)
+    hours = sum(_technician_hours(oncall_clusters(wards)))
+    return ProvinceRates(
+        students_per_staff_weight=sum(s.students for s in SCHOOLS) / staff,
+        telecom_per_staff_weight=sum(count for _, count in TELECOM_COMPANIES) / staff,
+        points_per_point_weight=400 / points,
+        technicians_per_hour=250 / hours,
+    )
+
+
+def _spread(rng: random.Random, count: int, clusters: list[tuple[Ward, ...]], shares: list[int]) -> list[Ward]:
+    """``count`` homes: each cluster's share of them in its own communes (drawn by staff weight), shuffled."""
+    homes = []
+    for members, share in zip(clusters, shares, strict=True):
+        weights = [staff_weight(w) for w in members]
+        homes.extend(rng.choices(members, weights=weights, k=share))
+    rng.shuffle(homes)
+    assert len(homes) == count
+    return homes
+
+
+def province_scenario(
+    province: str, seed: int = 1, days: int = CAMPAIGN_DAYS, scale: float = 1.0, start: date | None = None
+) -> Campaign:
+    """The campaign in any province: its real communes, the same shifts, rules and demand as Hà Nội,
+    and pools sized from its communes by rates derived from Hà Nội.
+
+    Hà Nội itself is :func:`hanoi_scenario` (over ``days`` days). Elsewhere, with the commune weights
+    :func:`staff_weight` (type and area) and :func:`point_weight`, and the rates of :func:`province_rates`:
+
+    - **students**: rate × Σ staff weights × ``scale``. The province's universities of
+      :data:`PROVINCE_SCHOOLS` send their (invented) numbers first, set out like Hà Nội's (70% from the
+      school's commune, the rest from home near it); the rest follow the rule: 30% are students of the
+      province's own colleges and set out from its phường, the most urban (smallest) first (weight
+      1/area), and 70% are students home for the summer, in every commune by staff weight.
+    - **telecom staff**: rate × Σ staff weights × ``scale``, split among the four companies as in Hà
+      Nội (90:100:60:50); **technicians**: rate × the demand hours a day (8 per commune for the service
+      shifts, 16 per on-call cluster), at least 5 per cluster. Both live spread over the on-call
+      clusters the solver will make (:func:`oncall_clusters`), each cluster with its share of them
+      (technicians by its demand hours, telecom staff by its communes' staff weight), so every cluster
+      can be staffed however rural the province.
+    - **mobile points**: rate × Σ point weights × ``days`` / 45, ids ``LD0001``… in the campaign.
+
+    Person ids (``SV0001``, ``VT0001``, ``KT0001``…) and invented phone numbers are unique within the
+    campaign; each province is its own campaign, so ids repeat between provinces.
+
+    Raises
+    ------
+    geo.units.UnknownPlaceError
+        When ``province`` names no province (the error suggests the closest names).
+    """
+    prov = units.find_province(province)
+    if prov.code == HANOI_CODE:
+        campaign = _hanoi(seed, scale, 250, 400, days)
+        return campaign if start is None else moved_to(campaign, start)
+    rates = province_rates()
+    rng = random.Random(f"{prov.code}-{seed}")
+    factory = _PeopleFactory(rng)
+    rules = CampaignRules()
+    wards = [_ward(u) for u in units.communes(prov.code)]
+    by_code = {w.code: w for w in wards}
+    dates = _campaign_dates(days)
+    clusters = [tuple(by_code[c] for c in cluster) for cluster in oncall_clusters(wards, rules)]
+    staff_total = sum(staff_weight(w) for w in wards)
+
+    # Students: the province's universities first, then the rule.
+    schools = PROVINCE_SCHOOLS.get(prov.code, ())
+    located = school_wards(schools)
+    groups = [_school_group(rng, school, located[school.name], wards, scale) for school in schools]
+    rest = max(0, round(rates.students_per_staff_weight * staff_total * scale) - sum(g.count for g in groups))
+    urban = [w for w in wards if w.kind == "Phường"] or wards
+    urban_weights = [1.0 / (w.area_km2 or REFERENCE_AREA_KM2) for w in urban]
+    home_weights = [staff_weight(w) for w in wards]
+    colleges = round(rest * URBAN_STUDENT_SHARE)
+    union = "Thành đoàn" if prov.name.startswith("Thành phố") else "Tỉnh đoàn"
+    groups.append(
+        _StudentGroup(
+            f"Các trường đại học, cao đẳng tại {prov.short_name}",
+            colleges,
+            20,
+            (),
+            lambda: rng.choices(urban, weights=urban_weights)[0],
+            lambda home: home.code,
+        )
+    )
+    groups.append(
+        _StudentGroup(
+            f"Sinh viên về địa phương dịp hè – {union} {prov.short_name}",
+            rest - colleges,
+            20,
+            (),
+            lambda: rng.choices(wards, weights=home_weights)[0],
+            lambda home: home.code,
+        )
+    )
+
+    # Telecom staff and technicians, spread over the on-call clusters.
+    telecom_count = round(rates.telecom_per_staff_weight * staff_total * scale)
+    companies = tuple(
+        zip(
+            (name for name, _ in TELECOM_COMPANIES),
+            _split(telecom_count, [count for _, count in TELECOM_COMPANIES]),
+            strict=True,
+        )
+    )
+    cluster_staff = [sum(staff_weight(w) for w in members) for members in clusters]
+    telecom_homes = iter(_spread(rng, telecom_count, clusters, _split(telecom_count, cluster_staff)))
+    tech_shares = [
+        max(MIN_TECHNICIANS_PER_CLUSTER, round(rates.technicians_per_hour * hours))
+        for hours in _technician_hours([tuple(w.code for w in c) for c in clusters])
+    ]
+    technician_homes = iter(_spread(rng, sum(tech_shares), clusters, tech_shares))
+    people = (
+        _students(factory, dates, groups)
+        + _telecom(factory, dates, companies, lambda: next(telecom_homes))
+        + _technicians(
+            factory, dates, sum(tech_shares), lambda: next(technician_homes), f"{SERVICE_CENTRE_PREFIX} {prov.name}"
+        )
+    )
+    point_weights = [point_weight(w) for w in wards]
+    point_count = round(rates.points_per_point_weight * sum(point_weights) * days / CAMPAIGN_DAYS)
+    points = _mobile_points(rng, wards, dates, point_count, point_weights)
+    campaign = Campaign(
+        name=_campaign_name(days, prov.short_name),
+        province=prov.name,
+        start_date=CAMPAIGN_START,
+        days=days,
+        shifts=hanoi_shifts(),
+        rules=rules,
+        wards=tuple(wards),
+        demands=_demands(wards, rules, dates),
+        people=tuple(people),
+        mobile_points=tuple(points),
+    )
+    logger.info(
+        "%s scenario seed %d: %d wards, %d people, %d mobile points",
+        prov.short_name,
+        seed,
+        len(wards),
+        len(people),
+        len(points),
+    )
+    return campaign if start is None else moved_to(campaign, start)
+
+
+def country_scenario(
+    seed: int = 1, days: int = CAMPAIGN_DAYS, scale: float = 1.0, provinces: list[str] | None = None
+) -> list[Campaign]:
+    """One :func:`province_scenario` per province, in province-code order: all 34, or those named in
+    ``provinces`` (names or codes, any spelling :func:`geo.units.find_province` reads)."""
+    if provinces is None:
+        chosen = list(units.provinces())
+    else:
+        codes = {units.find_province(name).code for name in provinces}
+        chosen = [p for p in units.provinces() if p.code in codes]
+    return [province_scenario(p.code, seed=seed, days=days, scale=scale) for p in chosen]
 
 
 # --- The daily visit lists ---------------------------------------------------------------------------
