@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from scheduler import clock
 from scheduler.changes import RosterChanges, changes_outside, roster_changes
@@ -24,8 +25,12 @@ from scheduler.clock import is_history, slot_start
 from scheduler.explain import Explanation, explain
 from scheduler.explain import explain as explain_gaps  # repair() has a flag named explain
 from scheduler.model import Assignment, Campaign, Roster, ShiftKind, Unfilled
+from scheduler.runners import CampaignRef, Runner, campaign_of
 from scheduler.settings import SolveSettings
 from scheduler.verify import VerifyReport, objective, unfilled_slots, verify
+
+if TYPE_CHECKING:
+    from scheduler.solver.solve import ClusterSolve
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ MIN_CHECK_SECONDS = 0.5
 CHECK_ONLY_SHARE = 0.4  # of the checking and explaining, the checking
 FIX_SHARE = 0.25  # at most this share of the time left goes to filling and fixing
 CLOSING_PER_OPENING = 2.5  # a repair's closing stages take up to this many times its opening ones
+CLOSING_IMBALANCE = 1.3  # many campaigns' closing stages share the workers: their sum over the workers, and more
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ def solve(
     explain_late: bool = True,
     published: Roster | None = None,
     now: datetime | None = None,
+    runner: Runner | None = None,
 ) -> SolveResult:
     """Solve, fill, check and explain a campaign by ``deadline`` (a time.time() value).
 
@@ -152,8 +159,10 @@ def solve(
         Explain the gaps even when that would end after the deadline (the web stores explanations with
         every version). Without it, a roster checked too close to the deadline comes without explanations
         (``figures["explained"]`` is False) rather than late.
+    runner
+        Where the cluster solves run (:mod:`scheduler.runners`: local processes or a Dask cluster);
+        default ``settings.processes`` local processes.
     """
-    from scheduler.solver.fill import apply_explained_fixes, fill_gaps, roster_order, widen_posts
     from scheduler.solver.solve import campaign_travel, solve_clusters, solve_monolithic
 
     if published is not None:
@@ -173,15 +182,44 @@ def solve(
     started = time.time()
     deadline = started + settings.time_limit_seconds if deadline is None else deadline
     travel = travel or campaign_travel(campaign)
+    solve_deadline = deadline - sum(_closing_budget(campaign, settings, deadline))
+    if monolithic:
+        clusters = solve_monolithic(campaign, settings, solve_deadline)
+    else:
+        clusters = solve_clusters(campaign, settings, solve_deadline, travel, progress, on_plan, runner)
+    return finish(campaign, clusters, settings, started, deadline, explain_late, travel)
+
+
+def _closing_budget(campaign: Campaign, settings: SolveSettings, deadline: float) -> tuple[float, float]:
+    """The time kept for checking and explaining, and for filling and fixing, before ``deadline``."""
     checking, fixing = closing_seconds(campaign)
     if not settings.fill_gaps:
         fixing = 0.0
     fixing = min(fixing, FIX_SHARE * max(0.0, deadline - time.time() - checking))
-    solve_deadline = deadline - checking - fixing
-    if monolithic:
-        clusters = solve_monolithic(campaign, settings, solve_deadline)
-    else:
-        clusters = solve_clusters(campaign, settings, solve_deadline, travel, progress, on_plan)
+    return checking, fixing
+
+
+def finish(
+    campaign: Campaign | CampaignRef,
+    clusters: ClusterSolve,
+    settings: SolveSettings,
+    started: float,
+    deadline: float,
+    explain_late: bool = True,
+    travel: Callable[[str, str], int] | None = None,
+) -> SolveResult:
+    """The closing stages of a solve: widen posts, fill the gaps, apply the explained fixes, check, explain.
+
+    ``clusters`` is the cluster stage's roster; ``started`` the solve's start (a time.time() value), for the
+    wall time. A task of its own in a solve of many (it runs where the runner puts it).
+    """
+    from scheduler.solver.fill import apply_explained_fixes, fill_gaps, roster_order, widen_posts
+    from scheduler.solver.solve import campaign_travel
+
+    campaign = campaign_of(campaign)
+    travel = travel or campaign_travel(campaign)
+    checking, _ = closing_seconds(campaign)
+    by_work = settings.cluster_work > 0  # the stages below then run to their end, the deadline only as a stop
     assignments = sorted(clusters.assignments, key=roster_order)
     unfilled = unfilled_slots(campaign, assignments, travel)
     gaps_before = len(unfilled)
@@ -189,7 +227,11 @@ def solve(
     if settings.fill_gaps:
         assignments, widened = widen_posts(campaign, assignments, unfilled, travel)
         added = fill_gaps(
-            campaign, assignments, unfilled_slots(campaign, assignments, travel), travel, deadline=deadline - checking
+            campaign,
+            assignments,
+            unfilled_slots(campaign, assignments, travel),
+            travel,
+            deadline=deadline if by_work else deadline - checking,
         )
         assignments = sorted(assignments + added, key=roster_order)
         # A round of fixes explains every gap (about 60% of the checking time); the round that finds
@@ -198,8 +240,8 @@ def solve(
             campaign,
             assignments,
             travel,
-            deadline=deadline - CHECK_ONLY_SHARE * checking,
-            round_seconds=(1 - CHECK_ONLY_SHARE) * checking,
+            deadline=deadline if by_work else deadline - CHECK_ONLY_SHARE * checking,
+            round_seconds=0.0 if by_work else (1 - CHECK_ONLY_SHARE) * checking,
         )
     unfilled = unfilled_slots(campaign, assignments, travel)
     value, terms = objective(campaign, assignments, unfilled, travel)
@@ -249,6 +291,123 @@ def solve(
         round(wall, 2),
     )
     return SolveResult(roster, report, explanations or (), dict(report.terms), clusters.bound, status, wall, figures)
+
+
+@dataclass(frozen=True)
+class ManyResult:
+    """A solve of many campaigns (a country's provinces) at once.
+
+    Attributes
+    ----------
+    results
+        Each campaign's :class:`SolveResult` (checked by the independent checker), by the caller's key, in
+        the order the campaigns were given.
+    failed
+        Why a campaign has no result, by key (its planning, one of its clusters or its closing failed).
+    wall_seconds
+        The whole solve.
+    figures
+        ``workers``; ``tasks`` by stage; ``task_seconds``: every cluster task's own time; ``stage_seconds``.
+    """
+
+    results: dict[str, SolveResult]
+    failed: dict[str, str]
+    wall_seconds: float
+    figures: dict = field(default_factory=dict)
+
+
+def solve_many(
+    campaigns: Mapping[str, Campaign],
+    settings: SolveSettings | None = None,
+    *,
+    runner: Runner,
+    deadline: float | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ManyResult:
+    """Solve many independent campaigns (a country's provinces) on one runner, by one ``deadline``.
+
+    The same stages as :func:`solve`, each campaign's work split into tasks the runner spreads over its
+    workers: planning (a task per campaign), the cluster solves and their repair (a task per cluster, all
+    campaigns' clusters sharing the workers), then the closing stages (a task per campaign: gap filling,
+    the explained fixes, the independent checker, the explanations when there is time). A campaign whose
+    task fails is reported in ``failed`` with the reason; the others go on.
+
+    ``progress(stage, done, total)`` is called as tasks finish (stages ``"plan"``, ``"clusters"``,
+    ``"close"``; the repair's tasks count with the clusters).
+    """
+    from scheduler.solver.solve import plan, solve_clusters_of
+
+    settings = settings or SolveSettings()
+    started = time.time()
+    deadline = started + settings.time_limit_seconds if deadline is None else deadline
+    workers = runner.workers
+    failed: dict[str, str] = {}
+    counts = {"plan": [0, len(campaigns)], "clusters": [0, 0], "close": [0, 0]}
+    stage_seconds = {}
+
+    def tick(stage: str, total: int = 0, done: int = 0) -> None:
+        counts[stage][0] += done
+        counts[stage][1] += total
+        if progress:
+            progress(stage, *counts[stage])
+
+    def failure(error: BaseException) -> str:
+        return f"{type(error).__name__}: {error}"
+
+    with runner.open(campaigns) as session:
+        futures = {session.submit(plan, CampaignRef(key), settings.max_cluster_size): key for key in campaigns}
+        plans = {}
+        for future in session.as_completed(futures):
+            key = futures[future]
+            if future.exception() is not None:
+                failed[key] = "lập cụm: " + failure(future.exception())
+                logger.error("planning %s failed: %r", key, future.exception())
+            else:
+                plans[key] = future.result()
+            tick("plan", done=1)
+        stage_seconds["plan"] = time.time() - started
+        tick("clusters", total=sum(len(specs) for specs in plans.values()))
+        closing = sum(sum(_closing_budget(campaigns[key], settings, deadline)) for key in plans)
+        solve_deadline = deadline - CLOSING_IMBALANCE * closing / workers
+        clusters = solve_clusters_of(
+            campaigns,
+            dict(sorted(plans.items())),
+            settings,
+            solve_deadline,
+            session,
+            workers,
+            progress=lambda outcome: tick("clusters", done=1),
+            on_repair=lambda n: tick("clusters", total=n),
+        )
+        failed.update(clusters.failed)
+        stage_seconds["clusters"] = time.time() - started - stage_seconds["plan"]
+        closing_started = time.time()
+        order = sorted(clusters.solved, key=lambda key: -len(clusters.solved[key].assignments))
+        tick("close", total=len(order))
+        futures = {
+            session.submit(finish, CampaignRef(key), clusters.solved[key], settings, started, deadline, False): key
+            for key in order
+        }
+        results = {}
+        for future in session.as_completed(futures):
+            key = futures[future]
+            if future.exception() is not None:
+                failed[key] = "khâu kiểm tra: " + failure(future.exception())
+                logger.error("closing %s failed: %r", key, future.exception())
+            else:
+                results[key] = future.result()
+            tick("close", done=1)
+        stage_seconds["close"] = time.time() - closing_started
+    wall = time.time() - started
+    figures = {
+        "workers": workers,
+        "tasks": {stage: total for stage, (_, total) in counts.items()},
+        "task_seconds": clusters.task_seconds,
+        "stage_seconds": stage_seconds,
+    }
+    logger.info("solved %d campaigns (%d failed) in %.1f s on %d workers", len(results), len(failed), wall, workers)
+    ordered = {key: results[key] for key in campaigns if key in results}
+    return ManyResult(ordered, {key: failed[key] for key in campaigns if key in failed}, wall, figures)
 
 
 def _still_open(campaign: Campaign, slot: Unfilled, now: datetime) -> bool:

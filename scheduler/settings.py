@@ -21,6 +21,7 @@ SOLVER_KEYS: dict[str, tuple[type, float, float]] = {
     "repair": (bool, 0, 1),
     "fill_gaps": (bool, 0, 1),
     "max_cluster_size": (int, 1, 50),
+    "cluster_work": (float, 0, 3600),
 }
 
 
@@ -44,6 +45,13 @@ class SolveSettings:
         Close leftover gaps with anyone free in the city, then apply every fix the explanations name.
     max_cluster_size
         Most wards in one cluster (one on-call post, one model).
+    cluster_work
+        0 (the default): each cluster's search runs by the clock, for its share of the time limit. Above 0:
+        each cluster's search is bounded by this much work instead (units of about a second of one core:
+        ruin-and-recreate rounds and CP-SAT's deterministic time), so the same campaign, seed and settings give
+        the same roster on any machine, under any load and with any number of processes or Dask workers
+        (with ``cp_sat_workers = 1``). The time limit then only stops work that runs too long, and the
+        result counts the solves it stopped (``figures["clock_stopped"]``: those are not reproducible).
     """
 
     time_limit_seconds: float = 30.0
@@ -53,6 +61,7 @@ class SolveSettings:
     repair: bool = True
     fill_gaps: bool = True
     max_cluster_size: int = 4
+    cluster_work: float = 0.0
 
     def __post_init__(self) -> None:
         for name, (kind, low, high) in SOLVER_KEYS.items():

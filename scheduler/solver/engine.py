@@ -34,6 +34,10 @@ from scheduler.model import MINUTES_PER_DAY
 
 logger = logging.getLogger(__name__)
 
+# A unit of work (``solve(work=...)``) buys this many ruin-and-recreate rounds: a round of a Hanoi cluster
+# takes a few hundredths of a second on this project's 2-core reference machine.
+RR_ROUNDS_PER_WORK = 30
+
 
 @dataclass(frozen=True)
 class Task:
@@ -112,6 +116,7 @@ class Result:
     bound: int | None
     wall_seconds: float
     variables: int
+    clock_stopped: bool = False  # bounded by work, but the clock stopped it first (not reproducible)
 
 
 def _greedy_shortfalls(problem: Problem, chosen: set) -> dict:
@@ -250,9 +255,14 @@ def _build(problem: Problem, start: set, free_days: tuple[int, int] | None = Non
     return _Built(model, x, shortfall_vars, shortfall_terms, soft_terms, hinted)
 
 
-def _solver(time_limit_seconds: float, num_workers: int, seed: int, log: bool, presolve: bool) -> cp_model.CpSolver:
+def _solver(
+    time_limit_seconds: float, num_workers: int, seed: int, log: bool, presolve: bool, work: float | None = None
+) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_seconds)
+    if work is not None:  # CP-SAT's own measure of work done: the same on any machine
+        solver.parameters.max_deterministic_time = max(0.01, work)
+        time_limit_seconds = work
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
@@ -285,6 +295,7 @@ def solve(
     free_days: tuple[int, int] | None = None,
     presolve: bool = True,
     improve_share: float = 0.6,
+    work: float | None = None,
 ) -> Result:
     """Build and solve the model; always returns a Result.
 
@@ -292,36 +303,60 @@ def solve(
     start, with every auxiliary variable hinted too, so CP-SAT begins from a
     feasible solution and improves it. If CP-SAT finds nothing in time, the
     start itself is returned with status "GREEDY".
+
+    With ``work`` (units of about a second of one core), the search is bounded by work instead of the
+    clock: ``RR_ROUNDS_PER_WORK`` ruin-and-recreate rounds and CP-SAT's deterministic time per unit, so
+    the same problem and seed give the same result on any machine and under any load (with one CP-SAT
+    worker). ``time_limit_seconds`` then only stops a search that runs too long, and the result says so
+    (``clock_stopped``).
     """
     started = time.perf_counter()
+    stop_at = started + time_limit_seconds
+    budget = time_limit_seconds if work is None else work
     # Randomised greedy restarts and ruin-and-recreate are cheap (hundredths of a second a round) and, at a
     # few seconds a cluster, find far better starts than CP-SAT's own search: they get most of the time,
     # CP-SAT the rest, to improve on the start and prove a bound.
-    tries = max(0, min(10, int(time_limit_seconds * 5)))
+    tries = max(0, min(10, int(budget * 5)))
     start = set(problem.hints) if problem.hints else best_greedy(problem, tries=tries, seed=seed)
-    if time_limit_seconds > 0 and free_days is None:
+    if budget > 0 and time_limit_seconds > 0 and free_days is None:
         # Under ~3 s CP-SAT rarely even loads the model: leave it only a token share then.
-        share = improve_share if time_limit_seconds >= 3 else max(improve_share, 0.9)
-        start = ruin_and_recreate(problem, start, share * time_limit_seconds, seed)
+        share = improve_share if budget >= 3 else max(improve_share, 0.9)
+        rounds = None if work is None else round(share * work * RR_ROUNDS_PER_WORK)
+        seconds = share * time_limit_seconds if work is None else time_limit_seconds
+        start = ruin_and_recreate(problem, start, seconds, seed, max_rounds=rounds)
         time_limit_seconds -= time.perf_counter() - started
-    if time_limit_seconds <= 0:  # no time left for CP-SAT: the start is the answer
-        return _start_result(problem, start, started)
+        budget = time_limit_seconds if work is None else (1 - share) * work
+    if time_limit_seconds <= 0 or budget <= 0:  # no time left for CP-SAT: the start is the answer
+        result = _start_result(problem, start, started)
+        result.clock_stopped = work is not None and time.perf_counter() >= stop_at
+        return result
     built = _build(problem, start, free_days)
     built.model.minimize(sum(weight * var for var, weight in built.shortfall_terms + built.soft_terms))
-    solver = _solver(time_limit_seconds, num_workers, seed, log, presolve)
+    time_limit_seconds = stop_at - time.perf_counter()
+    solver = _solver(time_limit_seconds, num_workers, seed, log, presolve, None if work is None else budget)
     status = solver.solve(built.model)
     name = solver.status_name(status)
     wall = time.perf_counter() - started
+    clock_stopped = work is not None and time.perf_counter() >= stop_at - 0.01
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # No CP-SAT solution in time: fall back on the greedy start, which keeps every worker rule.
         logger.info("no CP-SAT solution (%s) after %.2f s; keeping the greedy start", name, wall)
-        return _start_result(
+        result = _start_result(
             problem, start, started, round(solver.best_objective_bound) if status == cp_model.UNKNOWN else None
         )
+        result.clock_stopped = clock_stopped
+        return result
     chosen = [pair for pair, var in built.x.items() if solver.boolean_value(var)]
     shortfalls = {cover: solver.value(var) for cover, var in built.shortfall_vars.items() if solver.value(var)}
     return Result(
-        chosen, shortfalls, name, round(solver.objective_value), round(solver.best_objective_bound), wall, len(built.x)
+        chosen,
+        shortfalls,
+        name,
+        round(solver.objective_value),
+        round(solver.best_objective_bound),
+        wall,
+        len(built.x),
+        clock_stopped,
     )
 
 
@@ -549,18 +584,27 @@ def best_greedy(problem: Problem, tries: int = 20, seed: int = 0) -> set[tuple[i
 
 
 def ruin_and_recreate(
-    problem: Problem, start: set, seconds: float, seed: int = 0, stall_rounds: int = 150
+    problem: Problem,
+    start: set,
+    seconds: float,
+    seed: int = 0,
+    stall_rounds: int = 150,
+    max_rounds: int | None = None,
 ) -> set[tuple[int, int]]:
     """Improve a start by dropping a random stretch of days and refilling it greedily, keeping what is no worse.
 
     Every candidate is built by :func:`greedy` around the kept pairs, so it keeps every worker rule.
-    Stops after ``seconds`` or after ``stall_rounds`` rounds without a strict improvement.
+    Stops after ``seconds``, after ``max_rounds`` rounds (None: no count) or after ``stall_rounds`` rounds
+    without a strict improvement; bounded by rounds alone, the same seed gives the same result.
     """
     rng = random.Random(seed)
     best, best_value = set(start), start_value(problem, start)
     deadline = time.perf_counter() + seconds
-    stalled = 0
+    stalled = rounds = 0
     while time.perf_counter() < deadline and stalled < stall_rounds and problem.days > 0:
+        if max_rounds is not None and rounds >= max_rounds:
+            break
+        rounds += 1
         width = rng.randint(2, 7)
         first = rng.randrange(max(1, problem.days - width + 1))
         kept = {pair for pair in best if not first <= problem.tasks[pair[1]].day < first + width}
