@@ -15,13 +15,29 @@ from geo.units import communes
 
 logger = logging.getLogger(__name__)
 
-CSV_HEADER = ("code", "name", "type", "province", "lat", "lon", "area_km2")
+#: ``area_km2`` is the area the project uses; ``official_area_km2`` the package's figure; where an implausible
+#: official area was replaced (:mod:`geo.area_check`), ``area_corrected`` is 1 and ``area_note`` says why.
+CSV_HEADER = (
+    "code",
+    "name",
+    "type",
+    "province",
+    "lat",
+    "lon",
+    "area_km2",
+    "official_area_km2",
+    "area_corrected",
+    "area_note",
+)
 #: Decimal places of GeoJSON coordinates (1e-7 degree is about 1 cm).
 GEOJSON_DECIMALS = 7
 
 
 def write_wards_csv(stream: TextIO, province: str | None = None) -> int:
     """Write the communes as CSV: a header row, then one row per commune in code order.
+
+    Unknown areas are blank; ``area_corrected`` is 1 where the official area was
+    replaced by an estimate (``official_area_km2`` keeps the package's figure), else 0.
 
     Parameters
     ----------
@@ -52,11 +68,18 @@ def write_wards_csv(stream: TextIO, province: str | None = None) -> int:
                 unit.province,
                 unit.lat,
                 unit.lon,
-                "" if unit.area_km2 is None else unit.area_km2,
+                _blank_if_none(unit.area_km2),
+                _blank_if_none(unit.official_area_km2),
+                int(unit.area_corrected),
+                unit.area_note or "",
             )
         )
     logger.info("wrote %d communes as CSV", len(units))
     return len(units)
+
+
+def _blank_if_none(value: float | None) -> float | str:
+    return "" if value is None else value
 
 
 def write_wards_geojson(stream: TextIO, province: str | None = None) -> int:
@@ -64,7 +87,8 @@ def write_wards_geojson(stream: TextIO, province: str | None = None) -> int:
 
     Coordinates are lon/lat (WGS 84) rounded to ``GEOJSON_DECIMALS`` places,
     outer rings counter-clockwise. Each feature's ``id`` is the ward code and
-    its properties are those of the CSV (``area_km2`` null where unknown).
+    its properties are those of the CSV (areas and note null where unknown or
+    not corrected, ``area_corrected`` a boolean).
 
     Parameters
     ----------
@@ -85,11 +109,13 @@ def write_wards_geojson(stream: TextIO, province: str | None = None) -> int:
         When the province name matches nothing.
     """
     wards = ward_polygons(province)
+    units = {unit.code: unit for unit in communes(province)}
     features = []
     for row in wards.itertuples(index=False):
         geometry = shapely.orient_polygons(row.geometry, exterior_cw=False)
         geometry = shapely.transform(geometry, lambda coords: np.round(coords, GEOJSON_DECIMALS))
         area_km2 = None if np.isnan(row.area_km2) else float(row.area_km2)
+        unit = units[row.code]
         features.append(
             {
                 "type": "Feature",
@@ -102,6 +128,9 @@ def write_wards_geojson(stream: TextIO, province: str | None = None) -> int:
                     "lat": float(row.lat),
                     "lon": float(row.lon),
                     "area_km2": area_km2,
+                    "official_area_km2": unit.official_area_km2,
+                    "area_corrected": unit.area_corrected,
+                    "area_note": unit.area_note,
                 },
                 "geometry": shapely.geometry.mapping(geometry),
             }

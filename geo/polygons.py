@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import hashlib
 import importlib.metadata
 import json
 import logging
@@ -239,10 +240,16 @@ def cache_dir() -> Path:
 
 
 def cache_path(province: str) -> Path:
-    """The cache file of one province's polygons (it may not exist yet)."""
+    """The cache file of one province's polygons (it may not exist yet).
+
+    The name holds a digest of the areas the polygons are fitted to, so a change
+    of any area (such as a corrected official area) rebuilds that province only.
+    """
     code = find_province(province).code
     package_version = importlib.metadata.version("vietnamadminunits")
-    return cache_dir() / f"wards-{code}-{METHOD_VERSION}-vau{package_version}.json"
+    areas = ";".join(f"{u.code}={u.area_km2}" for u in communes(code))
+    digest = hashlib.sha256(areas.encode()).hexdigest()[:10]
+    return cache_dir() / f"wards-{code}-{METHOD_VERSION}-vau{package_version}-a{digest}.json"
 
 
 def clear_memory_cache() -> None:

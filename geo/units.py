@@ -15,7 +15,9 @@ Phường Bạch Mai) and reported in a note.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import difflib
 import functools
 import json
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import vietnamadminunits
+
+from geo import area_check
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +92,18 @@ class AdminUnit:
     province_code: str
     lat: float
     lon: float
+    #: The area the project uses: the package's official figure, or the estimate that replaced
+    #: an implausible one (see :mod:`geo.area_check`).
     area_km2: float | None
+    #: The package's official figure, as shipped.
+    official_area_km2: float | None = None
+    #: Why ``area_km2`` differs from ``official_area_km2`` (Vietnamese); None when it does not.
+    area_note: str | None = None
+
+    @property
+    def area_corrected(self) -> bool:
+        """Whether the official area was replaced by an estimate."""
+        return self.area_note is not None
 
 
 def fold(text: str) -> str:
@@ -115,6 +130,7 @@ def _rows() -> tuple[AdminUnit, ...]:
         )
         units = []
         for code, name, short, kind, province, pcode, lat, lon, area in cursor:
+            official = float(area) if area else None
             units.append(
                 AdminUnit(
                     code=code,
@@ -125,10 +141,31 @@ def _rows() -> tuple[AdminUnit, ...]:
                     province_code=pcode,
                     lat=float(lat),
                     lon=float(lon),
-                    area_km2=float(area) if area else None,
+                    area_km2=official,
+                    official_area_km2=official,
                 )
             )
-    return tuple(units)
+    return _with_plausible_areas(units)
+
+
+def _with_plausible_areas(units: list[AdminUnit]) -> tuple[AdminUnit, ...]:
+    """The units with each implausible official area replaced (rule and figures in :mod:`geo.area_check`)."""
+    corrections = area_check.implausible_areas(units)
+    per_province: collections.Counter[str] = collections.Counter()
+    result = []
+    for unit in units:
+        correction = corrections.get(unit.code)
+        if correction is not None:
+            unit = dataclasses.replace(unit, area_km2=correction.area_km2, area_note=correction.note)
+            per_province[unit.province] += 1
+        result.append(unit)
+    if per_province:
+        logger.info(
+            "replaced %d implausible official areas: %s",
+            sum(per_province.values()),
+            ", ".join(f"{name} {count}" for name, count in sorted(per_province.items(), key=lambda item: -item[1])),
+        )
+    return tuple(result)
 
 
 @functools.lru_cache(maxsize=1)

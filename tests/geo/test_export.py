@@ -10,7 +10,18 @@ import shapely.geometry
 from geo.export import write_wards_csv, write_wards_geojson
 from geo.units import UnknownPlaceError
 
-HEADER = ["code", "name", "type", "province", "lat", "lon", "area_km2"]
+HEADER = [
+    "code",
+    "name",
+    "type",
+    "province",
+    "lat",
+    "lon",
+    "area_km2",
+    "official_area_km2",
+    "area_corrected",
+    "area_note",
+]
 
 
 def csv_rows(province):
@@ -26,7 +37,18 @@ def test_csv_for_hanoi_has_126_rows(province):
     rows = csv_rows(province)
     assert rows[0] == HEADER
     assert len(rows) == 1 + 126
-    assert rows[1] == ["00004", "Phường Ba Đình", "Phường", "Thành phố Hà Nội", "21.0386", "105.838", "2.97"]
+    assert rows[1] == [
+        "00004",
+        "Phường Ba Đình",
+        "Phường",
+        "Thành phố Hà Nội",
+        "21.0386",
+        "105.838",
+        "2.97",
+        "2.97",
+        "0",
+        "",
+    ]
 
 
 def test_csv_nationwide_has_3321_rows_and_blank_unknown_areas():
