@@ -2,7 +2,11 @@
 
 raquan scenario hanoi --seed 7 --out DIR   write a realistic Hanoi campaign
 raquan scenario tiny --out DIR             three wards, a dozen people
-raquan check DIR                           validate a campaign directory
+raquan scenario province NAME --seed 7 --out DIR [--days N]
+                                           a campaign in any province, pools sized from its communes
+raquan scenario country --seed 7 --out DIR [--provinces "Lai Châu,Điện Biên"] [--days N]
+                                           a country directory: one campaign per province
+raquan check DIR                           validate a campaign directory, or every province of a country
 raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
 raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
              [--published ROSTER.json [--now ISO]]
@@ -38,34 +42,140 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-def _write_scenario(name: str, seed: int, out: Path, table_format: str):
+def _write_scenario(name: str, seed: int, out: Path, table_format: str, days: int | None = None, target=None):
+    """Write the scenario ``name`` to ``out``: one campaign (returned), or for ``country`` a country
+    directory (the list of its campaigns returned). ``target`` is the province's name for ``province``,
+    the provinces to keep (names or codes) for ``country``."""
+    from scheduler.country_io import export_country
     from scheduler.io import export_campaign
-    from scheduler.scenarios import hanoi_scenario, tiny_scenario
+    from scheduler.scenarios import CAMPAIGN_DAYS, country_scenario, hanoi_scenario, province_scenario, tiny_scenario
 
-    campaign = hanoi_scenario(seed) if name == "hanoi" else tiny_scenario()
+    if name == "country":
+        campaigns = country_scenario(seed, days=days or CAMPAIGN_DAYS, provinces=target)
+        export_country(campaigns, out, seed, table_format=table_format)
+        return campaigns
+    if name == "province":
+        campaign = province_scenario(target, seed, days=days or CAMPAIGN_DAYS)
+    elif name == "hanoi":
+        campaign = hanoi_scenario(seed) if days is None else province_scenario("01", seed, days=days)
+    else:
+        campaign = tiny_scenario()
     export_campaign(campaign, out, table_format=table_format)
     return campaign
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    """Write a scenario directory."""
+    """Write a scenario directory (a country directory for ``country``)."""
+    from geo.units import UnknownPlaceError
+    from scheduler.problems import number_vi
     from scheduler.summary import format_summary, summarise
 
-    campaign = _write_scenario(args.name, args.seed, Path(args.out), args.format)
-    print(format_summary(summarise(campaign)))
+    if args.name == "province" and not args.province:
+        print(
+            'raquan scenario province: thiếu tên tỉnh, thành phố (ví dụ: raquan scenario province "Lai Châu")',
+            file=sys.stderr,
+        )
+        return 2
+    if args.name != "province" and args.province:
+        print(f"raquan scenario {args.name}: không nhận tên tỉnh '{args.province}'", file=sys.stderr)
+        return 2
+    if args.provinces is not None and args.name != "country":
+        print("raquan scenario: --provinces chỉ dùng với 'country'", file=sys.stderr)
+        return 2
+    if args.days is not None and args.name == "tiny":
+        print("raquan scenario tiny: kịch bản ba ngày, không nhận --days", file=sys.stderr)
+        return 2
+    target = args.province
+    if args.name == "country" and args.provinces is not None:
+        target = [name.strip() for name in args.provinces.split(",") if name.strip()]
+    started = time.perf_counter()
+    try:
+        written = _write_scenario(args.name, args.seed, Path(args.out), args.format, args.days, target)
+    except UnknownPlaceError as error:
+        print(f"raquan scenario: {error}", file=sys.stderr)
+        return 2
+    if isinstance(written, list):
+        for campaign in written:
+            print(
+                f"{campaign.province}: {number_vi(len(campaign.wards))} xã phường, "
+                f"{number_vi(len(campaign.people))} người, {number_vi(len(campaign.mobile_points))} điểm lưu động"
+            )
+        print(
+            f"Cả nước: {number_vi(len(written))} tỉnh, thành phố, "
+            f"{number_vi(sum(len(c.wards) for c in written))} xã phường, "
+            f"{number_vi(sum(len(c.people) for c in written))} người, "
+            f"{number_vi(sum(len(c.mobile_points) for c in written))} điểm lưu động "
+            f"({time.perf_counter() - started:.1f} giây)"
+        )
+    else:
+        print(format_summary(summarise(written)))
     print(f"Đã ghi kịch bản vào {args.out}")
     return 0
 
 
+def _check_country(directory: Path) -> int:
+    """Check every province of a country directory: each problem named with its province, a line per
+    province, a national total; 1 when any province has an error."""
+    from scheduler.country_io import CountryDirError, check_country
+    from scheduler.problems import number_vi
+
+    try:
+        result = check_country(directory)
+    except CountryDirError as error:
+        print(f"Từ chối: {error}", file=sys.stderr)
+        return 1
+    for heading, severity in (("Lỗi", "errors"), ("Cảnh báo", "warnings"), ("Ghi chú", "notes")):
+        lines = [
+            province.prefix(problem) for province in result.provinces for problem in getattr(province.report, severity)
+        ]
+        count = sum(getattr(province.report, severity[:-1] + "_count") for province in result.provinces)
+        if lines:
+            print(f"{heading} ({number_vi(count)}):")
+            for line in lines:
+                print(f"  {line}")
+    print(f"{result.country.name or directory}:")
+    totals = [0, 0, 0]
+    for province in result.provinces:
+        campaign = province.campaign
+        if campaign is None:
+            print(f"  {province.label}: {number_vi(province.report.error_count)} lỗi, không nạp được")
+            continue
+        figures = (len(campaign.wards), len(campaign.people), len(campaign.mobile_points))
+        totals = [a + b for a, b in zip(totals, figures, strict=True)]
+        print(
+            f"  {province.label}: {number_vi(figures[0])} xã phường, {number_vi(figures[1])} người, "
+            f"{number_vi(figures[2])} điểm lưu động"
+        )
+    loaded = sum(p.campaign is not None for p in result.provinces)
+    print(
+        f"Cả nước: {number_vi(loaded)}/{number_vi(len(result.provinces))} tỉnh, thành phố hợp lệ; "
+        f"{number_vi(totals[0])} xã phường, {number_vi(totals[1])} người, {number_vi(totals[2])} điểm lưu động"
+    )
+    if not result.ok:
+        failed = [p.label for p in result.provinces if not p.report.ok]
+        print(
+            f"Từ chối: {number_vi(result.error_count)} lỗi ở {number_vi(len(failed))} tỉnh, thành phố "
+            f"({'; '.join(failed)}); các tỉnh đó không được nạp.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Hợp lệ: {directory}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate a campaign directory; print its errors, warnings and notes under a heading each.
+    """Validate a campaign directory, or every province of a country directory; print its errors, warnings
+    and notes under a heading each.
 
     The exit code is 1 when there is an error, 0 otherwise (warnings and notes do not block a load).
     """
+    from scheduler.country_io import is_country_dir
     from scheduler.loader import load_campaign_report
     from scheduler.problems import number_vi
     from scheduler.summary import format_summary, summarise
 
+    if is_country_dir(args.directory):
+        return _check_country(Path(args.directory))
     campaign, report = load_campaign_report(Path(args.directory))
     for heading, problems, count in (
         ("Lỗi", report.errors, report.error_count),
@@ -484,6 +594,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _positive_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"số ngày không hợp lệ '{text}'") from None
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"số ngày phải từ 1 đến 366, không phải {days}")
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="raquan", description="Ra Quân: xếp lịch và điều phối lực lượng hỗ trợ chuyển đổi số tại các xã, phường."
@@ -491,14 +611,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    scenario = sub.add_parser("scenario", help="write a scenario directory")
-    scenario.add_argument("name", choices=("hanoi", "tiny"))
-    scenario.add_argument("--seed", type=int, default=1, help="random seed (hanoi only; default 1)")
+    scenario = sub.add_parser("scenario", help="write a scenario directory (a country directory for 'country')")
+    scenario.add_argument("name", choices=("hanoi", "tiny", "province", "country"))
+    scenario.add_argument("province", nargs="?", help="the province, for 'province' (e.g. \"Lai Châu\" or 12)")
+    scenario.add_argument("--seed", type=int, default=1, help="random seed (not tiny; default 1)")
     scenario.add_argument("--out", required=True, help="directory to write")
     scenario.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="table format (default csv)")
+    scenario.add_argument(
+        "--days", type=_positive_days, default=None, help="campaign days (not tiny; default 45, from 24/07/2025)"
+    )
+    scenario.add_argument(
+        "--provinces", default=None, help='for country: only these, comma-separated ("Lai Châu,Điện Biên" or "12,11")'
+    )
     scenario.set_defaults(func=cmd_scenario)
 
-    check = sub.add_parser("check", help="validate a campaign directory")
+    check = sub.add_parser("check", help="validate a campaign directory, or every province of a country directory")
     check.add_argument("directory")
     check.set_defaults(func=cmd_check)
 
