@@ -7,7 +7,9 @@ ward's area in a Lambert azimuthal equal-area projection centred on the province
 (independent of the plane the polygons are built in) and prints, for the
 power-diagram polygons and for the Voronoi cells of the centroids clipped to the
 same extent: relative area errors, totals, validity, overlaps, gaps, centroid
-containment and build time. ``--all`` prints one summary line per province.
+containment and build time. ``--all`` prints one summary line per province
+(``fixed``: official areas replaced as implausible, see ``geo.area_check``) and
+then the sums of the areas against the provinces' official areas where known.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ import numpy as np
 import shapely
 
 HANOI_OFFICIAL_KM2 = 3359.8  # Hà Nội's published area
+# Official areas of provinces (km²) to set the sums of the commune areas against: Hà Nội as above; Hưng Yên and
+# Ninh Bình from Nghị quyết 202/2025/QH15 of the National Assembly (12 June 2025), Article 1.
+OFFICIAL_PROVINCE_KM2 = {"01": HANOI_OFFICIAL_KM2, "33": 2514.81, "37": 3942.62}
 
 
 def measure(wards: gpd.GeoDataFrame, extent: shapely.Geometry, seconds: float) -> dict:
@@ -81,19 +86,23 @@ def report(name: str, ours: dict, voronoi: dict) -> None:
         ("90th percentile", f"{ours['p90_error']:.1%}", f"{voronoi['p90_error']:.1%}"),
         ("largest", f"{ours['max_error']:.1%}", f"{voronoi['max_error']:.1%}"),
         ("total area km²", f"{ours['total_km2']:,.1f}", f"{voronoi['total_km2']:,.1f}"),
-        ("  sum of official areas km²", f"{ours['official_total_km2']:,.2f}", f"{voronoi['official_total_km2']:,.2f}"),
+        ("  sum of areas used km²", f"{ours['official_total_km2']:,.2f}", f"{voronoi['official_total_km2']:,.2f}"),
         (
             "  total vs official sum",
             _signed(ours["total_km2"], ours["official_total_km2"]),
             _signed(voronoi["total_km2"], voronoi["official_total_km2"]),
         ),
     ]
-    if name.lower().replace(" ", "") in ("hànội", "hanoi", "01"):
+    from geo.units import find_province
+
+    province = find_province(name)
+    if province.code in OFFICIAL_PROVINCE_KM2:
+        official_km2 = OFFICIAL_PROVINCE_KM2[province.code]
         rows.append(
             (
-                f"  total vs {HANOI_OFFICIAL_KM2:,} km² (Hà Nội)",
-                _signed(ours["total_km2"], HANOI_OFFICIAL_KM2),
-                _signed(voronoi["total_km2"], HANOI_OFFICIAL_KM2),
+                f"  total vs {official_km2:,} km² ({province.short_name})",
+                _signed(ours["total_km2"], official_km2),
+                _signed(voronoi["total_km2"], official_km2),
             )
         )
     rows += [
@@ -124,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             ours, voronoi = build(args.province)
             report(args.province, ours, voronoi)
             return 0
-        from geo.units import provinces
+        from geo.units import communes, provinces
 
         print(
             f"{'province':14s} {'wards':>5s} {'median':>7s} {'p90':>7s} {'total/official':>15s} "
-            f"{'valid':>5s} {'overlap':>8s} {'gap':>8s} {'inside':>6s} {'secs':>5s} {'voronoi median':>15s}"
+            f"{'valid':>5s} {'overlap':>8s} {'gap':>8s} {'inside':>6s} {'secs':>5s} {'voronoi median':>15s} "
+            f"{'fixed':>5s}"
         )
         started = time.perf_counter()
         for province in provinces():
@@ -138,10 +148,22 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{province.short_name:14s} {ours['wards']:5d} {ours['median_error']:7.1%} {ours['p90_error']:7.1%} "
                 f"{ratio:15.3f} {str(ok):>5s} {ours['overlap_km2']:8.5f} {ours['gap_km2']:8.5f} "
-                f"{ours['contained']:6d} {ours['seconds']:5.1f} {voronoi['median_error']:15.1%}",
+                f"{ours['contained']:6d} {ours['seconds']:5.1f} {voronoi['median_error']:15.1%} "
+                f"{sum(u.area_corrected for u in communes(province.code)):5d}",
                 flush=True,
             )
         print(f"all provinces: {time.perf_counter() - started:.0f} s")
+        print(f"{'province':14s} {'areas used km²':>16s} {'package km²':>16s} {'official km²':>13s}")
+        for province in provinces():
+            if province.code in OFFICIAL_PROVINCE_KM2:
+                units = communes(province.code)
+                official_km2 = OFFICIAL_PROVINCE_KM2[province.code]
+                used_km2 = sum(u.area_km2 or 0.0 for u in units)
+                package_km2 = sum(u.official_area_km2 or 0.0 for u in units)
+                print(
+                    f"{province.short_name:14s} {used_km2:9,.1f} {used_km2 / official_km2 - 1:+6.1%} "
+                    f"{package_km2:9,.1f} {package_km2 / official_km2 - 1:+6.1%} {official_km2:13,.2f}"
+                )
     return 0
 
 
