@@ -289,7 +289,8 @@ class _PeopleFactory:
         return frozenset(self.rng.sample(choices, self.rng.randint(low, min(high, len(choices)))))
 
     def holes(self, dates: tuple[date, ...], count: int) -> set[date]:
-        return set(self.rng.sample(dates, count))
+        """``count`` of ``dates`` drawn at random, at most a third of them (a short campaign)."""
+        return set(self.rng.sample(dates, min(count, len(dates) // 3)))
 
 
 def _near(rng: random.Random, origin: Ward, wards: list[Ward], spread_km: float) -> Ward:
@@ -343,7 +344,7 @@ def _students(factory: _PeopleFactory, dates: tuple[date, ...], groups: list[_St
             home = group.home()
             unavailable = factory.holes(dates, rng.randint(1, 4))
             if group.exam_dates and rng.random() < 0.8:
-                unavailable.update(group.exam_dates)
+                unavailable.update(d for d in group.exam_dates if d in dates)
             if rng.random() < 0.25:  # weekends with the family
                 unavailable.update(d for d in dates if d.weekday() == 6)
             shifts: frozenset[str] = frozenset()
