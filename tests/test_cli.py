@@ -281,3 +281,56 @@ def test_outbox_runs_one_round_over_an_empty_data_directory(tmp_path, capsys, mo
 def test_demo_refuses_a_start_that_is_not_a_date(capsys):
     code, _, err = run(capsys, "demo", "--no-browser", "--start", "24/07/2025")
     assert code == 2 and "--start '24/07/2025' is not a date" in err
+
+
+def test_scenario_province_writes_a_campaign_that_checks(tmp_path, capsys):
+    out = tmp_path / "lai-chau"
+    code, stdout, _ = run(capsys, "scenario", "province", "Lai Châu", "--seed", "2", "--days", "3", "--out", str(out))
+    assert code == 0, stdout
+    assert "Lai Châu 2025" in (out / "campaign.toml").read_text(encoding="utf-8")
+    code, stdout, _ = run(capsys, "check", str(out))
+    assert code == 0 and "Hợp lệ" in stdout
+
+
+def test_scenario_province_unknown_name_suggests_one(tmp_path, capsys):
+    code, _, err = run(capsys, "scenario", "province", "Lai Chao", "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert "không tìm thấy tỉnh/thành phố 'Lai Chao'" in err and "Tỉnh Lai Châu" in err
+    assert not (tmp_path / "x").exists()
+    code, _, err = run(capsys, "scenario", "province", "--out", str(tmp_path / "x"))
+    assert code == 2 and "thiếu tên tỉnh" in err
+
+
+def test_scenario_country_and_check_name_the_province_of_each_problem(tmp_path, capsys):
+    out = tmp_path / "country"
+    code, stdout, _ = run(
+        capsys, "scenario", "country", "--seed", "3", "--days", "3", "--provinces", "Lai Châu, 11", "--out", str(out)
+    )
+    assert code == 0, stdout
+    assert sorted(p.name for p in out.iterdir()) == ["11-dien-bien", "12-lai-chau", "country.toml"]
+    assert "Cả nước: 2 tỉnh, thành phố, 83 xã phường" in stdout
+    code, stdout, _ = run(capsys, "check", str(out))
+    assert code == 0, stdout
+    assert re.search(r"Điện Biên · 11-dien-bien: 45 xã phường, [\d.]+ người, \d+ điểm lưu động", stdout)
+    assert "Cả nước: 2/2 tỉnh, thành phố hợp lệ; 83 xã phường" in stdout
+
+    wards = out / "12-lai-chau" / "wards.csv"
+    wards.write_text(wards.read_text(encoding="utf-8").replace("Xã Bình Lư", "Xã Bình Lưu", 1), encoding="utf-8")
+    code, stdout, err = run(capsys, "check", str(out))
+    assert code == 1
+    assert (
+        "[Lai Châu · 12-lai-chau] wards.csv, hàng 2 (dòng 3), cột ward: không tìm thấy xã/phường 'Xã Bình Lưu'"
+        in stdout
+    )
+    assert "Lai Châu · 12-lai-chau: " in stdout and "không nạp được" in stdout
+    assert "Điện Biên · 11-dien-bien: 45 xã phường" in stdout  # the other province is still checked
+    assert "Từ chối:" in err and "Lai Châu · 12-lai-chau" in err
+
+
+def test_check_of_a_country_with_a_missing_province_directory_names_it(tmp_path, capsys):
+    out = tmp_path / "country"
+    assert main(["scenario", "country", "--days", "3", "--provinces", "Lai Châu", "--out", str(out)]) == 0
+    capsys.readouterr()
+    (out / "12-lai-chau").rename(out / "elsewhere")
+    code, _, err = run(capsys, "check", str(out))
+    assert code == 1 and "không có thư mục tỉnh đã kê: 12-lai-chau" in err
