@@ -100,7 +100,7 @@ def spacing_km(lats: list[float], lons: list[float]) -> np.ndarray:
     k = min(SPACING_NEIGHBOURS, len(points) - 1)
     if k < 1:
         return np.full(len(points), np.nan)
-    distances, _ = cKDTree(points).query(points, k=k + 1)
+    distances = np.asarray(cKDTree(points).query(points, k=k + 1)[0])
     return distances[:, 1:].mean(axis=1)
 
 
@@ -151,13 +151,14 @@ def implausible_areas(units) -> dict[str, Correction]:
             fitter = min(others, key=lambda u: abs(math.log(crowding[u.code])))
             if abs(math.log(crowding[fitter.code])) >= abs(math.log(own)):
                 continue
+            official_km2 = float(unit.area_km2 or 0.0)  # every member of a shared group has an area
             estimate = round(median_density[unit.province_code] * spacing[unit.code] ** 2, 2)
             note = (
-                f"diện tích trong dữ liệu ({_km2(unit.area_km2)}) trùng tên và diện tích với {fitter.name}, "
+                f"diện tích trong dữ liệu ({_km2(official_km2)}) trùng tên và diện tích với {fitter.name}, "
                 f"{fitter.province}, và lớn gấp {_decimal(own, 1)} lần mức khoảng cách tới các xã lân cận cho thấy; "
                 f"dùng ước tính {_km2(estimate)} theo khoảng cách"
             )
-            corrections[unit.code] = Correction(unit.code, estimate, float(unit.area_km2), note)
+            corrections[unit.code] = Correction(unit.code, estimate, official_km2, note)
     return corrections
 
 
