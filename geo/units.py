@@ -3,7 +3,10 @@
 The package ships a SQLite dataset of the 34 provinces and 3,321 communes of the
 two-level government (official code, name, type, centroid, official area) and the
 pre-2025 units. This module is the only reader of that dataset; it hands out
-plain :class:`AdminUnit` records and never touches the network.
+plain :class:`AdminUnit` records and never touches the network. An official
+area the package borrowed from a same-named commune elsewhere and that is far
+too large for the commune's spacing is replaced by an estimate
+(:mod:`geo.area_check`); ``AdminUnit.official_area_km2`` keeps the figure.
 
 Names match with or without diacritics: :func:`fold` turns "Phường Định Công"
 into "phuong dinh cong". :func:`match_commune` reads a ward as people write it
