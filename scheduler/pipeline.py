@@ -359,11 +359,11 @@ def solve_many(
         plans = {}
         for future in session.as_completed(futures):
             key = futures[future]
-            if future.exception() is not None:
-                failed[key] = "lập cụm: " + failure(future.exception())
-                logger.error("planning %s failed: %r", key, future.exception())
-            else:
+            try:
                 plans[key] = future.result()
+            except Exception as error:  # the task's own error, or the cluster's (its worker lost too often)
+                failed[key] = "lập cụm: " + failure(error)
+                logger.error("planning %s failed: %r", key, error)
             tick("plan", done=1)
         stage_seconds["plan"] = time.time() - started
         tick("clusters", total=sum(len(specs) for specs in plans.values()))
@@ -391,11 +391,11 @@ def solve_many(
         results = {}
         for future in session.as_completed(futures):
             key = futures[future]
-            if future.exception() is not None:
-                failed[key] = "khâu kiểm tra: " + failure(future.exception())
-                logger.error("closing %s failed: %r", key, future.exception())
-            else:
+            try:
                 results[key] = future.result()
+            except Exception as error:
+                failed[key] = "khâu kiểm tra: " + failure(error)
+                logger.error("closing %s failed: %r", key, error)
             tick("close", done=1)
         stage_seconds["close"] = time.time() - closing_started
     wall = time.time() - started

@@ -23,17 +23,26 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import as_completed as futures_completed
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from scheduler.model import Campaign
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 30
+
+
+def _quiet_dask(level: int) -> None:
+    """Dask's own loggers at ``level`` (its import sets them to INFO: a line for every connection)."""
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(level)
 
 
 @dataclass(frozen=True)
@@ -187,9 +196,14 @@ class DaskRunner:
 
     @classmethod
     @contextlib.contextmanager
-    def local(cls, workers: int = 2, threads_per_worker: int = 1) -> Iterator[DaskRunner]:
-        """A LocalCluster of ``workers`` processes with ``threads_per_worker`` threads each, on loopback only."""
+    def local(
+        cls, workers: int = 2, threads_per_worker: int = 1, log_level: int = logging.WARNING
+    ) -> Iterator[DaskRunner]:
+        """A LocalCluster of ``workers`` processes with ``threads_per_worker`` threads each, on loopback only
+        (Dask's own logging at ``log_level``)."""
         from distributed import Client, LocalCluster
+
+        _quiet_dask(log_level)
 
         cluster = LocalCluster(
             n_workers=workers,
@@ -197,7 +211,7 @@ class DaskRunner:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-            silence_logs=logging.WARNING,
+            silence_logs=log_level,
         )
         client = Client(cluster)
         try:
@@ -209,7 +223,9 @@ class DaskRunner:
 
     @classmethod
     @contextlib.contextmanager
-    def connect(cls, address: str, timeout_seconds: float = CONNECT_TIMEOUT_SECONDS) -> Iterator[DaskRunner]:
+    def connect(
+        cls, address: str, timeout_seconds: float = CONNECT_TIMEOUT_SECONDS, log_level: int = logging.WARNING
+    ) -> Iterator[DaskRunner]:
         """A running Dask scheduler at ``address`` (``tcp://HOST:PORT``) and its workers.
 
         Raises
@@ -219,6 +235,7 @@ class DaskRunner:
         """
         from distributed import Client
 
+        _quiet_dask(log_level)
         client = Client(address, timeout=timeout_seconds)
         try:
             yield cls(client)
@@ -240,9 +257,14 @@ class DaskRunner:
 
     @contextlib.contextmanager
     def open(self, campaigns: Mapping[str, Campaign]) -> Iterator[Session]:
-        """A session whose tasks can name ``campaigns`` by :class:`CampaignRef`: each is scattered to every
-        worker once (a worker that starts later fetches it from another)."""
-        refs = {key: self.client.scatter(campaign, broadcast=True, hash=False) for key, campaign in campaigns.items()}
+        """A session whose tasks can name ``campaigns`` by :class:`CampaignRef`: each reaches a worker once, the
+        first time one of its tasks runs there."""
+        # A task that returns the campaign, rather than scattered data: when the worker holding it dies, the
+        # scheduler makes it again from the task (scattered data would be lost with it).
+        refs = {
+            key: self.client.submit(pickle.loads, pickle.dumps(campaign), pure=False, key=f"campaign-{key}-{uuid4()}")
+            for key, campaign in campaigns.items()
+        }
         try:
             yield _DaskSession(self.client, refs)
         finally:

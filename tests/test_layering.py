@@ -90,3 +90,16 @@ def test_only_the_routing_module_and_the_benchmarks_import_pyvrp():
             if "pyvrp" in roots:
                 importers.append(path)
     assert importers == [allowed]
+
+
+def test_only_the_runners_import_dask():
+    """Dask stays behind scheduler/runners.py: the pipeline, the command line and the web app hand it their tasks
+    through a runner and never import it themselves."""
+    allowed = ROOT / "scheduler" / "runners.py"
+    importers = []
+    for package in PACKAGES:
+        for path in sources(package):
+            roots = {name.split(".")[0] for name in imported_modules(path)}
+            if roots & {"dask", "distributed"}:
+                importers.append(path)
+    assert importers == [allowed]

@@ -164,13 +164,13 @@ def _round(session, jobs, settings, limit_of, deadline, failed, progress, hints_
         key, spec = futures[future]
         if key in failed:
             continue
-        error = future.exception()
-        if error is not None:
+        try:
+            outcome = future.result()
+        except Exception as error:  # the task's own error, or the cluster's (its worker lost too often)
             failed[key] = f"cụm {spec.index} ({spec.post}): {type(error).__name__}: {error}"
             logger.error("the cluster solve %s/%d failed: %r", key, spec.index, error)
             session.cancel(f for f, (k, _) in futures.items() if k == key and not f.done())
             continue
-        outcome = future.result()
         outcomes[key, spec.index] = outcome
         if progress:
             progress(outcome)
