@@ -75,7 +75,7 @@ class ClusterSolves:
 
     solved: dict[str, ClusterSolve]
     failed: dict[str, str]  # campaign key -> reason
-    task_seconds: list[float]  # every cluster task's own time, for the figures
+    task_seconds: dict[str, list[float]]  # every cluster task's own time, by round ("clusters", "repair")
 
 
 def campaign_travel(campaign: Campaign) -> Callable[[str, str], int]:
@@ -212,7 +212,7 @@ def solve_clusters_of(
     jobs = [(key, spec) for key, specs in plans.items() for spec in specs]
     outcomes = _round(session, jobs, settings, first_limit, first_deadline, failed, progress)
     repaired = dict.fromkeys(plans, 0)
-    task_seconds = [o.task_seconds for o in outcomes.values()]
+    task_seconds: dict[str, list[float]] = {"clusters": [o.task_seconds for o in outcomes.values()], "repair": []}
     if settings.repair and (settings.cluster_work or deadline - time.time() > 1.0):
         new_jobs, hints = [], {}
         for key in plans:
@@ -247,7 +247,7 @@ def solve_clusters_of(
                 progress,
                 hints_of=lambda key, spec: hints[key, spec.index],
             )
-            task_seconds += [o.task_seconds for o in redone.values()]
+            task_seconds["repair"] = [o.task_seconds for o in redone.values()]
             for index, outcome in sorted(redone.items()):
                 before = outcomes[index].objective
                 if outcome.objective is not None and (before is None or outcome.objective <= before):

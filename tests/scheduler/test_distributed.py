@@ -61,7 +61,9 @@ def test_three_provinces_on_a_local_cluster_of_two_workers(small_provinces):
         assert solved.report.coverage_percent > 90, name
         assert len(solved.roster.assignments) > 0
     assert result.figures["workers"] == 2
-    assert len(result.figures["task_seconds"]) >= sum(r.figures["clusters"] for r in result.results.values())
+    seconds = result.figures["task_seconds"]
+    assert len(seconds["plan"]) == 3 and len(seconds["close"]) == 3
+    assert len(seconds["clusters"]) == sum(r.figures["clusters"] for r in result.results.values())
     assert ("close", 3, 3) in seen and any(stage == "clusters" for stage, _, _ in seen)
 
 
