@@ -4,9 +4,13 @@
 about 2,500 students of ten real IT schools (each school at its real 2025 ward,
 converted offline from its pre-2025 address), about 300 telecom staff, about
 250 technicians and about 400 mobile points. ``tiny_scenario()`` is three wards
-and a dozen people, small enough to check by hand.
+and a dozen people, small enough to check by hand. ``province_scenario(name, seed)``
+is the same campaign in any province, its pools sized from its communes by rates
+derived from Hà Nội (Hà Nội itself gives ``hanoi_scenario``), and
+``country_scenario(seed)`` one per province of the country.
 
-Everything random comes from one ``random.Random(seed)``, and every collection
+Everything random comes from one ``random.Random(seed)`` (for another province, one
+seeded by its code and the seed), and every collection
 is built in a fixed order, so the same seed gives the same campaign (and the
 exporter writes the same bytes).
 """
@@ -954,8 +958,10 @@ def province_scenario(
       province's own colleges and set out from its phường, the most urban (smallest) first (weight
       1/area), and 70% are students home for the summer, in every commune by staff weight.
     - **telecom staff**: rate × Σ staff weights × ``scale``, split among the four companies as in Hà
-      Nội (90:100:60:50); **technicians**: rate × the demand hours a day (8 per commune for the service
-      shifts, 16 per on-call cluster), at least 5 per cluster. Both live spread over the on-call
+      Nội (90:100:60:50); **technicians**: per on-call cluster, rate × its demand hours a day (8 per
+      commune for the service shifts, 16 for the cluster's on-call shifts) rounded up, at least 5 (a
+      cluster of four communes asks 48 hours a day, 336 a week: 7.35 technicians at Hà Nội's rate, whose
+      48-hour weeks leave no room for days off; 8 do). Both live spread over the on-call
       clusters the solver will make (:func:`oncall_clusters`), each cluster with its share of them
       (technicians by its demand hours, telecom staff by its communes' staff weight), so every cluster
       can be staffed however rural the province.
@@ -1026,7 +1032,7 @@ def province_scenario(
     cluster_staff = [sum(staff_weight(w) for w in members) for members in clusters]
     telecom_homes = iter(_spread(rng, telecom_count, clusters, _split(telecom_count, cluster_staff)))
     tech_shares = [
-        max(MIN_TECHNICIANS_PER_CLUSTER, round(rates.technicians_per_hour * hours))
+        max(MIN_TECHNICIANS_PER_CLUSTER, math.ceil(rates.technicians_per_hour * hours))
         for hours in _technician_hours([tuple(w.code for w in c) for c in clusters])
     ]
     technician_homes = iter(_spread(rng, sum(tech_shares), clusters, tech_shares))
