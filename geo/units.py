@@ -244,7 +244,7 @@ def find_commune(query: str, province: str | None = None) -> AdminUnit:
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
-        raise UnknownPlaceError("duy nhất xã/phường", text, [u.name for u in found])
+        raise _ambiguous(text, found)
     raise UnknownPlaceError("xã/phường", text, _suggestions(text, candidates))
 
 
@@ -254,16 +254,41 @@ def _commune_key(text: str) -> str:
 
 
 def _named(text: str, candidates: tuple[AdminUnit, ...]) -> list[AdminUnit]:
-    """The communes a name means: the one with that full name, else those with that short name."""
+    """The communes a name means: the one with that full name, else those with that short name.
+
+    Names are compared without diacritics; where that leaves several communes whose names differ only by
+    their diacritics (Tây Ninh has a Xã Tân Thành and a Xã Tân Thạnh), the one written with its own
+    diacritics is meant."""
     key = _commune_key(text)
     full = [u for u in candidates if fold(u.name) == key]
     if len(full) == 1:
         return full
+    if len(full) > 1:
+        return _by_diacritics(text, full)
     short_key = _strip_prefix(key, _COMMUNE_PREFIXES)
     short = [u for u in candidates if fold(u.short_name) == short_key]
     if len(short) == 1 and (short_key != key or not full):
         return short
-    return short if len(short) > 1 else []
+    return _by_diacritics(text, short) if len(short) > 1 else []
+
+
+def _ambiguous(text: str, found: list[AdminUnit]) -> UnknownPlaceError:
+    names = [u.name for u in found]
+    return UnknownPlaceError(
+        "duy nhất xã/phường",
+        text,
+        names,
+        f"'{text}' ứng với {len(names)} xã/phường: {', '.join(names)} — ghi đúng dấu hoặc ghi mã xã/phường",
+    )
+
+
+def _by_diacritics(text: str, found: list[AdminUnit]) -> list[AdminUnit]:
+    """Of communes whose names fold alike, the one whose short name the text ends with, diacritics and all
+    (all of them when the text leaves it open)."""
+    written = " ".join(unicodedata.normalize("NFC", str(text)).lower().split())
+    exact = [u for u in found if written == u.short_name.lower() or written.endswith(" " + u.short_name.lower())]
+    exact = exact or [u for u in found if written.endswith("." + u.short_name.lower())]  # "X.Tân Thạnh"
+    return exact if len(exact) == 1 else found
 
 
 def _suggestions(text: str, candidates: tuple[AdminUnit, ...]) -> list[str]:
@@ -495,7 +520,7 @@ def match_commune(query: str, province: str) -> CommuneMatch:
 
     found = _named(name, candidates)
     if len(found) > 1:
-        raise UnknownPlaceError("duy nhất xã/phường", text, [u.name for u in found])
+        raise _ambiguous(text, found)
     if found and not districts:
         return CommuneMatch(found[0])
     old = [unit for unit in _legacy_named(name, home.code) if not districts or unit.district_key in districts]

@@ -65,6 +65,7 @@ def create_app(overrides: dict | None = None, data_dir: Path | None = None, migr
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         RAQUAN_DATA_DIR=str(directory),
         RAQUAN_SOLVE_WORKERS=None,  # processes per solve job; None: [solver] processes of campaign.toml
+        RAQUAN_DASK_SCHEDULER=config.dask_scheduler(),  # a Dask cluster for the jobs' cluster solves, or None
         RAQUAN_DEFAULT_TIME_LIMIT=60,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),

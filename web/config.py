@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -89,6 +90,23 @@ def secure_cookies() -> bool:
 
 def link_max_age_days() -> float:
     return _number("RAQUAN_LINK_MAX_AGE_DAYS", 90, 1, 3650)
+
+
+def dask_scheduler() -> str | None:
+    """``RAQUAN_DASK_SCHEDULER``: a running Dask scheduler (``tcp://HOST:PORT``) whose workers run the solve jobs'
+    cluster solves; unset: the job's own local processes.
+
+    Raises
+    ------
+    ValueError
+        When the value is not an address Dask reads (``tcp://``, ``tls://`` or ``inproc://`` and a host).
+    """
+    value = os.environ.get("RAQUAN_DASK_SCHEDULER", "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"(tcp|tls|inproc)://[^\s/]+", value):
+        raise ValueError(f"RAQUAN_DASK_SCHEDULER: '{value}' không phải địa chỉ bộ lập lịch Dask (tcp://HOST:PORT)")
+    return value
 
 
 def database_timeout_seconds() -> float:

@@ -30,6 +30,7 @@ Crashes leave no solve running and no job unended:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
@@ -61,6 +62,7 @@ HEARTBEAT_SECONDS = 1.0
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_END_RETRY_SECONDS = 20.0
 REASON_CHARS = 300
+DASK_CONNECT_SECONDS = 10.0  # a configured Dask scheduler that has not answered by then is not used
 SERVER_GONE = "máy chủ giải đã dừng"
 STOPPED = "đã dừng theo yêu cầu"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -134,11 +136,15 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(scratch, path)
 
 
-def run_solve(campaign, settings, workdir: str, server_pid: int, published=None, now=None) -> None:
+def run_solve(
+    campaign, settings, workdir: str, server_pid: int, published=None, now=None, dask_scheduler: str | None = None
+) -> None:
     """The body of a job process: solve, check, explain, and pickle the result into ``workdir``.
 
     With the ``published`` roster, the solve starts from it and changes only what the data forces
-    (``now``: the campaign's clock when the job started).
+    (``now``: the campaign's clock when the job started). With ``dask_scheduler`` (``RAQUAN_DASK_SCHEDULER``),
+    the cluster solves run on that Dask cluster's workers; when it does not answer, on the job's own
+    processes, as without it (the log says why).
 
     The process leads its own process group, dies with the thread of ``server_pid`` that started
     it, and forks a guard that kills the group (the solver's pool too) when it ends.
@@ -172,14 +178,40 @@ def run_solve(campaign, settings, workdir: str, server_pid: int, published=None,
             state["phase"] = "checking"
         _write_json(progress_path, state)
 
-    result = solve(
-        campaign, settings, deadline=deadline, progress=on_progress, on_plan=on_plan, published=published, now=now
-    )
+    with _runner(dask_scheduler) as runner:
+        result = solve(
+            campaign,
+            settings,
+            deadline=deadline,
+            progress=on_progress,
+            on_plan=on_plan,
+            published=published,
+            now=now,
+            runner=runner,
+        )
     roster, report, explanations = result.roster, result.report, list(result.explanations)
     scratch = folder / "result.tmp"
     with open(scratch, "wb") as stream:
         pickle.dump((roster, report, explanations), stream)
     os.replace(scratch, folder / RESULT)
+
+
+@contextlib.contextmanager
+def _runner(dask_scheduler: str | None):
+    """The configured Dask cluster's runner, or None (the job's own processes) when none is set or it does not
+    answer."""
+    with contextlib.ExitStack() as stack:
+        runner = None
+        if dask_scheduler:
+            from scheduler.runners import DaskRunner
+
+            try:
+                runner = stack.enter_context(DaskRunner.connect(dask_scheduler, timeout_seconds=DASK_CONNECT_SECONDS))
+            except OSError as error:
+                logger.warning(
+                    "Dask at %s does not answer (%s): the job solves in its own processes", dask_scheduler, error
+                )
+        yield runner
 
 
 def _live_start(campaign, now, fresh: bool):
@@ -432,7 +464,15 @@ class JobRunner:
         process = context.Process(
             target=run_solve,
             name=f"raquan-solve-{job_id}",
-            args=(campaign, settings, str(folder), os.getpid(), published, now),
+            args=(
+                campaign,
+                settings,
+                str(folder),
+                os.getpid(),
+                published,
+                now,
+                self.app.config.get("RAQUAN_DASK_SCHEDULER"),
+            ),
         )
         try:
             process.start()

@@ -9,6 +9,8 @@ from geo.units import (
     convert_legacy_address,
     find_commune,
     find_province,
+    fold,
+    match_commune,
 )
 
 
@@ -44,3 +46,26 @@ def test_legacy_address_converts_offline():
 def test_legacy_address_with_a_street_in_a_split_ward_refuses_the_network():
     with pytest.raises(OfflineGeocodingError):
         convert_legacy_address("Số 5 phố Quảng Oai, Thị trấn Tây Đằng, Huyện Ba Vì, Hà Nội")
+
+
+@pytest.mark.parametrize(
+    ("province", "twins"),
+    [
+        ("Tây Ninh", ("Xã Tân Thành", "Xã Tân Thạnh")),
+        ("Hồ Chí Minh", ("Xã Thanh An", "Xã Thạnh An")),
+        ("Quảng Ngãi", ("Xã Sơn Hà", "Xã Sơn Hạ")),
+    ],
+)
+def test_communes_whose_names_differ_only_by_diacritics_are_told_apart_by_them(province, twins):
+    """Seven provinces have two communes whose names fold alike; written with its diacritics, each is found (it
+    was 'not unique' before, and those provinces' own lists did not load)."""
+    for name in twins:
+        short = name.split(" ", 1)[1]
+        for written in (name, short, "X." + short, name.upper()):
+            assert match_commune(written, province).unit.name == name, written
+
+
+def test_a_name_without_diacritics_that_fits_two_communes_names_both():
+    with pytest.raises(UnknownPlaceError) as raised:
+        match_commune(fold("Xã Tân Thạnh"), "Tây Ninh")
+    assert "Xã Tân Thành" in str(raised.value) and "Xã Tân Thạnh" in str(raised.value)
