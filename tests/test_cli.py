@@ -334,3 +334,11 @@ def test_check_of_a_country_with_a_missing_province_directory_names_it(tmp_path,
     (out / "12-lai-chau").rename(out / "elsewhere")
     code, _, err = run(capsys, "check", str(out))
     assert code == 1 and "không có thư mục tỉnh đã kê: 12-lai-chau" in err
+
+
+def test_scenario_hanoi_with_days_is_shorter_and_tiny_refuses_days(tmp_path, capsys):
+    code, _, _ = run(capsys, "scenario", "hanoi", "--days", "3", "--out", str(tmp_path / "h"))
+    assert code == 0
+    assert "days = 3\n" in (tmp_path / "h" / "campaign.toml").read_text(encoding="utf-8")
+    code, _, err = run(capsys, "scenario", "tiny", "--days", "3", "--out", str(tmp_path / "t"))
+    assert code == 2 and "--days" in err
