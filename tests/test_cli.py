@@ -109,7 +109,18 @@ def test_wards_csv_for_hanoi_has_126_rows(capsys):
     code, out, _ = run(capsys, "wards", "--province", "Ha Noi", "--format", "csv")
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["code", "name", "type", "province", "lat", "lon", "area_km2"]
+    assert rows[0] == [
+        "code",
+        "name",
+        "type",
+        "province",
+        "lat",
+        "lon",
+        "area_km2",
+        "official_area_km2",
+        "area_corrected",
+        "area_note",
+    ]
     assert len(rows) - 1 == 126
 
 
