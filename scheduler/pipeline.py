@@ -363,7 +363,8 @@ def solve_many(
 
     with runner.open(campaigns) as session:
         futures = {session.submit(timed, plan, CampaignRef(key), settings.max_cluster_size): key for key in campaigns}
-        plans, task_seconds = {}, {}
+        plans: dict = {}
+        task_seconds: dict[str, list[float]] = {}
         for future in session.as_completed(futures):
             key = futures[future]
             try:
