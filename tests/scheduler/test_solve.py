@@ -88,6 +88,18 @@ def test_settings_refuse_nonsense():
         SolveSettings(cp_sat_workers=1.5)
     with pytest.raises(ValueError):
         SolveSettings(repair="yes")
+    with pytest.raises(ValueError):
+        SolveSettings(cluster_work=-0.5)
+    assert settings_from_table({"cluster_work": 0.5})[0].cluster_work == 0.5
+
+
+def test_a_work_bounded_solve_gives_the_same_roster_twice():
+    """Bounded by work, nothing in the solve reads the clock: two runs agree assignment for assignment."""
+    campaign = tiny_scenario()
+    settings = SolveSettings(time_limit_seconds=30, processes=1, cluster_work=0.5, seed=3)
+    first, second = solve(campaign, settings), solve(campaign, settings)
+    assert first.figures["clock_stopped"] == 0
+    assert first.roster.assignments == second.roster.assignments and first.report.ok
 
 
 def test_solver_settings_from_campaign_toml_name_each_bad_key():
