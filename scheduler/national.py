@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 
 from scheduler.model import Campaign
 from scheduler.pipeline import ManyResult
+from scheduler.problems import number_vi
+
+
+def _percent_vi(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",") + "%"
 
 
 @dataclass(frozen=True)
@@ -99,10 +104,10 @@ def national_summary(
 
 def summary_lines(summary: NationalSummary) -> list[str]:
     """The summary in Vietnamese, a line per province (worst first) after the national totals."""
-    by_rule = ", ".join(f"{rule} {n:,}" for rule, n in summary.unfilled_by_rule.items()) or "không"
+    by_rule = ", ".join(f"{rule} {number_vi(n)}" for rule, n in summary.unfilled_by_rule.items()) or "không"
     lines = [
         f"Cả nước: {len(summary.provinces)} tỉnh, thành phố; {summary.verified} đã xếp và kiểm tra không vi phạm",
-        f"Phủ: {summary.coverage_percent:.2f}% ({summary.filled:,}/{summary.asked:,} lượt người)",
+        f"Phủ: {_percent_vi(summary.coverage_percent)} ({number_vi(summary.filled)}/{number_vi(summary.asked)} lượt người)",
         f"Chỗ trống theo quy tắc: {by_rule}",
         f"Vi phạm quy tắc cứng: {summary.violations}",
         "Theo tỉnh (kém nhất trước):",
@@ -113,7 +118,7 @@ def summary_lines(summary: NationalSummary) -> list[str]:
             continue
         gaps = sum(line.unfilled_by_rule.values())
         lines.append(
-            f"  {line.key}: phủ {line.coverage_percent:.2f}%, {gaps:,} chỗ trống, {line.violations} vi phạm "
-            f"({line.wards} xã/phường, {line.people:,} người)"
+            f"  {line.key}: phủ {_percent_vi(line.coverage_percent)}, {number_vi(gaps)} chỗ trống, {line.violations} "
+            f"vi phạm ({line.wards} xã/phường, {number_vi(line.people)} người)"
         )
     return lines

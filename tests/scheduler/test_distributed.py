@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.country_io import export_country
+from scheduler.national import national_summary, summary_lines
 from scheduler.pipeline import solve, solve_many
 from scheduler.runners import DaskRunner, LocalRunner
 from scheduler.scenarios import province_scenario
@@ -65,6 +66,16 @@ def test_three_provinces_on_a_local_cluster_of_two_workers(small_provinces):
     assert len(seconds["plan"]) == 3 and len(seconds["close"]) == 3
     assert len(seconds["clusters"]) == sum(r.figures["clusters"] for r in result.results.values())
     assert ("close", 3, 3) in seen and any(stage == "clusters" for stage, _, _ in seen)
+
+    summary = national_summary(campaigns, result, {"99-nowhere": "không nạp được (2 lỗi)"})
+    keys = [line.key for line in summary.provinces]
+    assert set(keys[:2]) == {"broken", "99-nowhere"}  # the failed first, then the worst coverage first
+    solved = [line for line in summary.provinces if line.failure is None]
+    assert [line.coverage_percent for line in solved] == sorted(line.coverage_percent for line in solved)
+    assert summary.verified == 3 and summary.violations == 0
+    assert summary.asked == sum(r.report.asked for r in result.results.values())
+    text = "\n".join(summary_lines(summary))
+    assert "broken: THẤT BẠI — lập cụm" in text and "99-nowhere: THẤT BẠI — không nạp được" in text
 
 
 def test_a_worker_killed_mid_solve_loses_nothing(small_provinces):
