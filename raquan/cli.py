@@ -9,9 +9,11 @@ raquan scenario country --seed 7 --out DIR [--provinces "Lai Châu,Điện Biên
 raquan check DIR                           validate a campaign directory, or every province of a country
 raquan wards [--province P] [--format F]   communes of Vietnam as CSV or GeoJSON
 raquan solve DIR --out FILE [--time-limit S] [--processes N] [--cp-sat-workers N] [--seed N]
-             [--published ROSTER.json [--now ISO]]
+             [--cluster-work W] [--dask | --scheduler tcp://HOST:PORT] [--published ROSTER.json [--now ISO]]
                                            roster a campaign (.json, .xlsx or .csv); from a published
                                            roster, change only what the data forces
+raquan solve COUNTRY_DIR --out DIR [--formats json,csv,xlsx] [--scheduler tcp://HOST:PORT]
+                                           every province on Dask; a roster each and the national summary
 raquan verify DIR ROSTER                   re-check a roster without the solver
 raquan repair DIR ROSTER.json --event KIND,key=value,... [--events FILE.json] [--now ISO] --out NEW.json
                                            repair a published roster after events, with minimal change
