@@ -218,6 +218,9 @@ class DaskRunner:
             logger.info("Dask LocalCluster at %s: %d workers", cluster.scheduler_address, workers)
             yield cls(client)
         finally:
+            # The workers first: a worker whose scheduler is gone logs its failed heartbeats as errors.
+            with contextlib.suppress(Exception):
+                client.retire_workers(close_workers=True)
             client.close()
             cluster.close()
 
