@@ -5,6 +5,12 @@ none of them assembles solve → check → explain itself. Its :class:`SolveResu
 holds the roster with the checker's report, the explanations of the gaps, the
 objective split by term, the bound, the status and the wall seconds.
 
+:func:`solve_many` runs the same stages for many campaigns (a country's provinces) on
+one runner (:mod:`scheduler.runners`, Dask for a country): the cluster stage of all of
+them shares the workers, and each campaign's closing stages (:func:`finish`) are a task
+of their own. It returns a :class:`ManyResult`: each campaign's :class:`SolveResult`, or
+why it failed.
+
 Time: everything is budgeted from one deadline. The cluster solves stop early
 enough to leave the closing stages (gap filling, the explained fixes, checking and
 explaining) the time they need, estimated from the campaign's size.
