@@ -86,10 +86,6 @@ class _Deferred:
         self.run()
         return self._future.result()
 
-    def exception(self) -> BaseException | None:
-        self.run()
-        return self._future.exception()
-
     def cancel(self) -> bool:
         return self._future.cancel()
 
@@ -103,7 +99,7 @@ class Session:
         raise NotImplementedError
 
     def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
-        """The futures as they finish (each has ``result()`` and ``exception()``)."""
+        """The futures as they finish (each has ``result()``, which raises the task's error)."""
         raise NotImplementedError
 
     def cancel(self, futures: Iterable[Any]) -> None:
@@ -143,9 +139,6 @@ class LocalRunner:
     def workers(self) -> int:
         """How many tasks run at once."""
         return self.processes
-
-    def describe(self) -> str:
-        return "this process" if self.processes == 1 else f"{self.processes} local processes"
 
     @contextlib.contextmanager
     def open(self, campaigns: Mapping[str, Campaign]) -> Iterator[Session]:
